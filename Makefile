@@ -1,0 +1,46 @@
+# Every target creates or updates .venv itself, so a fresh clone needs only `make run` or `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
+export QT_QPA_PLATFORM ?= offscreen
+PYTEST := QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+
+.PHONY: run test test-fast bench screenshots bundle lint clean-venv
+
+$(VENV)/pyvenv.cfg:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip setuptools wheel
+
+# The game alone: onnxruntime + Qt, no training frameworks.
+$(VENV)/.stamp-game: $(VENV)/pyvenv.cfg pyproject.toml constraints.txt
+	$(PIP) -e '.[game]'
+	touch $@
+
+# Everything: game, trainer (all families), server, dev tools.
+$(VENV)/.stamp-all: $(VENV)/pyvenv.cfg pyproject.toml constraints.txt
+	$(PIP) -e '.[game,train,server,dev]'
+	touch $@ $(VENV)/.stamp-game
+
+run: $(VENV)/.stamp-game
+	QT_QPA_PLATFORM= $(BIN)/eyevsai $(ARGS)
+
+test: $(VENV)/.stamp-all
+	$(PYTEST) -q
+
+# Skips Qt, framework-heavy and slow tests: the core, the shallow family, the server.
+test-fast: $(VENV)/.stamp-all
+	$(PYTEST) -q -m "not gui and not torch and not tensorflow and not slow"
+
+bench: $(VENV)/.stamp-all
+	$(BIN)/python -m benchmarks
+
+screenshots: $(VENV)/.stamp-all
+	$(BIN)/python -m tools.screenshots
+
+lint: $(VENV)/.stamp-all
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,62 @@
+"""The contract every classifier family implements (scikit-learn's estimator rules, generator progress)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from classifiers.card import InputSpec
+from classifiers.pack import Pack
+from classifiers.progress import Progress
+
+
+class Estimator(Protocol):
+    """A family's estimator.
+
+    Hyperparameters are keyword arguments stored unchanged by `__init__` (returned by `get_params`) and
+    validated in `fit`; learned state ends in `_`; `classes_` is the output column order.
+    """
+
+    variant: str
+    classes_: list[str]
+
+    def get_params(self) -> dict[str, Any]: ...
+
+    def fit(self, pack: Pack) -> Iterator[Progress]:
+        """Train on the pack's train (and val) splits, yielding progress; the estimator is fitted afterwards."""
+        ...
+
+    def predict_proba(self, images: Sequence[np.ndarray]) -> np.ndarray:
+        """Framework-side probabilities (N, C) for RGB uint8 images, for the export parity check."""
+        ...
+
+    def input_spec(self) -> InputSpec: ...
+
+    def export_onnx(self, path: Path) -> int:
+        """Write the ONNX graph (input as `input_spec`, output `probabilities`); return its opset."""
+        ...
+
+
+def load_split_images(pack: Pack, split: str, limit: int | None = None) -> tuple[list[np.ndarray], np.ndarray]:
+    """Decoded images and integer labels of a labelled split (optionally the first `limit`)."""
+    shas, labels = pack.labelled(split)
+    if limit is not None:
+        shas, labels = shas[:limit], labels[:limit]
+    return [pack.load_image(sha) for sha in shas], labels
+
+
+def check_trainable(pack: Pack, min_per_class: int = 2) -> None:
+    """Raise a clear error when the train split cannot train a classifier."""
+    from classifiers.errors import PackError
+
+    _, labels = pack.labelled("train")
+    counts = np.bincount(labels, minlength=len(pack.classes))
+    empty = [pack.classes[i] for i, c in enumerate(counts) if c < min_per_class]
+    if empty:
+        raise PackError(
+            f"Pack '{pack.id}' has fewer than {min_per_class} training images for class(es) {', '.join(empty)}. "
+            "Add images to those classes or rebuild the pack without them."
+        )

@@ -1,0 +1,179 @@
+"""Shallow family: hand-crafted features → scaling / PCA / feature selection → SVM, RandomForest or LogReg."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from classifiers.card import InputSpec
+from classifiers.families.base import check_trainable
+from classifiers.features import FeatureParams, extract
+from classifiers.pack import Pack
+from classifiers.progress import Progress
+from classifiers.registry import register_family
+
+ONNX_OPSET = 17
+_FEATURE_CHUNK = 64
+
+
+@register_family(
+    "shallow",
+    title="Shallow: HOG/LBP/colour features + SVM, RandomForest or LogisticRegression",
+    extra="shallow",
+    requires=("sklearn", "skl2onnx", "onnx"),
+    variants=("svm", "rf", "logreg"),
+)
+class ShallowClassifier:
+    """Features from `classifiers.features`, then a scikit-learn pipeline.
+
+    Args:
+        variant: "svm" (RBF SVC, sigmoid-calibrated), "rf" (RandomForest) or "logreg".
+        feature_size: images are resized to feature_size² before feature extraction.
+        pca_components: keep this many principal components (None: no PCA).
+        select_k: keep the k best features by ANOVA F (None: all); applied after PCA when both are set.
+        C: inverse regularisation for svm/logreg.
+        gamma: RBF kernel width for svm ("scale" or a float).
+        n_estimators, max_depth, min_samples_leaf: RandomForest size.
+        seed: random seed for everything stochastic.
+    """
+
+    def __init__(
+        self,
+        variant: str = "svm",
+        *,
+        feature_size: int = 64,
+        pca_components: int | None = None,
+        select_k: int | None = None,
+        C: float = 1.0,
+        gamma: str | float = "scale",
+        n_estimators: int = 200,
+        max_depth: int | None = 16,
+        min_samples_leaf: int = 1,
+        seed: int = 0,
+    ) -> None:
+        self.variant = variant
+        self.feature_size = feature_size
+        self.pca_components = pca_components
+        self.select_k = select_k
+        self.C = C
+        self.gamma = gamma
+        self.n_estimators = n_estimators
+        self.max_depth = max_depth
+        self.min_samples_leaf = min_samples_leaf
+        self.seed = seed
+
+    def get_params(self) -> dict[str, Any]:
+        names = ("feature_size", "pca_components", "select_k", "C", "gamma", "n_estimators", "max_depth",
+                 "min_samples_leaf", "seed")
+        return {"variant": self.variant, **{name: getattr(self, name) for name in names}}
+
+    # -- training -------------------------------------------------------------------------------------------
+    def _validate(self) -> None:
+        if self.variant not in ("svm", "rf", "logreg"):
+            raise ValueError(f"Unknown shallow variant {self.variant!r}; choose svm, rf or logreg.")
+        if self.C <= 0:
+            raise ValueError(f"C must be positive, got {self.C}.")
+        for name in ("pca_components", "select_k"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be a positive integer or None, got {value}.")
+
+    def _classifier(self) -> Any:
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.ensemble import RandomForestClassifier
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.svm import SVC
+
+        if self.variant == "svm":
+            # SVC(probability=True) is deprecated in scikit-learn 1.9; sigmoid calibration converts exactly.
+            return CalibratedClassifierCV(SVC(C=self.C, gamma=self.gamma, random_state=self.seed),
+                                          method="sigmoid", cv=3)
+        if self.variant == "rf":
+            return RandomForestClassifier(
+                n_estimators=self.n_estimators, max_depth=self.max_depth, min_samples_leaf=self.min_samples_leaf,
+                random_state=self.seed, n_jobs=-1,
+            )
+        return LogisticRegression(C=self.C, max_iter=2000, random_state=self.seed)
+
+    def _pipeline(self, n_samples: int, n_features: int) -> Any:
+        from sklearn.decomposition import PCA
+        from sklearn.feature_selection import SelectKBest, f_classif
+        from sklearn.pipeline import Pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        steps: list[tuple[str, Any]] = [("scale", StandardScaler())]
+        width = n_features
+        if self.pca_components:
+            width = min(self.pca_components, n_samples, n_features)
+            steps.append(("pca", PCA(n_components=width, random_state=self.seed)))
+        if self.select_k and self.select_k < width:
+            steps.append(("select", SelectKBest(f_classif, k=self.select_k)))
+        steps.append(("clf", self._classifier()))
+        return Pipeline(steps)
+
+    def _features(self, pack: Pack, shas: list[str], stage: str) -> Iterator[Progress | np.ndarray]:
+        params = FeatureParams(size=self.feature_size)
+        rows = []
+        for start in range(0, len(shas), _FEATURE_CHUNK):
+            chunk = shas[start : start + _FEATURE_CHUNK]
+            rows.extend(extract(pack.load_image(sha), params) for sha in chunk)
+            yield Progress(stage, start + len(chunk), len(shas), f"{stage}: {start + len(chunk)}/{len(shas)} images")
+        yield np.stack(rows)
+
+    def fit(self, pack: Pack) -> Iterator[Progress]:
+        """Extract features of the train split and fit the pipeline."""
+        self._validate()
+        check_trainable(pack)
+        shas, labels = pack.labelled("train")
+        features = None
+        for item in self._features(pack, shas, "features"):
+            if isinstance(item, Progress):
+                yield item
+            else:
+                features = item
+        assert features is not None
+        yield Progress("fit", 0, 1, f"fitting {self.variant} on {features.shape[0]}×{features.shape[1]} features")
+        self.pipeline_ = self._pipeline(*features.shape).fit(features, labels)
+        self.classes_ = list(pack.classes)
+        self.n_features_ = int(features.shape[1])
+        yield Progress("fit", 1, 1, "fitted")
+
+    # -- inference and export -------------------------------------------------------------------------------
+    def predict_proba(self, images: Sequence[np.ndarray]) -> np.ndarray:
+        params = FeatureParams(size=self.feature_size)
+        features = np.stack([extract(image, params) for image in images])
+        return self._full_proba(features)
+
+    def _full_proba(self, features: np.ndarray) -> np.ndarray:
+        """Probabilities over all pack classes, even if a class was absent from training (column of zeros)."""
+        probs = self.pipeline_.predict_proba(features)
+        out = np.zeros((len(features), len(self.classes_)), np.float64)
+        out[:, self.pipeline_.classes_] = probs
+        return out
+
+    def input_spec(self) -> InputSpec:
+        extractor = FeatureParams(size=self.feature_size).to_card()
+        return InputSpec(kind="features", height=self.feature_size, width=self.feature_size, extractor=extractor)
+
+    def export_onnx(self, path: Path) -> int:
+        from skl2onnx import convert_sklearn
+        from skl2onnx.common.data_types import FloatTensorType
+
+        if len(self.pipeline_.classes_) != len(self.classes_):
+            raise ValueError("Every class needs training images before export; rebuild the pack.")
+        clf = self.pipeline_.named_steps["clf"]
+        onnx_model = convert_sklearn(
+            self.pipeline_,
+            initial_types=[("features", FloatTensorType([None, self.n_features_]))],
+            options={id(clf): {"zipmap": False}},
+            target_opset={"": ONNX_OPSET, "ai.onnx.ml": 3},
+            final_types=None,
+        )
+        for output in onnx_model.graph.output:
+            if output.name == "probabilities":
+                break
+        Path(path).write_bytes(onnx_model.SerializeToString())
+        return ONNX_OPSET

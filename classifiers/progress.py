@@ -1,0 +1,25 @@
+"""Progress events streamed by long work (training, export, evaluation) to a CLI bar or a GUI worker."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One step of long work.
+
+    Attributes:
+        stage: what is running ("features", "fit", "epoch", "step", "export", "evaluate", "phase").
+        done: units finished within the stage.
+        total: units in the stage (0 when unknown).
+        message: a short human-readable line.
+        metrics: numbers worth plotting (loss, accuracy, lr, images_per_s, rss_mb...).
+    """
+
+    stage: str
+    done: int
+    total: int
+    message: str = ""
+    metrics: Mapping[str, float] = field(default_factory=dict)

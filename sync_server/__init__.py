@@ -1,0 +1,1 @@
+"""EyeVsAI sync_server."""

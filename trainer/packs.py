@@ -1,0 +1,249 @@
+"""Building image packs: from a class-per-folder tree or a packaged dataset, with stratified seeded splits.
+
+A built pack holds every split; its ranked labels are written beside pack.json as ranked_labels.json (for the
+server) and never inside it. `export_game_pack` copies only what the game needs (test + ranked images).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from classifiers.errors import PackError
+from classifiers.pack import PACK_FILE, Pack, image_relpath, open_pack
+from classifiers.progress import Progress
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff"}
+RANKED_LABELS_FILE = "ranked_labels.json"
+_EXT_BY_MAGIC = ((b"\xff\xd8\xff", ".jpg"), (b"\x89PNG", ".png"), (b"RIFF", ".webp"), (b"BM", ".bmp"),
+                 (b"GIF8", ".gif"))
+
+
+@dataclass(frozen=True)
+class SourceImage:
+    """One candidate image: its encoded bytes, its class, and where it came from (for messages)."""
+
+    data: bytes
+    label: str
+    origin: str
+
+
+@dataclass(frozen=True)
+class SplitFractions:
+    val: float = 0.1
+    test: float = 0.15
+    ranked: float = 0.1
+
+    def __post_init__(self) -> None:
+        if min(self.val, self.test, self.ranked) < 0 or self.val + self.test + self.ranked >= 0.9:
+            raise ValueError(
+                f"Split fractions val={self.val}, test={self.test}, ranked={self.ranked} must be non-negative "
+                "and leave at least 10% for training."
+            )
+
+
+@dataclass
+class BuildReport:
+    pack_dir: Path
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)  # split -> class -> n
+    duplicates: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _extension(data: bytes) -> str:
+    for magic, ext in _EXT_BY_MAGIC:
+        if data.startswith(magic):
+            return ext
+    return ".img"
+
+
+def _is_decodable(data: bytes) -> bool:
+    return bool(data) and cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) is not None
+
+
+def iter_image_folder(root: str | Path) -> Iterator[SourceImage | str]:
+    """Images of a class-per-folder tree (ImageFolder layout): root/<class>/<file>.
+
+    Yields SourceImage for each image file, and a message string for each file that cannot be read.
+
+    Raises:
+        PackError: root is missing, has fewer than two class folders, or a class folder has no images.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise PackError(f"Source folder {root} does not exist. Pass a folder with one sub-folder per class.")
+    class_dirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if len(class_dirs) < 2:
+        raise PackError(
+            f"{root} has {len(class_dirs)} class folder(s); a pack needs at least two "
+            "(layout: SRC/<class name>/<image files>)."
+        )
+    for class_dir in class_dirs:
+        files = sorted(p for p in class_dir.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+        if not files:
+            raise PackError(
+                f"Class folder {class_dir} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))}). "
+                "Add images or remove the folder."
+            )
+        for path in files:
+            try:
+                yield SourceImage(path.read_bytes(), class_dir.name, str(path))
+            except OSError as exc:
+                yield f"{path}: {exc.strerror or exc}"
+
+
+def _stratified_split(by_class: dict[str, list[str]], fractions: SplitFractions, seed: int) -> dict[str, list]:
+    rng = np.random.default_rng(seed)
+    splits: dict[str, list[tuple[str, str]]] = {"train": [], "val": [], "test": [], "ranked": []}
+    for label in sorted(by_class):
+        shas = sorted(by_class[label])  # sorted first so the split depends only on content and seed
+        order = rng.permutation(len(shas))
+        n = len(shas)
+        n_test, n_ranked, n_val = (int(round(n * f)) for f in (fractions.test, fractions.ranked, fractions.val))
+        bounds = np.cumsum([n_test, n_ranked, n_val])
+        for i, idx in enumerate(order):
+            split = "test" if i < bounds[0] else "ranked" if i < bounds[1] else "val" if i < bounds[2] else "train"
+            splits[split].append((shas[idx], label))
+    for split in splits.values():
+        rng.shuffle(split)
+    return splits
+
+
+def build_pack(
+    images: Iterable[SourceImage | str],
+    out_dir: str | Path,
+    *,
+    pack_id: str,
+    title: str | None = None,
+    licence: str = "unknown",
+    source: str = "",
+    fractions: SplitFractions | None = None,
+    seed: int = 0,
+    total: int = 0,
+    min_per_class: int = 10,
+) -> Iterator[Progress | BuildReport]:
+    """Write a pack to out_dir/pack_id, yielding progress, then the BuildReport.
+
+    Args:
+        images: SourceImage items (and message strings for files that could not be read).
+        total: expected number of images, for the progress total (0 if unknown).
+        min_per_class: classes with fewer images get a warning.
+    """
+    fractions = fractions or SplitFractions()
+    pack_dir = Path(out_dir) / pack_id
+    if (pack_dir / PACK_FILE).exists():
+        raise PackError(f"A pack already exists at {pack_dir}. Choose another --id or delete that folder.")
+    tmp_dir = pack_dir.with_name(pack_dir.name + ".partial")
+    shutil.rmtree(tmp_dir, ignore_errors=True)
+    report = BuildReport(pack_dir)
+    by_class: dict[str, list[str]] = defaultdict(list)
+    seen: dict[str, str] = {}
+    sizes: list[tuple[int, int]] = []
+    for n, item in enumerate(images, start=1):
+        if isinstance(item, str):
+            report.unreadable.append(item)
+            continue
+        sha = hashlib.sha256(item.data).hexdigest()
+        if sha in seen:
+            report.duplicates.append(f"{item.origin} duplicates {seen[sha]}")
+        else:
+            decoded = cv2.imdecode(np.frombuffer(item.data, np.uint8), cv2.IMREAD_COLOR) if item.data else None
+            if decoded is None:
+                report.unreadable.append(f"{item.origin}: not a decodable image")
+            else:
+                seen[sha] = item.origin
+                sizes.append(decoded.shape[:2])
+                target = tmp_dir / image_relpath(sha, _extension(item.data))
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(item.data)
+                by_class[item.label].append(sha)
+        if n % 50 == 0 or n == total:
+            yield Progress("import", n, total, f"{n} images read")
+    if len(by_class) < 2:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+        raise PackError(f"Only {len(by_class)} class(es) had readable images; a pack needs at least two.")
+    classes = sorted(by_class)
+    for label in classes:
+        if len(by_class[label]) < min_per_class:
+            report.warnings.append(f"class '{label}' has only {len(by_class[label])} images")
+    counts_all = Counter({label: len(v) for label, v in by_class.items()})
+    if max(counts_all.values()) > 3 * min(counts_all.values()):
+        report.warnings.append(f"classes are unbalanced ({min(counts_all.values())}–{max(counts_all.values())} images)")
+    splits = _stratified_split(by_class, fractions, seed)
+    height, width = (int(np.median([s[i] for s in sizes])) for i in (0, 1))
+    meta = {
+        "id": pack_id,
+        "title": title or pack_id,
+        "version": 1,
+        "licence": licence,
+        "source": source,
+        "classes": classes,
+        "image_size": [height, width],
+        "seed": seed,
+        "splits": {
+            name: [{"sha256": sha} if name == "ranked" else {"sha256": sha, "label": label} for sha, label in entries]
+            for name, entries in splits.items()
+        },
+    }
+    (tmp_dir / PACK_FILE).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    ranked_labels = {sha: label for sha, label in splits["ranked"]}
+    (tmp_dir / RANKED_LABELS_FILE).write_text(json.dumps(ranked_labels, indent=1) + "\n", encoding="utf-8")
+    tmp_dir.replace(pack_dir)
+    report.counts = {name: dict(Counter(label for _, label in entries)) for name, entries in splits.items()}
+    yield report
+
+
+def export_game_pack(pack: Pack, out_dir: str | Path, *, max_test: int | None = None,
+                     max_ranked: int | None = None) -> Path:
+    """Copy the test and ranked images (no train/val, no ranked labels) into out_dir/<pack id>.
+
+    max_test/max_ranked keep a stratified prefix (the splits are already shuffled) to keep the game pack small.
+    """
+    target = Path(out_dir) / pack.id
+    if target.exists():
+        shutil.rmtree(target)
+    test = _take_stratified(pack.splits["test"], max_test)
+    ranked = pack.splits["ranked"][:max_ranked] if max_ranked is not None else pack.splits["ranked"]
+    for entry in [*test, *ranked]:
+        source = pack.image_path(entry.sha256)
+        dest = target / image_relpath(entry.sha256, source.suffix)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, dest)
+    meta = dict(pack.meta)
+    meta["splits"] = {
+        "train": [],
+        "val": [],
+        "test": [{"sha256": e.sha256, "label": e.label} for e in test],
+        "ranked": [{"sha256": e.sha256} for e in ranked],
+    }
+    meta["game_pack"] = True
+    (target / PACK_FILE).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    open_pack(target)  # validate what we wrote
+    return target
+
+
+def _take_stratified(entries: list, limit: int | None) -> list:
+    if limit is None or limit >= len(entries):
+        return list(entries)
+    by_label: dict[str, list] = defaultdict(list)
+    for entry in entries:
+        by_label[entry.label].append(entry)
+    per_class = max(1, limit // len(by_label))
+    keep = {id(e) for group in by_label.values() for e in group[:per_class]}
+    return [e for e in entries if id(e) in keep]
+
+
+def load_ranked_labels(pack: Pack) -> dict[str, str]:
+    path = pack.root / RANKED_LABELS_FILE
+    if not path.is_file():
+        raise PackError(f"Pack '{pack.id}' has no {RANKED_LABELS_FILE}; only a full (trainer) pack holds them.")
+    return json.loads(path.read_text(encoding="utf-8"))
