@@ -29,3 +29,7 @@ class MissingExtraError(EyeVsAIError):
 
 class ParityError(EyeVsAIError):
     """An exported ONNX model disagrees with the framework model it came from."""
+
+
+class ConfigError(EyeVsAIError, ValueError):
+    """A hyperparameter or option value that cannot work."""

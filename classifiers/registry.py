@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from classifiers.errors import MissingExtraError, UnknownFamilyError
+from classifiers.errors import ConfigError, MissingExtraError, UnknownFamilyError
 
 T = TypeVar("T")
 
@@ -49,7 +49,7 @@ class FamilyInfo:
             )
         variant = variant or self.variants[0]
         if variant not in self.variants:
-            raise ValueError(f"Family '{self.name}' has no variant {variant!r}; choose one of {self.variants}.")
+            raise ConfigError(f"Family '{self.name}' has no variant {variant!r}; choose one of {self.variants}.")
         return self.estimator(variant=variant, **params)
 
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from classifiers.card import InputSpec
 from classifiers.families.base import check_trainable
+from classifiers.errors import ConfigError
 from classifiers.features import FeatureParams, extract
 from classifiers.pack import Pack
 from classifiers.progress import Progress
@@ -73,13 +74,13 @@ class ShallowClassifier:
     # -- training -------------------------------------------------------------------------------------------
     def _validate(self) -> None:
         if self.variant not in ("svm", "rf", "logreg"):
-            raise ValueError(f"Unknown shallow variant {self.variant!r}; choose svm, rf or logreg.")
+            raise ConfigError(f"Unknown shallow variant {self.variant!r}; choose svm, rf or logreg.")
         if self.C <= 0:
-            raise ValueError(f"C must be positive, got {self.C}.")
+            raise ConfigError(f"C must be positive, got {self.C}.")
         for name in ("pca_components", "select_k"):
             value = getattr(self, name)
             if value is not None and value < 1:
-                raise ValueError(f"{name} must be a positive integer or None, got {value}.")
+                raise ConfigError(f"{name} must be a positive integer or None, got {value}.")
 
     def _classifier(self) -> Any:
         from sklearn.calibration import CalibratedClassifierCV
@@ -163,7 +164,7 @@ class ShallowClassifier:
         from skl2onnx.common.data_types import FloatTensorType
 
         if len(self.pipeline_.classes_) != len(self.classes_):
-            raise ValueError("Every class needs training images before export; rebuild the pack.")
+            raise ConfigError("Every class needs training images before export; rebuild the pack.")
         clf = self.pipeline_.named_steps["clf"]
         onnx_model = convert_sklearn(
             self.pipeline_,

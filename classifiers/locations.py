@@ -1,0 +1,31 @@
+"""Where bundled assets and per-user data live, for a source checkout, a pip install and a PyInstaller bundle."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+APP_NAME = "eyevsai"
+
+
+def bundled_assets_dir() -> Path:
+    """The `assets/` folder shipped with the program (packs/ and models/ inside)."""
+    frozen_root = getattr(sys, "_MEIPASS", None)
+    candidates = [Path(frozen_root) / "assets"] if frozen_root else []
+    candidates += [Path(__file__).resolve().parents[1] / "assets", Path(sys.prefix) / "share" / APP_NAME / "assets"]
+    for candidate in candidates:
+        if (candidate / "packs").is_dir() or (candidate / "models").is_dir():
+            return candidate
+    return candidates[0]
+
+
+def user_data_dir(override: str | Path | None = None) -> Path:
+    """Per-user data: $EYEVSAI_DATA_DIR, else the platform's user data directory."""
+    if override:
+        return Path(override)
+    if os.environ.get("EYEVSAI_DATA_DIR"):
+        return Path(os.environ["EYEVSAI_DATA_DIR"])
+    from platformdirs import user_data_path
+
+    return user_data_path(APP_NAME, appauthor=False)

@@ -1,0 +1,103 @@
+"""`eyevsai-train`: the trainer CLI and its composition root.
+
+Exit codes: 0 success; 1 a pipeline job failed or an unexpected error (rerun with --traceback);
+2 bad input (usage, missing pack or model, invalid data or option); 3 an export failed its parity check.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+
+from classifiers.errors import EyeVsAIError, ParityError
+from trainer.console import Output
+from trainer.workspace import Workspace
+
+EXIT_FAILED, EXIT_BAD_INPUT, EXIT_PARITY = 1, 2, 3
+
+
+@dataclass
+class State:
+    """What every command receives through the click context."""
+
+    workspace: Workspace | None = None
+    output: Output = field(default_factory=Output)
+    traceback: bool = False
+
+
+app = typer.Typer(
+    name="eyevsai-train",
+    help="Build image packs, train and export EyeVsAI classifiers.\n\n"
+    "Example: eyevsai-train train shallow --pack cifar10 --algorithm svm",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    workspace: Annotated[Path | None, typer.Option(help="Trainer workspace (default: $EYEVSAI_WORKSPACE or "
+                                                        "the user data dir).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors and final results.")] = False,
+    traceback: Annotated[bool, typer.Option("--traceback", "-v", help="Show the stack trace of errors.")] = False,
+) -> None:
+    state: State = ctx.ensure_object(State)
+    state.workspace = Workspace.resolve(workspace)
+    state.output = Output(quiet=quiet)
+    state.traceback = traceback
+
+
+def state_of(ctx: typer.Context) -> State:
+    return ctx.ensure_object(State)
+
+
+def _register_commands() -> None:
+    from trainer.commands import basic, pack, train
+
+    app.add_typer(pack.app, name="pack")
+    app.add_typer(train.app, name="train")
+    basic.register(app)
+
+
+_register_commands()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point; turns known errors into one red line and an exit code."""
+    state = State()
+    try:
+        app(args=argv, prog_name="eyevsai-train", standalone_mode=False, obj=state)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        state.output.error("interrupted")
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_BAD_INPUT
+    except EyeVsAIError as exc:
+        if state.traceback:
+            raise
+        state.output.error(str(exc))
+        return EXIT_PARITY if isinstance(exc, ParityError) else EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        state.output.error("interrupted")
+        return 130
+    except Exception as exc:
+        if state.traceback:
+            raise
+        state.output.error(f"unexpected {type(exc).__name__}: {exc}. Rerun with --traceback and report it.")
+        return EXIT_FAILED
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""`eyevsai-train pack build|info|export-game`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from classifiers.errors import PackError
+from trainer.datasets import PACKAGED, PREFIX, iter_packaged
+from trainer.packs import BuildReport, SplitFractions, build_pack, export_game_pack, iter_image_folder
+
+app = typer.Typer(help="Build and inspect image packs.", no_args_is_help=True)
+
+
+@app.command("build")
+def build(
+    ctx: typer.Context,
+    src: Annotated[str, typer.Argument(help="A class-per-folder tree (SRC/<class>/<images>), or "
+                                            f"'{PREFIX}NAME' for a packaged dataset ({', '.join(PACKAGED)}).")],
+    pack_id: Annotated[str, typer.Option("--id", help="Id of the new pack (a folder name).")],
+    title: Annotated[str | None, typer.Option(help="Title shown in the game.")] = None,
+    licence: Annotated[str | None, typer.Option(help="Licence of the images.")] = None,
+    val: Annotated[float, typer.Option(help="Fraction of each class for validation.")] = 0.1,
+    test: Annotated[float, typer.Option(help="Fraction of each class for the test split.")] = 0.15,
+    ranked: Annotated[float, typer.Option(help="Fraction of each class for the ranked split.")] = 0.1,
+    seed: Annotated[int, typer.Option(help="Seed of the stratified split.")] = 0,
+    limit: Annotated[int | None, typer.Option(help="Packaged datasets: at most this many images per class.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Folder to write the pack into (default: workspace packs).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable report.")] = False,
+) -> None:
+    """Make a pack from a class-per-folder tree or a packaged dataset, with seeded stratified splits.
+
+    Examples:
+      eyevsai-train pack build ~/photos/pets --id pets
+      eyevsai-train pack build packaged:cifar10 --id cifar10
+    """
+    from trainer.cli import state_of
+
+    if not pack_id.replace("-", "").replace("_", "").isalnum():
+        raise PackError(f"Pack id {pack_id!r} may contain only letters, digits, '-' and '_'.")
+    state = state_of(ctx)
+    output = state.output
+    output.as_json = as_json
+    fractions = SplitFractions(val=val, test=test, ranked=ranked)
+    if src.startswith(PREFIX):
+        dataset, images, total = iter_packaged(src.removeprefix(PREFIX), limit)
+        meta = {"title": title or dataset.title, "licence": licence or dataset.licence, "source": dataset.source}
+    else:
+        if limit is not None:
+            output.warn("--limit applies only to packaged datasets; using every image of the folder")
+        images, total = iter_image_folder(src), 0
+        meta = {"title": title or Path(src).name, "licence": licence or "unknown", "source": str(Path(src).resolve())}
+    report: BuildReport = output.drive(_last(build_pack(images, out or state.workspace.packs_dir, pack_id=pack_id,
+                                                        fractions=fractions, seed=seed, total=total, **meta)))
+    _show_report(output, report, as_json)
+
+
+def _last(work):
+    """Adapt build_pack (which yields its report last) to a generator that returns it."""
+    report = None
+    for item in work:
+        if isinstance(item, BuildReport):
+            report = item
+        else:
+            yield item
+    return report
+
+
+def _show_report(output, report: BuildReport, as_json: bool) -> None:
+    if as_json:
+        output.emit_json({"pack_dir": str(report.pack_dir), "counts": report.counts, "warnings": report.warnings,
+                          "duplicates": report.duplicates, "unreadable": report.unreadable})
+        return
+    for line in report.duplicates[:20]:
+        output.warn(f"duplicate dropped: {line}")
+    if len(report.duplicates) > 20:
+        output.warn(f"... and {len(report.duplicates) - 20} more duplicates dropped")
+    for line in report.unreadable[:20]:
+        output.warn(f"unreadable, skipped: {line}")
+    for line in report.warnings:
+        output.warn(line)
+    classes = sorted({c for counts in report.counts.values() for c in counts})
+    splits = list(report.counts)
+    output.table(f"Pack written to {report.pack_dir}", ["class", *splits], [
+        [c, *(report.counts[s].get(c, 0) for s in splits)] for c in classes
+    ])
+
+
+@app.command("info")
+def info(ctx: typer.Context, pack: Annotated[str, typer.Argument(help="Pack id or folder.")]) -> None:
+    """Show a pack's classes and split sizes.
+
+    Example: eyevsai-train pack info cifar10
+    """
+    from trainer.cli import state_of
+
+    state = state_of(ctx)
+    target = state.workspace.find_pack(pack)
+    rows = []
+    for label in target.classes:
+        rows.append([label, *(sum(e.label == label for e in target.splits[s]) for s in ("train", "val", "test"))])
+    state.output.table(f"{target.title} ({target.id}) at {target.root}", ["class", "train", "val", "test"], rows)
+    state.output.info(f"ranked: {len(target.splits['ranked'])} images; licence: {target.meta.get('licence')}")
+
+
+@app.command("export-game")
+def export_game(
+    ctx: typer.Context,
+    pack: Annotated[str, typer.Argument(help="Pack id or folder (a full pack from `pack build`).")],
+    to: Annotated[Path, typer.Option(help="Destination folder (e.g. assets/packs).")],
+    max_test: Annotated[int | None, typer.Option(help="Keep at most this many test images (stratified).")] = None,
+    max_ranked: Annotated[int | None, typer.Option(help="Keep at most this many ranked images.")] = None,
+) -> None:
+    """Copy a pack's test and ranked images (no train/val, no ranked labels) for the game.
+
+    Example: eyevsai-train pack export-game cifar10 --to assets/packs --max-test 500 --max-ranked 200
+    """
+    from trainer.cli import state_of
+
+    state = state_of(ctx)
+    target = export_game_pack(state.workspace.find_pack(pack), to, max_test=max_test, max_ranked=max_ranked)
+    size = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
+    state.output.info(f"game pack written to {target} ({size / 1e6:.1f} MB)")

@@ -1,0 +1,72 @@
+"""Terminal output for the trainer CLI: progress bars with ETA driven by Progress generators, tables, errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Generator
+from typing import Any, TypeVar
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import Progress as Bar
+from rich.table import Table
+
+from classifiers.progress import Progress
+
+R = TypeVar("R")
+
+
+class Output:
+    """Where the CLI writes: rich on a terminal, plain JSON for scripts, nothing but errors when quiet."""
+
+    def __init__(self, *, quiet: bool = False, as_json: bool = False) -> None:
+        self.quiet = quiet
+        self.as_json = as_json
+        self.out = Console(highlight=False)
+        self.err = Console(stderr=True, highlight=False)
+
+    def info(self, message: str) -> None:
+        if not (self.quiet or self.as_json):
+            self.out.print(message)
+
+    def warn(self, message: str) -> None:
+        if not self.as_json:
+            self.err.print(f"[yellow]warning:[/] {message}")
+
+    def error(self, message: str) -> None:
+        self.err.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+
+    def emit_json(self, obj: Any) -> None:
+        self.out.print_json(json.dumps(obj, default=str))
+
+    def table(self, title: str, columns: list[str], rows: list[list[Any]]) -> None:
+        if self.quiet or self.as_json:
+            return
+        table = Table(title=title, title_justify="left")
+        for column in columns:
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(*("" if v is None else str(v) for v in row))
+        self.out.print(table)
+
+    def drive(self, work: Generator[Progress, None, R]) -> R:
+        """Run a Progress generator to completion with one bar per stage; return its result."""
+        if self.quiet or self.as_json:
+            while True:
+                try:
+                    next(work)
+                except StopIteration as stop:
+                    return stop.value
+        columns = (TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[note]}"))
+        with Bar(*columns, console=self.err, transient=False) as bar:
+            tasks: dict[str, int] = {}
+            while True:
+                try:
+                    event = next(work)
+                except StopIteration as stop:
+                    return stop.value
+                if event.stage not in tasks:
+                    tasks[event.stage] = bar.add_task(event.stage, total=event.total or None, note="")
+                note = "  ".join(f"{k} {v:.4g}" for k, v in event.metrics.items()) or event.message
+                bar.update(tasks[event.stage], completed=event.done, total=event.total or None, note=note[:70])

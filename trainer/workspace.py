@@ -1,0 +1,63 @@
+"""The trainer workspace: where built packs, trained models and the registry live."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from classifiers.card import CARD_FILE
+from classifiers.errors import ModelCardError
+from classifiers.locations import bundled_assets_dir, user_data_dir
+from classifiers.pack import Pack, find_pack
+
+WORKSPACE_ENV = "EYEVSAI_WORKSPACE"
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: Path
+
+    @classmethod
+    def resolve(cls, override: str | Path | None = None) -> Workspace:
+        """--workspace, else $EYEVSAI_WORKSPACE, else <user data dir>/trainer."""
+        if override:
+            return cls(Path(override))
+        if os.environ.get(WORKSPACE_ENV):
+            return cls(Path(os.environ[WORKSPACE_ENV]))
+        return cls(user_data_dir() / "trainer")
+
+    @property
+    def packs_dir(self) -> Path:
+        return self.root / "packs"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.root / "models"
+
+    @property
+    def registry_path(self) -> Path:
+        return self.root / "registry.db"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.root / "logs"
+
+    def pack_roots(self) -> list[Path]:
+        return [self.packs_dir, bundled_assets_dir() / "packs"]
+
+    def find_pack(self, pack: str) -> Pack:
+        return find_pack(pack, self.pack_roots())
+
+    def model_dir(self, model: str) -> Path:
+        """A model's folder: a path to it, or its id in this workspace or among the bundled models."""
+        candidate = Path(model)
+        if (candidate / CARD_FILE).is_file():
+            return candidate
+        for root in (self.models_dir, bundled_assets_dir() / "models"):
+            if (root / model / CARD_FILE).is_file():
+                return root / model
+        raise ModelCardError(
+            f"No model '{model}' in {self.models_dir} or the bundled models. "
+            "Pass a model folder or an id from `eyevsai-train models list`."
+        )
