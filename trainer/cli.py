@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 from classifiers.errors import EyeVsAIError, ParityError
@@ -33,7 +32,7 @@ class State:
 app = typer.Typer(
     name="eyevsai-train",
     help="Build image packs, train and export EyeVsAI classifiers.\n\n"
-    "Example: eyevsai-train train shallow --pack cifar10 --algorithm svm",
+    "Example: eyevsai-train train shallow --pack fashion-mnist --algorithm svm",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -74,23 +73,15 @@ def main(argv: list[str] | None = None) -> int:
     """Console-script entry point; turns known errors into one red line and an exit code."""
     state = State()
     try:
-        app(args=argv, prog_name="eyevsai-train", standalone_mode=False, obj=state)
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.exceptions.Abort:
-        state.output.error("interrupted")
-        return 130
-    except click.ClickException as exc:
-        exc.show()
-        return EXIT_BAD_INPUT
+        # standalone mode: typer prints usage errors itself (exit 2) and turns Ctrl-C into exit 1.
+        app(args=argv, prog_name="eyevsai-train", standalone_mode=True, obj=state)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_FAILED)
     except EyeVsAIError as exc:
         if state.traceback:
             raise
         state.output.error(str(exc))
         return EXIT_PARITY if isinstance(exc, ParityError) else EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        state.output.error("interrupted")
-        return 130
     except Exception as exc:
         if state.traceback:
             raise

@@ -24,6 +24,9 @@ class Output:
         self.as_json = as_json
         self.out = Console(highlight=False)
         self.err = Console(stderr=True, highlight=False)
+        for console in (self.out, self.err):
+            if not console.is_terminal:  # pipes and logs: no 80-column wrapping of tables
+                console.width = 160
 
     def info(self, message: str) -> None:
         if not (self.quiet or self.as_json):
@@ -40,7 +43,8 @@ class Output:
         self.out.print_json(json.dumps(obj, default=str))
 
     def table(self, title: str, columns: list[str], rows: list[list[Any]]) -> None:
-        if self.quiet or self.as_json:
+        """A result table: shown even when quiet (it is the final result), never in JSON mode."""
+        if self.as_json:
             return
         table = Table(title=title, title_justify="left")
         for column in columns:

@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from classifiers.card import ONNX_FILE, ModelCard, file_sha256, write_card
+from classifiers.card import ONNX_FILE, ModelCard, discover_models, file_sha256, write_card
+from classifiers.difficulty import assign_difficulties
 from classifiers.families.base import load_split_images
 from classifiers.metrics import classification_metrics
 from classifiers.pack import Pack
@@ -105,6 +106,7 @@ def train_model(
         if final_dir.exists():
             shutil.rmtree(final_dir)
         work_dir.replace(final_dir)
+        card.difficulty = reassign_difficulties(final_dir.parent, pack.id).get(card.id)
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
     return TrainResult(final_dir, card, parity, time.perf_counter() - started)
@@ -123,3 +125,17 @@ def _parity(estimator: Any, pack: Pack, work_dir: Path) -> Generator[Progress, N
     report = check_parity(estimator.predict_proba(images), exported)
     yield Progress("export", 1, 1, f"parity ok: max abs diff {report.max_abs_diff:.1e}")
     return report
+
+
+def reassign_difficulties(models_dir: str | Path, pack_id: str) -> dict[str, str]:
+    """Recompute easy/medium/hard for every model of pack_id in models_dir and rewrite changed cards."""
+    models, _problems = discover_models(models_dir)
+    cards = {card.id: (path, card) for path, card in models if card.pack_id == pack_id}
+    levels = assign_difficulties(card for _, card in cards.values())
+    for model_id, level in levels.items():
+        path, card = cards[model_id]
+        if card.difficulty != level:
+            card.difficulty = level
+            write_card(card, path)
+    return levels
+

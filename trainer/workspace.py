@@ -59,5 +59,5 @@ class Workspace:
                 return root / model
         raise ModelCardError(
             f"No model '{model}' in {self.models_dir} or the bundled models. "
-            "Pass a model folder or an id from `eyevsai-train models list`."
+            "Pass a model folder or an id from `eyevsai-train models`."
         )

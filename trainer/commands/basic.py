@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from classifiers.card import discover_models
+from classifiers.locations import bundled_assets_dir
 from classifiers.registry import list_families
 from classifiers.runtime import OnnxClassifier
 from trainer.training import evaluate_on_test
@@ -13,6 +15,7 @@ from trainer.training import evaluate_on_test
 
 def register(app: typer.Typer) -> None:
     app.command("list")(list_command)
+    app.command("models")(models_command)
     app.command("evaluate")(evaluate_command)
 
 
@@ -38,7 +41,37 @@ def list_command(
     output.table("Classifier families", ["family", "variants", "status", "description"], [
         [r["family"], ", ".join(r["variants"]),
          "[green]available[/]" if r["available"] else f"[yellow]missing {', '.join(r['missing'])}[/] "
-         f"(eyevsai-train install {r['family']})", r["title"]]
+         f"(pip install 'eyevsai\\[{r['extra']}]')", r["title"]]
+        for r in rows
+    ])
+
+
+def models_command(
+    ctx: typer.Context,
+    pack: Annotated[str | None, typer.Option(help="Only models of this pack id.")] = None,
+    bundled: Annotated[bool, typer.Option(help="Also list the models bundled with the game.")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """List trained models (workspace first, then bundled) with accuracy and difficulty.
+
+    Example: eyevsai-train models --pack fashion-mnist
+    """
+    from trainer.cli import state_of
+
+    state = state_of(ctx)
+    roots = [state.workspace.models_dir] + ([bundled_assets_dir() / "models"] if bundled else [])
+    models, problems = discover_models(*roots)
+    for problem in problems:
+        state.output.warn(problem)
+    rows = [{"id": card.id, "pack": card.pack_id, "family": card.family, "variant": card.variant,
+             "test_accuracy": card.test_accuracy, "difficulty": card.difficulty, "path": str(path)}
+            for path, card in models if pack is None or card.pack_id == pack]
+    if as_json:
+        state.output.emit_json(rows)
+        return
+    state.output.table(f"Models ({len(rows)})", ["id", "pack", "family", "test acc.", "difficulty", "folder"], [
+        [r["id"], r["pack"], f"{r['family']}/{r['variant']}",
+         "-" if r["test_accuracy"] is None else f"{r['test_accuracy']:.1%}", r["difficulty"] or "-", r["path"]]
         for r in rows
     ])
 
@@ -51,7 +84,7 @@ def evaluate_command(
 ) -> None:
     """Measure a model's accuracy on a pack's test split through onnxruntime.
 
-    Example: eyevsai-train evaluate cifar10-shallow-svm
+    Example: eyevsai-train evaluate fashion-mnist-shallow-svm
     """
     from trainer.cli import state_of
 

@@ -34,7 +34,7 @@ def build(
 
     Examples:
       eyevsai-train pack build ~/photos/pets --id pets
-      eyevsai-train pack build packaged:cifar10 --id cifar10
+      eyevsai-train pack build packaged:fashion-mnist --id fashion --limit 1200
     """
     from trainer.cli import state_of
 
@@ -92,7 +92,7 @@ def _show_report(output, report: BuildReport, as_json: bool) -> None:
 def info(ctx: typer.Context, pack: Annotated[str, typer.Argument(help="Pack id or folder.")]) -> None:
     """Show a pack's classes and split sizes.
 
-    Example: eyevsai-train pack info cifar10
+    Example: eyevsai-train pack info fashion
     """
     from trainer.cli import state_of
 
@@ -115,7 +115,7 @@ def export_game(
 ) -> None:
     """Copy a pack's test and ranked images (no train/val, no ranked labels) for the game.
 
-    Example: eyevsai-train pack export-game cifar10 --to assets/packs --max-test 500 --max-ranked 200
+    Example: eyevsai-train pack export-game fashion --to assets/packs --max-test 500 --max-ranked 200
     """
     from trainer.cli import state_of
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -15,11 +16,13 @@ PackOpt = Annotated[str, typer.Option("--pack", help="Pack id (in the workspace 
 IdOpt = Annotated[str | None, typer.Option("--id", help="Model id (default: <pack>-<family>-<variant>-<time>).")]
 TitleOpt = Annotated[str | None, typer.Option(help="Human-readable model title.")]
 SeedOpt = Annotated[int, typer.Option(help="Random seed.")]
+OutOpt = Annotated[Path | None, typer.Option("--models-dir", help="Where to write the model folder "
+                                                                  "(default: the workspace's models).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the resulting card as JSON.")]
 
 
 def run_training(ctx: typer.Context, family: str, variant: str | None, pack: str, params: dict[str, Any],
-                 model_id: str | None, title: str | None, as_json: bool) -> None:
+                 model_id: str | None, title: str | None, as_json: bool, models_dir: Path | None = None) -> None:
     """Shared by every family's command: train, then print a summary."""
     from trainer.cli import state_of
 
@@ -27,7 +30,7 @@ def run_training(ctx: typer.Context, family: str, variant: str | None, pack: str
     output = state.output
     output.as_json = as_json
     target = state.workspace.find_pack(pack)
-    result = output.drive(train_model(family, target, state.workspace.models_dir, variant=variant, params=params,
+    result = output.drive(train_model(family, target, models_dir or state.workspace.models_dir, variant=variant, params=params,
                                       model_id=model_id, title=title))
     card = result.card
     if as_json:
@@ -38,6 +41,7 @@ def run_training(ctx: typer.Context, family: str, variant: str | None, pack: str
         ["pack", card.pack_id],
         ["test accuracy", f"{card.metrics['test_accuracy']:.1%} on {card.metrics['n_test']} images"],
         ["macro F1", f"{card.metrics['macro_f1']:.3f}"],
+        ["difficulty", card.difficulty or "-"],
         ["ONNX parity", f"max abs diff {result.parity.max_abs_diff:.1e} on {result.parity.n_images} images"],
         ["time", f"{result.seconds:.1f} s"],
         ["saved to", str(result.model_dir)],
@@ -58,12 +62,13 @@ def shallow(
     seed: SeedOpt = 0,
     model_id: IdOpt = None,
     title: TitleOpt = None,
+    models_dir: OutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Hand-crafted features (HOG, LBP, colour, Gabor) + SVM / RandomForest / LogisticRegression.
 
-    Example: eyevsai-train train shallow --pack cifar10 --algorithm rf --n-estimators 300
+    Example: eyevsai-train train shallow --pack fashion-mnist --algorithm rf --n-estimators 300
     """
     params = {"feature_size": feature_size, "pca_components": pca, "select_k": select_k, "C": c,
               "n_estimators": n_estimators, "max_depth": max_depth, "seed": seed}
-    run_training(ctx, "shallow", algorithm, pack, params, model_id, title, as_json)
+    run_training(ctx, "shallow", algorithm, pack, params, model_id, title, as_json, models_dir)
