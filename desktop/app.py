@@ -1,0 +1,66 @@
+"""The game's composition root: settings, the store and the catalog, handed to the UI or to `verify`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from classifiers.errors import EyeVsAIError
+from classifiers.locations import bundled_assets_dir, user_data_dir
+from desktop.services.catalog import Catalog, load_catalog
+from desktop.services.store import Store
+
+DB_FILE = "eyevsai.db"
+
+
+def content_roots(data_dir: Path) -> list[Path]:
+    """The user's packs/models first (they win on id clashes), then the bundled ones."""
+    return [data_dir, bundled_assets_dir()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="eyevsai", description="Eye vs AI: classify images against an AI opponent.",
+        epilog="Examples:\n  eyevsai\n  eyevsai --device cpu\n  eyevsai verify proof.json --rerun",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", type=Path, help="Where profiles, history, extra packs and models live "
+                        "(default: $EYEVSAI_DATA_DIR or the platform's user data folder).")
+    parser.add_argument("--device", choices=("auto", "cpu"), default=None,
+                        help="Inference device: auto (GPU when available) or cpu.")
+    sub = parser.add_subparsers(dest="command")
+    verify = sub.add_parser("verify", help="Re-check a session proof exported from the end screen.")
+    verify.add_argument("proof", type=Path, help="The proof JSON file.")
+    verify.add_argument("--rerun", action="store_true", help="Also re-run the model on the pack's images.")
+    return parser
+
+
+def run_verify(proof_path: Path, *, rerun: bool, catalog: Catalog, device: str | None) -> int:
+    from desktop.verify import check_proof, read_proof, rerun_with_catalog
+
+    proof = read_proof(proof_path)
+    session_ok, checks = check_proof(proof, rerun_with_catalog(catalog, proof, device) if rerun else None)
+    for check in checks:
+        ok = check.hash_ok and check.rerun_ok is not False
+        print(f"round {check.number:3d}  {'OK ' if ok else 'BAD'}  {check.note}")
+    print(f"session commitment {'OK' if session_ok else 'MISMATCH'}: {proof['session_commitment']}")
+    all_ok = session_ok and all(c.hash_ok and c.rerun_ok is not False for c in checks)
+    print("proof verified" if all_ok else "proof FAILED verification")
+    return 0 if all_ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    data_dir = user_data_dir(args.data_dir)
+    try:
+        catalog = load_catalog(content_roots(data_dir))
+        if args.command == "verify":
+            return run_verify(args.proof, rerun=args.rerun, catalog=catalog, device=args.device)
+        store = Store(data_dir / DB_FILE)
+        store.abandon_unfinished()
+    except EyeVsAIError as exc:
+        print(f"eyevsai: {exc}", file=sys.stderr)
+        return 2
+    from desktop.ui.app import run_game
+
+    return run_game(catalog, store, device=args.device)

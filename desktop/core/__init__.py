@@ -1,0 +1,1 @@
+"""Pure game logic: rules and sessions (no Qt, no I/O)."""

@@ -1,0 +1,1 @@
+"""Services: catalog of packs and models, opponents (ONNX), the local SQLite store."""

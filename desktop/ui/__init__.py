@@ -1,0 +1,1 @@
+"""PySide6 views of the game."""

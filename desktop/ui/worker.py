@@ -1,0 +1,46 @@
+"""Run blocking work (model loading, inference) off the GUI thread; results come back through signals."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+
+class _Signals(QObject):
+    """Signals:
+    finished(object): the callable's return value.
+    failed(object, str): the exception and its formatted traceback.
+    """
+
+    finished = Signal(object)
+    failed = Signal(object, str)
+
+
+class _Job(QRunnable):
+    def __init__(self, fn: Callable[[], Any], signals: _Signals) -> None:
+        super().__init__()
+        self.fn = fn
+        self.signals = signals
+
+    def run(self) -> None:  # runs on a pool thread: never touches widgets
+        try:
+            result = self.fn()
+        except Exception as exc:  # handed to the GUI thread's single error handler
+            self.signals.failed.emit(exc, traceback.format_exc())
+        else:
+            self.signals.finished.emit(result)
+
+
+def run_in_background(fn: Callable[[], Any], on_done: Callable[[Any], None],
+                      on_error: Callable[[Exception, str], None], *, parent: QObject) -> _Signals:
+    """Start fn on the global thread pool; on_done/on_error are called on the GUI thread."""
+    signals = _Signals(parent)
+    signals.finished.connect(on_done)
+    signals.failed.connect(on_error)
+    signals.finished.connect(signals.deleteLater)
+    signals.failed.connect(signals.deleteLater)
+    QThreadPool.globalInstance().start(_Job(fn, signals))
+    return signals

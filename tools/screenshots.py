@@ -1,0 +1,68 @@
+"""`make screenshots`: play a scripted classic session offscreen and save PNGs of every screen to screenshots/."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from desktop.app import content_roots  # noqa: E402
+from desktop.services.catalog import load_catalog  # noqa: E402
+from desktop.services.store import Store  # noqa: E402
+from desktop.ui.main_window import MainWindow  # noqa: E402
+
+
+def _wait(app: QApplication, condition, timeout_s: float = 30.0) -> None:
+    # processEvents(flags, maxtime) crashes PySide6 6.12 (a None refcount bug) while a worker thread runs;
+    # the plain overload plus a short sleep is safe.
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the window did not reach the expected state")
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=Path("screenshots"))
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    app = QApplication.instance() or QApplication([])
+    data = Path(tempfile.mkdtemp(prefix="eyevsai-shots-"))
+    store = Store(data / "eyevsai.db")
+    window = MainWindow(load_catalog(content_roots(data)), store)
+    window.resize(900, 760)
+    window.show()
+    _wait(app, lambda: window.opponents)
+    window.grab().save(str(args.out / "home.png"))
+    window.home.play.click()
+    _wait(app, lambda: window.stack.currentWidget() is window.round and window.round.buttons[0].isEnabled())
+    window.grab().save(str(args.out / "round.png"))
+    session = window.session
+    for i in range(len(session.rounds)):
+        dealt = session.current_round()
+        window.round.answered.emit(dealt.truth if i % 3 else dealt.options[0])
+        app.processEvents()
+        if i == 0:
+            window.grab().save(str(args.out / "round_revealed.png"))
+        window.round.next.click()
+        app.processEvents()
+    _wait(app, lambda: window.stack.currentWidget() is window.end)
+    window.grab().save(str(args.out / "end.png"))
+    window.home.history.click()
+    window.history.home_requested.emit()
+    window._on_history_requested()
+    app.processEvents()
+    window.grab().save(str(args.out / "history.png"))
+    print(f"screenshots written to {args.out.resolve()}")
+
+
+if __name__ == "__main__":
+    main()
