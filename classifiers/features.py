@@ -36,7 +36,9 @@ class FeatureParams:
 
     def __post_init__(self) -> None:
         if self.size % self.hog_cell or self.size < 2 * self.hog_cell:
-            raise ValueError(f"size ({self.size}) must be a multiple of hog_cell ({self.hog_cell}), at least two cells.")
+            raise ValueError(
+                f"size ({self.size}) must be a multiple of hog_cell ({self.hog_cell}), at least two cells."
+            )
 
     def to_card(self) -> dict[str, Any]:
         params = asdict(self)

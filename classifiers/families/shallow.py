@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from classifiers.card import InputSpec
-from classifiers.families.base import check_trainable
 from classifiers.errors import ConfigError
+from classifiers.families.base import check_trainable
 from classifiers.features import FeatureParams, extract
 from classifiers.pack import Pack
 from classifiers.progress import Progress

@@ -69,7 +69,11 @@ class EndView(QWidget):
     def show_session(self, session: GameSession, consistency: str) -> None:
         played = len(session.results)
         verdict = {"player": "You win! 🎉", "ai": "The AI wins.", "draw": "It's a draw."}[session.winner]
-        pct = (lambda who: "-" if session.accuracy(who) is None else f"{session.accuracy(who):.0%}")
+
+        def pct(who: str) -> str:
+            accuracy = session.accuracy(who)
+            return "-" if accuracy is None else f"{accuracy:.0%}"
+
         self.summary.setText(
             f"<h2>{verdict}</h2>"
             f"<p>You: <b>{session.player_points} points</b>, {session.player_correct}/{played} right "

@@ -30,7 +30,8 @@ def run_training(ctx: typer.Context, family: str, variant: str | None, pack: str
     output = state.output
     output.as_json = as_json
     target = state.workspace.find_pack(pack)
-    result = output.drive(train_model(family, target, models_dir or state.workspace.models_dir, variant=variant, params=params,
+    destination = models_dir or state.workspace.models_dir
+    result = output.drive(train_model(family, target, destination, variant=variant, params=params,
                                       model_id=model_id, title=title))
     card = result.card
     if as_json:
