@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication, QImage, QKeySequence, QPixmap, QShortcut
+from PySide6.QtGui import QGuiApplication, QImage, QPixmap
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -120,11 +120,16 @@ class RoundView(QWidget):
         layout.addLayout(self.options_box)
         layout.addWidget(self.reveal)
         layout.addLayout(bottom)
-        for key in range(1, 10):
-            shortcut = QShortcut(QKeySequence(str(key)), self)
-            shortcut.activated.connect(lambda k=key: self._press(k - 1))
-        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
-            QShortcut(QKeySequence(key), self).activated.connect(self._next_if_revealed)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        """Keys 1–N answer; Enter goes on after the reveal. Keys reach here unless a child used them."""
+        key = event.key()
+        if Qt.Key.Key_1 <= key <= Qt.Key.Key_9:
+            self._press(key - Qt.Key.Key_1)
+        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self._next_if_revealed()
+        else:
+            super().keyPressEvent(event)
 
     # -- showing a round --------------------------------------------------------------------------------------
     def show_round(self, dealt: DealtRound, image: bytes, commitment: str, title: str) -> bool:

@@ -1,0 +1,16 @@
+"""Test-wide settings: Qt renders offscreen; no test writes into the real user data folders."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path_factory.mktemp("user")
+    monkeypatch.setenv("EYEVSAI_DATA_DIR", str(home / "data"))
+    monkeypatch.setenv("EYEVSAI_WORKSPACE", str(home / "workspace"))

@@ -1,0 +1,98 @@
+"""The game window played like a player would, offscreen, against the real bundled ONNX models."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from desktop.app import content_roots
+from desktop.app import main as eyevsai
+from desktop.core.rules import Mode
+from desktop.services.catalog import load_catalog
+from desktop.services.store import Store
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def window(qtbot, tmp_path: Path):
+    from desktop.ui.main_window import MainWindow
+
+    store = Store(tmp_path / "eyevsai.db")
+    win = MainWindow(load_catalog(content_roots(tmp_path)), store, device="cpu")
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: bool(win.opponents), timeout=20_000)  # the model is warmed while on the home screen
+    yield win
+    store.close()
+
+
+def _start(qtbot, win) -> None:
+    win.home.play.click()
+    qtbot.waitUntil(lambda: win.stack.currentWidget() is win.round and win.round.buttons[0].isEnabled(),
+                    timeout=20_000)
+
+
+def test_home_shows_device_and_opponents(window) -> None:
+    assert "CPU" in window.home.device.text()
+    assert window.home.opponent.count() == 1
+    assert window.home.difficulty.count() == 3
+
+
+def test_a_classic_session_with_keys_then_proof_verifies(qtbot, window, tmp_path: Path, capsys) -> None:
+    _start(qtbot, window)
+    session = window.session
+    assert window.round.commitment.toolTip().endswith(session.commitments[0])
+    for i in range(10):
+        dealt = session.current_round()
+        key = dealt.options.index(dealt.truth) + 1 if i % 2 == 0 else (dealt.options.index(dealt.truth) + 1) % 4 + 1
+        qtbot.keyClick(window.round, str(key))
+        assert "verified ✓" in window.round.reveal.text()
+        assert not window.round.buttons[0].isEnabled()  # one answer per round
+        qtbot.keyClick(window.round, Qt.Key.Key_Return)
+        if session.has_next_round:
+            qtbot.waitUntil(lambda: window.round.buttons[0].isEnabled(), timeout=5_000)
+    assert window.stack.currentWidget() is window.end
+    assert session.player_correct == 5 and len(session.results) == 10
+    proof = tmp_path / "proof.json"
+    window.export_proof(proof)
+    assert json.loads(proof.read_text())["session_commitment"] == session.session_commitment
+    stored = window.store.history()
+    assert stored[0]["player_correct"] == 5 and stored[0]["status"] == "finished"
+    assert eyevsai(["--data-dir", str(tmp_path), "--device", "cpu", "verify", str(proof), "--rerun"]) == 0
+    assert "proof verified" in capsys.readouterr().out
+
+
+def test_a_round_times_out_without_an_answer(qtbot, window, monkeypatch) -> None:
+    monkeypatch.setitem(__import__("desktop.core.rules", fromlist=["MODES"]).MODES, "classic",
+                        Mode("classic", rounds=10, seconds_per_round=0.3, total_seconds=None))
+    _start(qtbot, window)
+    qtbot.waitUntil(lambda: bool(window.session.results), timeout=5_000)
+    result = window.session.results[0]
+    assert result.player_answer is None and result.points == 0
+    assert "time ran out" in window.round.reveal.text()
+
+
+def test_a_blitz_session_ends_when_the_clock_runs_out(qtbot, window, monkeypatch) -> None:
+    monkeypatch.setitem(__import__("desktop.core.rules", fromlist=["MODES"]).MODES, "blitz",
+                        Mode("blitz", rounds=None, seconds_per_round=None, total_seconds=2.0))
+    window.home.mode.setCurrentIndex(window.home.mode.findData("blitz"))
+    _start(qtbot, window)
+    for _ in range(3):
+        dealt = window.session.current_round()
+        window.round.answered.emit(dealt.truth)
+        qtbot.waitUntil(lambda: window.session is None or window.round.buttons[0].isEnabled()
+                        or window.stack.currentWidget() is window.end, timeout=5_000)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.end, timeout=5_000)
+    assert len(window.session.results) >= 3
+    assert window.store.history()[0]["mode"] == "blitz"
+
+
+def test_quitting_mid_session_abandons_it(qtbot, window) -> None:
+    _start(qtbot, window)
+    window.round.leave.click()
+    assert window.stack.currentWidget() is window.home
+    assert window.store.history() == []
