@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
@@ -31,8 +32,11 @@ BLITZ_DEALT_ROUNDS = 60
 class MainWindow(QMainWindow):
     """Owns the current GameSession and drives the views from its state."""
 
-    def __init__(self, catalog: Catalog, store: Store, *, device: str | None = None) -> None:
+    def __init__(self, catalog: Catalog, store: Store, *, device: str | None = None,
+                 opponent_loader: Callable[..., LoadedOpponent] = load_opponent) -> None:
+        """opponent_loader(entry, device=...) loads a model; tests pass a fake one."""
         super().__init__()
+        self.load_opponent = opponent_loader
         self.setWindowTitle("Eye vs AI")
         self.resize(900, 760)
         self.catalog = catalog
@@ -109,7 +113,8 @@ class MainWindow(QMainWindow):
             self._loading.discard(model_id)
             self._on_error(exc, details)
 
-        run_in_background(lambda: load_opponent(entry, device=device), done, failed, parent=self)
+        loader = self.load_opponent
+        run_in_background(lambda: loader(entry, device=device), done, failed, parent=self)
 
     # -- starting a session -----------------------------------------------------------------------------------
     def _on_play_requested(self) -> None:
@@ -120,11 +125,11 @@ class MainWindow(QMainWindow):
         self.home.show_status("Dealing and letting the AI commit to its answers…")
         mode = MODES[self.home.mode_name()]
         pack = self.catalog.packs[pack_id]
-        cached, device = self.opponents.get(entry.card.id), self.device
+        cached, device, loader = self.opponents.get(entry.card.id), self.device, self.load_opponent
         seed = uuid.uuid4().hex
 
         def prepare() -> tuple[LoadedOpponent, GameSession]:
-            opponent = cached or load_opponent(entry, device=device)
+            opponent = cached or loader(entry, device=device)
             images = [(e.sha256, e.label) for e in pack.available("test")]
             n_rounds = min(mode.rounds or BLITZ_DEALT_ROUNDS, len(images))
             rounds = deal(seed, images, pack.classes, n_rounds)
@@ -149,6 +154,7 @@ class MainWindow(QMainWindow):
         profile_id = self.store.profile_id(self.home.profile_name())
         self.store.begin_session(session, profile_id, opponent.entry.difficulty)
         self.session, self.profile_id = session, profile_id
+        self.round.show_session_commitment(session.session_commitment, len(session.rounds))
         self.stack.setCurrentWidget(self.round)
         self._blitz_started = time.monotonic()
         self._show_round()

@@ -84,6 +84,8 @@ class RoundView(QWidget):
         self.clock = QProgressBar()
         self.clock.setTextVisible(True)
         self.image = ImageView()
+        self.session_line = QLabel()
+        self.session_line.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.commitment = QLabel()
         self.commitment.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.commitment.setWordWrap(True)
@@ -115,6 +117,7 @@ class RoundView(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.clock)
+        layout.addWidget(self.session_line)
         layout.addWidget(self.image, 1)
         layout.addLayout(commit_row)
         layout.addLayout(self.options_box)
@@ -130,6 +133,12 @@ class RoundView(QWidget):
             self._next_if_revealed()
         else:
             super().keyPressEvent(event)
+
+    def show_session_commitment(self, commitment: str, n_rounds: int) -> None:
+        """Shown from the first round on: the hash that binds the AI's answers to every dealt round."""
+        self.session_line.setText(f"<small>Session commitment ({n_rounds} dealt rounds): "
+                                  f"<code>{short_hash(commitment)}</code></small>")
+        self.session_line.setToolTip(f"SHA-256 of all {n_rounds} round commitments:\n{commitment}")
 
     # -- showing a round --------------------------------------------------------------------------------------
     def show_round(self, dealt: DealtRound, image: bytes, commitment: str, title: str) -> bool:

@@ -91,6 +91,29 @@ def test_a_blitz_session_ends_when_the_clock_runs_out(qtbot, window, monkeypatch
     assert window.store.history()[0]["mode"] == "blitz"
 
 
+def test_a_classic_session_against_a_fake_opponent(qtbot, tmp_path: Path) -> None:
+    from desktop.ui.main_window import MainWindow
+    from tests.helpers.fakes import fake_loader
+
+    store = Store(tmp_path / "fake.db")
+    win = MainWindow(load_catalog(content_roots(tmp_path)), store, opponent_loader=fake_loader())
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: "Fake device" in win.home.device.text(), timeout=5_000)
+    _start(qtbot, win)
+    assert "Session commitment (10 dealt rounds)" in win.round.session_line.text()
+    for _ in range(10):
+        dealt = win.session.current_round()
+        win.round.buttons[dealt.options.index(dealt.truth)].click()
+        win.round.next.click()
+        if win.session.has_next_round:
+            qtbot.waitUntil(lambda: win.round.buttons[0].isEnabled(), timeout=5_000)
+    assert win.stack.currentWidget() is win.end
+    assert win.session.ai_correct == win.session.player_correct == 10 and win.session.winner == "draw"
+    assert "draw" in win.end.summary.text()
+    store.close()
+
+
 def test_quitting_mid_session_abandons_it(qtbot, window) -> None:
     _start(qtbot, window)
     window.round.leave.click()
