@@ -45,7 +45,7 @@ class FamilyInfo:
         if missing:
             raise MissingExtraError(
                 f"Family '{self.name}' needs {', '.join(missing)}, which is not installed. "
-                f"Install it with `eyevsai-train install {self.name}` (pip extra '{self.extra}')."
+                f"Install it with `pip install 'eyevsai[{self.extra}]'`."
             )
         variant = variant or self.variants[0]
         if variant not in self.variants:
