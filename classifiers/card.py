@@ -74,6 +74,7 @@ class ModelCard:
 
     @classmethod
     def from_json_obj(cls, obj: dict[str, Any], *, source: str = "model card") -> ModelCard:
+        _check_shape(obj, source)
         try:
             spec = dict(obj["input"])
             card = cls(
@@ -108,12 +109,32 @@ class ModelCard:
             problems.append("image input must be NHWC uint8")
         if self.input.kind == "features" and not (self.input.extractor or {}).get("name"):
             problems.append("a features input must name its extractor")
-        if self.input.height <= 0 or self.input.width <= 0:
+        size = (self.input.height, self.input.width)
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in size):
+            problems.append(f"input height and width must be integers, got {size[0]!r}x{size[1]!r}")
+        elif self.input.height <= 0 or self.input.width <= 0:
             problems.append(f"input size must be positive, got {self.input.height}x{self.input.width}")
         if self.difficulty is not None and self.difficulty not in DIFFICULTIES:
             problems.append(f"difficulty must be one of {DIFFICULTIES}, got {self.difficulty!r}")
         if problems:
             raise ModelCardError(f"{source} is invalid: " + "; ".join(problems) + ".")
+
+
+_REQUIRED_FIELDS = ("id", "family", "pack_id", "classes", "input")
+_FIELD_TYPES = {"input": dict, "classes": list, "metrics": dict, "training": dict}
+
+
+def _check_shape(obj: Any, source: str) -> None:
+    """Name the offending field when a card's JSON lacks a required field or has one of the wrong type."""
+    if not isinstance(obj, dict):
+        raise ModelCardError(f"{source} is not a JSON object.")
+    missing = [key for key in _REQUIRED_FIELDS if key not in obj]
+    if missing:
+        raise ModelCardError(f"{source} is missing required field(s) {', '.join(map(repr, missing))}.")
+    for key, kind in _FIELD_TYPES.items():
+        value = obj.get(key)
+        if (value is not None or key in _REQUIRED_FIELDS) and not isinstance(value, kind):
+            raise ModelCardError(f"{source}: field '{key}' must be a JSON {kind.__name__}, got {value!r}.")
 
 
 def write_card(card: ModelCard, model_dir: str | Path) -> Path:

@@ -53,6 +53,11 @@ class RoundRecord:
     def __post_init__(self) -> None:
         if self.answer not in self.options:
             raise ValueError(f"The AI's answer {self.answer!r} is not among the shown options {self.options}.")
+        # A float (873.0) would hash differently from 873, and NumPy integers cannot be written as JSON.
+        for name in ("round", "confidence"):
+            value = getattr(self, name)
+            if type(value) is not int:
+                raise ValueError(f"{name} must be a plain integer, got {value!r} ({type(value).__name__}).")
         if not 0 <= self.confidence <= 1000:
             raise ValueError(f"Confidence must be per-mille (0..1000), got {self.confidence}.")
         if len(self.salt) != SALT_HEX_CHARS or any(c not in "0123456789abcdef" for c in self.salt):

@@ -13,6 +13,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from classifiers.errors import ConfigError
 from classifiers.preprocess import resize_rgb
 
 EXTRACTOR_NAME = "hog_lbp_color_gabor"
@@ -35,8 +36,21 @@ class FeatureParams:
     version: int = EXTRACTOR_VERSION
 
     def __post_init__(self) -> None:
+        for name in ("size", "hog_cell", "hog_bins", "lbp_grid", "hue_bins", "sat_bins", "val_bins"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"Feature parameter {name} must be a positive integer, got {getattr(self, name)}.")
+        if self.gabor_orientations < 0 or any(scale <= 0 for scale in self.gabor_scales):
+            raise ConfigError(
+                f"gabor_orientations ({self.gabor_orientations}) must be >= 0 and gabor_scales "
+                f"({list(self.gabor_scales)}) positive."
+            )
+        if self.version != EXTRACTOR_VERSION:
+            raise ConfigError(
+                f"Feature extractor version {self.version} is not this build's ({EXTRACTOR_VERSION}); "
+                "update EyeVsAI or re-train the model."
+            )
         if self.size % self.hog_cell or self.size < 2 * self.hog_cell:
-            raise ValueError(
+            raise ConfigError(
                 f"size ({self.size}) must be a multiple of hog_cell ({self.hog_cell}), at least two cells."
             )
 
@@ -48,10 +62,15 @@ class FeatureParams:
     @classmethod
     def from_card(cls, extractor: dict[str, Any]) -> FeatureParams:
         if extractor.get("name") != EXTRACTOR_NAME:
-            raise ValueError(f"Unknown feature extractor {extractor.get('name')!r}; this build has {EXTRACTOR_NAME!r}.")
+            raise ConfigError(
+                f"Unknown feature extractor {extractor.get('name')!r}; this build has {EXTRACTOR_NAME!r}."
+            )
         params = dict(extractor.get("params") or {})
         if "gabor_scales" in params:
             params["gabor_scales"] = tuple(params["gabor_scales"])
+        unknown = sorted(set(params) - set(cls.__dataclass_fields__))
+        if unknown:  # a card from a newer trainer: fail plainly, not with a TypeError
+            raise ConfigError(f"Feature extractor parameters {unknown} are unknown to this build; update EyeVsAI.")
         return cls(**params)
 
 

@@ -73,10 +73,17 @@ class Pack:
         try:
             return self._index()[sha256]
         except KeyError:
-            raise PackError(f"Pack '{self.id}' lists image {sha256[:12]}… but its file is missing.") from None
+            raise PackError(
+                f"Pack '{self.id}' lists image {sha256[:12]}… but its file is missing from "
+                f"{self.root / 'images' / sha256[:2]}. Rebuild or re-copy the pack."
+            ) from None
 
     def read_bytes(self, sha256: str) -> bytes:
-        return self.image_path(sha256).read_bytes()
+        path = self.image_path(sha256)
+        try:
+            return path.read_bytes()
+        except OSError as exc:  # removed or unreadable since the pack indexed its files
+            raise PackError(f"Pack '{self.id}': could not read {path} ({exc.strerror or exc}).") from exc
 
     def load_image(self, sha256: str) -> np.ndarray:
         """The decoded RGB uint8 image."""

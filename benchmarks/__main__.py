@@ -1,0 +1,115 @@
+"""`python -m benchmarks`: measure feature extraction and ONNX inference and print the results.
+
+Exit codes: 0 success; 1 an unexpected error (rerun with --traceback); 2 bad input (missing pack or model).
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from classifiers.errors import EyeVsAIError
+
+from .features import FeatureResult, measure_features
+from .inference import CALLS_PER_REPEAT, InferenceResult, measure_inference
+from .report import machine_info, render, to_json
+from .timing import peak_rss_mib
+from .workload import DEFAULT_PACK, bundled_model_dirs, load_pack_images
+
+EXIT_FAILED, EXIT_BAD_INPUT = 1, 2
+
+
+class Section(StrEnum):
+    """Which half of the benchmark to run."""
+
+    features = "features"
+    inference = "inference"
+
+
+app = typer.Typer(
+    name="benchmarks",
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _consoles(as_json: bool) -> tuple[Console, Console]:
+    out, err = Console(highlight=False), Console(stderr=True, highlight=False, quiet=as_json)
+    if not out.is_terminal:  # pipes and logs: no 80-column wrapping of tables
+        out.width = 200
+    return out, err
+
+
+def _measure(only: Section | None, images_n: int, repeats: int, device: str | None, err: Console
+             ) -> tuple[dict[str, object], list[FeatureResult], list[InferenceResult]]:
+    with err.status(f"Loading {images_n} images of pack '{DEFAULT_PACK}'…"):
+        images, distinct = load_pack_images(images_n)
+    workload: dict[str, object] = {
+        "pack": DEFAULT_PACK, "images": len(images), "distinct_images": min(distinct, len(images)),
+        "pack_images": distinct,
+        "image_shape": "×".join(str(d) for d in images[0].shape), "repeats": repeats,
+        "batch1_calls": repeats * CALLS_PER_REPEAT,
+    }
+    features: list[FeatureResult] = []
+    inference: list[InferenceResult] = []
+    if only in (None, Section.features):
+        with err.status("Timing feature extractors…"):
+            features = measure_features(images, repeats=repeats)
+    if only in (None, Section.inference):
+        model_dirs = bundled_model_dirs()
+        if not model_dirs:
+            err.print("[yellow]warning:[/] no bundled models under assets/models; skipping inference.")
+            return workload, features, inference
+        with err.status(f"Timing {len(model_dirs)} ONNX models…"):
+            inference = measure_inference(model_dirs, images, repeats=repeats, device=device)
+    return workload, features, inference
+
+
+@app.command()
+def bench(
+    images: Annotated[int, typer.Option("--images", "-n", min=1, help="Pack images to run on.")] = 500,
+    repeats: Annotated[int, typer.Option("--repeats", "-r", min=1, help="Timed repeats per measurement; "
+                                         f"batch 1 makes repeats × {CALLS_PER_REPEAT} calls.")] = 5,
+    only: Annotated[Section | None, typer.Option(help="Run only this section.")] = None,
+    device: Annotated[str | None, typer.Option(help="onnxruntime device: auto or cpu "
+                                               "(default: $EYEVSAI_DEVICE or auto).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")] = False,
+    traceback: Annotated[bool, typer.Option("--traceback", "-v", help="Show the stack trace of errors.")] = False,
+) -> None:
+    """Measure feature extraction and ONNX inference on the bundled pack and models; print tables or JSON.
+
+    Example: python -m benchmarks --images 200 --repeats 3 --only inference --json
+    """
+    out, err = _consoles(as_json)
+    try:
+        workload, features, inference = _measure(only, images, repeats, device, err)
+    except Exception as exc:
+        if traceback:
+            raise
+        known = isinstance(exc, EyeVsAIError)
+        message = str(exc) if known else f"unexpected {type(exc).__name__}: {exc}. Rerun with --traceback."
+        Console(stderr=True).print(f"[bold red]error:[/] {message}", soft_wrap=True)
+        raise typer.Exit(EXIT_BAD_INPUT if known else EXIT_FAILED) from None
+    machine = machine_info(sorted({row.provider for row in inference}))
+    rss = peak_rss_mib()
+    if as_json:
+        sys.stdout.write(to_json(machine, workload, features, inference, rss) + "\n")
+    else:
+        render(out, machine, workload, features, inference, rss)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    try:
+        app(args=argv, prog_name="python -m benchmarks", standalone_mode=True)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_FAILED)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
