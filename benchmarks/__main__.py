@@ -5,7 +5,9 @@ Exit codes: 0 success; 1 an unexpected error (rerun with --traceback); 2 bad inp
 
 from __future__ import annotations
 
+import json
 import sys
+from dataclasses import asdict
 from enum import StrEnum
 from typing import Annotated
 
@@ -15,6 +17,7 @@ from rich.console import Console
 from classifiers.errors import EyeVsAIError
 
 from .features import FeatureResult, measure_features
+from .game import GameResult, game_table, measure_game
 from .inference import CALLS_PER_REPEAT, InferenceResult, measure_inference
 from .report import machine_info, render, to_json
 from .timing import peak_rss_mib
@@ -28,6 +31,7 @@ class Section(StrEnum):
 
     features = "features"
     inference = "inference"
+    game = "game"
 
 
 app = typer.Typer(
@@ -80,7 +84,7 @@ def bench(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")] = False,
     traceback: Annotated[bool, typer.Option("--traceback", "-v", help="Show the stack trace of errors.")] = False,
 ) -> None:
-    """Measure feature extraction and ONNX inference on the bundled pack and models; print tables or JSON.
+    """Measure feature extraction, ONNX inference and game responsiveness on the bundled pack and models.
 
     Example: python -m benchmarks --images 200 --repeats 3 --only inference --json
     """
@@ -94,12 +98,20 @@ def bench(
         message = str(exc) if known else f"unexpected {type(exc).__name__}: {exc}. Rerun with --traceback."
         Console(stderr=True).print(f"[bold red]error:[/] {message}", soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT if known else EXIT_FAILED) from None
+    game: list[GameResult] = []
+    if only in (None, Section.game):
+        with err.status("Playing classic sessions in an offscreen window…"):
+            game = measure_game(sessions=max(1, repeats // 2), device=device)
     machine = machine_info(sorted({row.provider for row in inference}))
     rss = peak_rss_mib()
     if as_json:
-        sys.stdout.write(to_json(machine, workload, features, inference, rss) + "\n")
+        document = json.loads(to_json(machine, workload, features, inference, rss))
+        document["game"] = [asdict(row) for row in game]
+        sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     else:
         render(out, machine, workload, features, inference, rss)
+        if game:
+            out.print(game_table(game))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
-import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -18,15 +17,10 @@ from desktop.services.store import Store  # noqa: E402
 from desktop.ui.main_window import MainWindow  # noqa: E402
 
 
-def _wait(app: QApplication, condition, timeout_s: float = 30.0) -> None:
-    # processEvents(flags, maxtime) crashes PySide6 6.12 (a None refcount bug) while a worker thread runs;
-    # the plain overload plus a short sleep is safe.
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("the window did not reach the expected state")
-        app.processEvents()
-        time.sleep(0.01)
+def _wait(app, condition, timeout_s: float = 30.0) -> None:
+    from desktop.ui.waiting import wait_until
+
+    wait_until(condition, timeout_s)
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.progress import Progress as Bar
 from rich.table import Table
+from rich.text import Text
 
 from classifiers.progress import Progress
 
@@ -46,7 +47,10 @@ class Output:
         """A result table: shown even when quiet (it is the final result), never in JSON mode."""
         if self.as_json:
             return
-        table = Table(title=title, title_justify="left")
+        # the title goes on its own unwrapped line: a table title wraps to the table's width, which would break
+        # the paths and ids it often holds in the middle
+        self.out.print(Text(title, style="table.title"), soft_wrap=True)
+        table = Table()
         for column in columns:
             table.add_column(column, overflow="fold")
         for row in rows:

@@ -49,6 +49,8 @@ def read_idx(path: Path) -> np.ndarray:
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
         raise PackError(f"{path} is not an unsigned-byte IDX file (bad magic {data[:4].hex()}).")
     ndim = data[3]
+    if len(data) < 4 + 4 * ndim:
+        raise PackError(f"{path} is truncated: its header declares {ndim} dimensions but holds {len(data)} bytes.")
     shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
     body = np.frombuffer(data, np.uint8, offset=4 + 4 * ndim)
     if body.size != int(np.prod(shape)):

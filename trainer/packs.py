@@ -10,15 +10,15 @@ import hashlib
 import json
 import shutil
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from classifiers.errors import PackError
-from classifiers.pack import PACK_FILE, Pack, image_relpath, open_pack
+from classifiers.errors import ConfigError, PackError
+from classifiers.pack import PACK_FILE, Pack, PackEntry, image_relpath, open_pack
 from classifiers.progress import Progress
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff"}
@@ -44,7 +44,8 @@ class SplitFractions:
 
     def __post_init__(self) -> None:
         if min(self.val, self.test, self.ranked) < 0 or self.val + self.test + self.ranked >= 0.9:
-            raise ValueError(
+            # ConfigError is a ValueError and a domain error: the CLI shows one line and exit code 2
+            raise ConfigError(
                 f"Split fractions val={self.val}, test={self.test}, ranked={self.ranked} must be non-negative "
                 "and leave at least 10% for training."
             )
@@ -145,6 +146,47 @@ def build_pack(
     tmp_dir = pack_dir.with_name(pack_dir.name + ".partial")
     shutil.rmtree(tmp_dir, ignore_errors=True)
     report = BuildReport(pack_dir)
+    try:
+        by_class, sizes = yield from _import_images(images, tmp_dir, report, total)
+        if len(by_class) < 2:
+            raise PackError(f"Only {len(by_class)} class(es) had readable images; a pack needs at least two.")
+        splits = _stratified_split(by_class, fractions, seed)
+        _check_balance(by_class, min_per_class, report)
+        height, width = (int(np.median([s[i] for s in sizes])) for i in (0, 1))
+        meta = {
+            "id": pack_id,
+            "title": title or pack_id,
+            "version": 1,
+            "licence": licence,
+            "source": source,
+            "classes": sorted(by_class),
+            "image_size": [height, width],
+            "seed": seed,
+            "splits": {
+                name: [{"sha256": sha} if name == "ranked" else {"sha256": sha, "label": label}
+                       for sha, label in entries]
+                for name, entries in splits.items()
+            },
+        }
+        (tmp_dir / PACK_FILE).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+        ranked_labels = {sha: label for sha, label in splits["ranked"]}
+        (tmp_dir / RANKED_LABELS_FILE).write_text(json.dumps(ranked_labels, indent=1) + "\n", encoding="utf-8")
+        tmp_dir.replace(pack_dir)
+    except BaseException:
+        # a failed or abandoned build (bad source, Ctrl-C, closed generator) leaves no half-written folder
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+        raise
+    report.counts = {name: dict(Counter(label for _, label in entries)) for name, entries in splits.items()}
+    yield report
+
+
+def _import_images(images: Iterable[SourceImage | str], tmp_dir: Path, report: BuildReport,
+                   total: int) -> Generator[Progress, None, tuple[dict[str, list[str]], list[tuple[int, int]]]]:
+    """Store each new decodable image in tmp_dir; record duplicates and unreadable files in the report.
+
+    Returns:
+        (class -> sha256 list, (height, width) of every stored image).
+    """
     by_class: dict[str, list[str]] = defaultdict(list)
     seen: dict[str, str] = {}
     sizes: list[tuple[int, int]] = []
@@ -168,38 +210,16 @@ def build_pack(
                 by_class[item.label].append(sha)
         if n % 50 == 0 or n == total:
             yield Progress("import", n, total, f"{n} images read")
-    if len(by_class) < 2:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-        raise PackError(f"Only {len(by_class)} class(es) had readable images; a pack needs at least two.")
-    classes = sorted(by_class)
-    for label in classes:
+    return by_class, sizes
+
+
+def _check_balance(by_class: dict[str, list[str]], min_per_class: int, report: BuildReport) -> None:
+    for label in sorted(by_class):
         if len(by_class[label]) < min_per_class:
             report.warnings.append(f"class '{label}' has only {len(by_class[label])} images")
-    counts_all = Counter({label: len(v) for label, v in by_class.items()})
-    if max(counts_all.values()) > 3 * min(counts_all.values()):
-        report.warnings.append(f"classes are unbalanced ({min(counts_all.values())}–{max(counts_all.values())} images)")
-    splits = _stratified_split(by_class, fractions, seed)
-    height, width = (int(np.median([s[i] for s in sizes])) for i in (0, 1))
-    meta = {
-        "id": pack_id,
-        "title": title or pack_id,
-        "version": 1,
-        "licence": licence,
-        "source": source,
-        "classes": classes,
-        "image_size": [height, width],
-        "seed": seed,
-        "splits": {
-            name: [{"sha256": sha} if name == "ranked" else {"sha256": sha, "label": label} for sha, label in entries]
-            for name, entries in splits.items()
-        },
-    }
-    (tmp_dir / PACK_FILE).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
-    ranked_labels = {sha: label for sha, label in splits["ranked"]}
-    (tmp_dir / RANKED_LABELS_FILE).write_text(json.dumps(ranked_labels, indent=1) + "\n", encoding="utf-8")
-    tmp_dir.replace(pack_dir)
-    report.counts = {name: dict(Counter(label for _, label in entries)) for name, entries in splits.items()}
-    yield report
+    counts = [len(v) for v in by_class.values()]
+    if max(counts) > 3 * min(counts):
+        report.warnings.append(f"classes are unbalanced ({min(counts)}–{max(counts)} images)")
 
 
 def export_game_pack(pack: Pack, out_dir: str | Path, *, max_test: int | None = None,
@@ -209,10 +229,14 @@ def export_game_pack(pack: Pack, out_dir: str | Path, *, max_test: int | None = 
     max_test/max_ranked keep a stratified prefix (the splits are already shuffled) to keep the game pack small.
     """
     target = Path(out_dir) / pack.id
+    if target.resolve() == pack.root.resolve():
+        # replacing the target first would delete the very images we are about to copy
+        raise PackError(f"Cannot export pack '{pack.id}' onto its source pack at {pack.root}. "
+                        "Pass another --to folder (e.g. assets/packs).")
     if target.exists():
         shutil.rmtree(target)
     test = _take_stratified(pack.splits["test"], max_test)
-    ranked = pack.splits["ranked"][:max_ranked] if max_ranked is not None else pack.splits["ranked"]
+    ranked = _take_ranked(pack, max_ranked)
     for entry in [*test, *ranked]:
         source = pack.image_path(entry.sha256)
         dest = target / image_relpath(entry.sha256, source.suffix)
@@ -226,20 +250,36 @@ def export_game_pack(pack: Pack, out_dir: str | Path, *, max_test: int | None = 
         "ranked": [{"sha256": e.sha256} for e in ranked],
     }
     meta["game_pack"] = True
+    target.mkdir(parents=True, exist_ok=True)  # even when the limits keep no image
     (target / PACK_FILE).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     open_pack(target)  # validate what we wrote
     return target
 
 
 def _take_stratified(entries: list, limit: int | None) -> list:
+    """At most `limit` entries, as many of each label (the first ones: the split is shuffled)."""
     if limit is None or limit >= len(entries):
         return list(entries)
     by_label: dict[str, list] = defaultdict(list)
     for entry in entries:
         by_label[entry.label].append(entry)
-    per_class = max(1, limit // len(by_label))
+    per_class = limit // len(by_label)
+    if per_class < 1:  # fewer places than classes: a shuffled prefix, still within the limit
+        return list(entries[: max(limit, 0)])
     keep = {id(e) for group in by_label.values() for e in group[:per_class]}
     return [e for e in entries if id(e) in keep]
+
+
+def _take_ranked(pack: Pack, limit: int | None) -> list[PackEntry]:
+    """Up to `limit` ranked entries, stratified by the server-side labels when the pack holds them."""
+    entries = pack.splits["ranked"]
+    if limit is None or limit >= len(entries):
+        return list(entries)
+    if not (pack.root / RANKED_LABELS_FILE).is_file():
+        return entries[:limit]  # the split is shuffled: a prefix is a fair sample
+    labels = load_ranked_labels(pack)
+    labelled = _take_stratified([PackEntry(e.sha256, labels.get(e.sha256)) for e in entries], limit)
+    return [PackEntry(e.sha256) for e in labelled]
 
 
 def load_ranked_labels(pack: Pack) -> dict[str, str]:

@@ -1,0 +1,225 @@
+"""`eyevsai-train`: commands, their output, JSON mode, and one-line errors with documented exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from classifiers.card import read_card
+from classifiers.errors import PackError
+from classifiers.pack import open_pack
+from tests.helpers.synthetic import CLASS_STYLES, synthetic_sources
+from trainer.cli import main
+from trainer.workspace import WORKSPACE_ENV
+
+REPO = Path(__file__).resolve().parents[2]
+CLASSES = sorted(CLASS_STYLES)
+# 20 images per class with the default fractions: 13 train, 2 val, 3 test, 2 ranked per class
+TRAIN_ARGS = ["train", "shallow", "--pack", "x", "--algorithm", "logreg", "--feature-size", "32"]
+
+
+def write_image_folder(root: Path, per_class: int = 20) -> Path:
+    for source in synthetic_sources(per_class):
+        path = root / source.origin
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(source.data)
+    return root
+
+
+def run(capsys, workspace: Path, *args: str) -> tuple[int, str, str]:
+    code = main(["--workspace", str(workspace), *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def assert_one_line_error(err: str, fragment: str) -> None:
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, err
+    assert fragment in errors[0]
+    assert "Traceback" not in err
+
+
+@pytest.fixture(scope="module")
+def src(tmp_path_factory) -> Path:
+    return write_image_folder(tmp_path_factory.mktemp("photos") / "pets")
+
+
+@pytest.fixture(scope="module")
+def trained_workspace(src, tmp_path_factory) -> Path:
+    """A workspace holding pack 'x' (built from src) and model 'm' (logreg), both made through the CLI."""
+    workspace = tmp_path_factory.mktemp("ws")
+    assert main(["--workspace", str(workspace), "--quiet", "pack", "build", str(src), "--id", "x"]) == 0
+    assert main(["--workspace", str(workspace), "--quiet", *TRAIN_ARGS, "--id", "m"]) == 0
+    return workspace
+
+
+@pytest.mark.parametrize("command", [[], ["pack", "build"], ["pack", "info"], ["pack", "export-game"],
+                                     ["train", "shallow"], ["list"], ["models"], ["evaluate"]],
+                         ids=lambda c: " ".join(c) or "root")
+def test_help_shows_an_example(capsys, tmp_path, command):
+    code, out, _ = run(capsys, tmp_path, *command, "--help")
+    assert code == 0
+    example = " ".join(out.split("Example", 1)[1].split())  # the text after "Example", unwrapped
+    assert example.startswith((": eyevsai-train", "s: eyevsai-train"))
+    assert " ".join(["eyevsai-train", *command]) in example
+
+
+def test_list_shows_the_shallow_family_available(capsys, tmp_path):
+    code, out, _ = run(capsys, tmp_path, "list")
+    assert code == 0
+    line = next(line for line in out.splitlines() if "shallow" in line)
+    assert "available" in line and "logreg" in line
+    code, out, _ = run(capsys, tmp_path, "list", "--json")
+    shallow = next(row for row in json.loads(out) if row["family"] == "shallow")
+    assert shallow["available"] is True and shallow["variants"] == ["svm", "rf", "logreg"]
+
+
+def test_pack_build_prints_the_split_table_and_warns_about_a_corrupt_image(capsys, tmp_path):
+    source = write_image_folder(tmp_path / "pets")
+    (source / "yellow_dots" / "broken.jpg").write_bytes(b"\xff\xd8\xff definitely not a jpeg")
+    code, out, err = run(capsys, tmp_path / "ws", "pack", "build", str(source), "--id", "x")
+    assert code == 0
+    assert "warning" in err and "broken.jpg" in err and "error:" not in err
+    assert f"Pack written to {tmp_path / 'ws' / 'packs' / 'x'}" in out
+    for label in CLASSES:
+        row = next(line for line in out.splitlines() if label in line)
+        assert row.split()[3::2] == ["13", "2", "3", "2"]  # train, val, test, ranked between the │ borders
+    assert len(open_pack(tmp_path / "ws" / "packs" / "x").splits["test"]) == 12
+
+
+def test_pack_build_json_reports_counts_and_skipped_files(capsys, src, tmp_path):
+    code, out, err = run(capsys, tmp_path, "pack", "build", str(src), "--id", "x", "--seed", "3", "--test", "0.25",
+                         "--json")
+    assert code == 0 and "warning" not in err
+    report = json.loads(out)
+    assert report["pack_dir"] == str(tmp_path / "packs" / "x")
+    assert report["counts"]["test"] == {label: 5 for label in CLASSES}
+    assert report["duplicates"] == [] and report["unreadable"] == []
+    assert open_pack(report["pack_dir"]).meta["seed"] == 3
+
+
+def test_the_workspace_comes_from_the_environment(capsys, src, tmp_path, monkeypatch):
+    monkeypatch.setenv(WORKSPACE_ENV, str(tmp_path / "env-ws"))
+    assert main(["--quiet", "pack", "build", str(src), "--id", "x"]) == 0
+    assert (tmp_path / "env-ws" / "packs" / "x" / "pack.json").is_file()
+
+
+def test_pack_info_shows_classes_and_split_sizes(capsys, trained_workspace):
+    code, out, _ = run(capsys, trained_workspace, "pack", "info", "x")
+    assert code == 0
+    for label in CLASSES:
+        row = next(line for line in out.splitlines() if label in line)
+        assert row.split()[3::2] == ["13", "2", "3"]
+    assert "ranked: 8 images" in out
+
+
+def test_train_prints_a_summary(capsys, trained_workspace, tmp_path):
+    code, out, _ = run(capsys, trained_workspace, "train", "shallow", "--pack", "x", "--algorithm", "rf",
+                       "--n-estimators", "8", "--feature-size", "32", "--id", "forest", "--models-dir", str(tmp_path))
+    assert code == 0
+    assert "shallow / rf" in out and "on 12 images" in out and str(tmp_path / "forest") in out
+    card = read_card(tmp_path / "forest")
+    assert f"{card.metrics['test_accuracy']:.1%} on 12 images" in out
+    assert card.training["params"]["n_estimators"] == 8
+
+
+def test_train_json_prints_the_card(capsys, trained_workspace, tmp_path):
+    code, out, _ = run(capsys, trained_workspace, *TRAIN_ARGS, "--id", "j", "--models-dir", str(tmp_path), "--json")
+    assert code == 0
+    card = json.loads(out)
+    assert card["id"] == "j" and card["model_dir"] == str(tmp_path / "j")
+    assert card["metrics"]["n_test"] == 12 and card["metrics"]["test_accuracy"] > 0.8
+    assert card == {"model_dir": str(tmp_path / "j"), **read_card(tmp_path / "j").to_json_obj()}
+
+
+def test_models_lists_the_trained_model(capsys, trained_workspace):
+    card = read_card(trained_workspace / "models" / "m")
+    code, out, _ = run(capsys, trained_workspace, "models", "--pack", "x")
+    assert code == 0
+    row = next(line for line in out.splitlines() if " m " in line)
+    assert "shallow/logreg" in row and f"{card.test_accuracy:.1%}" in row and "medium" in row
+    code, out, _ = run(capsys, trained_workspace, "models", "--json", "--no-bundled")
+    rows = json.loads(out)
+    assert [(r["id"], r["pack"], r["test_accuracy"], r["difficulty"]) for r in rows] == [
+        ("m", "x", card.test_accuracy, "medium")]
+
+
+def test_evaluate_reproduces_the_card_accuracy(capsys, trained_workspace):
+    card = read_card(trained_workspace / "models" / "m")
+    code, out, _ = run(capsys, trained_workspace, "evaluate", "m")
+    assert code == 0
+    assert f"test accuracy {card.test_accuracy:.1%}" in out and "12 images" in out
+    code, out, _ = run(capsys, trained_workspace, "evaluate", "m", "--json")
+    result = json.loads(out)
+    assert (result["model"], result["pack"], result["n_test"]) == ("m", "x", 12)
+    assert result["test_accuracy"] == card.test_accuracy and result["confusion"] == card.metrics["confusion"]
+
+
+def test_export_game_writes_a_small_game_pack(capsys, trained_workspace, tmp_path):
+    code, out, _ = run(capsys, trained_workspace, "pack", "export-game", "x", "--to", str(tmp_path), "--max-test",
+                       "4", "--max-ranked", "4")
+    assert code == 0 and f"game pack written to {tmp_path / 'x'}" in out
+    game = open_pack(tmp_path / "x")
+    assert game.meta["game_pack"] and len(game.splits["test"]) == len(game.splits["ranked"]) == 4
+
+
+@pytest.mark.parametrize(("args", "fragment"), [
+    (["pack", "info", "nope"], "No pack 'nope'"),
+    (["train", "shallow", "--pack", "nope"], "No pack 'nope'"),
+    (["train", "shallow", "--pack", "x", "--algorithm", "boosting"], "no variant 'boosting'"),
+    (["train", "shallow", "--pack", "x", "--algorithm", "logreg", "--C", "0"], "C must be positive"),
+    (["evaluate", "nomodel"], "No model 'nomodel'"),
+    (["pack", "build", "/nonexistent/photos", "--id", "y"], "/nonexistent/photos does not exist"),
+    (["pack", "build", "packaged:cifar", "--id", "y"], "Unknown packaged dataset 'cifar'"),
+    (["pack", "build", "SRC", "--id", "x"], "already exists"),
+    (["pack", "build", "SRC", "--id", "bad id!"], "may contain only"),
+    (["pack", "build", "SRC", "--id", "y", "--test", "0.9"], "leave at least 10% for training"),
+    (["pack", "export-game", "x", "--to", "WS/packs"], "onto its source pack"),
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_bad_input_is_one_error_line_and_exit_code_2(capsys, trained_workspace, src, args, fragment):
+    args = [a.replace("SRC", str(src)).replace("WS", str(trained_workspace)) for a in args]
+    code, _, err = run(capsys, trained_workspace, *args)
+    assert code == 2
+    assert_one_line_error(err, fragment)
+    assert not (trained_workspace / "packs" / "y").exists()
+    assert len(open_pack(trained_workspace / "packs" / "x").available("train")) == 52  # the pack is untouched
+
+
+def test_an_empty_class_folder_is_an_error_that_leaves_no_pack(capsys, tmp_path):
+    source = write_image_folder(tmp_path / "pets", per_class=6)
+    (source / "zebra").mkdir()
+    code, _, err = run(capsys, tmp_path / "ws", "pack", "build", str(source), "--id", "y")
+    assert code == 2
+    assert_one_line_error(err, f"Class folder {source / 'zebra'} holds no images")
+    assert list((tmp_path / "ws" / "packs").iterdir()) == []
+
+
+def test_an_unknown_option_is_a_usage_error(capsys, tmp_path):
+    code, _, err = run(capsys, tmp_path, "pack", "build", "somewhere", "--id", "y", "--bogus")
+    assert code == 2
+    assert "No such option: --bogus" in err and "Traceback" not in err
+
+
+def test_traceback_flag_re_raises(tmp_path):
+    with pytest.raises(PackError, match="No pack 'nope'"):
+        main(["--workspace", str(tmp_path), "--traceback", "pack", "info", "nope"])
+
+
+def test_python_dash_m_trainer_end_to_end(trained_workspace):
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop(WORKSPACE_ENV, None)
+    command = [sys.executable, "-m", "trainer", "--workspace", str(trained_workspace)]
+    ok = subprocess.run([*command, "models", "--json", "--no-bundled"], capture_output=True, text=True, env=env,
+                        cwd=REPO, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert [row["id"] for row in json.loads(ok.stdout)] == ["m"]
+    bad = subprocess.run([*command, "evaluate", "nomodel"], capture_output=True, text=True, env=env, cwd=REPO,
+                         timeout=120)
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr.strip().splitlines() == [bad.stderr.strip()]
+    assert bad.stderr.startswith("error: No model 'nomodel'")

@@ -1,0 +1,149 @@
+"""Packaged datasets: the IDX reader and the Fashion-MNIST importer, on tiny fake IDX files."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections import Counter
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from classifiers.errors import PackError
+from classifiers.pack import open_pack
+from trainer.cli import main
+from trainer.datasets import FASHION_MNIST_CLASSES, FASHION_MNIST_DIR_ENV, iter_packaged, read_idx
+
+TRAIN_PER_CLASS, TEST_PER_CLASS = 3, 1
+
+
+def idx_bytes(array: np.ndarray, type_code: int = 0x08) -> bytes:
+    header = bytes([0, 0, type_code, array.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
+    return header + array.astype(np.uint8).tobytes()
+
+
+def write_idx(path: Path, array: np.ndarray) -> Path:
+    data = idx_bytes(array)
+    path.write_bytes(gzip.compress(data) if path.suffix == ".gz" else data)
+    return path
+
+
+def fake_images(n: int, first: int) -> np.ndarray:
+    """n distinct 28×28 images: image k is a gradient offset by (first + k)."""
+    ramp = np.add.outer(np.arange(28), np.arange(28))
+    return np.stack([(ramp + 5 * (first + k)) % 256 for k in range(n)]).astype(np.uint8)
+
+
+@pytest.fixture
+def fashion_dir(tmp_path: Path, monkeypatch) -> dict[str, np.ndarray]:
+    """Fake Fashion-MNIST files (3 train + 1 test image per class, classes interleaved) behind the env var."""
+    root = tmp_path / "fashion-mnist"
+    root.mkdir()
+    train_labels = np.tile(np.arange(10), TRAIN_PER_CLASS)
+    test_labels = np.arange(10)[::-1].copy()
+    train_images = fake_images(len(train_labels), 0)
+    test_images = fake_images(len(test_labels), len(train_labels))
+    write_idx(root / "train-images-idx3-ubyte.gz", train_images)
+    write_idx(root / "train-labels-idx1-ubyte.gz", train_labels)
+    write_idx(root / "t10k-images-idx3-ubyte.gz", test_images)
+    write_idx(root / "t10k-labels-idx1-ubyte.gz", test_labels)
+    monkeypatch.setenv(FASHION_MNIST_DIR_ENV, str(root))
+    return {"root": root, "images": np.concatenate([train_images, test_images]),
+            "labels": np.concatenate([train_labels, test_labels])}
+
+
+@pytest.mark.parametrize("name", ["images-idx3-ubyte", "images-idx3-ubyte.gz"])
+def test_read_idx_returns_images_in_their_declared_shape(tmp_path, name):
+    images = fake_images(4, 0)
+    path = write_idx(tmp_path / name, images)
+    assert path.read_bytes().startswith(b"\x1f\x8b" if name.endswith(".gz") else b"\x00\x00\x08\x03")
+    result = read_idx(path)
+    assert result.shape == (4, 28, 28) and result.dtype == np.uint8
+    np.testing.assert_array_equal(result, images)
+
+
+@pytest.mark.parametrize("name", ["labels-idx1-ubyte", "labels-idx1-ubyte.gz"])
+def test_read_idx_returns_labels(tmp_path, name):
+    labels = np.array([9, 0, 3, 3, 7], np.uint8)
+    np.testing.assert_array_equal(read_idx(write_idx(tmp_path / name, labels)), labels)
+
+
+@pytest.mark.parametrize("magic", [b"\x00\x00\x0d\x01", b"\x1f\x00\x08\x01", b"\x00\x00"])
+def test_read_idx_rejects_a_bad_magic(tmp_path, magic):
+    path = tmp_path / "labels-idx1-ubyte"
+    path.write_bytes(magic + bytes(8))
+    with pytest.raises(PackError, match="bad magic"):
+        read_idx(path)
+
+
+def test_read_idx_rejects_a_truncated_body(tmp_path):
+    path = tmp_path / "images-idx3-ubyte"
+    path.write_bytes(idx_bytes(fake_images(2, 0))[:-10])
+    with pytest.raises(PackError, match=r"truncated.*\(2, 28, 28\)"):
+        read_idx(path)
+
+
+def test_read_idx_rejects_a_truncated_header(tmp_path):
+    path = tmp_path / "images-idx3-ubyte.gz"
+    path.write_bytes(gzip.compress(idx_bytes(fake_images(2, 0))[:9]))  # magic + part of the dimensions
+    with pytest.raises(PackError, match="truncated"):
+        read_idx(path)
+
+
+def test_fashion_mnist_limit_takes_that_many_per_class_with_their_labels(fashion_dir):
+    dataset, images, total = iter_packaged("fashion-mnist", limit=2)
+    items = list(images)
+    assert dataset.name == "fashion-mnist" and "MIT" in dataset.licence
+    assert total == len(items) == 20
+    assert Counter(item.label for item in items) == {name: 2 for name in FASHION_MNIST_CLASSES}
+    for item in items:
+        index = int(item.origin.split("#")[1])
+        assert item.label == FASHION_MNIST_CLASSES[fashion_dir["labels"][index]]
+        decoded = cv2.imdecode(np.frombuffer(item.data, np.uint8), cv2.IMREAD_UNCHANGED)
+        assert decoded.shape == (28, 28)
+        np.testing.assert_array_equal(decoded, fashion_dir["images"][index])
+
+
+def test_fashion_mnist_without_limit_reads_train_and_test_files(fashion_dir):
+    _, images, total = iter_packaged("fashion-mnist")
+    items = list(images)
+    assert total == len(items) == 10 * (TRAIN_PER_CLASS + TEST_PER_CLASS)
+    assert len({item.data for item in items}) == len(items)
+
+
+def test_missing_fashion_mnist_files_say_how_to_install_them(tmp_path, monkeypatch):
+    monkeypatch.setenv(FASHION_MNIST_DIR_ENV, str(tmp_path))
+    with pytest.raises(PackError, match="apt-get install dataset-fashion-mnist") as caught:
+        iter_packaged("fashion-mnist")
+    assert FASHION_MNIST_DIR_ENV in str(caught.value) and "train-images-idx3-ubyte.gz" in str(caught.value)
+
+
+def test_fashion_mnist_files_that_disagree_are_refused(fashion_dir):
+    write_idx(fashion_dir["root"] / "t10k-labels-idx1-ubyte.gz", np.arange(3))
+    with pytest.raises(PackError, match="disagree"):
+        iter_packaged("fashion-mnist")
+
+
+def test_unknown_packaged_dataset_lists_the_known_ones():
+    with pytest.raises(PackError, match="Unknown packaged dataset 'cifar-10'.*fashion-mnist"):
+        iter_packaged("cifar-10")
+
+
+def test_limit_below_one_is_refused(fashion_dir):
+    with pytest.raises(PackError, match="at least 1"):
+        iter_packaged("fashion-mnist", limit=0)
+
+
+def test_pack_build_from_the_packaged_dataset(fashion_dir, tmp_path, capsys):
+    code = main(["--workspace", str(tmp_path / "ws"), "pack", "build", "packaged:fashion-mnist", "--id", "fashion",
+                 "--limit", "3", "--json"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    pack = open_pack(report["pack_dir"])
+    assert pack.root == tmp_path / "ws" / "packs" / "fashion"
+    assert pack.classes == sorted(FASHION_MNIST_CLASSES)
+    assert pack.title == "Fashion-MNIST" and pack.meta["licence"].startswith("MIT")
+    assert pack.image_size == (28, 28)
+    assert sum(sum(counts.values()) for counts in report["counts"].values()) == 30
