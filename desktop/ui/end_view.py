@@ -110,10 +110,13 @@ class HistoryView(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(back, 0, Qt.AlignmentFlag.AlignRight)
 
-    def show_history(self, rows: list[dict], consistency: str) -> None:
+    def show_history(self, rows: list[dict], consistency: str, titles: dict[str, str] | None = None) -> None:
+        """Past sessions, newest first; `titles` maps model ids to the names shown on the home screen."""
+        titles = titles or {}
         self.consistency.setText(consistency)
         _fill(self.table, [
-            [row["started"].replace("T", " ")[:16], row["pack_id"], row["model_id"], row["difficulty"], row["mode"],
+            [row["started"].replace("T", " ")[:16], row["pack_id"], titles.get(row["model_id"], row["model_id"]),
+             row["difficulty"], row["mode"],
              str(row["player_points"]), f"{row['player_correct']}/{row['rounds_played']}",
              f"{row['ai_correct']}/{row['rounds_played']}"]
             for row in rows

@@ -265,7 +265,8 @@ class MainWindow(QMainWindow):
         profile_id = self.store.profile_id(self.home.profile_name())
         pack_id = self.home.pack_id() or ""
         consistency = describe_consistency(self.store.correctness_pairs(profile_id, pack_id))
-        self.history.show_history(self.store.history(profile_id), consistency)
+        titles = {o.card.id: o.card.title for entries in self.catalog.opponents.values() for o in entries}
+        self.history.show_history(self.store.history(profile_id), consistency, titles)
         self.stack.setCurrentWidget(self.history)
 
     # -- errors -----------------------------------------------------------------------------------------------
