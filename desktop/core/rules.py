@@ -6,9 +6,10 @@ import hashlib
 import math
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from classifiers.commitment import quantise_confidence
+from classifiers.errors import PackError
 
 DEFAULT_OPTIONS = 4
 BASE_POINTS = {"easy": 10, "medium": 20, "hard": 30}
@@ -115,3 +116,16 @@ def points(correct: bool, elapsed_s: float, difficulty: str) -> int:
     if difficulty not in BASE_POINTS:
         raise ValueError(f"Unknown difficulty {difficulty!r}; expected one of {list(BASE_POINTS)}.")
     return BASE_POINTS[difficulty] + speed_bonus(elapsed_s) if correct else 0
+
+
+def keep_playable(candidates: Sequence[DealtRound], playable: set[str], n_rounds: int) -> list[DealtRound]:
+    """The first n_rounds candidates whose image is playable (decodes), renumbered 1..n.
+
+    Raises:
+        PackError: fewer than n_rounds playable candidates.
+    """
+    kept = [r for r in candidates if r.image in playable][:n_rounds]
+    if len(kept) < n_rounds:
+        raise PackError(f"Only {len(kept)} of the dealt images could be read; {n_rounds} are needed. "
+                         "The pack's image files may be damaged: reinstall or rebuild it.")
+    return [replace(r, number=i) for i, r in enumerate(kept, start=1)]

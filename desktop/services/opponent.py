@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from classifiers.errors import ImageDecodeError, PackError
 from classifiers.pack import Pack
 from classifiers.runtime import OnnxClassifier
 from desktop.core.session import Opponent
@@ -33,21 +34,33 @@ class LoadedOpponent:
     def device(self) -> str:
         return self.classifier.metadata()["device"]
 
-    def probabilities(self, pack: Pack, shas: Sequence[str]) -> dict[str, dict[str, float]]:
+    def probabilities(self, pack: Pack, shas: Sequence[str], *, skip_broken: bool = False
+                      ) -> dict[str, dict[str, float]]:
         """{image sha256: {label: probability}} for the given images of the pack, batched.
 
+        Args:
+            skip_broken: leave out images that are missing or cannot be decoded instead of raising.
+
         Raises:
-            PackError: an image is missing or cannot be decoded (the message names it).
+            PackError / ImageDecodeError: an image is missing or cannot be decoded (the message names it),
+                unless skip_broken.
         """
         out: dict[str, dict[str, float]] = {}
         classes = self.classifier.card.classes
         for start in range(0, len(shas), BATCH):
-            chunk = list(shas[start : start + BATCH])
-            probs = self.classifier.predict_batch([pack.load_image(sha) for sha in chunk])
+            chunk, images = [], []
+            for sha in shas[start : start + BATCH]:
+                try:
+                    images.append(pack.load_image(sha))
+                except (PackError, ImageDecodeError):
+                    if not skip_broken:
+                        raise
+                    continue
+                chunk.append(sha)
+            probs = self.classifier.predict_batch(images)
             for sha, row in zip(chunk, probs, strict=True):
                 out[sha] = {label: float(p) for label, p in zip(classes, row, strict=True)}
         return out
-
 
 def load_opponent(entry: OpponentEntry, *, device: str | None = None) -> LoadedOpponent:
     """Load the model and run one dummy batch so the first real round is not slowed by lazy initialisation.

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBo
 from classifiers.commitment import new_salt
 from classifiers.errors import EyeVsAIError
 from desktop.core.consistency import describe_consistency
-from desktop.core.rules import MODES, deal
+from desktop.core.rules import MODES, deal, keep_playable
 from desktop.core.session import GameSession, RoundResult
 from desktop.services.catalog import Catalog, OpponentEntry
 from desktop.services.opponent import LoadedOpponent, load_opponent
@@ -27,15 +27,18 @@ from desktop.ui.worker import run_in_background
 TICK_MS = 100
 BLITZ_REVEAL_MS = 700
 BLITZ_DEALT_ROUNDS = 60
+SPARE_ROUNDS = 5
 
 
 class MainWindow(QMainWindow):
     """Owns the current GameSession and drives the views from its state."""
 
     def __init__(self, catalog: Catalog, store: Store, *, device: str | None = None,
-                 opponent_loader: Callable[..., LoadedOpponent] = load_opponent) -> None:
-        """opponent_loader(entry, device=...) loads a model; tests pass a fake one."""
+                 opponent_loader: Callable[..., LoadedOpponent] = load_opponent,
+                 new_seed: Callable[[], str] = lambda: uuid.uuid4().hex) -> None:
+        """opponent_loader(entry, device=...) loads a model and new_seed() draws a session seed; tests pass fakes."""
         super().__init__()
+        self.new_seed = new_seed
         self.load_opponent = opponent_loader
         self.setWindowTitle("Eye vs AI")
         self.resize(900, 760)
@@ -126,14 +129,16 @@ class MainWindow(QMainWindow):
         mode = MODES[self.home.mode_name()]
         pack = self.catalog.packs[pack_id]
         cached, device, loader = self.opponents.get(entry.card.id), self.device, self.load_opponent
-        seed = uuid.uuid4().hex
+        seed = self.new_seed()
 
         def prepare() -> tuple[LoadedOpponent, GameSession]:
             opponent = cached or loader(entry, device=device)
             images = [(e.sha256, e.label) for e in pack.available("test")]
             n_rounds = min(mode.rounds or BLITZ_DEALT_ROUNDS, len(images))
-            rounds = deal(seed, images, pack.classes, n_rounds)
-            probabilities = opponent.probabilities(pack, [r.image for r in rounds])
+            # A few spare candidates stand in for images that turn out to be unreadable.
+            candidates = deal(seed, images, pack.classes, min(len(images), n_rounds + SPARE_ROUNDS))
+            probabilities = opponent.probabilities(pack, [r.image for r in candidates], skip_broken=True)
+            rounds = keep_playable(candidates, set(probabilities), n_rounds)
             session = GameSession.start(session_id=str(uuid.uuid4()), seed=seed, pack_id=pack.id, mode=mode,
                                         opponent=opponent.rules_view, rounds=rounds, probabilities=probabilities,
                                         new_salt=new_salt)

@@ -26,7 +26,8 @@ class FakeOpponent:
         card = self.entry.card
         return Opponent(card.id, card.title, card.onnx_sha256, self.entry.difficulty)
 
-    def probabilities(self, pack: Pack, shas: Sequence[str]) -> dict[str, dict[str, float]]:
+    def probabilities(self, pack: Pack, shas: Sequence[str], *, skip_broken: bool = False
+                      ) -> dict[str, dict[str, float]]:
         labels = {e.sha256: e.label for e in pack.splits["test"]}
         out = {}
         for sha in shas:

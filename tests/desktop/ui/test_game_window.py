@@ -114,6 +114,32 @@ def test_a_classic_session_against_a_fake_opponent(qtbot, tmp_path: Path) -> Non
     store.close()
 
 
+def test_unreadable_images_are_never_dealt(qtbot, tmp_path: Path) -> None:
+    import shutil
+
+    from classifiers.locations import bundled_assets_dir
+    from classifiers.pack import open_pack
+    from desktop.core.rules import deal
+    from desktop.ui.main_window import SPARE_ROUNDS, MainWindow
+
+    user_pack = tmp_path / "packs" / "fashion-mnist"  # the user's copy wins over the bundled pack
+    shutil.copytree(bundled_assets_dir() / "packs" / "fashion-mnist", user_pack)
+    pack = open_pack(user_pack)
+    images = [(e.sha256, e.label) for e in pack.available("test")]
+    broken = [r.image for r in deal("fixed", images, pack.classes, 10 + SPARE_ROUNDS)[:3]]
+    for sha in broken:
+        pack.image_path(sha).write_bytes(b"not an image")
+    store = Store(tmp_path / "g.db")
+    win = MainWindow(load_catalog(content_roots(tmp_path)), store, device="cpu", new_seed=lambda: "fixed")
+    qtbot.addWidget(win)
+    win.show()
+    _start(qtbot, win)
+    dealt = [r.image for r in win.session.rounds]
+    assert len(dealt) == 10 and not set(dealt) & set(broken)
+    assert [r.number for r in win.session.rounds] == list(range(1, 11))
+    store.close()
+
+
 def test_quitting_mid_session_abandons_it(qtbot, window) -> None:
     _start(qtbot, window)
     window.round.leave.click()
