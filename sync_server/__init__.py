@@ -1,1 +1,3 @@
-"""EyeVsAI sync_server."""
+"""EyeVsAI sync server: accounts, OAuth sign-in, global leaderboards and ranked sessions (DESIGN section 6)."""
+
+__version__ = "0.1.0"

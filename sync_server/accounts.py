@@ -1,0 +1,202 @@
+"""Accounts and their tokens: create, authenticate, upgrade guests, rotate and revoke refresh tokens.
+
+Data functions take the SQLAlchemy session as a keyword argument and commit what they change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import uuid
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from sync_server.errors import ServiceError
+from sync_server.models import OAuthIdentity, RefreshToken, User, utcnow
+from sync_server.schemas.accounts import TokenPair, UserPublic
+from sync_server.security import AccessTokens, Passwords, new_opaque_token, token_hash
+
+
+class AccountError(ServiceError):
+    """A request the account rules refuse; `status` is the HTTP status the API answers with."""
+
+
+INVALID_CREDENTIALS = AccountError(401, "Incorrect email or password")
+INVALID_REFRESH = AccountError(401, "Invalid refresh token")
+
+
+def guest_name() -> str:
+    return f"Guest-{secrets.token_hex(3).upper()}"
+
+
+def user_public(user: User) -> UserPublic:
+    return UserPublic(id=user.public_id, display_name=user.display_name, email=user.email, is_guest=user.is_guest,
+                      providers=sorted({identity.provider for identity in user.identities}),
+                      created_at=user.created_at)
+
+
+def user_by_public_id(*, session: Session, public_id: str) -> User | None:
+    return session.scalar(select(User).where(User.public_id == public_id))
+
+
+def create_user(*, session: Session, display_name: str, email: str | None = None,
+                password_hash: str | None = None, is_guest: bool = False) -> User:
+    """A new account (flushed, not committed).
+
+    Raises:
+        AccountError: 409 when the email is taken.
+    """
+    user = User(public_id=str(uuid.uuid4()), email=email, password_hash=password_hash, display_name=display_name,
+                is_guest=is_guest)
+    session.add(user)
+    _flush_unique_email(session)
+    return user
+
+
+def _flush_unique_email(session: Session) -> None:
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        session.rollback()
+        raise AccountError(409, "Email already registered") from exc
+
+
+def email_taken(*, session: Session, email: str) -> bool:
+    return session.scalar(select(User.id).where(User.email == email)) is not None
+
+
+def authenticate(*, session: Session, passwords: Passwords, email: str, password: str) -> User:
+    """The active account with this email and password.
+
+    Raises:
+        AccountError: 401, the same message (and about the same time) whether the email or the password is wrong.
+    """
+    user = session.scalar(select(User).where(User.email == email))
+    stored = user.password_hash if user is not None and user.is_active else None
+    if not passwords.verify(stored, password) or user is None:
+        raise INVALID_CREDENTIALS
+    if passwords.needs_rehash(user.password_hash):  # cost raised since this hash was made
+        user.password_hash = passwords.hash(password)
+        session.commit()
+    return user
+
+
+def issue_tokens(*, session: Session, user: User, tokens: AccessTokens, refresh_days: int,
+                 family: str | None = None, now: dt.datetime | None = None) -> TokenPair:
+    """A new access token and refresh token (a new family unless `family` continues a rotation); commits."""
+    now = now or utcnow()
+    refresh = new_opaque_token()
+    session.add(RefreshToken(user_id=user.id, family=family or str(uuid.uuid4()), token_hash=token_hash(refresh),
+                             created_at=now, expires_at=now + dt.timedelta(days=refresh_days)))
+    session.commit()
+    access, lifetime = tokens.issue(user.public_id, now=now)
+    return TokenPair(access_token=access, refresh_token=refresh, expires_in=lifetime, user=user_public(user))
+
+
+def rotate_refresh_token(*, session: Session, refresh_token: str, tokens: AccessTokens, refresh_days: int,
+                         now: dt.datetime | None = None) -> TokenPair:
+    """Exchange a refresh token for a new pair; the old one is spent.
+
+    Presenting a spent token again means it was copied: the whole family (that sign-in on every device that
+    shares it) is revoked, so both the thief and the owner must sign in again.
+
+    Raises:
+        AccountError: 401 for unknown, expired, revoked or reused tokens.
+    """
+    now = now or utcnow()
+    stored = session.scalar(select(RefreshToken).where(RefreshToken.token_hash == token_hash(refresh_token)))
+    if stored is None or stored.revoked_at is not None:
+        raise INVALID_REFRESH
+    # Spend the token atomically: of two concurrent refreshes with the same token exactly one wins; the loser is
+    # treated as reuse.
+    spent = session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == stored.id, RefreshToken.used_at.is_(None), RefreshToken.revoked_at.is_(None))
+        .values(used_at=now)
+    )
+    if spent.rowcount != 1:
+        revoke_family(session=session, family=stored.family, now=now)
+        raise INVALID_REFRESH
+    user = session.get(User, stored.user_id)
+    if stored.expires_at <= now or user is None or not user.is_active:
+        session.commit()
+        raise INVALID_REFRESH
+    return issue_tokens(session=session, user=user, tokens=tokens, refresh_days=refresh_days, family=stored.family,
+                        now=now)
+
+
+def revoke_family(*, session: Session, family: str, now: dt.datetime | None = None) -> None:
+    session.execute(update(RefreshToken).where(RefreshToken.family == family, RefreshToken.revoked_at.is_(None))
+                    .values(revoked_at=now or utcnow()))
+    session.commit()
+
+
+def logout(*, session: Session, refresh_token: str) -> None:
+    """Revoke the sign-in that `refresh_token` belongs to (unknown tokens are ignored: logging out is idempotent)."""
+    stored = session.scalar(select(RefreshToken).where(RefreshToken.token_hash == token_hash(refresh_token)))
+    if stored is not None:
+        revoke_family(session=session, family=stored.family)
+
+
+def logout_everywhere(*, session: Session, user: User) -> None:
+    session.execute(update(RefreshToken).where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
+                    .values(revoked_at=utcnow()))
+    session.commit()
+
+
+def upgrade_guest(*, session: Session, user: User, email: str, password_hash: str,
+                  display_name: str | None) -> User:
+    """Give a guest account an email and password, keeping its id and therefore its history.
+
+    Raises:
+        AccountError: 409 if the account is not a guest or the email is taken.
+    """
+    if not user.is_guest:
+        raise AccountError(409, "Only guest accounts can be upgraded")
+    if email_taken(session=session, email=email):
+        raise AccountError(409, "Email already registered")
+    user.email, user.password_hash, user.is_guest = email, password_hash, False
+    if display_name:
+        user.display_name = display_name
+    _flush_unique_email(session)
+    session.commit()
+    return user
+
+
+def update_user(*, session: Session, passwords: Passwords, user: User, display_name: str | None,
+                email: str | None, new_password: str | None, current_password: str | None) -> User:
+    """Change the display name, and (with the current password) the email or the password.
+
+    Changing the password signs out every other device.
+
+    Raises:
+        AccountError: 400 for a guest changing credentials, 403 for a wrong current password, 409 for a taken email.
+    """
+    changes_credentials = email is not None or new_password is not None
+    if changes_credentials:
+        if user.is_guest or user.password_hash is None:
+            raise AccountError(400, "Set an email and password with /auth/upgrade first")
+        if current_password is None or not passwords.verify(user.password_hash, current_password):
+            raise AccountError(403, "Current password is incorrect")
+    if display_name is not None:
+        user.display_name = display_name
+    if email is not None and email != user.email:
+        if email_taken(session=session, email=email):
+            raise AccountError(409, "Email already registered")
+        user.email = email
+        _flush_unique_email(session)
+    if new_password is not None:
+        user.password_hash = passwords.hash(new_password)
+        session.execute(update(RefreshToken).where(RefreshToken.user_id == user.id,
+                                                   RefreshToken.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    session.commit()
+    return user
+
+
+def link_identity(*, session: Session, user: User, provider: str, subject: str, email: str | None) -> OAuthIdentity:
+    identity = OAuthIdentity(user_id=user.id, provider=provider, subject=subject, email=email)
+    session.add(identity)
+    session.flush()
+    return identity

@@ -1,0 +1,1 @@
+"""The HTTP API (v1): thin routes over the data functions."""

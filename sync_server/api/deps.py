@@ -1,0 +1,119 @@
+"""FastAPI dependencies as `Annotated` aliases: the services, a database session, the signed-in user, limits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from sync_server.accounts import user_by_public_id
+from sync_server.db import begin_write
+from sync_server.middleware import client_ip
+from sync_server.models import User
+from sync_server.ratelimit import RateLimiter
+from sync_server.security import AccessTokens, InvalidTokenError, Passwords
+from sync_server.settings import Settings
+
+
+@dataclass
+class Services:
+    """What the composition root builds once per process and every request shares."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    passwords: Passwords
+    tokens: AccessTokens
+    limiter: RateLimiter
+    clock: Callable[[], dt.datetime]
+    oauth: object  # sync_server.oauth.OAuthService; typed loosely to keep this module free of Authlib
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_session(request: Request, services: ServicesDep) -> Iterator[Session]:
+    """One session per request; requests that may write take SQLite's write lock up front (see db.py)."""
+    with services.sessions() as session:
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            begin_write(session)
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+_bearer = HTTPBearer(auto_error=False, description="An access token from /api/v1/auth/login, /register, /guest, "
+                                                   "/refresh or the OAuth token exchange.")
+CREDENTIALS_ERROR = HTTPException(status.HTTP_401_UNAUTHORIZED, "Could not validate credentials",
+                                  headers={"WWW-Authenticate": "Bearer"})
+
+
+def too_many_requests(wait: float) -> HTTPException:
+    return HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "Too many requests",
+                         headers={"Retry-After": str(int(wait + 0.999))})
+
+
+def get_current_user(services: ServicesDep, session: SessionDep,
+                     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> User:
+    """The signed-in, active user; 401 for a missing, invalid or expired token; 429 past the account's limit."""
+    if credentials is None:
+        raise CREDENTIALS_ERROR
+    try:
+        public_id = services.tokens.subject(credentials.credentials, now=services.clock())
+    except InvalidTokenError:
+        raise CREDENTIALS_ERROR from None
+    user = user_by_public_id(session=session, public_id=public_id)
+    if user is None or not user.is_active:
+        raise CREDENTIALS_ERROR
+    limits = services.settings.rate_limits
+    wait = services.limiter.hit(f"account:{user.id}", limits.per_account, limits.window_s)
+    if wait is not None:
+        raise too_many_requests(wait)
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def optional_user(services: ServicesDep, session: SessionDep,
+                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> User | None:
+    """The signed-in user when a token is sent (and valid), else None."""
+    if credentials is None:
+        return None
+    return get_current_user(services, session, credentials)
+
+
+OptionalUser = Annotated[User | None, Depends(optional_user)]
+
+
+def auth_rate_limit(request: Request, services: ServicesDep) -> None:
+    """The stricter per-IP budget of the sign-in endpoints (password guessing, account farming)."""
+    limits = services.settings.rate_limits
+    wait = services.limiter.hit(f"auth:{client_ip(request.scope)}", limits.auth_per_ip, limits.window_s)
+    if wait is not None:
+        raise too_many_requests(wait)
+
+
+AuthRateLimit = Depends(auth_rate_limit)
+
+
+def account_rate_limit(bucket: str, limit_of: Callable[[Settings], int]) -> Callable[..., None]:
+    """A dependency counting the signed-in user's requests in a named bucket (uploads, ranked starts)."""
+
+    def check(user: CurrentUser, services: ServicesDep) -> None:
+        limits = services.settings.rate_limits
+        wait = services.limiter.hit(f"{bucket}:{user.id}", limit_of(services.settings), limits.window_s)
+        if wait is not None:
+            raise too_many_requests(wait)
+
+    return check

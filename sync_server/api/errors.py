@@ -1,0 +1,20 @@
+"""Turning domain errors into short HTTP answers; the OpenAPI description of the error responses."""
+
+from __future__ import annotations
+
+from fastapi import HTTPException
+
+from sync_server.errors import ServiceError
+from sync_server.schemas.common import Message
+
+
+def http_error(error: ServiceError) -> HTTPException:
+    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+    return HTTPException(error.status, error.detail, headers=headers)
+
+
+def responses(*codes: int) -> dict[int | str, dict]:
+    """OpenAPI `responses=` for the error statuses a route can answer with."""
+    text = {400: "Bad request", 401: "Not signed in or bad credentials", 403: "Forbidden", 404: "Not found",
+            409: "Conflict", 413: "Request body too large", 422: "Invalid input", 429: "Too many requests"}
+    return {code: {"model": Message, "description": text.get(code, "Error")} for code in codes}

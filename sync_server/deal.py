@@ -1,0 +1,78 @@
+"""The ranked deal (DESIGN section 6): which image and options a round shows, recomputable once the seed is out.
+
+For round n (1-based) of a session with client seed C, the server draws 32-bit numbers from
+`HMAC-SHA256(key=bytes.fromhex(server_seed), msg=f"{C}:{n}")` (then `f"{C}:{n}:1"`, `f"{C}:{n}:2"`, … when more
+are needed), each block read as eight big-endian unsigned 32-bit integers x0, x1, … in order, and:
+
+1. image: the pack's playable ranked images sorted by sha256, minus those already shown in this session;
+   the image at index `x0 mod len(remaining)`;
+2. distractors: the pack's other classes sorted; `n_options − 1` times, remove and take the one at index
+   `x mod len(left)` with the next x;
+3. order: `[truth, *distractors]`, shuffled by Fisher–Yates from the last position down: for i = k−1 … 1,
+   swap positions i and `x mod (i + 1)` with the next x.
+
+The server seed's SHA-256 is shown when the session starts and the seed itself when it ends, so a player can
+check that no round was chosen after seeing their answers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+DEFAULT_OPTIONS = 4
+
+
+@dataclass(frozen=True)
+class DealtRound:
+    number: int
+    image: str
+    truth: str
+    options: tuple[str, ...]
+
+
+def seed_hash(server_seed: str) -> str:
+    """The commitment to a server seed shown at the start: SHA-256 of its hex string."""
+    return hashlib.sha256(server_seed.encode("ascii")).hexdigest()
+
+
+def draws(server_seed: str, client_seed: str, number: int) -> Iterator[int]:
+    """The round's stream of 32-bit numbers (see the module docstring)."""
+    key = bytes.fromhex(server_seed)
+    block = 0
+    while True:
+        message = f"{client_seed}:{number}" if block == 0 else f"{client_seed}:{number}:{block}"
+        digest = hmac.new(key, message.encode("utf-8"), hashlib.sha256).digest()
+        for offset in range(0, len(digest), 4):
+            yield int.from_bytes(digest[offset:offset + 4], "big")
+        block += 1
+
+
+def deal_round(*, server_seed: str, client_seed: str, number: int, images: Sequence[tuple[str, str]],
+               shown: set[str], classes: Sequence[str], n_options: int = DEFAULT_OPTIONS) -> DealtRound:
+    """Round `number`'s image and options.
+
+    Args:
+        images: (sha256, label) of the pack's playable ranked images, in any order (sorted here).
+        shown: images already dealt in this session.
+        classes: the pack's classes; options are the truth plus distractors from the others.
+
+    Raises:
+        ValueError: no image left, or fewer than two classes.
+    """
+    remaining = sorted(image for image in images if image[0] not in shown)
+    if not remaining:
+        raise ValueError("Every ranked image of the pack has been shown in this session.")
+    stream = draws(server_seed, client_seed, number)
+    sha, truth = remaining[next(stream) % len(remaining)]
+    others = sorted(set(classes) - {truth})
+    if not others:
+        raise ValueError("A round needs at least two classes.")
+    distractors = [others.pop(next(stream) % len(others)) for _ in range(min(n_options, len(others) + 1) - 1)]
+    options = [truth, *distractors]
+    for i in range(len(options) - 1, 0, -1):
+        j = next(stream) % (i + 1)
+        options[i], options[j] = options[j], options[i]
+    return DealtRound(number, sha, truth, tuple(options))

@@ -1,0 +1,121 @@
+"""The server's composition root: settings → engine → services → FastAPI app.
+
+`create_app(settings)` is what tests and `python -m sync_server` use; `create_app_from_env()` is the factory each
+uvicorn worker process calls (settings come from the environment the parent set up).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from sync_server import __version__
+from sync_server.api.deps import Services
+from sync_server.api.routes import auth, health, leaderboards, ranked, sessions, users
+from sync_server.db import create_db_engine, migrate, session_factory
+from sync_server.errors import ServiceError
+from sync_server.logs import configure_logging, get_logger
+from sync_server.middleware import BodyLimitMiddleware, IpRateLimitMiddleware, RequestContextMiddleware
+from sync_server.ratelimit import RateLimiter
+from sync_server.security import AccessTokens, Passwords
+from sync_server.settings import Settings, load_settings
+
+API_PREFIX = "/api/v1"
+_log = get_logger("app")
+
+DESCRIPTION = """EyeVsAI sync server, API v1.
+
+Accounts (email, guest, OAuth with PKCE), global leaderboards of verified ranked sessions, offline session
+upload, and ranked sessions dealt, timed and scored by the server. Send the access token as
+`Authorization: Bearer <token>`.
+"""
+
+
+def build_services(settings: Settings, *, clock: Callable[[], dt.datetime] | None = None,
+                   oauth_http: object | None = None) -> Services:
+    """Everything a request needs, built once: engine (migrated when `auto_migrate`), hashers, limiter, OAuth."""
+    from sync_server.oauth import OAuthService
+
+    engine = create_db_engine(settings.resolved_database_url())
+    if settings.auto_migrate:
+        migrate(engine)
+    return Services(
+        settings=settings,
+        engine=engine,
+        sessions=session_factory(engine),
+        passwords=Passwords(settings.argon2),
+        tokens=AccessTokens(secret=settings.resolved_secret_key(), minutes=settings.access_token_minutes,
+                            issuer=settings.public_url),
+        limiter=RateLimiter(),
+        clock=clock or (lambda: dt.datetime.now(dt.UTC)),
+        oauth=OAuthService(settings, http_client=oauth_http),
+    )
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
+    """The FastAPI app with its routes and middleware; builds the services from `settings` unless given."""
+    settings = settings or (services.settings if services else load_settings())
+    configure_logging(settings.log_level, as_json=settings.log_json)
+    services = services or build_services(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        _log.info("server started", extra={"database": services.engine.dialect.name, "version": __version__})
+        yield
+        services.engine.dispose()
+
+    app = FastAPI(title="EyeVsAI sync server", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                  openapi_url=f"{API_PREFIX}/openapi.json", docs_url="/docs", redoc_url="/redoc")
+    app.state.services = services
+    app.include_router(health.router)
+    for module in (auth, users):
+        app.include_router(module.router, prefix=API_PREFIX)
+    _add_routers(app)
+    _add_error_handlers(app)
+    # Outermost last: request id/logging wraps everything, then CORS, then the body limit, then the IP limit.
+    limits = settings.rate_limits
+    app.add_middleware(IpRateLimitMiddleware, limiter=services.limiter, limit=limits.per_ip, window_s=limits.window_s)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
+                           allow_methods=["GET", "POST", "PATCH", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+                           expose_headers=["X-Request-ID", "Retry-After"], max_age=600)
+    app.add_middleware(RequestContextMiddleware)
+    return app
+
+
+def _add_routers(app: FastAPI) -> None:
+    """Routers added as the features land (kept apart so the list reads as the API's table of contents)."""
+    for module in (sessions, leaderboards, ranked):
+        app.include_router(module.router, prefix=API_PREFIX)
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ServiceError)
+    async def _refused(_request: Request, exc: ServiceError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # Short messages without echoing the offending input back (it may be a password).
+        errors = [{"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
+                  for err in exc.errors()[:20]]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        _log.error("unhandled error", exc_info=exc)
+        return JSONResponse({"detail": "Internal server error"}, status_code=500)
+
+
+def create_app_from_env() -> FastAPI:
+    """uvicorn's factory for worker processes: settings from the environment (the parent migrated already)."""
+    return create_app(load_settings())

@@ -1,0 +1,105 @@
+"""Passwords (argon2id), access tokens (short-lived JWT) and opaque secrets stored only as their SHA-256."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from sync_server.settings import Argon2Params
+
+JWT_ALGORITHM = "HS256"
+ACCESS_AUDIENCE = "eyevsai-api"
+
+
+class InvalidTokenError(Exception):
+    """An access token that is malformed, forged, expired or of the wrong kind."""
+
+
+class Passwords:
+    """argon2id hashing with a constant-time failure path for unknown accounts."""
+
+    def __init__(self, params: Argon2Params) -> None:
+        self._hasher = PasswordHasher(time_cost=params.time_cost, memory_cost=params.memory_cost_kib,
+                                      parallelism=params.parallelism)
+        # Verifying against this when the account does not exist costs the same as a wrong password, so the
+        # response time does not tell whether an email is registered.
+        self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
+
+    def hash(self, password: str) -> str:
+        return self._hasher.hash(password)
+
+    def verify(self, stored_hash: str | None, password: str) -> bool:
+        """True when `password` matches; `stored_hash=None` (no such account) runs a dummy check and is False."""
+        try:
+            if stored_hash is None:
+                self._hasher.verify(self._dummy_hash, password)
+                return False
+            return self._hasher.verify(stored_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    def needs_rehash(self, stored_hash: str) -> bool:
+        return self._hasher.check_needs_rehash(stored_hash)
+
+
+@dataclass(frozen=True)
+class AccessTokens:
+    """Signs and checks the JWT access tokens (HS256, audience-bound, expiring)."""
+
+    secret: str
+    minutes: int
+    issuer: str
+
+    def issue(self, user_public_id: str, *, now: dt.datetime | None = None) -> tuple[str, int]:
+        """A signed token for the user and its lifetime in seconds."""
+        now = now or dt.datetime.now(dt.UTC)
+        lifetime = self.minutes * 60
+        claims = {"sub": user_public_id, "iat": now, "exp": now + dt.timedelta(seconds=lifetime),
+                  "iss": self.issuer, "aud": ACCESS_AUDIENCE, "typ": "access", "jti": secrets.token_hex(8)}
+        return jwt.encode(claims, self.secret, algorithm=JWT_ALGORITHM), lifetime
+
+    def subject(self, token: str, *, now: dt.datetime | None = None) -> str:
+        """The user's public id from a valid token.
+
+        Args:
+            now: the server's clock (expiry is checked against it, so tests can move time).
+
+        Raises:
+            InvalidTokenError: the token does not verify, has expired, or is not an access token.
+        """
+        try:
+            # Expiry is checked below against the server's clock rather than PyJWT's wall clock.
+            claims = jwt.decode(token, self.secret, algorithms=[JWT_ALGORITHM], audience=ACCESS_AUDIENCE,
+                                issuer=self.issuer, options={"require": ["exp", "sub", "iat"], "verify_exp": False,
+                                                             "verify_iat": False})
+        except jwt.PyJWTError as exc:
+            raise InvalidTokenError(str(exc)) from exc
+        if claims.get("typ") != "access" or not isinstance(claims.get("sub"), str):
+            raise InvalidTokenError("not an access token")
+        exp = claims.get("exp")
+        if not isinstance(exp, int | float) or exp <= (now or dt.datetime.now(dt.UTC)).timestamp():
+            raise InvalidTokenError("expired")
+        return claims["sub"]
+
+
+def new_opaque_token() -> str:
+    """A 256-bit URL-safe random token (refresh tokens, OAuth grants, states)."""
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    """What the database keeps of an opaque token: a stolen database yields no usable token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def s256_challenge(verifier: str) -> str:
+    """PKCE S256: BASE64URL(SHA-256(verifier)) without padding (RFC 7636 section 4.2)."""
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")

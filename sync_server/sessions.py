@@ -1,0 +1,92 @@
+"""A player's session history: offline sessions uploaded from the desktop (unverified) and ranked ones.
+
+An upload is idempotent by the client's session uuid: sending the same session again (a retry after a lost
+reply, an outbox replayed after a crash) returns the stored one and changes nothing. Uploaded values are bounded
+and the points are recomputed here from the rounds, but an offline session stays unverified: the server did not
+deal, time or watch it, so it never enters a global leaderboard.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from sync_server.errors import ServiceError
+from sync_server.models import GameSession, SessionRound, User
+from sync_server.schemas.sessions import SessionUpload
+from sync_server.scoring import points
+
+CLOCK_SKEW = dt.timedelta(minutes=10)
+MAX_AGE = dt.timedelta(days=366)
+NOT_FOUND = ServiceError(404, "Session not found")
+
+
+def upload_session(*, session: Session, user: User, body: SessionUpload, now: dt.datetime) -> tuple[GameSession, bool]:
+    """Store an offline session once; returns (session, created).
+
+    Raises:
+        ServiceError: 409 when the uuid belongs to another account or to a different session; 422 for
+        times in the future or too far in the past.
+    """
+    existing = session.scalar(select(GameSession).where(GameSession.public_id == body.client_session_id))
+    if existing is not None:
+        return _same_upload(existing, user, body), False
+    if body.finished_at > now + CLOCK_SKEW:
+        raise ServiceError(422, "finished_at is in the future; check the device's clock")
+    if body.started_at < now - MAX_AGE:
+        raise ServiceError(422, "Sessions older than a year are not accepted")
+    game = GameSession(public_id=body.client_session_id, user_id=user.id, pack_id=body.pack_id,
+                       difficulty=body.difficulty, mode=body.mode, model_id=body.model_id,
+                       model_sha256=body.model_sha256, is_verified=False, status="finished",
+                       session_commitment=body.session_commitment, started_at=body.started_at,
+                       finished_at=body.finished_at, created_at=now)
+    for number, r in enumerate(body.rounds, start=1):
+        is_correct = r.player_answer is not None and r.player_answer == r.truth
+        earned = points(is_correct=is_correct, elapsed_ms=r.elapsed_ms, difficulty=body.difficulty)
+        game.rounds.append(SessionRound(number=number, image_sha256=r.image_sha256, options=list(r.options),
+                                        truth=r.truth, player_answer=r.player_answer, is_correct=is_correct,
+                                        ai_answer=r.ai_answer, ai_confidence=r.ai_confidence, ai_top1=r.ai_top1,
+                                        commitment=r.commitment, salt=r.salt, elapsed_ms=r.elapsed_ms, points=earned,
+                                        timed_out=r.player_answer is None))
+        game.score += earned
+        game.correct += int(is_correct)
+        game.ai_correct += int(r.ai_answer == r.truth)
+        game.total_time_ms += r.elapsed_ms
+    game.rounds_played = len(body.rounds)
+    session.add(game)
+    try:
+        session.commit()
+    except IntegrityError:  # the same upload raced this one and won: answer as a retry would be answered
+        session.rollback()
+        existing = session.scalar(select(GameSession).where(GameSession.public_id == body.client_session_id))
+        if existing is None:
+            raise
+        return _same_upload(existing, user, body), False
+    return game, True
+
+
+def _same_upload(existing: GameSession, user: User, body: SessionUpload) -> GameSession:
+    if existing.user_id != user.id or existing.mode != body.mode or existing.pack_id != body.pack_id:
+        raise ServiceError(409, "This session id is already used by another session")
+    return existing
+
+
+def history(*, session: Session, user: User, limit: int, before: int | None) -> tuple[list[GameSession], int | None]:
+    """The user's sessions, newest first; `before` is the cursor (an internal id) from the previous page."""
+    query = select(GameSession).where(GameSession.user_id == user.id)
+    if before is not None:
+        query = query.where(GameSession.id < before)
+    games = list(session.scalars(query.order_by(GameSession.id.desc()).limit(limit + 1)))
+    next_before = games[limit - 1].id if len(games) > limit else None
+    return games[:limit], next_before
+
+
+def session_of(*, session: Session, user: User, public_id: str) -> GameSession:
+    """Raises: ServiceError 404 when the session does not exist or is someone else's."""
+    game = session.scalar(select(GameSession).where(GameSession.public_id == public_id))
+    if game is None or game.user_id != user.id:
+        raise NOT_FOUND
+    return game

@@ -1,0 +1,188 @@
+"""Server settings from the environment (pydantic-settings): safe defaults for one machine, strict in production.
+
+Every setting reads `EYEVSAI_SERVER_<NAME>`; a few well-known names are also read bare (`DATABASE_URL`, `ENV`,
+`SECRET_KEY`). Nested settings use `__`, e.g. `EYEVSAI_SERVER_OAUTH__GITHUB__CLIENT_ID`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AliasChoices, BaseModel, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from classifiers.errors import EyeVsAIError
+
+APP_DIR_NAME = "eyevsai-server"
+SECRET_FILE = "secret_key"
+MIN_SECRET_CHARS = 32
+# Values that must never sign tokens in production (copied from examples, or left empty).
+_INSECURE_SECRETS = {"", "changeme", "change-me", "changethis", "secret", "dev", "development", "insecure"}
+
+
+class SettingsError(EyeVsAIError):
+    """The configuration cannot run the server (insecure in production, or inconsistent)."""
+
+
+class Environment(StrEnum):
+    """`development` generates what is missing; `production` refuses insecure or missing secrets."""
+
+    development = "development"
+    production = "production"
+    test = "test"
+
+
+class OAuthProvider(BaseModel):
+    """One OAuth provider's client registration; the endpoints default to the provider's public ones."""
+
+    client_id: str = ""
+    client_secret: str = ""
+    # Overrides for tests and self-hosted providers; empty means the provider's documented endpoint.
+    authorize_url: str = ""
+    token_url: str = ""
+    userinfo_url: str = ""
+    scope: str = ""
+
+    @property
+    def is_enabled(self) -> bool:
+        return bool(self.client_id)
+
+
+class RateLimits(BaseModel):
+    """Requests allowed per window (seconds); 0 disables a limit. Counted per process (see ratelimit.py)."""
+
+    window_s: Annotated[int, Field(ge=1, le=86_400)] = 60
+    per_ip: Annotated[int, Field(ge=0)] = 600
+    per_account: Annotated[int, Field(ge=0)] = 600
+    auth_per_ip: Annotated[int, Field(ge=0)] = 30
+    uploads_per_account: Annotated[int, Field(ge=0)] = 120
+    ranked_starts_per_account: Annotated[int, Field(ge=0)] = 30
+
+
+class Argon2Params(BaseModel):
+    """argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile). Tests lower them."""
+
+    time_cost: Annotated[int, Field(ge=1, le=20)] = 3
+    memory_cost_kib: Annotated[int, Field(ge=1024, le=4 * 1024 * 1024)] = 65_536
+    parallelism: Annotated[int, Field(ge=1, le=64)] = 4
+
+
+class Settings(BaseSettings):
+    """Everything the composition root needs; build with `Settings()` (environment) or keyword overrides."""
+
+    model_config = SettingsConfigDict(env_prefix="EYEVSAI_SERVER_", env_nested_delimiter="__", extra="ignore",
+                                      populate_by_name=True)
+
+    env: Environment = Field(Environment.development, validation_alias=AliasChoices("EYEVSAI_SERVER_ENV", "ENV",
+                                                                                     "env"))
+    data_dir: Path | None = None
+    database_url: str = Field("", validation_alias=AliasChoices("EYEVSAI_SERVER_DATABASE_URL", "DATABASE_URL",
+                                                                "database_url"))
+    secret_key: str = Field("", validation_alias=AliasChoices("EYEVSAI_SERVER_SECRET_KEY", "SECRET_KEY",
+                                                              "secret_key"))
+    auto_migrate: bool = True
+    public_url: str = "http://127.0.0.1:8000"
+    access_token_minutes: Annotated[int, Field(ge=1, le=120)] = 15
+    refresh_token_days: Annotated[int, Field(ge=1, le=365)] = 30
+    argon2: Argon2Params = Argon2Params()
+    oauth: dict[str, OAuthProvider] = {}
+    oauth_flow_minutes: Annotated[int, Field(ge=1, le=60)] = 10
+    cors_origins: list[str] = []
+    max_body_bytes: Annotated[int, Field(ge=1024, le=16 * 1024 * 1024)] = 256 * 1024
+    rate_limits: RateLimits = RateLimits()
+    # uvicorn --forwarded-allow-ips: whose X-Forwarded-For is believed (the client IP keys the rate limits).
+    forwarded_allow_ips: str = "127.0.0.1"
+    log_level: str = "INFO"
+    log_json: bool = True
+    ranked_rounds: Annotated[int, Field(ge=1, le=50)] = 10
+    ranked_seconds_per_round: Annotated[float, Field(gt=0, le=300)] = 15.0
+
+    @field_validator("oauth")
+    @classmethod
+    def _known_providers(cls, value: dict[str, OAuthProvider]) -> dict[str, OAuthProvider]:
+        from sync_server.oauth_providers import PROVIDERS
+
+        unknown = sorted(set(value) - set(PROVIDERS))
+        if unknown:
+            raise ValueError(f"Unknown OAuth provider(s) {unknown}; known: {sorted(PROVIDERS)}.")
+        return value
+
+    @model_validator(mode="after")
+    def _production_is_strict(self) -> Settings:
+        if self.env is not Environment.production:
+            return self
+        problems = []
+        if self.secret_key.strip().lower() in _INSECURE_SECRETS or len(self.secret_key) < MIN_SECRET_CHARS:
+            problems.append(f"SECRET_KEY must be set to at least {MIN_SECRET_CHARS} random characters "
+                            "(python -c 'import secrets; print(secrets.token_urlsafe(48))')")
+        if "*" in self.cors_origins:
+            problems.append("EYEVSAI_SERVER_CORS_ORIGINS must list origins, not '*'")
+        if not self.public_url.startswith("https://"):
+            problems.append(f"EYEVSAI_SERVER_PUBLIC_URL must be https:// in production, got {self.public_url!r}")
+        if problems:
+            raise ValueError("Refusing to start in production: " + "; ".join(problems) + ".")
+        return self
+
+    def resolved_data_dir(self) -> Path:
+        """The data directory: the setting, else the platform's per-user data directory."""
+        if self.data_dir is not None:
+            return self.data_dir
+        from platformdirs import user_data_path
+
+        return user_data_path(APP_DIR_NAME, appauthor=False)
+
+    def resolved_database_url(self) -> str:
+        """DATABASE_URL, else an SQLite file in the data directory (created on demand)."""
+        if self.database_url:
+            url = self.database_url
+            # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants the driver named.
+            for prefix in ("postgres://", "postgresql://"):
+                if url.startswith(prefix):
+                    return "postgresql+psycopg://" + url[len(prefix):]
+            return url
+        data_dir = self.resolved_data_dir()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{data_dir / 'server.sqlite3'}"
+
+    def resolved_secret_key(self) -> str:
+        """The token signing key: the setting, else one generated once and kept (0600) in the data directory.
+
+        Production never reaches the fallback (the validator above refuses an empty key), so a generated key
+        only ever signs tokens on a developer's or a single-machine install.
+        """
+        if self.secret_key:
+            return self.secret_key
+        path = self.resolved_data_dir() / SECRET_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            # Written aside, then linked into place: several workers starting together agree on one key.
+            tmp = path.with_name(f".{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(secrets.token_urlsafe(48))
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
+        return path.read_text(encoding="utf-8").strip()
+
+    def enabled_oauth(self) -> dict[str, OAuthProvider]:
+        return {name: provider for name, provider in self.oauth.items() if provider.is_enabled}
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment with explicit overrides; configuration problems become SettingsError."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        details = "; ".join(f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
+                            for err in exc.errors())
+        raise SettingsError(f"Invalid server settings: {details}") from exc

@@ -1,0 +1,92 @@
+"""Fixtures for the server tests: an app per test on its own SQLite file (or PostgreSQL), a sync client, a clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from sync_server.main import build_services, create_app
+from sync_server.settings import Argon2Params, Settings
+from tests.sync_server.helpers import ApiClient, FakeClock
+
+POSTGRES_ENV = "EYEVSAI_TEST_POSTGRES_URL"
+FAST_ARGON2 = Argon2Params(time_cost=1, memory_cost_kib=1024, parallelism=1)
+
+
+def _postgres_url() -> str | None:
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        return None
+    try:
+        engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1), connect_args={
+            "connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception:  # noqa: BLE001 - unreachable server: skip the PostgreSQL runs
+        return None
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database: an SQLite file always; a fresh schema on $EYEVSAI_TEST_POSTGRES_URL when reachable."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'server.sqlite3'}"
+        return
+    url = _postgres_url()
+    if url is None:
+        pytest.skip(f"no PostgreSQL server: set {POSTGRES_ENV}=postgresql://user@127.0.0.1:5432/db to run")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in url else "?"
+    yield f"{url}{separator}options=-csearch_path%3D{schema}"
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(dt.datetime(2026, 11, 18, 12, 0, tzinfo=dt.UTC))
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, database_url: str):
+    def make(**overrides: object) -> Settings:
+        values: dict[str, object] = {"data_dir": tmp_path / "data", "database_url": database_url,
+                                     "argon2": FAST_ARGON2, "log_level": "WARNING", "env": "test"}
+        values.update(overrides)
+        return Settings(**values)
+
+    return make
+
+
+@pytest.fixture
+def make_client(make_settings, clock: FakeClock):
+    """Builds an app from settings overrides and returns a client for it; closed at the end of the test."""
+    clients: list[ApiClient] = []
+
+    def make(oauth_http: object | None = None, **overrides: object) -> ApiClient:
+        settings = make_settings(**overrides)
+        services = build_services(settings, clock=clock, oauth_http=oauth_http)
+        client = ApiClient(create_app(settings, services=services), services)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def api(make_client) -> ApiClient:
+    return make_client()

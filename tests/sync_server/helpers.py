@@ -1,0 +1,110 @@
+"""Test helpers for the server: a synchronous client over the ASGI app, a settable clock, sign-up shortcuts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import httpx
+from anyio.from_thread import start_blocking_portal
+
+from sync_server.api.deps import Services
+
+
+class FakeClock:
+    """The server's clock in tests: a fixed UTC time that tests move forward."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += dt.timedelta(seconds=seconds)
+
+
+class ApiClient:
+    """httpx against the app in-process (ASGI transport), driven synchronously through an anyio portal."""
+
+    def __init__(self, app: Any, services: Services) -> None:
+        self.app = app
+        self.services = services
+        self._portal_cm = start_blocking_portal()
+        self._portal = self._portal_cm.__enter__()
+        self._client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+
+    def request(self, method: str, url: str, *, token: str | None = None, **kwargs: Any) -> httpx.Response:
+        headers = dict(kwargs.pop("headers", None) or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return self._portal.call(lambda: self._client.request(method, url, headers=headers, **kwargs))
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", url, **kwargs)
+
+    def patch(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PATCH", url, **kwargs)
+
+    def close(self) -> None:
+        self._portal.call(self._client.aclose)
+        self._portal_cm.__exit__(None, None, None)
+        self.services.engine.dispose()
+
+    # Shortcuts used across the tests.
+    def register(self, email: str = "ada@example.org", password: str = "correct horse", **extra: Any) -> dict:
+        response = self.post("/api/v1/auth/register", json={"email": email, "password": password, **extra})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def guest(self, **extra: Any) -> dict:
+        response = self.post("/api/v1/auth/guest", json=extra)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+
+# --- ranked data: the bundled pack and models with made-up labels and prediction tables -------------------------
+
+def bundled_pack_dir():
+    from classifiers.locations import bundled_assets_dir
+
+    return bundled_assets_dir() / "packs" / "fashion-mnist"
+
+
+def bundled_model_dirs():
+    from classifiers.locations import bundled_assets_dir
+
+    return sorted((bundled_assets_dir() / "models").glob("fashion-mnist-*"))
+
+
+def fake_labels(pack, count: int) -> dict[str, str]:
+    """Deterministic stand-in labels for the first `count` ranked images (the real ones live with the trainer)."""
+    shas = sorted(e.sha256 for e in pack.splits["ranked"])[:count]
+    return {sha: pack.classes[int(sha[:8], 16) % len(pack.classes)] for sha in shas}
+
+
+def fake_table(card, labels: dict[str, str], *, truth_probability: float = 0.7):
+    """A prediction table that puts `truth_probability` on the true label and spreads the rest evenly."""
+    from sync_server.catalog import PredictionTable
+
+    rest = (1 - truth_probability) / (len(card.classes) - 1)
+    predictions = {sha: [truth_probability if c == label else rest for c in card.classes]
+                   for sha, label in labels.items()}
+    return PredictionTable(card.id, card.onnx_sha256, list(card.classes), predictions)
+
+
+def import_bundled(services: Services, *, images: int = 30) -> dict[str, str]:
+    """Make the bundled pack playable in ranked mode on the app's database; returns the labels used."""
+    from classifiers.card import read_card
+    from classifiers.pack import open_pack
+    from sync_server.catalog import import_ranked
+
+    pack = open_pack(bundled_pack_dir())
+    labels = fake_labels(pack, images)
+    models = [(card, fake_table(card, labels)) for card in map(read_card, bundled_model_dirs())]
+    with services.sessions() as session:
+        import_ranked(session=session, pack=pack, labels=labels, models=models)
+    return labels
