@@ -42,7 +42,8 @@ def upload_session(*, session: Session, user: User, body: SessionUpload, now: dt
                        difficulty=body.difficulty, mode=body.mode, model_id=body.model_id,
                        model_sha256=body.model_sha256, is_verified=False, status="finished",
                        session_commitment=body.session_commitment, started_at=body.started_at,
-                       finished_at=body.finished_at, created_at=now)
+                       finished_at=body.finished_at, created_at=now, score=0, correct=0, ai_correct=0,
+                       total_time_ms=0)
     for number, r in enumerate(body.rounds, start=1):
         is_correct = r.player_answer is not None and r.player_answer == r.truth
         earned = points(is_correct=is_correct, elapsed_ms=r.elapsed_ms, difficulty=body.difficulty)
