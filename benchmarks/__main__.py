@@ -1,4 +1,4 @@
-"""`python -m benchmarks`: measure feature extraction and ONNX inference and print the results.
+"""`python -m benchmarks`: measure feature extraction, ONNX inference, training throughput and game responsiveness.
 
 Exit codes: 0 success; 1 an unexpected error (rerun with --traceback); 2 bad input (missing pack or model).
 """
@@ -21,6 +21,7 @@ from .game import GameResult, game_table, measure_game
 from .inference import CALLS_PER_REPEAT, InferenceResult, measure_inference
 from .report import machine_info, render, to_json
 from .timing import peak_rss_mib
+from .training import TrainingResult, measure_training, training_table
 from .workload import DEFAULT_PACK, bundled_model_dirs, load_pack_images
 
 EXIT_FAILED, EXIT_BAD_INPUT = 1, 2
@@ -32,6 +33,7 @@ class Section(StrEnum):
     features = "features"
     inference = "inference"
     game = "game"
+    training = "training"
 
 
 app = typer.Typer(
@@ -98,6 +100,13 @@ def bench(
         message = str(exc) if known else f"unexpected {type(exc).__name__}: {exc}. Rerun with --traceback."
         Console(stderr=True).print(f"[bold red]error:[/] {message}", soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT if known else EXIT_FAILED) from None
+    training: list[TrainingResult] = []
+    if only in (None, Section.training):
+        try:
+            with err.status("Training each deep family for one epoch…"):
+                training = measure_training(device="auto" if device in (None, "auto") else device)
+        except EyeVsAIError as exc:  # e.g. torch not installed: the other sections still stand
+            err.print(f"[yellow]warning:[/] training section skipped: {exc}")
     game: list[GameResult] = []
     if only in (None, Section.game):
         with err.status("Playing classic sessions in an offscreen window…"):
@@ -106,10 +115,13 @@ def bench(
     rss = peak_rss_mib()
     if as_json:
         document = json.loads(to_json(machine, workload, features, inference, rss))
+        document["training"] = [asdict(row) for row in training]
         document["game"] = [asdict(row) for row in game]
         sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     else:
         render(out, machine, workload, features, inference, rss)
+        if training:
+            out.print(training_table(training))
         if game:
             out.print(game_table(game))
 

@@ -59,8 +59,9 @@ def state_of(ctx: typer.Context) -> State:
 
 
 def _register_commands() -> None:
-    from trainer.commands import basic, pack, train
+    from trainer.commands import basic, pack, train, train_deep
 
+    train_deep.register(train.app)
     app.add_typer(pack.app, name="pack")
     app.add_typer(train.app, name="train")
     basic.register(app)

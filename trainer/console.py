@@ -17,6 +17,9 @@ from classifiers.progress import Progress
 R = TypeVar("R")
 
 
+LOGGED_STAGES = ("epoch", "phase")  # milestones worth a line of their own above the bars
+
+
 class Output:
     """Where the CLI writes: rich on a terminal, plain JSON for scripts, nothing but errors when quiet."""
 
@@ -31,7 +34,7 @@ class Output:
 
     def info(self, message: str) -> None:
         if not (self.quiet or self.as_json):
-            self.out.print(message)
+            self.out.print(message, soft_wrap=True)  # paths stay whole, copy-pasteable
 
     def warn(self, message: str) -> None:
         if not self.as_json:
@@ -78,3 +81,5 @@ class Output:
                     tasks[event.stage] = bar.add_task(event.stage, total=event.total or None, note="")
                 note = "  ".join(f"{k} {v:.4g}" for k, v in event.metrics.items()) or event.message
                 bar.update(tasks[event.stage], completed=event.done, total=event.total or None, note=note[:70])
+                if event.stage in LOGGED_STAGES and event.message:  # a lasting line per epoch, also in log files
+                    bar.console.print(event.message, highlight=False)

@@ -34,10 +34,16 @@ FAMILY_MARKS: dict[str, list[pytest.MarkDecorator]] = {
 # Keep every case to about a second on two CPU cores: tiny inputs, few trees/epochs.
 FAST_PARAMS: dict[str, dict[str, Any]] = {
     "shallow": {"feature_size": 32, "n_estimators": 20},
+    "deep_v1": {"epochs": 6, "batch_size": 16, "image_size": 16, "width": 8, "blocks": 2, "workers": 0,
+                "device": "cpu", "patience": 0},
+    "deep_v2": {"epochs": 6, "batch_size": 16, "image_size": 16, "width": 8, "stages": 2, "workers": 0,
+                "device": "cpu", "patience": 0, "mixup_prob": 0.3, "erase_prob": 0.1},
 }
 # A value each family must accept in its constructor (stored unchanged) and reject in fit.
 INVALID_PARAMS: dict[str, dict[str, Any]] = {
     "shallow": {"C": -1.0},
+    "deep_v1": {"dropout": 1.5},
+    "deep_v2": {"label_smoothing": 1.0},
 }
 MIN_ACCURACY = 0.7  # four classes: chance is 0.25
 

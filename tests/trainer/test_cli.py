@@ -59,7 +59,8 @@ def trained_workspace(src, tmp_path_factory) -> Path:
 
 
 @pytest.mark.parametrize("command", [[], ["pack", "build"], ["pack", "info"], ["pack", "export-game"],
-                                     ["train", "shallow"], ["list"], ["models"], ["evaluate"]],
+                                     ["train", "shallow"], ["train", "deep-v1"], ["train", "deep-v2"], ["list"],
+                                     ["models"], ["evaluate"]],
                          ids=lambda c: " ".join(c) or "root")
 def test_help_shows_an_example(capsys, tmp_path, command):
     code, out, _ = run(capsys, tmp_path, *command, "--help")
@@ -174,6 +175,8 @@ def test_export_game_writes_a_small_game_pack(capsys, trained_workspace, tmp_pat
     (["train", "shallow", "--pack", "x", "--algorithm", "boosting"], "no variant 'boosting'"),
     (["train", "shallow", "--pack", "x", "--algorithm", "logreg", "--C", "0"], "C must be positive"),
     (["evaluate", "nomodel"], "No model 'nomodel'"),
+    (["train", "deep-v1", "--pack", "x", "--resume", "/nonexistent.pt"], "No checkpoint at /nonexistent.pt"),
+    (["train", "deep-v2", "--pack", "x", "--label-smoothing", "1"], "label_smoothing must be in [0, 1)"),
     (["pack", "build", "/nonexistent/photos", "--id", "y"], "/nonexistent/photos does not exist"),
     (["pack", "build", "packaged:cifar", "--id", "y"], "Unknown packaged dataset 'cifar'"),
     (["pack", "build", "SRC", "--id", "x"], "already exists"),
@@ -223,3 +226,43 @@ def test_python_dash_m_trainer_end_to_end(trained_workspace):
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.strip().splitlines() == [bad.stderr.strip()]
     assert bad.stderr.startswith("error: No model 'nomodel'")
+
+
+DEEP_ARGS = ["--pack", "x", "--image-size", "16", "--width", "8", "--workers", "0", "--device", "cpu",
+             "--batch-size", "16"]
+
+
+@pytest.mark.torch
+def test_train_deep_v1_shows_epochs_and_resumes_from_its_checkpoint(capsys, trained_workspace, tmp_path):
+    pytest.importorskip("torch")
+    checkpoint = tmp_path / "v1.pt"
+    code, out, err = run(capsys, trained_workspace, "train", "deep-v1", *DEEP_ARGS, "--epochs", "2", "--blocks", "2",
+                         "--id", "cnn", "--models-dir", str(tmp_path), "--checkpoint", str(checkpoint))
+    assert code == 0, err
+    assert f"--resume {checkpoint}" in out
+    assert "epoch 1/2: loss" in err and "epoch 2/2: loss" in err  # a lasting line per epoch
+    assert "deep_v1 / cnn" in out and "on 12 images" in out
+    card = read_card(tmp_path / "cnn")
+    assert card.input.kind == "image" and card.input.height == 16
+    assert card.training["epochs_run"] == 2 and len(card.training["history"]) == 2
+    assert set(card.metrics["per_class"]) == set(CLASSES) and len(card.metrics["confusion"]) == len(CLASSES)
+
+    code, _, err = run(capsys, trained_workspace, "train", "deep-v1", *DEEP_ARGS, "--epochs", "3", "--blocks", "2",
+                       "--id", "cnn3", "--models-dir", str(tmp_path), "--resume", str(checkpoint))
+    assert code == 0, err
+    assert "resumed from" in err and "epoch 3/3: loss" in err and "epoch 1/3" not in err
+    assert read_card(tmp_path / "cnn3").training["resumed_from"] == str(checkpoint)
+
+
+@pytest.mark.torch
+def test_train_deep_v2_json_records_the_regularisation(capsys, trained_workspace, tmp_path):
+    pytest.importorskip("torch")
+    code, out, err = run(capsys, trained_workspace, "train", "deep-v2", *DEEP_ARGS, "--epochs", "1", "--stages", "2",
+                         "--attention", "se", "--schedule", "onecycle", "--accumulate", "2", "--mixup-alpha", "0.4",
+                         "--id", "res", "--models-dir", str(tmp_path), "--json")
+    assert code == 0, err
+    card = json.loads(out)
+    assert card["family"] == "deep_v2" and card["variant"] == "se"
+    params = card["training"]["params"]
+    assert params["schedule"] == "onecycle" and params["accumulate"] == 2 and params["mixup_alpha"] == 0.4
+    assert card["training"]["parity"]["max_abs_diff"] <= 1e-4

@@ -1,0 +1,107 @@
+"""Training throughput of the PyTorch families on real pack images.
+
+The bundled game pack ships no train split, so its labelled test images are rebuilt into a temporary pack
+(80 % train, 10 % val, 10 % test) and each family trains one epoch on it through the trainer's own code path
+(`fit`: lazy decoding in DataLoader workers, augmentation, mixup, optimizer steps, validation). The figure is
+the median training images/s the fit reports; validation is not counted. On a GPU deep_v2 also runs with bf16
+and fp16 autocast.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from classifiers.locations import bundled_assets_dir
+from classifiers.pack import Pack, open_pack
+from classifiers.registry import get_family
+from trainer.packs import SourceImage, SplitFractions, build_pack
+
+from .workload import DEFAULT_PACK
+
+IMAGE_SIZE = 28  # the bundled pack's native size
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """One family's training epoch on this machine."""
+
+    family: str
+    variant: str
+    device: str
+    amp: str
+    batch_size: int
+    image_size: int
+    parameters: int
+    train_images: int
+    images_per_s: float
+    peak_rss_mib: float | None
+    gpu_peak_mib: float | None
+
+
+def _training_pack(out_dir: Path, pack_id: str = DEFAULT_PACK) -> Pack:
+    """A pack with train/val/test splits built from the bundled game pack's labelled test images."""
+    source = open_pack(bundled_assets_dir() / "packs" / pack_id)
+    shas, labels = source.labelled("test")
+    images = [SourceImage(source.image_path(sha).read_bytes(), source.classes[label], sha)
+              for sha, label in zip(shas, labels, strict=True)]
+    fractions = SplitFractions(val=0.1, test=0.1, ranked=0.0)
+    licence = str(source.meta.get("licence", "unknown"))
+    for _ in build_pack(images, out_dir, pack_id="bench", title="benchmark", licence=licence, fractions=fractions,
+                        min_per_class=1):
+        pass
+    return open_pack(out_dir / "bench")
+
+
+def _configs(device: str) -> list[tuple[str, str, dict[str, Any]]]:
+    configs: list[tuple[str, str, dict[str, Any]]] = [("deep_v1", "cnn", {}), ("deep_v2", "cbam", {})]
+    if device == "cuda":
+        configs += [("deep_v2", "cbam", {"amp": "bf16"}), ("deep_v2", "cbam", {"amp": "fp16"})]
+    return configs
+
+
+def measure_training(*, batch_size: int = 64, workers: int = 2, device: str = "auto") -> list[TrainingResult]:
+    """Train each deep family one epoch and report its throughput.
+
+    Raises:
+        MissingExtraError: torch is not installed (pip extra 'torch').
+        PackError: the bundled pack is missing.
+    """
+    get_family("deep_v1").create()  # raises MissingExtraError, naming the pip extra, when torch is missing
+    import torch
+
+    resolved = "cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="eyevsai-bench-") as tmp:
+        pack = _training_pack(Path(tmp))
+        n_train = len(pack.splits["train"])
+        for family, variant, extra in _configs(resolved):
+            estimator = get_family(family).create(variant, epochs=1, batch_size=batch_size, image_size=IMAGE_SIZE,
+                                                  patience=0, workers=workers, device=resolved, **extra)
+            for _ in estimator.fit(pack):
+                pass
+            run = estimator.training_info_
+            results.append(TrainingResult(
+                family=family, variant=variant, device=run["device"], amp=run["amp"], batch_size=batch_size,
+                image_size=IMAGE_SIZE, parameters=run["parameters"], train_images=n_train,
+                images_per_s=run["images_per_s"], peak_rss_mib=run.get("peak_rss_mb"),
+                gpu_peak_mib=run.get("gpu_peak_mb"),
+            ))
+    return results
+
+
+def training_table(rows: list[TrainingResult]) -> Table:
+    table = Table(title="Training throughput (one epoch, augmentation on; validation not counted)")
+    for column in ("family", "variant", "device", "amp", "batch", "size", "parameters", "train images",
+                   "images/s", "peak RSS MiB", "GPU peak MiB"):
+        table.add_column(column, justify="left" if column in ("family", "variant", "device", "amp") else "right")
+    for row in rows:
+        table.add_row(row.family, row.variant, row.device, row.amp, str(row.batch_size), str(row.image_size),
+                      f"{row.parameters:,}", str(row.train_images), f"{row.images_per_s:,.0f}",
+                      f"{row.peak_rss_mib:,.0f}" if row.peak_rss_mib else "-",
+                      f"{row.gpu_peak_mib:,.0f}" if row.gpu_peak_mib else "-")
+    return table
