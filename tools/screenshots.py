@@ -1,4 +1,4 @@
-"""`make screenshots`: play a scripted classic session offscreen and save PNGs of every screen to screenshots/."""
+"""`make screenshots`: play a scripted classic session offscreen and save PNGs of every screen to docs/screenshots/."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def _wait(app, condition, timeout_s: float = 30.0) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", type=Path, default=Path("screenshots"))
+    parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication([])
@@ -35,7 +35,6 @@ def main() -> None:
     window.resize(900, 760)
     window.show()
     _wait(app, lambda: window.opponents)
-    window.grab().save(str(args.out / "home.png"))
     window.home.play.click()
     _wait(app, lambda: window.stack.currentWidget() is window.round and window.round.buttons[0].isEnabled())
     window.grab().save(str(args.out / "round.png"))
@@ -50,9 +49,10 @@ def main() -> None:
         app.processEvents()
     _wait(app, lambda: window.stack.currentWidget() is window.end)
     window.grab().save(str(args.out / "end.png"))
-    window.home.history.click()
-    window.history.home_requested.emit()
-    window._on_history_requested()
+    window.end.home_requested.emit()  # the home screen now lists the session on the local leaderboard
+    app.processEvents()
+    window.grab().save(str(args.out / "home.png"))
+    window.home.history_requested.emit()
     app.processEvents()
     window.grab().save(str(args.out / "history.png"))
     print(f"screenshots written to {args.out.resolve()}")
