@@ -22,6 +22,10 @@ $(VENV)/.stamp-all: $(VENV)/pyvenv.cfg pyproject.toml constraints.txt
 	$(PIP) -e '.[game,train,server,dev]'
 	touch $@ $(VENV)/.stamp-game
 
+$(VENV)/.stamp-bundle: $(VENV)/.stamp-game pyproject.toml constraints.txt
+	$(PIP) -e '.[bundle]'
+	touch $@
+
 run: $(VENV)/.stamp-game
 	QT_QPA_PLATFORM= $(BIN)/eyevsai $(ARGS)
 
@@ -37,6 +41,14 @@ bench: $(VENV)/.stamp-all
 
 screenshots: $(VENV)/.stamp-all
 	$(BIN)/python -m tools.screenshots
+
+# The game as a one-folder bundle, dist/eyevsai/eyevsai (build.spec: no torch/tensorflow/scikit-learn), its size,
+# and its headless self-test. It bundles the venv's onnxruntime build: the CPU one, or onnxruntime-gpu when that
+# replaced it (never both: they share one package folder, and build.spec refuses to bundle the pair).
+bundle: $(VENV)/.stamp-bundle
+	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller build.spec
+	@du -sh dist/eyevsai | awk '{print "bundle size: " $$1 " (dist/eyevsai)"}'
+	dist/eyevsai/eyevsai --self-test --data-dir build/self-test-data
 
 lint: $(VENV)/.stamp-all
 	$(BIN)/ruff check .

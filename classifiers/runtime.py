@@ -1,14 +1,21 @@
 """Running a model: `OnnxClassifier` loads a card + ONNX file and predicts through onnxruntime.
 
-The execution provider is chosen CUDA → CPU; what actually runs is read back from the session (the GPU build
-of onnxruntime silently falls back to CPU when CUDA cannot load), and reported by `provider`.
+The execution provider is chosen CUDA → CPU: CUDA is asked for only when this onnxruntime build lists it, and
+counts only when the session really runs on it (the GPU build silently falls back to CPU when CUDA cannot load).
+What runs is reported by `provider`; why a GPU that was expected is not used, by `fallback_reason`.
+
+onnxruntime and onnxruntime-gpu install the same package folder, so exactly one of them may be installed;
+`install_problem()` says when that is not so.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import os
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -32,28 +39,80 @@ def _ort() -> Any:
     return onnxruntime
 
 
+def _device(device: str | None) -> str:
+    return (device or os.environ.get(DEVICE_ENV) or "auto").lower()
+
+
 def preferred_providers(device: str | None = None) -> list[str]:
     """Providers to ask for, best first, among those this onnxruntime build has."""
-    device = (device or os.environ.get(DEVICE_ENV) or "auto").lower()
     available = _ort().get_available_providers()
-    wanted = [CPU] if device == "cpu" else [CUDA, CPU]
+    wanted = [CPU] if _device(device) == "cpu" else [CUDA, CPU]
     return [p for p in wanted if p in available] or [CPU]
 
 
+# pip names of the onnxruntime builds: each installs the same `onnxruntime` folder, so at most one may be present.
+ORT_BUILDS = ("onnxruntime", "onnxruntime-gpu", "onnxruntime-directml", "onnxruntime-openvino", "onnxruntime-qnn")
+GPU_BUILD = "onnxruntime-gpu"
+
+
+def installed_builds() -> list[str]:
+    """The onnxruntime builds installed in this environment (pip names), from their package metadata."""
+    found = []
+    for name in ORT_BUILDS:
+        try:
+            metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        found.append(name)
+    return found
+
+
+def install_problem(builds: Sequence[str] | None = None) -> str | None:
+    """A message when more than one onnxruntime build is installed (they overwrite each other's files), else None."""
+    builds = installed_builds() if builds is None else list(builds)
+    if len(builds) < 2:
+        return None
+    keep = GPU_BUILD if GPU_BUILD in builds else builds[0]
+    return (f"{' and '.join(builds)} are installed together; they share one 'onnxruntime' folder, so the GPU "
+            f"provider may be missing or onnxruntime broken. Keep one: pip uninstall -y {' '.join(builds)} && "
+            f"pip install {keep}")
+
+
+def expects_gpu() -> bool:
+    """True when the GPU build of onnxruntime is installed, so running on the CPU deserves a notice."""
+    return GPU_BUILD in installed_builds()
+
+
+_preload_error: str | None = None
 _dlls_preloaded = False
 
 
-def _preload_cuda_dlls() -> None:
-    """Load CUDA/cuDNN from the nvidia-* wheels when onnxruntime-gpu can (onnxruntime >= 1.21)."""
-    global _dlls_preloaded  # once per process: preloading twice is harmless but slow
+def _preload_cuda_dlls() -> str | None:
+    """Load CUDA/cuDNN from the nvidia-* wheels when onnxruntime-gpu can (onnxruntime >= 1.21).
+
+    Returns:
+        Why preloading failed, or None (also when this onnxruntime has no preload_dlls).
+    """
+    global _dlls_preloaded, _preload_error  # once per process: preloading twice is harmless but slow
     ort = _ort()
     if _dlls_preloaded or not hasattr(ort, "preload_dlls"):
-        return
+        return _preload_error
     _dlls_preloaded = True
     try:
         ort.preload_dlls()
     except Exception as exc:  # a missing CUDA library only means CPU inference
+        _preload_error = f"preloading the CUDA libraries failed: {exc}"
         log.info("CUDA libraries could not be preloaded: %s", exc)
+    return _preload_error
+
+
+def _cpu_reason(ep_output: str, preload_error: str | None) -> str:
+    """Why a session that asked for CUDA runs on the CPU, from what onnxruntime printed while falling back."""
+    lines = [line.strip() for line in ep_output.splitlines() if line.strip().startswith("EP Error")]
+    detail = lines[0] if lines else preload_error
+    reason = "the CUDA execution provider did not start (no usable NVIDIA GPU and driver, or the CUDA 12 and cuDNN 9 " \
+        "libraries are missing: install them, e.g. the nvidia-*-cu12 wheels)"
+    return f"{reason}: {detail}" if detail else reason
 
 
 def device_label(provider: str) -> str:
@@ -76,20 +135,37 @@ class OnnxClassifier:
         self.model_dir = Path(model_dir)
         self.card = card or read_card(self.model_dir)
         providers = preferred_providers(device)
-        if CUDA in providers:
-            _preload_cuda_dlls()
-        ort = _ort()
-        options = ort.SessionOptions()
-        options.log_severity_level = 3  # CUDA load failures are reported through `provider`, not stderr spam
-        try:
-            self.session = ort.InferenceSession(str(self.model_dir / ONNX_FILE), options, providers=providers)
-        except Exception as exc:  # onnxruntime raises its own exception types for corrupt graphs
-            raise ModelCardError(f"Model '{self.card.id}' could not be loaded by onnxruntime: {exc}") from exc
+        preload_error = _preload_cuda_dlls() if CUDA in providers else None
+        self.session, ep_output = self._open_session(providers)
         self.requested_providers = providers
         self.provider: str = self.session.get_providers()[0]
+        self.fallback_reason: str | None = None  # why an expected GPU is not used
+        if self.fell_back_to_cpu:
+            self.fallback_reason = _cpu_reason(ep_output, preload_error)
+        elif CUDA not in providers and _device(device) != "cpu" and expects_gpu():
+            available = ", ".join(_ort().get_available_providers())
+            self.fallback_reason = f"{GPU_BUILD} is installed but offers no CUDA execution provider " \
+                f"(available: {available}); another onnxruntime build may have overwritten it"
+        if self.fallback_reason:
+            log.warning("Model '%s' runs on the CPU: %s", self.card.id, self.fallback_reason)
         self._input = self.session.get_inputs()[0]
         self._output = self._pick_output()
         self._features = FeatureParams.from_card(self.card.input.extractor) if self._is_features else None
+
+    def _open_session(self, providers: list[str]) -> tuple[Any, str]:
+        """The onnxruntime session, and what onnxruntime printed while creating it (its "EP Error" fallback note)."""
+        ort = _ort()
+        options = ort.SessionOptions()
+        options.log_severity_level = 3  # CUDA load failures are reported through `fallback_reason`, not stderr spam
+        printed = io.StringIO()
+        # onnxruntime prints (not logs) why a provider failed before retrying on the CPU: keep it as the reason.
+        capture = contextlib.redirect_stdout(printed) if CUDA in providers else contextlib.nullcontext()
+        try:
+            with capture:
+                session = ort.InferenceSession(str(self.model_dir / ONNX_FILE), options, providers=providers)
+        except Exception as exc:  # onnxruntime raises its own exception types for corrupt graphs
+            raise ModelCardError(f"Model '{self.card.id}' could not be loaded by onnxruntime: {exc}") from exc
+        return session, printed.getvalue()
 
     @property
     def _is_features(self) -> bool:
@@ -155,4 +231,5 @@ class OnnxClassifier:
             "provider": self.provider,
             "device": device_label(self.provider),
             "fell_back_to_cpu": self.fell_back_to_cpu,
+            "fallback_reason": self.fallback_reason,
         }

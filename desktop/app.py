@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from classifiers.errors import EyeVsAIError
 from classifiers.locations import bundled_assets_dir, user_data_dir
+from classifiers.runtime import install_problem
 from desktop.services.catalog import Catalog, load_catalog
 from desktop.services.store import Store
 
@@ -22,12 +24,19 @@ def content_roots(data_dir: Path) -> list[Path]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="eyevsai", description="Eye vs AI: classify images against an AI opponent.",
-        epilog="Examples:\n  eyevsai\n  eyevsai --device cpu\n  eyevsai verify proof.json --rerun",
+        epilog="Examples:\n  eyevsai\n  eyevsai --device cpu\n  eyevsai --self-test\n"
+               "  eyevsai verify proof.json --rerun",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, help="Where profiles, history, extra packs and models live "
                         "(default: $EYEVSAI_DATA_DIR or the platform's user data folder).")
     parser.add_argument("--device", choices=("auto", "cpu"), default=None,
                         help="Inference device: auto (GPU when available) or cpu.")
+    parser.add_argument("--self-test", action="store_true",
+                        help="Check the installation without a window: load every bundled model, play one scripted "
+                        "round, verify its commitment; exit 0 when all is well.")
+    parser.add_argument("--quit-when-shown", action="store_true",
+                        help="Open the main window, print 'window shown' with the start-up time, and quit "
+                        "(a packaging check).")
     sub = parser.add_subparsers(dest="command")
     verify = sub.add_parser("verify", help="Re-check a session proof exported from the end screen.")
     verify.add_argument("proof", type=Path, help="The proof JSON file.")
@@ -50,8 +59,16 @@ def run_verify(proof_path: Path, *, rerun: bool, catalog: Catalog, device: str |
 
 
 def main(argv: list[str] | None = None) -> int:
+    started = time.perf_counter()
     args = build_parser().parse_args(argv)
     data_dir = user_data_dir(args.data_dir)
+    if args.self_test:
+        from desktop.selftest import run_self_test
+
+        return run_self_test(assets_dir=bundled_assets_dir(), data_dir=data_dir, device=args.device)
+    problem = install_problem()
+    if problem:
+        print(f"eyevsai: warning: {problem}", file=sys.stderr)
     try:
         catalog = load_catalog(content_roots(data_dir))
         if args.command == "verify":
@@ -63,4 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from desktop.ui.app import run_game
 
-    return run_game(catalog, store, device=args.device)
+    def report_shown() -> None:
+        print(f"window shown {time.perf_counter() - started:.2f} s after main() started", flush=True)
+
+    return run_game(catalog, store, device=args.device, quit_when_shown=report_shown if args.quit_when_shown
+                    else None)

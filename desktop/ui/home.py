@@ -132,8 +132,13 @@ class HomeScreen(QWidget):
         self.opponent.blockSignals(False)
         self.selection_changed.emit()
 
-    def show_device(self, text: str) -> None:
-        self.device.setText(f"Device: {text}")
+    def show_device(self, text: str, notice: str | None = None) -> None:
+        """The device running the opponent; `notice` says why an expected GPU is not used (its first clause is
+        shown, the whole of it in the tooltip)."""
+        summary = notice.split(" (")[0].split(": ")[0] if notice else ""
+        self.device.setText(f"Device: {text}" + (f"\n⚠ GPU not used: {summary}. Hover for details." if notice else ""))
+        self.device.setToolTip(notice or "")
+        self.device.setStyleSheet("color: #b45309;" if notice else "")
 
     def show_status(self, text: str) -> None:
         self.status.setText(text)

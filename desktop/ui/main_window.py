@@ -14,9 +14,10 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBo
 from classifiers.commitment import new_salt
 from classifiers.errors import EyeVsAIError
 from desktop.core.consistency import describe_consistency
-from desktop.core.rules import MODES, deal, keep_playable
+from desktop.core.rules import MODES
 from desktop.core.session import GameSession, RoundResult
 from desktop.services.catalog import Catalog, OpponentEntry
+from desktop.services.dealer import start_session
 from desktop.services.opponent import LoadedOpponent, load_opponent
 from desktop.services.store import Store
 from desktop.ui.end_view import EndView, HistoryView
@@ -26,8 +27,6 @@ from desktop.ui.worker import run_in_background
 
 TICK_MS = 100
 BLITZ_REVEAL_MS = 700
-BLITZ_DEALT_ROUNDS = 60
-SPARE_ROUNDS = 5
 
 
 class MainWindow(QMainWindow):
@@ -100,7 +99,7 @@ class MainWindow(QMainWindow):
         """Load and warm the model in the background while the player is still choosing."""
         model_id = entry.card.id
         if model_id in self.opponents:
-            self.home.show_device(self.opponents[model_id].device)
+            self._show_device(self.opponents[model_id])
             return
         if model_id in self._loading:
             return
@@ -110,7 +109,7 @@ class MainWindow(QMainWindow):
         def done(loaded: LoadedOpponent) -> None:
             self._loading.discard(model_id)
             self.opponents[model_id] = loaded
-            self.home.show_device(f"{loaded.device} ({loaded.classifier.provider})")
+            self._show_device(loaded)
 
         def failed(exc: Exception, details: str) -> None:
             self._loading.discard(model_id)
@@ -118,6 +117,10 @@ class MainWindow(QMainWindow):
 
         loader = self.load_opponent
         run_in_background(lambda: loader(entry, device=device), done, failed, parent=self)
+
+    def _show_device(self, loaded: LoadedOpponent) -> None:
+        classifier = loaded.classifier
+        self.home.show_device(f"{loaded.device} ({classifier.provider})", notice=classifier.fallback_reason)
 
     # -- starting a session -----------------------------------------------------------------------------------
     def _on_play_requested(self) -> None:
@@ -133,16 +136,8 @@ class MainWindow(QMainWindow):
 
         def prepare() -> tuple[LoadedOpponent, GameSession]:
             opponent = cached or loader(entry, device=device)
-            images = [(e.sha256, e.label) for e in pack.available("test")]
-            n_rounds = min(mode.rounds or BLITZ_DEALT_ROUNDS, len(images))
-            # A few spare candidates stand in for images that turn out to be unreadable.
-            candidates = deal(seed, images, pack.classes, min(len(images), n_rounds + SPARE_ROUNDS))
-            probabilities = opponent.probabilities(pack, [r.image for r in candidates], skip_broken=True)
-            rounds = keep_playable(candidates, set(probabilities), n_rounds)
-            session = GameSession.start(session_id=str(uuid.uuid4()), seed=seed, pack_id=pack.id, mode=mode,
-                                        opponent=opponent.rules_view, rounds=rounds, probabilities=probabilities,
-                                        new_salt=new_salt)
-            return opponent, session
+            return opponent, start_session(pack, opponent, mode, seed=seed, session_id=str(uuid.uuid4()),
+                                           new_salt=new_salt)
 
         run_in_background(prepare, self._on_session_ready, self._on_start_failed, parent=self)
 

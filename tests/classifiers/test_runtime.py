@@ -196,3 +196,129 @@ def test_card_with_wrong_class_count_is_caught(trained: TrainResult, held_out) -
     classifier = OnnxClassifier(trained.model_dir, device="cpu", card=card)
     with pytest.raises(ModelCardError, match="expected \\(N, 5\\)"):
         classifier.predict(held_out[0][0])
+
+
+# -- GPU provider choice and fallback (no GPU here: onnxruntime is replaced by fakes around the real CPU build) --
+def _fake_gpu_ort(session_class: type, *, preload=None) -> SimpleNamespace:
+    """onnxruntime-gpu as seen by runtime.py: lists CUDA, sessions made by session_class, optional preload_dlls."""
+    fake = SimpleNamespace(get_available_providers=lambda: [CUDA, CPU], SessionOptions=onnxruntime.SessionOptions,
+                           InferenceSession=session_class)
+    if preload is not None:
+        fake.preload_dlls = preload
+    return fake
+
+
+class _CudaFailsToStart(onnxruntime.InferenceSession):
+    """What onnxruntime-gpu does when the CUDA provider raises: print an "EP Error", retry on the CPU."""
+
+    def __init__(self, path: str, options: Any, providers: list[str]) -> None:
+        print("*************** EP Error ***************")
+        print(f"EP Error CUDA failure 100: no CUDA-capable device is detected when using {providers}")
+        print("Falling back to ['CPUExecutionProvider'] and retrying.")
+        super().__init__(path, options, providers=[CPU])
+
+
+class _CudaRuns(onnxruntime.InferenceSession):
+    """A session that reports CUDA as its first provider (as on a machine with a working GPU)."""
+
+    def __init__(self, path: str, options: Any, providers: list[str]) -> None:
+        self.asked_for = list(providers)
+        super().__init__(path, options, providers=[CPU])
+
+    def get_providers(self) -> list[str]:
+        return [CUDA, CPU]
+
+
+@pytest.fixture
+def gpu_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pretend onnxruntime-gpu is the installed build, and forget an earlier preload."""
+    monkeypatch.setattr(runtime, "installed_builds", lambda: ["onnxruntime-gpu"])
+    monkeypatch.setattr(runtime, "_dlls_preloaded", False)
+    monkeypatch.setattr(runtime, "_preload_error", None)
+    monkeypatch.delenv(runtime.DEVICE_ENV, raising=False)
+
+
+def test_cuda_that_fails_to_start_falls_back_with_the_reason(monkeypatch, gpu_build, trained, capsys) -> None:
+    monkeypatch.setattr(runtime, "_ort", lambda: _fake_gpu_ort(_CudaFailsToStart))
+    classifier = OnnxClassifier(trained.model_dir, device="auto")
+    assert classifier.provider == CPU and classifier.fell_back_to_cpu
+    assert "no CUDA-capable device is detected" in classifier.fallback_reason
+    assert classifier.metadata()["fallback_reason"] == classifier.fallback_reason
+    assert "EP Error" not in capsys.readouterr().out  # onnxruntime's banner became the reason, not console noise
+    assert classifier.predict_batch([np.zeros((8, 8, 3), np.uint8)]).shape == (1, len(classifier.card.classes))
+
+
+def test_cuda_is_used_when_the_session_runs_on_it(monkeypatch, gpu_build, trained) -> None:
+    calls = []
+    monkeypatch.setattr(runtime, "_ort", lambda: _fake_gpu_ort(_CudaRuns, preload=lambda: calls.append(1)))
+    classifier = OnnxClassifier(trained.model_dir, device="auto")
+    assert classifier.session.asked_for == [CUDA, CPU]
+    assert classifier.provider == CUDA
+    assert classifier.fallback_reason is None and not classifier.fell_back_to_cpu
+    assert classifier.metadata()["device"] == "CUDA (GPU)"
+    OnnxClassifier(trained.model_dir, device="auto")
+    assert calls == [1]  # CUDA libraries are preloaded once per process
+
+
+def test_cpu_device_neither_preloads_nor_asks_for_cuda(monkeypatch, gpu_build, trained) -> None:
+    calls = []
+    monkeypatch.setattr(runtime, "_ort", lambda: _fake_gpu_ort(_CudaRuns, preload=lambda: calls.append(1)))
+    classifier = OnnxClassifier(trained.model_dir, device="cpu")
+    assert classifier.session.asked_for == [CPU]
+    assert calls == [] and classifier.fallback_reason is None  # the player asked for the CPU: no notice
+
+
+def test_a_failed_preload_is_the_reason_when_onnxruntime_says_nothing(monkeypatch, gpu_build, trained) -> None:
+    def preload() -> None:
+        raise OSError("libcudnn.so.9: cannot open shared object file")
+
+    class SilentCpuFallback(onnxruntime.InferenceSession):  # a CUDA provider library that fails to load
+        def __init__(self, path: str, options: Any, providers: list[str]) -> None:
+            super().__init__(path, options, providers=[CPU])
+
+    monkeypatch.setattr(runtime, "_ort", lambda: _fake_gpu_ort(SilentCpuFallback, preload=preload))
+    classifier = OnnxClassifier(trained.model_dir, device="auto")
+    assert classifier.provider == CPU
+    assert "did not start" in classifier.fallback_reason
+    assert "libcudnn.so.9" in classifier.fallback_reason
+
+
+def test_gpu_build_without_a_cuda_provider_is_reported(monkeypatch, gpu_build, trained) -> None:
+    # What a CPU onnxruntime installed over onnxruntime-gpu looks like: GPU metadata, CPU-only files.
+    monkeypatch.setattr(runtime, "_ort", lambda: _fake_ort([CPU]))
+    classifier = OnnxClassifier(trained.model_dir, device="auto")
+    assert classifier.provider == CPU and not classifier.fell_back_to_cpu
+    assert "onnxruntime-gpu is installed but offers no CUDA execution provider" in classifier.fallback_reason
+    assert OnnxClassifier(trained.model_dir, device="cpu").fallback_reason is None
+
+
+def test_the_cpu_build_gives_no_notice(trained: TrainResult) -> None:
+    if runtime.expects_gpu():  # pragma: no cover - a GPU build installed on this machine
+        pytest.skip("onnxruntime-gpu is installed here")
+    assert OnnxClassifier(trained.model_dir, device="auto").fallback_reason is None
+
+
+def test_installed_builds_reads_package_metadata(monkeypatch: pytest.MonkeyPatch) -> None:
+    present = {"onnxruntime", "onnxruntime-gpu"}
+
+    def distribution(name: str) -> object:
+        if name not in present:
+            raise runtime.metadata.PackageNotFoundError(name)
+        return object()
+
+    monkeypatch.setattr(runtime.metadata, "distribution", distribution)
+    assert runtime.installed_builds() == ["onnxruntime", "onnxruntime-gpu"]
+    assert runtime.expects_gpu()
+
+
+def test_exactly_one_build_is_installed_here() -> None:
+    assert len(runtime.installed_builds()) == 1
+    assert runtime.install_problem() is None
+
+
+def test_two_builds_installed_together_is_a_problem_with_a_fix() -> None:
+    message = runtime.install_problem(["onnxruntime", "onnxruntime-gpu"])
+    assert "onnxruntime and onnxruntime-gpu are installed together" in message
+    assert message.endswith("pip uninstall -y onnxruntime onnxruntime-gpu && pip install onnxruntime-gpu")
+    assert runtime.install_problem(["onnxruntime-gpu"]) is None
+    assert runtime.install_problem([]) is None

@@ -18,7 +18,8 @@ class FakeOpponent:
     entry: OpponentEntry
     wrong_on: set[str] = field(default_factory=set)
     device: str = "Fake device"
-    classifier: SimpleNamespace = field(default_factory=lambda: SimpleNamespace(provider="FakeProvider"))
+    classifier: SimpleNamespace = field(
+        default_factory=lambda: SimpleNamespace(provider="FakeProvider", fallback_reason=None))
     load_seconds: float = 0.0
 
     @property

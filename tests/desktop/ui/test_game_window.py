@@ -120,7 +120,8 @@ def test_unreadable_images_are_never_dealt(qtbot, tmp_path: Path) -> None:
     from classifiers.locations import bundled_assets_dir
     from classifiers.pack import open_pack
     from desktop.core.rules import deal
-    from desktop.ui.main_window import SPARE_ROUNDS, MainWindow
+    from desktop.services.dealer import SPARE_ROUNDS
+    from desktop.ui.main_window import MainWindow
 
     user_pack = tmp_path / "packs" / "fashion-mnist"  # the user's copy wins over the bundled pack
     shutil.copytree(bundled_assets_dir() / "packs" / "fashion-mnist", user_pack)
