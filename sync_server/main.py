@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 
 from sync_server import __version__
 from sync_server.api.deps import Services
-from sync_server.api.routes import auth, health, leaderboards, ranked, sessions, users
+from sync_server.api.routes import auth, health, leaderboards, oauth, ranked, sessions, users
 from sync_server.db import create_db_engine, migrate, session_factory
 from sync_server.errors import ServiceError
 from sync_server.logs import configure_logging, get_logger
@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
                   openapi_url=f"{API_PREFIX}/openapi.json", docs_url="/docs", redoc_url="/redoc")
     app.state.services = services
     app.include_router(health.router)
-    for module in (auth, users):
+    for module in (auth, oauth, users):
         app.include_router(module.router, prefix=API_PREFIX)
     _add_routers(app)
     _add_error_handlers(app)

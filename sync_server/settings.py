@@ -37,19 +37,41 @@ class Environment(StrEnum):
 
 
 class OAuthProvider(BaseModel):
-    """One OAuth provider's client registration; the endpoints default to the provider's public ones."""
+    """One OAuth provider's client registration; the endpoints default to the provider's public ones.
+
+    A provider is enabled by giving its `client_id` and a secret: `client_secret`, or for Apple either a ready
+    client secret or the Sign in with Apple key (`team_id`, `key_id`, `private_key` as PEM), from which the server
+    signs short-lived client secrets itself. Register `<public_url>/api/v1/auth/oauth/<provider>/callback` as the
+    redirect URI at the provider.
+    """
 
     client_id: str = ""
     client_secret: str = ""
+    # Sign in with Apple: the client secret is an ES256 JWT signed with this key (Apple's .p8 file).
+    team_id: str = ""
+    key_id: str = ""
+    private_key: str = ""
     # Overrides for tests and self-hosted providers; empty means the provider's documented endpoint.
     authorize_url: str = ""
     token_url: str = ""
     userinfo_url: str = ""
     scope: str = ""
 
+    @model_validator(mode="after")
+    def _has_a_secret(self) -> OAuthProvider:
+        if self.client_id and not (self.client_secret or self.private_key):
+            raise ValueError("a provider with a client_id needs its client_secret (Apple: or team_id, key_id and "
+                             "private_key)")
+        if self.private_key and not (self.team_id and self.key_id):
+            raise ValueError("an Apple private_key needs its team_id and key_id")
+        return self
+
     @property
     def is_enabled(self) -> bool:
         return bool(self.client_id)
+
+    def endpoint_overrides(self) -> list[str]:
+        return [url for url in (self.authorize_url, self.token_url, self.userinfo_url) if url]
 
 
 class RateLimits(BaseModel):
@@ -123,6 +145,10 @@ class Settings(BaseSettings):
             problems.append("EYEVSAI_SERVER_CORS_ORIGINS must list origins, not '*'")
         if not self.public_url.startswith("https://"):
             problems.append(f"EYEVSAI_SERVER_PUBLIC_URL must be https:// in production, got {self.public_url!r}")
+        for name, provider in self.enabled_oauth().items():
+            insecure = [url for url in provider.endpoint_overrides() if not url.startswith("https://")]
+            if insecure:
+                problems.append(f"OAuth provider {name}'s endpoints must be https:// in production, got {insecure}")
         if problems:
             raise ValueError("Refusing to start in production: " + "; ".join(problems) + ".")
         return self
