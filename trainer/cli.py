@@ -59,12 +59,15 @@ def state_of(ctx: typer.Context) -> State:
 
 
 def _register_commands() -> None:
-    from trainer.commands import basic, pack, train, train_deep
+    from trainer.commands import basic, models, pack, pipeline, publish, train, train_deep
 
     train_deep.register(train.app)
     app.add_typer(pack.app, name="pack")
     app.add_typer(train.app, name="train")
+    app.add_typer(models.app, name="models")
     basic.register(app)
+    pipeline.register(app)
+    publish.register(app)
 
 
 _register_commands()

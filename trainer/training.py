@@ -64,8 +64,15 @@ def train_model(
     params: dict[str, Any] | None = None,
     model_id: str | None = None,
     title: str | None = None,
+    training_notes: dict[str, Any] | None = None,
+    reassign: bool = True,
 ) -> Generator[Progress, None, TrainResult]:
     """Train, export, check and register a model into models_dir/<model_id>/.
+
+    Args:
+        training_notes: extra entries for the card's `training` (e.g. how the hyperparameters were tuned).
+        reassign: recompute the difficulty of every model of the pack in models_dir afterwards. The pipeline
+            turns it off: its parent process ranks the registry's models once per finished job instead.
 
     Raises:
         ParityError: the ONNX export disagrees with the framework model (nothing is written).
@@ -97,7 +104,7 @@ def train_model(
             created=datetime.now(UTC).isoformat(timespec="seconds"),
             trainer_version=TRAINER_VERSION,
             training={"params": estimator.get_params(), "parity": parity.as_dict(),
-                      **getattr(estimator, "training_info_", {})},
+                      **getattr(estimator, "training_info_", {}), **(training_notes or {})},
         )
         classifier = OnnxClassifier(work_dir, card=card, device="cpu")
         card.metrics = yield from evaluate_on_test(classifier, pack)
@@ -106,7 +113,8 @@ def train_model(
         if final_dir.exists():
             shutil.rmtree(final_dir)
         work_dir.replace(final_dir)
-        card.difficulty = reassign_difficulties(final_dir.parent, pack.id).get(card.id)
+        if reassign:
+            card.difficulty = reassign_difficulties(final_dir.parent, pack.id).get(card.id)
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
     return TrainResult(final_dir, card, parity, time.perf_counter() - started)

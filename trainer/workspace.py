@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from classifiers.card import CARD_FILE
 from classifiers.errors import ModelCardError
 from classifiers.locations import bundled_assets_dir, user_data_dir
 from classifiers.pack import Pack, find_pack
+
+if TYPE_CHECKING:
+    from trainer.registry import ModelRegistry
 
 WORKSPACE_ENV = "EYEVSAI_WORKSPACE"
 
@@ -42,6 +46,21 @@ class Workspace:
     @property
     def logs_dir(self) -> Path:
         return self.root / "logs"
+
+    @property
+    def checkpoints_dir(self) -> Path:
+        return self.root / "checkpoints"
+
+    @property
+    def tuning_storage(self) -> Path:
+        """Optuna studies, one SQLite file beside the registry (a study per pack, family and variant)."""
+        return self.root / "tuning.db"
+
+    def registry(self) -> ModelRegistry:
+        """Open (creating if needed) the workspace's model registry; the caller closes it."""
+        from trainer.registry import ModelRegistry
+
+        return ModelRegistry(self.registry_path)
 
     def pack_roots(self) -> list[Path]:
         return [self.packs_dir, bundled_assets_dir() / "packs"]

@@ -1,21 +1,22 @@
-"""`eyevsai-train list` and `eyevsai-train evaluate`."""
+"""`eyevsai-train list`, `eyevsai-train install FAMILY` and `eyevsai-train evaluate`."""
 
 from __future__ import annotations
 
+import importlib
+import subprocess
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from classifiers.card import discover_models
-from classifiers.locations import bundled_assets_dir
-from classifiers.registry import list_families
+from classifiers.registry import get_family, list_families
 from classifiers.runtime import OnnxClassifier
 from trainer.training import evaluate_on_test
 
 
 def register(app: typer.Typer) -> None:
     app.command("list")(list_command)
-    app.command("models")(models_command)
+    app.command("install")(install_command)
     app.command("evaluate")(evaluate_command)
 
 
@@ -34,46 +35,59 @@ def list_command(
     for info in list_families():
         missing = info.missing_modules()
         rows.append({"family": info.name, "variants": list(info.variants), "available": not missing,
-                     "extra": info.extra, "missing": missing, "title": info.title})
+                     "extra": info.extra, "missing": missing, "title": info.title,
+                     "install": None if not missing else f"eyevsai-train install {info.name}"})
     if as_json:
         output.emit_json(rows)
         return
-    output.table("Classifier families", ["family", "variants", "status", "description"], [
-        [r["family"], ", ".join(r["variants"]),
-         "[green]available[/]" if r["available"] else f"[yellow]missing {', '.join(r['missing'])}[/] "
-         f"(pip install 'eyevsai\\[{r['extra']}]')", r["title"]]
+    output.table("Classifier families", ["family", "variants", "extra", "status", "description"], [
+        [r["family"], ", ".join(r["variants"]), r["extra"],
+         "[green]available[/]" if r["available"] else f"[yellow]missing {', '.join(r['missing'])}[/]: "
+         f"{r['install']}", r["title"]]
         for r in rows
     ])
 
 
-def models_command(
+def install_command(
     ctx: typer.Context,
-    pack: Annotated[str | None, typer.Option(help="Only models of this pack id.")] = None,
-    bundled: Annotated[bool, typer.Option(help="Also list the models bundled with the game.")] = True,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    family: Annotated[str, typer.Argument(help="Family name (see `eyevsai-train list`).")],
+    constraints: Annotated[Path | None, typer.Option(help="pip constraints file (default: $EYEVSAI_CONSTRAINTS, "
+                                                     "else the project's constraints.txt when there is one).")] = None,
+    force: Annotated[bool, typer.Option(help="Install even when the family is already available.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Let pip resolve and report, installing nothing.")] = False,
 ) -> None:
-    """List trained models (workspace first, then bundled) with accuracy and difficulty.
+    """Install a family's pip extra into this environment (pinned by the constraints file).
 
-    Example: eyevsai-train models --pack fashion-mnist
+    Example: eyevsai-train install deep-v1
     """
-    from trainer.cli import state_of
+    from classifiers.errors import EyeVsAIError
+    from trainer.cli import EXIT_FAILED, state_of
+    from trainer.extras import extra_requirements, find_constraints, pip_command
 
-    state = state_of(ctx)
-    roots = [state.workspace.models_dir] + ([bundled_assets_dir() / "models"] if bundled else [])
-    models, problems = discover_models(*roots)
-    for problem in problems:
-        state.output.warn(problem)
-    rows = [{"id": card.id, "pack": card.pack_id, "family": card.family, "variant": card.variant,
-             "test_accuracy": card.test_accuracy, "difficulty": card.difficulty, "path": str(path)}
-            for path, card in models if pack is None or card.pack_id == pack]
-    if as_json:
-        state.output.emit_json(rows)
+    output = state_of(ctx).output
+    info = get_family(family)
+    if info.is_available and not force:
+        output.info(f"Family {info.name} is already available (extra '{info.extra}' installed).")
         return
-    state.output.table(f"Models ({len(rows)})", ["id", "pack", "family", "test acc.", "difficulty", "folder"], [
-        [r["id"], r["pack"], f"{r['family']}/{r['variant']}",
-         "-" if r["test_accuracy"] is None else f"{r['test_accuracy']:.1%}", r["difficulty"] or "-", r["path"]]
-        for r in rows
-    ])
+    pins = find_constraints(constraints)
+    if pins is None:
+        output.warn("no constraints file found: pip picks the newest versions; pass --constraints constraints.txt "
+                    "from the EyeVsAI sources to get the tested ones")
+    command = pip_command(extra_requirements(info.extra), pins, dry_run=dry_run)
+    output.info("running: " + " ".join(command))
+    try:
+        code = subprocess.call(command)
+    except OSError as exc:
+        raise EyeVsAIError(f"Could not run pip ({exc}). Install pip into this environment first.") from exc
+    if code != 0:
+        output.error(f"pip failed with exit code {code}; nothing was changed for family {info.name}.")
+        raise typer.Exit(EXIT_FAILED)
+    if not dry_run:
+        importlib.invalidate_caches()  # the new packages' folders appeared after this process started
+        if info.missing_modules():
+            output.warn(f"pip finished, but {', '.join(info.missing_modules())} still cannot be imported")
+        else:
+            output.info(f"Family {info.name} is available.")
 
 
 def evaluate_command(

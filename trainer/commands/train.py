@@ -7,7 +7,9 @@ from typing import Annotated, Any
 
 import typer
 
-from trainer.training import train_model
+from classifiers.registry import get_family
+from trainer.registry import record_training
+from trainer.training import default_model_id, train_model
 
 app = typer.Typer(help="Train one model on a pack and export it to ONNX with its model card.",
                   no_args_is_help=True)
@@ -23,7 +25,11 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print the resulting card 
 
 def run_training(ctx: typer.Context, family: str, variant: str | None, pack: str, params: dict[str, Any],
                  model_id: str | None, title: str | None, as_json: bool, models_dir: Path | None = None) -> None:
-    """Shared by every family's command: train, then print a summary."""
+    """Shared by every family's command: train (recorded in the workspace's model registry), then print a summary.
+
+    A family's train command (e.g. `train transfer`) calls this, or wraps its own `train_model` generator in
+    `trainer.registry.record_training`, so that every model it makes is in the registry.
+    """
     from trainer.cli import state_of
 
     state = state_of(ctx)
@@ -31,8 +37,16 @@ def run_training(ctx: typer.Context, family: str, variant: str | None, pack: str
     output.as_json = as_json
     target = state.workspace.find_pack(pack)
     destination = models_dir or state.workspace.models_dir
-    result = output.drive(train_model(family, target, destination, variant=variant, params=params,
-                                      model_id=model_id, title=title))
+    info = get_family(family)
+    variant = variant or info.variants[0]
+    model_id = model_id or default_model_id(target.id, info.name, variant)
+    work = train_model(family, target, destination, variant=variant, params=params, model_id=model_id, title=title)
+    registry = state.workspace.registry()
+    try:
+        result = output.drive(record_training(registry, work, model_id=model_id, family=info.name, variant=variant,
+                                              pack_id=target.id, models_dir=destination, config={"params": params}))
+    finally:
+        registry.close()
     card = result.card
     if as_json:
         output.emit_json({"model_dir": str(result.model_dir), **card.to_json_obj()})

@@ -1,0 +1,63 @@
+"""`eyevsai-train publish --pack ID`: rank a pack's models, write the game's models folder, report, predictions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from classifiers.errors import ConfigError
+
+
+def register(app: typer.Typer) -> None:
+    app.command("publish")(publish_command)
+
+
+def publish_command(
+    ctx: typer.Context,
+    pack: Annotated[str, typer.Option("--pack", help="Pack id (a full pack of the workspace: its ranked images "
+                                                     "are needed).")],
+    to: Annotated[Path | None, typer.Option(help="Destination folder (default: <workspace>/published); e.g. "
+                                                 "`assets` for the bundled models.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable report.")] = False,
+) -> None:
+    """Assign easy/medium/hard by test-accuracy terciles and publish the pack's active models.
+
+    Writes DIR/models/<id> (ONNX + card), DIR/reports/<pack>.json and .txt, and each model's prediction table on
+    the pack's ranked split in DIR/predictions/<pack>/ (with ranked_labels.json) for `eyevsai-server
+    import-pack`. Models of the pack already in DIR/models that are not active any more are removed.
+
+    Example: eyevsai-train publish --pack fashion-mnist --to assets
+    """
+    from trainer.cli import state_of
+    from trainer.publish import REPORT_COLUMNS, publish, report_rows
+
+    state = state_of(ctx)
+    output, workspace = state.output, state.workspace
+    output.as_json = as_json
+    destination = to or workspace.root / "published"
+    if destination.resolve() == workspace.root.resolve():
+        raise ConfigError(f"--to {destination} is the workspace itself; publish into another folder.")
+    target = workspace.find_pack(pack)
+    registry = workspace.registry()
+    try:
+        for change in registry.reconcile(workspace.models_dir):
+            output.info(f"registry: {change}")
+        report = output.drive(publish(registry, target, destination, models_dir=workspace.models_dir))
+    finally:
+        registry.close()
+    if as_json:
+        output.emit_json(report.to_json_obj())
+        return
+    for model_id in report.removed:
+        output.warn(f"removed {model_id} from {destination / 'models'} (no longer an active model of {target.id})")
+    output.table(f"Published {len(report.models)} model(s) of {target.id} to {destination}", REPORT_COLUMNS,
+                 report_rows(report))
+    output.info(f"report: {destination / 'reports' / f'{target.id}.json'} (and .txt)")
+    tables = destination / "predictions" / target.id
+    output.info(f"prediction tables on {report.ranked_images} ranked images: {tables}")
+    if report.ranked_labels:
+        models = " ".join(f"-m {m.path} -p {m.predictions}" for m in report.models)
+        output.info(f"server import: eyevsai-server import-pack {target.root} --labels {report.ranked_labels} "
+                    f"{models}")

@@ -1,0 +1,1 @@
+"""The train-all pipeline: plan (family × variant × pack) jobs, run them in worker processes, record them."""

@@ -1,0 +1,194 @@
+"""Publishing a pack's models: difficulty by test-accuracy terciles, the game's models folder, a report, and the
+prediction tables the sync server imports for ranked play.
+
+```
+DIR/models/<model id>/model.onnx, model.json         the game's models (DESIGN section 3), difficulty set
+DIR/predictions/<pack id>/<model id>.json            {"model_id", "onnx_sha256", "classes", "predictions":
+                                                      {image sha256: [probabilities in `classes` order]}}
+DIR/predictions/<pack id>/ranked_labels.json         copied from the pack, for `eyevsai-server import-pack`
+DIR/reports/<pack id>.json, <pack id>.txt            every model with accuracy, difficulty and size
+```
+A prediction table is exactly what `sync_server.catalog.read_prediction_table` reads and
+`compute_prediction_table` would compute (onnxruntime on the CPU, probabilities rounded to 6 decimals), made on
+the pack's whole ranked split. Publishing replaces the pack's models in DIR: a model of the pack that is no longer
+active (superseded or removed) is taken out, so the game never ranks stale opponents.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from collections.abc import Generator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from classifiers.card import ONNX_FILE, ModelCard, discover_models, read_card, write_card
+from classifiers.difficulty import assign_difficulties
+from classifiers.errors import PackError
+from classifiers.pack import Pack
+from classifiers.progress import Progress
+from trainer.packs import RANKED_LABELS_FILE
+from trainer.registry import ModelRegistry, now
+
+PREDICTION_BATCH = 64
+
+
+@dataclass
+class PublishedModel:
+    id: str
+    title: str
+    family: str
+    variant: str
+    test_accuracy: float | None
+    macro_f1: float | None
+    difficulty: str | None
+    onnx_bytes: int
+    onnx_sha256: str
+    path: str
+    predictions: str
+
+
+@dataclass
+class PublishReport:
+    pack_id: str
+    pack_title: str
+    destination: str
+    published: str
+    ranked_images: int
+    models: list[PublishedModel] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    ranked_labels: str | None = None
+
+    def to_json_obj(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def publish(registry: ModelRegistry, pack: Pack, destination: str | Path, *,
+            models_dir: str | Path | None = None) -> Generator[Progress, None, PublishReport]:
+    """Rank, copy and export the pack's active models into destination (see the module docstring).
+
+    Args:
+        models_dir: publish the active models of this folder (default: the workspace's models folder, beside
+            the registry); models trained elsewhere with `train --models-dir` are not published.
+
+    Raises:
+        PackError: the pack has no active model, or its ranked images are missing.
+        ModelCardError: a model's files no longer match its card.
+    """
+    destination = Path(destination)
+    records = registry.active(pack.id, models_dir or registry.path.parent / "models")
+    if not records:
+        raise PackError(f"No trained model of pack '{pack.id}' in the registry {registry.path}. Train some with "
+                        f"`eyevsai-train pipeline --packs {pack.id}` first.")
+    cards = {record.id: (Path(record.model_dir or ""), read_card(record.model_dir or "")) for record in records}
+    levels = assign_difficulties(card for _, card in cards.values())
+    for model_id, (path, card) in cards.items():  # the registry and the workspace agree with what ships
+        if card.difficulty != levels[model_id]:
+            card.difficulty = levels[model_id]
+            write_card(card, path)
+    registry.set_difficulties(dict(levels))
+    ranked = [entry.sha256 for entry in pack.splits["ranked"]]
+    report = PublishReport(pack.id, pack.title, str(destination), now(), len(ranked))
+    report.removed = _remove_stale(destination / "models", pack.id, set(cards))
+    tables_dir = destination / "predictions" / pack.id
+    for index, (model_id, (path, card)) in enumerate(sorted(cards.items(), key=lambda kv: kv[0])):
+        yield Progress("publish", index, len(cards), f"copying {model_id}")
+        target = _copy_model(path, card, destination / "models")
+        table = yield from prediction_table(target, card, pack, ranked)
+        table_path = tables_dir / f"{model_id}.json"
+        _write_json(table_path, table)
+        report.models.append(PublishedModel(
+            card.id, card.title, card.family, card.variant, card.test_accuracy, card.metrics.get("macro_f1"),
+            card.difficulty, (target / ONNX_FILE).stat().st_size, card.onnx_sha256, str(target), str(table_path)))
+    yield Progress("publish", len(cards), len(cards), f"published {len(cards)} model(s)")
+    labels = pack.root / RANKED_LABELS_FILE
+    if labels.is_file():
+        tables_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(labels, tables_dir / RANKED_LABELS_FILE)
+        report.ranked_labels = str(tables_dir / RANKED_LABELS_FILE)
+    report.models.sort(key=lambda m: (-(m.test_accuracy or 0.0), m.id))
+    _write_json(destination / "reports" / f"{pack.id}.json", report.to_json_obj())
+    (destination / "reports" / f"{pack.id}.txt").write_text(render_text(report), encoding="utf-8")
+    return report
+
+
+def prediction_table(model_dir: Path, card: ModelCard, pack: Pack,
+                     shas: list[str]) -> Generator[Progress, None, dict[str, Any]]:
+    """The server's prediction table of one model on the given images (see the module docstring)."""
+    from classifiers.runtime import OnnxClassifier
+
+    classifier = OnnxClassifier(model_dir, card=card, device="cpu")
+    predictions: dict[str, list[float]] = {}
+    for start in range(0, len(shas), PREDICTION_BATCH):
+        chunk = shas[start:start + PREDICTION_BATCH]
+        probabilities = classifier.predict_batch([pack.load_image(sha) for sha in chunk])
+        for sha, row in zip(chunk, probabilities, strict=True):
+            predictions[sha] = [round(float(p), 6) for p in row]
+        yield Progress("ranked", start + len(chunk), len(shas), f"{card.id}: predictions on the ranked split")
+    return {"model_id": card.id, "onnx_sha256": card.onnx_sha256, "classes": list(card.classes),
+            "predictions": predictions}
+
+
+def _remove_stale(models_dir: Path, pack_id: str, keep: set[str]) -> list[str]:
+    """Take models of this pack that are not being published out of the destination; return their ids."""
+    removed = []
+    found, _problems = discover_models(models_dir)
+    for path, card in found:
+        if card.pack_id == pack_id and card.id not in keep:
+            shutil.rmtree(path)
+            removed.append(card.id)
+    return removed
+
+
+def _copy_model(source: Path, card: ModelCard, models_dir: Path) -> Path:
+    """Copy the ONNX file and the card into models_dir/<id>, replacing an earlier copy in one rename."""
+    target = models_dir / card.id
+    staging = models_dir / f"{card.id}.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    shutil.copyfile(source / ONNX_FILE, staging / ONNX_FILE)
+    write_card(card, staging)
+    read_card(staging)  # the copy matches its card
+    if target.exists():
+        shutil.rmtree(target)
+    staging.replace(target)
+    return target
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def report_rows(report: PublishReport) -> list[list[str]]:
+    return [[m.id, f"{m.family}/{m.variant}", "-" if m.test_accuracy is None else f"{m.test_accuracy:.1%}",
+             "-" if m.macro_f1 is None else f"{m.macro_f1:.3f}", m.difficulty or "-", _size(m.onnx_bytes)]
+            for m in report.models]
+
+
+REPORT_COLUMNS = ["model", "family/variant", "test acc.", "macro F1", "difficulty", "ONNX size"]
+
+
+def render_text(report: PublishReport) -> str:
+    """The report as a plain-text table (what `publish` prints), for reading without tools."""
+    from rich.console import Console
+    from rich.table import Table
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=120, color_system=None, highlight=False)
+    table = Table(title=f"{report.pack_title} ({report.pack_id}): {len(report.models)} model(s), published "
+                        f"{report.published}; predictions on {report.ranked_images} ranked images")
+    for column in REPORT_COLUMNS:
+        table.add_column(column)
+    for row in report_rows(report):
+        table.add_row(*row)
+    console.print(table)
+    return buffer.getvalue()
+
+
+def _size(n_bytes: int) -> str:
+    return f"{n_bytes / 1e6:.1f} MB" if n_bytes >= 1e6 else f"{n_bytes / 1e3:.0f} kB"
