@@ -27,12 +27,14 @@ class FakeClock:
 class ApiClient:
     """httpx against the app in-process (ASGI transport), driven synchronously through an anyio portal."""
 
-    def __init__(self, app: Any, services: Services) -> None:
+    def __init__(self, app: Any, services: Services, *, raise_app_exceptions: bool = True) -> None:
+        """`raise_app_exceptions=False` answers a server bug with the 500 a real client would see."""
         self.app = app
         self.services = services
         self._portal_cm = start_blocking_portal()
         self._portal = self._portal_cm.__enter__()
-        self._client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
+        self._client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
     def request(self, method: str, url: str, *, token: str | None = None, **kwargs: Any) -> httpx.Response:
         headers = dict(kwargs.pop("headers", None) or {})
