@@ -11,6 +11,7 @@ from classifiers.errors import EyeVsAIError
 from classifiers.locations import bundled_assets_dir, user_data_dir
 from classifiers.runtime import install_problem
 from desktop.services.catalog import Catalog, load_catalog
+from desktop.services.online.services import OnlineServices
 from desktop.services.store import Store
 
 DB_FILE = "eyevsai.db"
@@ -37,7 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quit-when-shown", action="store_true",
                         help="Open the main window, print 'window shown' with the start-up time, and quit "
                         "(a packaging check).")
+    parser.add_argument("--server", metavar="URL", help="Use this sync server from now on (saved in the data "
+                        "folder), e.g. https://eyevsai.example.org; 'none' makes the game fully offline again. "
+                        "Without a server (the default) the game makes no network call at all.")
     sub = parser.add_subparsers(dest="command")
+    sub.add_parser("sync", help="Upload finished sessions waiting in the outbox to the sync server, then exit "
+                   "(0: all synced, 1: some wait or were refused, 2: no server set or not signed in).")
     verify = sub.add_parser("verify", help="Re-check a session proof exported from the end screen.")
     verify.add_argument("proof", type=Path, help="The proof JSON file.")
     verify.add_argument("--rerun", action="store_true", help="Also re-run the model on the pack's images.")
@@ -75,6 +81,13 @@ def main(argv: list[str] | None = None) -> int:
             return run_verify(args.proof, rerun=args.rerun, catalog=catalog, device=args.device)
         store = Store(data_dir / DB_FILE)
         store.abandon_unfinished()
+        online = OnlineServices(data_dir, store)
+        if args.server is not None:
+            online.set_server(args.server)
+        if args.command == "sync":
+            from desktop.services.online.cli import run_sync
+
+            return run_sync(online)
     except EyeVsAIError as exc:
         print(f"eyevsai: {exc}", file=sys.stderr)
         return 2
@@ -84,4 +97,4 @@ def main(argv: list[str] | None = None) -> int:
         print(f"window shown {time.perf_counter() - started:.2f} s after main() started", flush=True)
 
     return run_game(catalog, store, device=args.device, quit_when_shown=report_shown if args.quit_when_shown
-                    else None)
+                    else None, online=online)

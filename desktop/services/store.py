@@ -44,7 +44,22 @@ def _v1(db: sqlite_utils.Database) -> None:
     db["sessions"].create_index(["pack_id", "difficulty", "mode", "status"])
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+def _v2(db: sqlite_utils.Database) -> None:
+    """The outbox keeps its retry state (so backoff survives restarts) and holds each session at most once."""
+    outbox = db["outbox"]
+    outbox.add_column("session_id", str)
+    outbox.add_column("state", str, not_null_default="pending")  # pending | sent | rejected | skipped
+    outbox.add_column("attempts", int, not_null_default=0)
+    outbox.add_column("next_attempt", str)  # ISO UTC; NULL: due now
+    outbox.add_column("last_error", str)
+    db.execute("UPDATE outbox SET session_id = json_extract(payload, '$.session')")
+    db.execute("UPDATE outbox SET state = 'sent' WHERE sent IS NOT NULL")
+    db.execute("DELETE FROM outbox WHERE id NOT IN (SELECT MIN(id) FROM outbox GROUP BY kind, session_id)")
+    outbox.create_index(["kind", "session_id"], unique=True)
+    outbox.create_index(["state", "next_attempt"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -126,8 +141,9 @@ class Store:
                 "player_points": session.player_points, "player_correct": session.player_correct,
                 "ai_correct": session.ai_correct, "proof": json.dumps(session.proof(), ensure_ascii=False),
             })
+            # Same transaction as the result: a finished session is always queued for upload, exactly once.
             self.db["outbox"].insert({"kind": "session", "payload": json.dumps({"session": session.session_id}),
-                                      "created": _now()})
+                                      "session_id": session.session_id, "created": _now()}, ignore=True)
 
     def abandon_unfinished(self) -> int:
         """Sessions left 'playing' by a crash or quit become 'abandoned'; returns how many."""

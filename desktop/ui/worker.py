@@ -35,12 +35,13 @@ class _Job(QRunnable):
 
 
 def run_in_background(fn: Callable[[], Any], on_done: Callable[[Any], None],
-                      on_error: Callable[[Exception, str], None], *, parent: QObject) -> _Signals:
-    """Start fn on the global thread pool; on_done/on_error are called on the GUI thread."""
+                      on_error: Callable[[Exception, str], None], *, parent: QObject,
+                      pool: QThreadPool | None = None) -> _Signals:
+    """Start fn on `pool` (default: the global thread pool); on_done/on_error are called on the GUI thread."""
     signals = _Signals(parent)
     signals.finished.connect(on_done)
     signals.failed.connect(on_error)
     signals.finished.connect(signals.deleteLater)
     signals.failed.connect(signals.deleteLater)
-    QThreadPool.globalInstance().start(_Job(fn, signals))
+    (pool or QThreadPool.globalInstance()).start(_Job(fn, signals))
     return signals

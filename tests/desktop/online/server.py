@@ -1,0 +1,123 @@
+"""The real sync server on a loopback port for the game's online tests, and ways to hold an upload mid-flight.
+
+The server runs with uvicorn in a thread of the test process on 127.0.0.1:<free port>, with its own SQLite file,
+the bundled pack made playable in ranked mode (every ranked image, stand-in labels and prediction tables) and,
+when asked, fake OAuth providers from the server's tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from sqlalchemy import func, select
+
+from sync_server.main import build_services, create_app
+from sync_server.models import GameSession
+from sync_server.settings import Argon2Params, RateLimits, Settings
+from tests.sync_server.helpers import import_bundled
+
+UPLOAD_PATH = "/api/v1/sessions"
+FAST_ARGON2 = Argon2Params(time_cost=1, memory_cost_kib=1024, parallelism=1)
+RANKED_IMAGES = 1000  # the whole ranked split of the bundled pack: the game can then re-check image choices
+
+
+class UploadGate:
+    """ASGI wrapper that can hold session uploads: `before` the server sees them, or `after` it stored them (the
+    reply is held). `reached` is set when an upload is held; `release` lets it go on."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.mode: str | None = None
+        self.reached = threading.Event()
+        self.release = threading.Event()
+        self.uploads = 0
+
+    def hold(self, mode: str | None) -> None:
+        self.mode = mode
+        self.reached.clear()
+        self.release.clear()
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        is_upload = scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == UPLOAD_PATH
+        if is_upload:
+            self.uploads += 1
+        if not is_upload or self.mode is None:
+            await self.app(scope, receive, send)
+            return
+        if self.mode == "before":
+            self.reached.set()
+            await asyncio.to_thread(self.release.wait, 30)
+            await self.app(scope, receive, send)
+            return
+
+        async def held_send(message: dict) -> None:
+            if message["type"] == "http.response.start":  # the session is committed by now
+                self.reached.set()
+                await asyncio.to_thread(self.release.wait, 30)
+            await send(message)
+
+        await self.app(scope, receive, held_send)
+
+
+@dataclass
+class LiveServer:
+    url: str
+    services: Any
+    gate: UploadGate
+    providers: dict[str, Any] = field(default_factory=dict)
+    _server: Any = None
+    _thread: threading.Thread | None = None
+
+    def copies_of(self, session_id: str) -> int:
+        """How many sessions with this uuid the server's database holds."""
+        with self.services.sessions() as db:
+            return int(db.scalar(select(func.count()).select_from(GameSession)
+                                 .where(GameSession.public_id == session_id)) or 0)
+
+    def stop(self) -> None:
+        self.gate.release.set()
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(10)
+        for provider in self.providers.values():
+            provider.stop()
+        self.services.engine.dispose()
+
+
+def start_server(tmp: Path, *, oauth_providers: tuple[str, ...] = ()) -> LiveServer:
+    """Start the server on a free loopback port; the port is bound first, so fake providers can point at it."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    providers = {}
+    if oauth_providers:
+        from tests.sync_server.fake_provider import FakeProvider
+
+        providers = {name: FakeProvider(name, f"{url}/api/v1/auth/oauth/{name}/callback",
+                                        lambda: dt.datetime.now(dt.UTC)).start() for name in oauth_providers}
+    settings = Settings(data_dir=tmp / "server", database_url=f"sqlite:///{tmp / 'server.sqlite3'}",
+                        argon2=FAST_ARGON2, log_level="WARNING", env="test", public_url=url,
+                        rate_limits=RateLimits(auth_per_ip=0, per_ip=0, per_account=0, uploads_per_account=0,
+                                               ranked_starts_per_account=0),
+                        oauth={name: provider.settings() for name, provider in providers.items()})
+    services = build_services(settings)
+    import_bundled(services, images=RANKED_IMAGES)
+    gate = UploadGate(create_app(settings, services=services))
+    server = uvicorn.Server(uvicorn.Config(gate, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="sync-server")
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the sync server did not start")
+        time.sleep(0.02)
+    return LiveServer(url, services, gate, providers, server, thread)
