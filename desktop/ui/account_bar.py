@@ -3,6 +3,7 @@ into global leaderboards and ranked play. Offline (no server) is shown as a norm
 
 from __future__ import annotations
 
+import html
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import Signal
@@ -10,7 +11,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 
 from desktop.services.online.outbox import SyncStatus
 from desktop.services.online.settings import Account
-from desktop.services.online.tokens import TokenStorage
+from desktop.services.online.tokens import TokenStorage, keyring_hint
 
 WARNING_STYLE = "color: #b45309;"
 
@@ -58,7 +59,9 @@ class AccountBar(QFrame):
         top.addWidget(self.sign_in)
         top.addWidget(self.sign_out)
         top.addWidget(self.server)
-        bottom = QHBoxLayout()
+        self.online_row = QWidget()  # hidden offline, so the offline strip is one quiet line
+        bottom = QHBoxLayout(self.online_row)
+        bottom.setContentsMargins(0, 0, 0, 0)
         bottom.addWidget(self.sync, 1)
         bottom.addWidget(self.sync_now)
         bottom.addWidget(self.boards)
@@ -67,20 +70,21 @@ class AccountBar(QFrame):
         layout.setContentsMargins(8, 4, 8, 4)
         layout.addLayout(top)
         layout.addWidget(self.storage)
-        layout.addLayout(bottom)
+        layout.addWidget(self.online_row)
         self.show_account(None, None)
 
     def show_account(self, server_url: str | None, account: Account | None, notice: str = "") -> None:
         """What the player sees of the server and the sign-in."""
         offline = server_url is None
-        host = urlsplit(server_url).netloc if server_url else ""
+        host = html.escape(urlsplit(server_url).netloc) if server_url else ""
         if offline:
             text = "<b>Offline</b> — no sync server set; everything is played and kept on this computer."
         elif account is None:
             text = f"Server <b>{host}</b> — not signed in."
         else:
-            text = f"Signed in as <b>{account.label}</b> on {host}"
-        self.account.setText(text + (f"<br><span style='{WARNING_STYLE}'>{notice}</span>" if notice else ""))
+            text = f"Signed in as <b>{html.escape(account.label)}</b> on {host}"
+        self.account.setText(text + (f"<br><span style='{WARNING_STYLE}'>{html.escape(notice)}</span>"
+                                     if notice else ""))
         self.sign_in.setVisible(not offline and (account is None or account.is_guest))
         self.sign_in.setText("Keep this account…" if account is not None else "Sign in…")
         self.sign_in.setToolTip("Add an email or a provider to this guest account; its history stays."
@@ -89,8 +93,7 @@ class AccountBar(QFrame):
         self.sync_now.setVisible(account is not None and not offline)
         self.ranked.setEnabled(account is not None and not offline)
         self.ranked.setToolTip("" if account else "Ranked play is dealt and timed by the server: sign in first.")
-        self.boards.setEnabled(not offline)
-        self.boards.setToolTip("" if not offline else "Set a sync server to see global leaderboards.")
+        self.online_row.setVisible(not offline)  # offline is the normal state: nothing greyed out to explain
         if offline:
             self.sync.setText("")
             self.storage.setVisible(False)
@@ -98,12 +101,13 @@ class AccountBar(QFrame):
     def show_storage(self, storage: TokenStorage | None, problem: str | None, file_path: str = "") -> None:
         """A visible note whenever the sign-in is not in the OS keyring."""
         if storage is TokenStorage.memory:
-            text = f"⚠ {problem or 'No keyring.'} Your sign-in is kept only until you quit."
+            text = f"⚠ {problem or 'No system keyring.'} Your sign-in is kept only until you quit."
         elif storage is TokenStorage.file:
-            text = f"⚠ No keyring: your sign-in is kept in a file only your user can read ({file_path})."
+            text = f"⚠ No system keyring: your sign-in is kept in a file only your user can read ({file_path})."
         else:
             text = ""
         self.storage.setText(text)
+        self.storage.setToolTip(keyring_hint() if text else "")
         self.storage.setVisible(bool(text))
 
     def show_sync(self, status: SyncStatus, *, is_syncing: bool, signed_in: bool, online: bool) -> None:

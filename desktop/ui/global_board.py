@@ -66,6 +66,8 @@ class GlobalBoardView(QWidget):
         self.previous = QPushButton("◀ Previous")
         self.next = QPushButton("Next ▶")
         self.page_label = QLabel()
+        self.page_label.setMinimumWidth(self.page_label.fontMetrics().horizontalAdvance("Page 999"))
+        self.page_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.home = QPushButton("Home")
         self.own_row: int | None = None
         self._cursors: list[str | None] = [None]

@@ -224,7 +224,9 @@ class OnlineController(QObject):
             self._timer.start(max(0, int(wait_s * 1000)) + 50)
 
     def shutdown(self) -> None:
-        """Stop waiting: cancel a browser sign-in, stop the timer, let running calls end (they have timeouts)."""
+        """Stop waiting: cancel a browser sign-in, stop the timer, close the connections (a call in flight ends with
+        an error nobody reads: its upload is sent again next time, which the server answers 'already stored')."""
         self._timer.stop()
         self.cancel_browser_sign_in()
+        self.online.close()
         self.pool.waitForDone(SHUTDOWN_WAIT_MS)

@@ -123,4 +123,3 @@ class OnlineUi(QObject):
 
     def shutdown(self) -> None:
         self.controller.shutdown()
-        self.online.close()

@@ -3,6 +3,7 @@ browser). Where no keyring works it says so and lets the player choose a token f
 
 from __future__ import annotations
 
+import html
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import Qt
@@ -21,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from desktop.services.online.errors import OnlineError
 from desktop.services.online.settings import Account
-from desktop.services.online.tokens import TokenStorage
+from desktop.services.online.tokens import TokenStorage, keyring_hint
 from desktop.ui.account_bar import WARNING_STYLE
 from desktop.ui.online_controller import OnlineController
 
@@ -45,7 +46,7 @@ class SignInDialog(QDialog):
         self.upgrading = controller.account is not None and controller.account.is_guest
         self.setWindowTitle("Sign in — Eye vs AI")
         self.setMinimumWidth(460)
-        host = urlsplit(client.base_url).netloc
+        host = html.escape(urlsplit(client.base_url).netloc)
         self.header = QLabel(f"<h2>Sign in to {host}</h2>" + (
             "<p>You play as a guest. Add an email and password, or a provider below, to keep this account "
             "and its history.</p>" if self.upgrading else
@@ -118,8 +119,9 @@ class SignInDialog(QDialog):
         self.storage_note.setVisible(no_keyring)
         self.remember_in_file.setVisible(no_keyring)
         if no_keyring:
-            self.storage_note.setText(f"⚠ {problem or 'No system keyring is available.'} Without one, your sign-in "
-                                      "is kept only until you quit, unless you allow a file below.")
+            self.storage_note.setText(f"⚠ {problem or 'No system keyring was found.'} Your sign-in will be kept "
+                                      f"only until you quit, unless you allow a file below. {keyring_hint()}")
+        self.adjustSize()
 
     def _show_providers(self, providers: list[dict[str, str]]) -> None:
         self.providers_note.setText("" if providers else "This server offers no other sign-in.")
@@ -131,6 +133,7 @@ class SignInDialog(QDialog):
                                    self._on_provider(name, title))
             self.providers_box.addWidget(button)
             self.provider_buttons[provider["name"]] = button
+        self.adjustSize()
 
     def _providers_failed(self, exc: Exception, _details: str) -> None:
         self.providers_note.setText(f"Other sign-in options could not be loaded: {exc}")

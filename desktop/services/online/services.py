@@ -33,11 +33,13 @@ class OnlineServices:
         self.settings = read_settings(data_dir)
         self.tokens: TokenStore | None = None
         self.client: ServerClient | None = None
+        self._retired: list[ServerClient] = []
         self._connect()
 
     def _connect(self) -> None:
         if self.client is not None:
-            self.client.close()
+            # Closed at the end, not now: a worker may still be using it (a sync that started before the change).
+            self._retired.append(self.client)
         self.tokens = self.client = None
         url = self.settings.server_url
         if url is None:
@@ -103,5 +105,6 @@ class OnlineServices:
         return drain(self.outbox, self.client)
 
     def close(self) -> None:
-        if self.client is not None:
-            self.client.close()
+        for client in [*self._retired, *([self.client] if self.client else [])]:
+            client.close()
+        self._retired.clear()

@@ -25,9 +25,10 @@ class TokenStorage(StrEnum):
     memory = "memory"  # no keyring, no file: signed in until the game quits
 
 
-def _keyring_hint() -> str:
+def keyring_hint() -> str:
+    """What a player can do to get a working keyring."""
     if sys.platform.startswith("linux"):
-        return "Install and unlock a Secret Service keyring (GNOME Keyring or KWallet) to be remembered safely."
+        return "Install and unlock a Secret Service keyring (GNOME Keyring or KWallet) to stay signed in safely."
     return "Check that the system's credential store is available to your account."
 
 
@@ -60,10 +61,14 @@ class TokenStore:
         return self._backend
 
     def _keyring_failed(self, exc: BaseException) -> None:
+        from keyring.errors import NoKeyringError
+
         self._keyring_ok = False
-        name = f"{type(self._backend).__module__}.{type(self._backend).__name__}"
-        reason = str(exc).split(". ")[0] if str(exc) else type(exc).__name__
-        self.problem = f"No usable system keyring ({name}: {reason}). {_keyring_hint()}"
+        if isinstance(exc, NoKeyringError) or type(self._backend).__module__ == "keyring.backends.fail":
+            self.problem = "No system keyring was found on this computer."
+        else:
+            reason = str(exc).split(". ")[0][:160] or "no details"
+            self.problem = f"The system keyring could not be used ({type(exc).__name__}: {reason})."
 
     def _probe(self) -> bool:
         """Whether the keyring answers (read once); any backend error means it does not."""

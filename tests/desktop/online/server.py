@@ -94,6 +94,7 @@ class LiveServer:
 
 def start_server(tmp: Path, *, oauth_providers: tuple[str, ...] = ()) -> LiveServer:
     """Start the server on a free loopback port; the port is bound first, so fake providers can point at it."""
+    tmp.mkdir(parents=True, exist_ok=True)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))

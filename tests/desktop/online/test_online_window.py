@@ -71,7 +71,7 @@ def test_without_a_server_the_game_makes_no_network_call(qtbot, make_window, mon
         monkeypatch.setattr(socket.socket, name, refuse)
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
     window, ui = make_window()
-    assert "Offline" in ui.bar.account.text() and not ui.bar.ranked.isEnabled()
+    assert "Offline" in ui.bar.account.text() and ui.bar.online_row.isHidden()
     play_classic(qtbot, window)
     window.end.home_requested.emit()
     ui.open_board()
