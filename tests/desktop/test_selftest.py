@@ -73,3 +73,14 @@ def test_a_model_far_below_its_card_accuracy_fails() -> None:
     _check_accuracy(broken, 0.8, 200)  # within the margin
     with pytest.raises(SelfTestError, match="right on 10.0% of 200 test images, far below its card's 90.0%"):
         _check_accuracy(broken, 0.1, 200)
+
+
+def test_two_onnxruntime_builds_are_warned_about_at_start(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    import desktop.app
+
+    monkeypatch.setattr(desktop.app, "install_problem", lambda: "onnxruntime and onnxruntime-gpu are installed")
+    assert eyevsai(["--data-dir", str(tmp_path), "verify", str(tmp_path / "missing.json")]) == 2
+    err = capsys.readouterr().err
+    assert "eyevsai: warning: onnxruntime and onnxruntime-gpu are installed" in err
+    assert "No proof file at" in err
