@@ -55,6 +55,7 @@ class OnlineController(QObject):
         self.storage: TokenStorage | None = None
         self.storage_problem: str | None = None
         self._browser_cancel: threading.Event | None = None
+        self._closed = False  # after shutdown, late results from workers are dropped (the store may be closed)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.sync)
@@ -62,8 +63,13 @@ class OnlineController(QObject):
     # -- plumbing ----------------------------------------------------------------------------------------------------
     def run(self, fn: Callable[[], Any], done: Callable[[Any], None],
             failed: Callable[[Exception, str], None]) -> None:
-        """Run a blocking call (network, keyring) off the GUI thread; done/failed come back on it."""
-        run_in_background(fn, done, failed, parent=self, pool=self.pool)
+        """Run a blocking call (network, keyring) off the GUI thread; done/failed come back on it (not after
+        shutdown)."""
+        def deliver(callback: Callable[..., None]) -> Callable[..., None]:
+            return lambda *args: None if self._closed else callback(*args)
+
+        if not self._closed:
+            run_in_background(fn, deliver(done), deliver(failed), parent=self, pool=self.pool)
 
     @property
     def client(self):  # noqa: ANN201 - ServerClient | None
@@ -75,6 +81,8 @@ class OnlineController(QObject):
 
     def start(self) -> None:
         """After the window is up: learn where the sign-in is kept, then upload what waits."""
+        if self._closed:
+            return
         self.sync_changed.emit(self.online.sync_status())
         if self.online.tokens is None:
             return
@@ -171,6 +179,8 @@ class OnlineController(QObject):
     def sync(self) -> None:
         """Upload the due sessions in the background; afterwards wait for the next one to fall due."""
         online = self.online
+        if self._closed:
+            return
         if self.is_syncing or online.client is None or not online.is_signed_in:
             self.sync_changed.emit(online.sync_status())
             return
@@ -226,6 +236,7 @@ class OnlineController(QObject):
     def shutdown(self) -> None:
         """Stop waiting: cancel a browser sign-in, stop the timer, close the connections (a call in flight ends with
         an error nobody reads: its upload is sent again next time, which the server answers 'already stored')."""
+        self._closed = True
         self._timer.stop()
         self.cancel_browser_sign_in()
         self.online.close()

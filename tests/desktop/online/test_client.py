@@ -112,3 +112,25 @@ def test_wrong_password_and_refusals_read_plainly(live_server, data_dir, keyring
     assert refused.value.status == 409
     assert client.login("zoe@example.org", "correct horse battery").email == "zoe@example.org"
     client.close()
+
+
+def test_sign_out_revokes_the_sign_in_on_the_server(live_server, data_dir, keyring_backend) -> None:
+    client = _client(live_server.url, data_dir, keyring_backend)
+    client.guest()
+    refresh = client.tokens.refresh_token()
+    client.sign_out()
+    assert client.tokens.refresh_token() is None and keyring_backend.secrets == {}
+    stolen = _client(live_server.url, data_dir / "thief", None)
+    stolen.tokens.save("x", refresh)  # the old token is worth nothing now
+    with pytest.raises(SignInRequired):
+        stolen.me()
+    client.close()
+    stolen.close()
+
+
+def test_a_guest_keeps_its_account_when_it_adds_an_email(live_server, data_dir, keyring_backend) -> None:
+    client = _client(live_server.url, data_dir, keyring_backend)
+    guest = client.guest()
+    kept = client.upgrade("kept@example.org", "correct horse battery")
+    assert kept.id == guest.id and not kept.is_guest and kept.email == "kept@example.org"
+    client.close()

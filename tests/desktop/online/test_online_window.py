@@ -93,7 +93,13 @@ def test_server_dialog_guest_sign_in_and_the_finished_session_syncs(qtbot, make_
     qtbot.waitUntil(lambda: ui.bar.storage.isVisible(), timeout=WAIT_MS)  # no keyring here: said plainly
     assert "kept only until you quit" in ui.bar.storage.text()
 
-    sign_in_as_guest(qtbot, ui)
+    dialog = ui.open_sign_in()
+    assert dialog.remember_in_file.isVisibleTo(dialog)  # no keyring: the player may choose a file instead
+    dialog.remember_in_file.setChecked(True)
+    dialog.guest.click()
+    qtbot.waitUntil(lambda: ui.online.account is not None and not dialog.isVisible(), timeout=WAIT_MS)
+    assert (ui.online.data_dir / "online-token.json").exists() and ui.online.settings.token_file_allowed
+    qtbot.waitUntil(lambda: "kept in a file only your user can read" in ui.bar.storage.text(), timeout=WAIT_MS)
     assert "Signed in as" in ui.bar.account.text() and "(guest)" in ui.bar.account.text()
     play_classic(qtbot, window)
     qtbot.waitUntil(lambda: ui.bar.sync.text().startswith("✓ All 1 finished session synced"), timeout=WAIT_MS)
