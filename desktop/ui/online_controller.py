@@ -98,7 +98,7 @@ class OnlineController(QObject):
         self.storage, self.storage_problem, has_token = result
         self.storage_checked.emit()
         if self.online.is_signed_in and not has_token:
-            self.online.signed_out()
+            self.online.signed_out(forget_tokens=False)
             self.notice_changed.emit("Your sign-in was not kept (no keyring on this computer). Sign in again.")
             self.account_changed.emit()
         self.sync()
@@ -129,7 +129,7 @@ class OnlineController(QObject):
             return
 
         def finish(note: str) -> None:
-            self.online.signed_out()
+            self.online.signed_out(forget_tokens=False)
             self.account_changed.emit()
             self.sync_changed.emit(self.online.sync_status())
             done(note)
@@ -212,7 +212,7 @@ class OnlineController(QObject):
         for outcome in outcomes:
             self.online.outbox.record(outcome)
         if any(o.result is Result.sign_in for o in outcomes):
-            self.online.signed_out()
+            self.online.signed_out(forget_tokens=False)
             self.notice_changed.emit(next(o.message for o in outcomes if o.result is Result.sign_in))
             self.account_changed.emit()
         elif outcomes and outcomes[-1].result is Result.sent and self.online.outbox.due(1):

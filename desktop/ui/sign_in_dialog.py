@@ -152,6 +152,9 @@ class SignInDialog(QDialog):
         if not email or not password:
             self._failed(OnlineError("Enter your email and password."), "")
             return None
+        if "@" not in email or "." not in email.rpartition("@")[2]:
+            self._failed(OnlineError(f"'{email}' does not look like an email address (name@example.org)."), "")
+            return None
         return email, password
 
     def _on_sign_in(self) -> None:

@@ -40,7 +40,11 @@ def _detail(response: httpx.Response) -> str:
     except (ValueError, AttributeError):
         return response.reason_phrase or f"HTTP {response.status_code}"
     if isinstance(detail, list):
-        return "; ".join(f"{'.'.join(str(p) for p in d.get('loc', [])[1:])}: {d.get('msg', '')}"
+        def message(d: dict) -> str:
+            text = str(d.get("msg", ""))
+            return "is not in the expected format" if text.startswith("String should match pattern") else text
+
+        return "; ".join(f"{'.'.join(str(p) for p in d.get('loc', [])[1:])}: {message(d)}"
                          for d in detail[:3] if isinstance(d, dict)) or "invalid input"
     return str(detail)[:300] if detail else f"HTTP {response.status_code}"
 
@@ -97,6 +101,8 @@ class ServerClient:
         if response.status_code == 401:
             token = self._refresh(failed=token)
             response = self._send(method, API + path, token=token, **kwargs)
+            if response.status_code == 401:  # a fresh token refused too (account disabled): this sign-in is dead
+                self.tokens.clear()
         return self._checked(response)
 
     def _refresh(self, *, failed: str | None) -> str:

@@ -92,9 +92,12 @@ class OnlineServices:
         self._save(replace(self.settings, account=account))
         self.outbox.retry_now()
 
-    def signed_out(self) -> None:
-        """Forget the account shown (call after client.sign_out, or when the server no longer accepts the sign-in)."""
-        if self.tokens is not None:
+    def signed_out(self, *, forget_tokens: bool = True) -> None:
+        """Forget the account shown (after client.sign_out, or when the server no longer accepts the sign-in).
+
+        forget_tokens=False when a worker already cleared them (the keyring may block; the GUI thread skips it).
+        """
+        if forget_tokens and self.tokens is not None:
             self.tokens.clear()
         self._save(replace(self.settings, account=None))
 

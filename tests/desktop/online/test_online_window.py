@@ -168,3 +168,22 @@ def test_the_board_degrades_gracefully_when_the_server_is_down(qtbot, make_windo
     assert "Cannot reach the server" in ui.board.status.text() and ui.board.table.rowCount() == 0
     ui.board.home.click()
     assert window.stack.currentWidget() is window.home and window.home.play.isEnabled()
+
+
+def test_email_account_from_the_dialog_then_sign_out(qtbot, make_window, live_server, keyring_backend) -> None:
+    window, ui = make_window(keyring_backend=keyring_backend)
+    ui.controller.set_server(live_server.url)
+    dialog = ui.open_sign_in()
+    dialog.email.setText("dialog@example.org")
+    dialog.password.setText("short")
+    dialog.register.click()
+    qtbot.waitUntil(lambda: "HTTP 422" in dialog.status.text(), timeout=WAIT_MS)  # the server's rule, shown as is
+    assert "password" in dialog.status.text() and dialog.register.isEnabled()
+    dialog.password.setText("correct horse battery")
+    dialog.register.click()
+    qtbot.waitUntil(lambda: ui.online.account is not None, timeout=WAIT_MS)
+    assert "dialog@example.org" in ui.bar.account.text() and keyring_backend.secrets
+    ui.bar.sign_out.click()
+    qtbot.waitUntil(lambda: ui.online.account is None, timeout=WAIT_MS)
+    assert "not signed in" in ui.bar.account.text() and keyring_backend.secrets == {}
+    assert ui.bar.sign_in.isVisibleTo(ui.bar) and not ui.bar.sign_out.isVisibleTo(ui.bar)
