@@ -13,6 +13,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThreadPool, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 
+from desktop.services.online.errors import SignInFailed
 from desktop.services.online.oauth_loopback import BrowserSignIn
 from desktop.services.online.outbox import Result, SyncStatus, UploadOutcome, send, utc_now
 from desktop.services.online.services import OnlineServices
@@ -144,6 +145,7 @@ class OnlineController(QObject):
         if client is None:
             return
         link = self.account is not None and self.account.is_guest  # a guest keeps its history
+        self.cancel_browser_sign_in()  # one browser sign-in at a time
         cancel = self._browser_cancel = threading.Event()
 
         def begin() -> tuple[BrowserSignIn, str]:
@@ -159,7 +161,9 @@ class OnlineController(QObject):
             if cancel.is_set():
                 flow.close()
                 return
-            self.open_url(url)
+            if self.open_url(url) is False:  # no browser could be started: the player can still open the URL
+                failed(SignInFailed(f"No web browser could be opened. Open this address in one to sign in: {url}"),
+                       "")
 
             def finish() -> Account:
                 try:

@@ -187,3 +187,16 @@ def test_email_account_from_the_dialog_then_sign_out(qtbot, make_window, live_se
     qtbot.waitUntil(lambda: ui.online.account is None, timeout=WAIT_MS)
     assert "not signed in" in ui.bar.account.text() and keyring_backend.secrets == {}
     assert ui.bar.sign_in.isVisibleTo(ui.bar) and not ui.bar.sign_out.isVisibleTo(ui.bar)
+
+
+def test_without_a_browser_the_sign_in_address_is_shown(qtbot, make_window, live_server) -> None:
+    if "github" not in live_server.providers:
+        pytest.skip("the server has no OAuth sign-in in this checkout")
+    window, ui = make_window(open_url=lambda url: False)
+    ui.controller.set_server(live_server.url)
+    dialog = ui.open_sign_in()
+    qtbot.waitUntil(lambda: "github" in dialog.provider_buttons, timeout=WAIT_MS)
+    dialog.provider_buttons["github"].click()
+    qtbot.waitUntil(lambda: "No web browser could be opened" in dialog.status.text(), timeout=WAIT_MS)
+    assert "http://127.0.0.1:" in dialog.status.text() and dialog.guest.isEnabled()
+    dialog.cancel.click()  # stops the wait for the browser
