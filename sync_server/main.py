@@ -10,13 +10,16 @@ import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sync_server import __version__
-from sync_server.api.deps import Services
+from sync_server.api.deps import Services, StrictQuery
+from sync_server.api.errors import error_detail
 from sync_server.api.routes import auth, health, leaderboards, oauth, ranked, sessions, users
 from sync_server.db import create_db_engine, migrate, session_factory
 from sync_server.errors import ServiceError
@@ -73,9 +76,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app = FastAPI(title="EyeVsAI sync server", version=__version__, description=DESCRIPTION, lifespan=lifespan,
                   openapi_url=f"{API_PREFIX}/openapi.json", docs_url="/docs", redoc_url="/redoc")
     app.state.services = services
-    app.include_router(health.router)
+    app.include_router(health.router, dependencies=[StrictQuery])
     for module in (auth, oauth, users):
-        app.include_router(module.router, prefix=API_PREFIX)
+        app.include_router(module.router, prefix=API_PREFIX, dependencies=[StrictQuery])
     _add_routers(app)
     _add_error_handlers(app)
     # Outermost last: request id/logging wraps everything, then CORS, then the body limit, then the IP limit.
@@ -94,14 +97,23 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
 def _add_routers(app: FastAPI) -> None:
     """Routers added as the features land (kept apart so the list reads as the API's table of contents)."""
     for module in (sessions, leaderboards, ranked):
-        app.include_router(module.router, prefix=API_PREFIX)
+        app.include_router(module.router, prefix=API_PREFIX, dependencies=[StrictQuery])
 
 
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _refused(_request: Request, exc: ServiceError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=headers)
+        return JSONResponse({"detail": error_detail(exc.status, exc.detail)}, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        # A body that is not even text (invalid UTF-8) gets FastAPI's bare 400; answer it like any other malformed
+        # JSON, with the documented 422, so that clients handle one kind of "bad input" answer.
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            return JSONResponse({"detail": [{"loc": ["body"], "msg": "The body is not valid UTF-8 JSON",
+                                             "type": "json_invalid"}]}, status_code=422)
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

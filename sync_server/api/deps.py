@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -117,3 +118,37 @@ def account_rate_limit(bucket: str, limit_of: Callable[[Settings], int]) -> Call
             raise too_many_requests(wait)
 
     return check
+
+
+def any_query(endpoint: Callable) -> Callable:
+    """Marks a route that takes whatever query parameters a third party sends (the OAuth provider callback)."""
+    endpoint.accepts_any_query = True  # type: ignore[attr-defined]
+    return endpoint
+
+
+_declared_query: dict[int, frozenset[str]] = {}  # per route, filled on first use
+
+
+def _query_names(dependant) -> Iterator[str]:  # noqa: ANN001 - fastapi's Dependant
+    yield from (param.alias for param in dependant.query_params)
+    for sub in dependant.dependencies:
+        yield from _query_names(sub)
+
+
+def reject_unknown_query(request: Request) -> None:
+    """422 for a query parameter the route does not declare: a typo (`?limt=5`) is an error, not ignored."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None or getattr(route.endpoint, "accepts_any_query", False):
+        return
+    allowed = _declared_query.get(id(route))
+    if allowed is None:
+        allowed = _declared_query[id(route)] = frozenset(_query_names(dependant))
+    unknown = sorted(set(request.query_params) - allowed)
+    if unknown:
+        expected = ", ".join(sorted(allowed)) or "none"
+        raise RequestValidationError([{"loc": ("query", unknown[0]), "type": "extra_forbidden",
+                                       "msg": f"Unknown query parameter; this endpoint takes: {expected}"}])
+
+
+StrictQuery = Depends(reject_unknown_query)

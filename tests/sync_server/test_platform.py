@@ -195,6 +195,28 @@ def test_malformed_json_is_a_422_not_a_crash(api: ApiClient) -> None:
     assert response.status_code == 422
     huge = api.post("/api/v1/auth/login", content=b"x" * 300_000, headers={"Content-Type": "application/json"})
     assert huge.status_code == 413
+    # Not even UTF-8 (found by the schema fuzzer: FastAPI answered an undocumented 400).
+    binary = api.post("/api/v1/auth/login", content=b"\x01\xff", headers={"Content-Type": "application/json"})
+    assert binary.status_code == 422 and binary.json()["detail"][0]["type"] == "json_invalid"
+
+
+@SQLITE_ONLY
+def test_unknown_query_parameters_are_refused(api: ApiClient) -> None:
+    response = api.get("/api/v1/leaderboards/fashion-mnist/easy/day", params={"limt": "5"})
+    assert response.status_code == 422
+    (issue,) = response.json()["detail"]
+    assert issue["loc"] == ["query", "limt"] and "at, cursor, limit" in issue["msg"]
+    assert api.get("/health", params={"x": "1"}).status_code == 422
+    assert api.get("/api/v1/leaderboards/fashion-mnist/easy/day", params={"limit": "5"}).status_code == 200
+
+
+@SQLITE_ONLY
+def test_server_refusals_use_the_validation_error_shape(api: ApiClient) -> None:
+    """Every 422 has one body shape, whether pydantic or the server's own rules refused the input."""
+    response = api.get("/api/v1/leaderboards/fashion-mnist/easy/day", params={"cursor": "garbage"})
+    assert response.status_code == 422
+    assert response.json() == {"detail": [{"loc": [], "msg": "Invalid cursor; start again without one.",
+                                           "type": "value_error"}]}
 
 
 # -- the command line --------------------------------------------------------------------------------------------

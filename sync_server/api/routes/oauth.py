@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from sync_server import accounts
-from sync_server.api.deps import AuthRateLimit, OptionalUser, ServicesDep, SessionDep
+from sync_server.api.deps import AuthRateLimit, OptionalUser, ServicesDep, SessionDep, any_query
 from sync_server.api.errors import responses
 from sync_server.errors import ServiceError
 from sync_server.oauth import CallbackError, OAuthService
@@ -75,6 +75,7 @@ def _page(message: str, status_code: int) -> HTMLResponse:
 
 @router.get("/{provider}/callback", response_class=HTMLResponse, responses=_CALLBACK_RESPONSES,
             dependencies=[AuthRateLimit])
+@any_query
 def callback(provider: ProviderName, request: Request, services: ServicesDep) -> Response:
     """Where the provider sends the browser back (register this URL at the provider). Not called by apps."""
     params = {key: value for key, value in request.query_params.items() if len(value) <= 2048}
@@ -83,6 +84,7 @@ def callback(provider: ProviderName, request: Request, services: ServicesDep) ->
 
 @router.post("/{provider}/callback", response_class=HTMLResponse, responses=_CALLBACK_RESPONSES,
              dependencies=[AuthRateLimit])
+@any_query
 async def callback_form(provider: ProviderName, request: Request, services: ServicesDep) -> Response:
     """The same, for providers that post the result as a form (Apple's `response_mode=form_post`)."""
     body = await request.body()
