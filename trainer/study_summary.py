@@ -29,8 +29,8 @@ class StudySnapshot:
     """A study at one moment.
 
     Attributes:
-        importances: parameter -> share of the objective's variance it explains (fANOVA), largest first; empty
-            until MIN_TRIALS_FOR_IMPORTANCE trials completed with at least one parameter varying.
+        importances: parameter -> normalised importance from Optuna's default evaluator (they sum to 1),
+            largest first; empty until MIN_TRIALS_FOR_IMPORTANCE trials completed with a parameter varying.
         importance_note: why importances are missing, when they are.
     """
 
@@ -77,7 +77,9 @@ def summarise_study(study: Any, *, with_importances: bool = True) -> StudySnapsh
 
 
 def parameter_importances(study: Any, snapshot: StudySnapshot) -> tuple[dict[str, float], str]:
-    """fANOVA importances (Optuna's default evaluator), or ({}, why not)."""
+    """Importances from Optuna's default evaluator (PED-ANOVA in Optuna 5), or ({}, why not)."""
+    import warnings
+
     import optuna
 
     completed = snapshot.completed
@@ -89,7 +91,9 @@ def parameter_importances(study: Any, snapshot: StudySnapshot) -> tuple[dict[str
     if not varying:
         return {}, "no parameter has varied between completed trials yet"
     try:
-        importances = optuna.importance.get_param_importances(study, params=sorted(varying))
+        with warnings.catch_warnings():  # "quantiles select the same trials" with a handful of trials
+            warnings.simplefilter("ignore", UserWarning)
+            importances = optuna.importance.get_param_importances(study, params=sorted(varying))
     except (RuntimeError, ValueError) as exc:  # e.g. a search space that changed between trials
         return {}, f"importances unavailable: {exc}"
     return {name: float(value) for name, value in importances.items()}, ""
