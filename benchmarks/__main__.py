@@ -1,4 +1,4 @@
-"""`python -m benchmarks`: measure feature extraction, ONNX inference, training throughput and game responsiveness.
+"""`python -m benchmarks`: feature extraction, ONNX inference, training, game responsiveness, sync server load.
 
 Exit codes: 0 success; 1 an unexpected error (rerun with --traceback); 2 bad input (missing pack or model).
 """
@@ -6,6 +6,7 @@ Exit codes: 0 success; 1 an unexpected error (rerun with --traceback); 2 bad inp
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import asdict
 from enum import StrEnum
@@ -20,6 +21,7 @@ from .features import FeatureResult, measure_features
 from .game import GameResult, game_table, measure_game
 from .inference import CALLS_PER_REPEAT, InferenceResult, measure_inference
 from .report import machine_info, render, to_json
+from .server import ServerRun, measure_server, server_table
 from .timing import peak_rss_mib
 from .training import TrainingResult, measure_training, training_table
 from .workload import DEFAULT_PACK, bundled_model_dirs, load_pack_images
@@ -34,6 +36,7 @@ class Section(StrEnum):
     inference = "inference"
     game = "game"
     training = "training"
+    server = "server"
 
 
 app = typer.Typer(
@@ -83,6 +86,8 @@ def bench(
     only: Annotated[Section | None, typer.Option(help="Run only this section.")] = None,
     device: Annotated[str | None, typer.Option(help="onnxruntime device: auto or cpu "
                                                "(default: $EYEVSAI_DEVICE or auto).")] = None,
+    server_workers: Annotated[int, typer.Option(min=1, max=64, help="uvicorn workers of the sync server load "
+                                                "test (on loopback; $DATABASE_URL selects PostgreSQL).")] = 2,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")] = False,
     traceback: Annotated[bool, typer.Option("--traceback", "-v", help="Show the stack trace of errors.")] = False,
 ) -> None:
@@ -111,12 +116,21 @@ def bench(
     if only in (None, Section.game):
         with err.status("Playing classic sessions in an offscreen window…"):
             game = measure_game(sessions=max(1, repeats // 2), device=device)
+    server: ServerRun | None = None
+    if only in (None, Section.server):
+        try:
+            with err.status(f"Load-testing the sync server with {server_workers} worker(s) on loopback…"):
+                server = measure_server(workers=server_workers, database_url=os.environ.get("DATABASE_URL") or None)
+        except EyeVsAIError as exc:  # the server did not start, or it lost or duplicated requests
+            Console(stderr=True).print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+            raise typer.Exit(EXIT_FAILED) from None
     machine = machine_info(sorted({row.provider for row in inference}))
     rss = peak_rss_mib()
     if as_json:
         document = json.loads(to_json(machine, workload, features, inference, rss))
         document["training"] = [asdict(row) for row in training]
         document["game"] = [asdict(row) for row in game]
+        document["server"] = asdict(server) if server else None
         sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     else:
         render(out, machine, workload, features, inference, rss)
@@ -124,6 +138,8 @@ def bench(
             out.print(training_table(training))
         if game:
             out.print(game_table(game))
+        if server:
+            out.print(server_table(server))
 
 
 def main(argv: list[str] | None = None) -> int:
