@@ -84,7 +84,7 @@ def serve(
     except Exception as exc:
         raise _fail(exc, traceback) from None
     _err.print(f"EyeVsAI sync server on http://{host}:{port} ({workers} worker(s), "
-               f"{engine.dialect.name} database); docs at /docs")
+               f"{engine.dialect.name} database); docs at /docs", soft_wrap=True)
     uvicorn.run("sync_server.main:create_app_from_env", factory=True, host=host, port=port, workers=workers,
                 forwarded_allow_ips=settings.forwarded_allow_ips, log_config=None, access_log=False,
                 timeout_graceful_shutdown=10)

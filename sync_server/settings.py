@@ -171,7 +171,7 @@ class Settings(BaseSettings):
                     return "postgresql+psycopg://" + url[len(prefix):]
             return url
         data_dir = self.resolved_data_dir()
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # the database holds password hashes and emails
         return f"sqlite:///{data_dir / 'server.sqlite3'}"
 
     def resolved_secret_key(self) -> str:
@@ -183,7 +183,7 @@ class Settings(BaseSettings):
         if self.secret_key:
             return self.secret_key
         path = self.resolved_data_dir() / SECRET_FILE
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         if not path.exists():
             # Written aside, then linked into place: several workers starting together agree on one key.
             tmp = path.with_name(f".{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}")

@@ -247,8 +247,13 @@ def test_the_server_starts_with_nothing_configured(tmp_path: Path) -> None:
     finally:
         process.terminate()
         output = process.communicate(timeout=30)[0].decode()
-    assert (tmp_path / "xdg" / "eyevsai-server" / "server.sqlite3").is_file(), output
+    data_dir = tmp_path / "xdg" / "eyevsai-server"
+    assert (data_dir / "server.sqlite3").is_file(), output
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700  # password hashes and emails live here
     assert "Traceback" not in output
+    logged = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    assert any(line["msg"] == "server started" for line in logged)
+    assert not any("color_message" in line for line in logged)  # no terminal colour codes in JSON logs
 
 
 def test_migrate_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
