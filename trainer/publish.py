@@ -91,7 +91,7 @@ def publish(registry: ModelRegistry, pack: Pack, destination: str | Path, *,
     registry.set_difficulties(dict(levels))
     ranked = [entry.sha256 for entry in pack.splits["ranked"]]
     report = PublishReport(pack.id, pack.title, str(destination), now(), len(ranked))
-    report.removed = _remove_stale(destination / "models", pack.id, set(cards))
+    report.removed = _remove_stale(destination, pack.id, set(cards))
     tables_dir = destination / "predictions" / pack.id
     for index, (model_id, (path, card)) in enumerate(sorted(cards.items(), key=lambda kv: kv[0])):
         yield Progress("publish", index, len(cards), f"copying {model_id}")
@@ -108,7 +108,8 @@ def publish(registry: ModelRegistry, pack: Pack, destination: str | Path, *,
         tables_dir.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(labels, tables_dir / RANKED_LABELS_FILE)
         report.ranked_labels = str(tables_dir / RANKED_LABELS_FILE)
-    report.models.sort(key=lambda m: (-(m.test_accuracy or 0.0), m.id))
+    # strongest first, in the order terciles rank them (accuracy, then id)
+    report.models.sort(key=lambda m: (m.test_accuracy or 0.0, m.id), reverse=True)
     _write_json(destination / "reports" / f"{pack.id}.json", report.to_json_obj())
     (destination / "reports" / f"{pack.id}.txt").write_text(render_text(report), encoding="utf-8")
     return report
@@ -131,13 +132,14 @@ def prediction_table(model_dir: Path, card: ModelCard, pack: Pack,
             "predictions": predictions}
 
 
-def _remove_stale(models_dir: Path, pack_id: str, keep: set[str]) -> list[str]:
-    """Take models of this pack that are not being published out of the destination; return their ids."""
+def _remove_stale(destination: Path, pack_id: str, keep: set[str]) -> list[str]:
+    """Take models of this pack that are not being published (and their tables) out of the destination."""
     removed = []
-    found, _problems = discover_models(models_dir)
+    found, _problems = discover_models(destination / "models")
     for path, card in found:
         if card.pack_id == pack_id and card.id not in keep:
             shutil.rmtree(path)
+            (destination / "predictions" / pack_id / f"{card.id}.json").unlink(missing_ok=True)
             removed.append(card.id)
     return removed
 

@@ -132,7 +132,10 @@ def is_alive(pid: int | None) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    try:  # a zombie (dead, not yet reaped by an init that does not reap) answers signal 0 too
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 class ModelRegistry:
@@ -411,7 +414,8 @@ def record_training(registry: ModelRegistry, work: Generator[Progress, None, Any
         result = yield from work
     except BaseException as exc:
         interrupted = isinstance(exc, KeyboardInterrupt | GeneratorExit)
-        registry.fail(model_id, "interrupted" if interrupted else f"{type(exc).__name__}: {exc}",
+        message = str(exc) if isinstance(exc, EyeVsAIError) else f"{type(exc).__name__}: {exc}"
+        registry.fail(model_id, "interrupted" if interrupted else message,
                       status=INTERRUPTED if interrupted else FAILED)
         raise
     registry.finish(result.card, result.model_dir, seconds=result.seconds)

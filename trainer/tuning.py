@@ -90,7 +90,7 @@ def _retry_stale_trials(study: Any, storage: Any, name: str) -> int:
         trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, trial.number)
         storage.set_trial_state_values(trial_id, TrialState.FAIL)
         if trial.params:
-            study.enqueue_trial(trial.params, user_attrs={"retry_of": trial.number}, skip_if_exists=True)
+            study.enqueue_trial(trial.params, user_attrs={"retry_of": trial.number})
         retried += 1
     return retried
 

@@ -1,0 +1,122 @@
+"""`eyevsai-train models list|show|remove|cleanup`, `list` and `install FAMILY`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from classifiers.errors import ConfigError
+from tests.helpers.synthetic import make_synthetic_pack
+from trainer.cli import main
+from trainer.extras import extra_requirements, find_constraints, pip_command
+from trainer.pipeline.lock import workspace_lock
+
+REPO = Path(__file__).resolve().parents[2]
+TRAIN = ["--quiet", "train", "shallow", "--pack", "tiny", "--feature-size", "32"]
+
+
+def run(capsys, workspace: Path, *args: str) -> tuple[int, str, str]:
+    code = main(["--workspace", str(workspace), *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory) -> Path:
+    """Two logreg runs (the first superseded), one rf, one failed svm."""
+    root = tmp_path_factory.mktemp("ws")
+    make_synthetic_pack(root / "packs", pack_id="tiny", per_class=20)
+    for model_id, extra in (("old", ["--algorithm", "logreg"]), ("new", ["--algorithm", "logreg", "--C", "0.5"]),
+                            ("forest", ["--algorithm", "rf", "--n-estimators", "5"])):
+        assert main(["--workspace", str(root), *TRAIN, *extra, "--id", model_id]) == 0
+    assert main(["--workspace", str(root), *TRAIN, "--algorithm", "svm", "--C", "-1", "--id", "bad"]) == 2
+    return root
+
+
+def test_models_list_shows_what_plays_and_all_shows_every_run(capsys, workspace):
+    code, out, _ = run(capsys, workspace, "models", "list", "--json", "--no-bundled")
+    assert code == 0
+    assert sorted((r["id"], r["status"], r["version"]) for r in json.loads(out)) == [
+        ("forest", "done", 1), ("new", "done", 2)]
+    code, out, _ = run(capsys, workspace, "models", "--all", "--json", "--no-bundled")
+    assert {r["id"]: r["status"] for r in json.loads(out)} == {"old": "superseded", "new": "done",
+                                                               "forest": "done", "bad": "failed"}
+    code, out, _ = run(capsys, workspace, "models", "list", "--all", "--no-bundled")
+    row = next(line for line in out.splitlines() if "│ old " in line)
+    assert "superseded" in row and "shallow/logreg" in row
+
+
+def test_models_show_joins_the_registry_and_the_card(capsys, workspace):
+    code, out, _ = run(capsys, workspace, "models", "show", "new", "--json")
+    shown = json.loads(out)
+    assert code == 0 and shown["status"] == "done" and shown["config"]["params"]["C"] == 0.5
+    assert shown["card"]["onnx_sha256"] == shown["onnx_sha256"] and shown["difficulty"] in ("easy", "hard")
+    code, out, _ = run(capsys, workspace, "models", "show", "bad")
+    assert code == 0 and "failed: C must be positive" in out
+    code, _, err = run(capsys, workspace, "models", "show", "nope")
+    assert code == 2 and "No model 'nope' in the registry" in err
+
+
+def test_cleanup_waits_for_a_running_pipeline(capsys, workspace):
+    with workspace_lock(workspace):
+        code, _, err = run(capsys, workspace, "models", "cleanup")
+    assert code == 2 and "A pipeline is already running" in err
+
+
+def test_models_cleanup_dry_run_lists_and_cleanup_removes(capsys, workspace):
+    (workspace / "models" / "stray.partial").mkdir()
+    code, out, _ = run(capsys, workspace, "models", "cleanup", "--dry-run", "--json")
+    planned = json.loads(out)
+    assert code == 0 and planned["dry_run"] is True
+    assert sorted(str(i["model_id"]) for i in planned["items"]) == ["None", "bad", "old"]
+    assert (workspace / "models" / "old").exists() and (workspace / "models" / "stray.partial").exists()
+    code, out, _ = run(capsys, workspace, "models", "cleanup")
+    assert code == 0 and "Removed 3 item(s)" in out
+    assert not (workspace / "models" / "old").exists() and not (workspace / "models" / "stray.partial").exists()
+    code, out, _ = run(capsys, workspace, "models", "--all", "--json", "--no-bundled")
+    assert sorted(r["id"] for r in json.loads(out)) == ["forest", "new"]
+
+
+def test_models_remove_deletes_the_model_and_reranks_the_pack(capsys, workspace):
+    code, out, _ = run(capsys, workspace, "models", "remove", "forest")
+    assert code == 0 and str(workspace / "models" / "forest") in out
+    assert not (workspace / "models" / "forest").exists()
+    code, out, _ = run(capsys, workspace, "models", "list", "--json", "--no-bundled")
+    assert [(r["id"], r["difficulty"]) for r in json.loads(out)] == [("new", "medium")]  # alone: medium
+
+
+def test_list_says_how_to_install_a_missing_family(capsys, tmp_path):
+    code, out, _ = run(capsys, tmp_path, "list", "--json")
+    rows = {row["family"]: row for row in json.loads(out)}
+    assert code == 0 and rows["shallow"]["available"] and rows["shallow"]["install"] is None
+    assert rows["shallow"]["extra"] == "shallow" and rows["deep_v1"]["extra"] == "torch"
+
+
+def test_install_an_available_family_does_nothing(capsys, tmp_path):
+    code, out, _ = run(capsys, tmp_path, "install", "shallow")
+    assert code == 0 and "already available" in out
+    code, _, err = run(capsys, tmp_path, "install", "boosting")
+    assert code == 2 and "Unknown family 'boosting'" in err
+
+
+def test_extras_expand_nested_extras_and_use_the_project_constraints():
+    declared = ['scikit-learn>=1.5; extra == "shallow"', 'torch==2.13.0; extra == "torch"',
+                'eyevsai[shallow,torch]; extra == "train"', 'optuna>=4; extra == "train"', "numpy>=2"]
+    assert extra_requirements("train", declared) == ["optuna>=4", "scikit-learn>=1.5", "torch==2.13.0"]
+    with pytest.raises(ConfigError, match="no extra 'gpu2'"):
+        extra_requirements("gpu2", declared)
+    assert "scikit-learn>=1.5" in extra_requirements("shallow")  # from the installed project's metadata
+    assert find_constraints() == REPO / "constraints.txt"
+    with pytest.raises(ConfigError, match="does not exist"):
+        find_constraints("/nonexistent/pins.txt")
+    assert pip_command(["onnx>=1.16"], REPO / "constraints.txt", dry_run=True) == [
+        sys.executable, "-m", "pip", "install", "-c", str(REPO / "constraints.txt"), "--dry-run", "onnx>=1.16"]
+
+
+@pytest.mark.slow
+def test_install_force_dry_run_lets_pip_resolve_the_pinned_extra(capsys, tmp_path):
+    code, out, _ = run(capsys, tmp_path, "install", "shallow", "--force", "--dry-run")
+    assert code == 0 and "-c " + str(REPO / "constraints.txt") in out

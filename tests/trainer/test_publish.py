@@ -1,0 +1,124 @@
+"""Publishing: difficulty terciles, the game's models folder, the report, and prediction tables the server takes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Generator
+from pathlib import Path
+
+import pytest
+
+from classifiers.card import discover_models, read_card
+from tests.helpers.synthetic import make_synthetic_pack
+from trainer.cli import main
+from trainer.registry import ModelRegistry, record_training
+from trainer.training import train_model
+
+FAST = {"feature_size": 32}
+MODELS = (("p-logreg", "logreg", {"C": 0.001}), ("p-rf", "rf", {"n_estimators": 3, "max_depth": 2}),
+          ("p-svm", "svm", {}))
+
+
+def drive(work: Generator):
+    while True:
+        try:
+            next(work)
+        except StopIteration as stop:
+            return stop.value
+
+
+def train(workspace: Path, pack, model_id: str, variant: str, params: dict) -> None:
+    registry = ModelRegistry(workspace / "registry.db")
+    try:
+        work = train_model("shallow", pack, workspace / "models", variant=variant, params={**FAST, **params},
+                           model_id=model_id)
+        drive(record_training(registry, work, model_id=model_id, family="shallow", variant=variant,
+                              pack_id=pack.id, models_dir=workspace / "models", config={}))
+    finally:
+        registry.close()
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("ws")
+    pack = make_synthetic_pack(root / "packs", pack_id="tiny", per_class=24)
+    for model_id, variant, params in MODELS:
+        train(root, pack, model_id, variant, params)
+    return root
+
+
+@pytest.fixture(scope="module")
+def published(workspace, tmp_path_factory) -> tuple[Path, dict]:
+    destination = tmp_path_factory.mktemp("dest")
+    assert main(["--workspace", str(workspace), "--quiet", "publish", "--pack", "tiny", "--to", str(destination)]) == 0
+    return destination, json.loads((destination / "reports" / "tiny.json").read_text())
+
+
+def test_publish_ranks_the_models_into_terciles_in_the_game_folder(published, workspace):
+    destination, report = published
+    found, problems = discover_models(destination / "models")  # also checks each ONNX file against its card
+    assert problems == []
+    by_accuracy = sorted((card.test_accuracy, card.id) for _, card in found)
+    levels = {card.id: card.difficulty for _, card in found}
+    assert [levels[model_id] for _, model_id in by_accuracy] == ["easy", "medium", "hard"]
+    for model_id, level in levels.items():  # the workspace and the registry agree with what ships
+        assert read_card(workspace / "models" / model_id).difficulty == level
+    assert [(m["id"], m["difficulty"]) for m in report["models"]] == [
+        (model_id, levels[model_id]) for _, model_id in reversed(by_accuracy)]
+    for model in report["models"]:
+        assert model["onnx_bytes"] == (destination / "models" / model["id"] / "model.onnx").stat().st_size
+    text = (destination / "reports" / "tiny.txt").read_text()
+    assert all(model_id in text for model_id, _, _ in MODELS) and "difficulty" in text
+
+
+def test_prediction_tables_are_what_the_server_computes_and_imports(published, workspace, tmp_path):
+    pytest.importorskip("sqlalchemy")
+    from classifiers.pack import open_pack
+    from sync_server import catalog
+    from sync_server.admin import run_import
+
+    destination, report = published
+    pack = open_pack(workspace / "packs" / "tiny")
+    ranked = [entry.sha256 for entry in pack.splits["ranked"]]
+    assert report["ranked_images"] == len(ranked) == 8
+    tables = []
+    for model in report["models"]:
+        path = Path(model["predictions"])
+        table = catalog.read_prediction_table(path)
+        model_dir = destination / "models" / model["id"]
+        expected = catalog.compute_prediction_table(model_dir, read_card(model_dir), pack, sorted(ranked))
+        assert table.to_json_obj() == expected.to_json_obj()
+        tables.append(path)
+
+    class ServerSettings:
+        def resolved_database_url(self) -> str:
+            return f"sqlite:///{tmp_path / 'server.db'}"
+
+    summary = run_import(ServerSettings(), pack.root, Path(report["ranked_labels"]),
+                         [destination / "models" / m["id"] for m in report["models"]], tables)
+    assert summary.images == 8
+    assert dict(summary.models) == {m["id"]: m["difficulty"] for m in report["models"]}
+
+
+def test_republishing_takes_superseded_models_out(published, workspace, tmp_path):
+    destination, _ = published
+    pack_dir = workspace / "packs" / "tiny"
+    from classifiers.pack import open_pack
+
+    train(workspace, open_pack(pack_dir), "p-logreg-2", "logreg", {"C": 1.0})
+    code = main(["--workspace", str(workspace), "--quiet", "publish", "--pack", "tiny", "--to", str(destination),
+                 "--json"])
+    assert code == 0
+    report = json.loads((destination / "reports" / "tiny.json").read_text())
+    assert report["removed"] == ["p-logreg"]
+    assert sorted(m["id"] for m in report["models"]) == ["p-logreg-2", "p-rf", "p-svm"]
+    assert not (destination / "models" / "p-logreg").exists()
+    assert not (destination / "predictions" / "tiny" / "p-logreg.json").exists()
+
+
+def test_publishing_a_pack_without_models_says_what_to_do(workspace, tmp_path, capsys):
+    make_synthetic_pack(workspace / "packs", pack_id="empty", per_class=12)
+    code = main(["--workspace", str(workspace), "publish", "--pack", "empty", "--to", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and "No trained model of pack 'empty'" in err and "eyevsai-train pipeline" in err
+    assert not (tmp_path / "models").exists()
