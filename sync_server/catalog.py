@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from classifiers.card import ModelCard
@@ -167,6 +167,11 @@ def ranked_images(*, session: Session, pack_id: str) -> list[tuple[str, str]]:
     rows = session.execute(select(RankedImage.sha256, RankedImage.label).where(RankedImage.pack_id == pack_id)
                            .order_by(RankedImage.sha256)).all()
     return [(sha, label) for sha, label in rows]
+
+
+def ranked_image_count(*, session: Session, pack_id: str) -> int:
+    return int(session.scalar(select(func.count()).select_from(RankedImage).where(RankedImage.pack_id == pack_id))
+               or 0)
 
 
 def active_models(*, session: Session, pack_id: str, difficulty: str) -> list[AiModel]:

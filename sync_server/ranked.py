@@ -52,7 +52,7 @@ def start_session(*, session: Session, user: User, pack_id: str, difficulty: str
     if not models:
         raise ServiceError(404, f"No {difficulty} AI opponent" + (f" '{model_id}'" if model_id else "")
                            + f" for pack '{pack_id}'")
-    if len(catalog.ranked_images(session=session, pack_id=pack_id)) < rounds:
+    if catalog.ranked_image_count(session=session, pack_id=pack_id) < rounds:
         raise ServiceError(409, f"Pack '{pack_id}' has fewer than {rounds} ranked images")
     model = secrets.choice(models)
     server_seed = secrets.token_hex(32)

@@ -61,7 +61,7 @@ def list_packs(session: SessionDep) -> list[RankedPack]:
         models = session.scalars(select(AiModel).where(AiModel.pack_id == pack.id, AiModel.is_active.is_(True))
                                  .order_by(AiModel.difficulty, AiModel.id))
         packs.append(RankedPack(id=pack.id, title=pack.title, classes=list(pack.classes),
-                                images=len(catalog.ranked_images(session=session, pack_id=pack.id)),
+                                images=catalog.ranked_image_count(session=session, pack_id=pack.id),
                                 opponents=[_opponent(m) for m in models]))
     return packs
 
