@@ -62,8 +62,18 @@ class OAuthProvider(BaseModel):
         if self.client_id and not (self.client_secret or self.private_key):
             raise ValueError("a provider with a client_id needs its client_secret (Apple: or team_id, key_id and "
                              "private_key)")
-        if self.private_key and not (self.team_id and self.key_id):
-            raise ValueError("an Apple private_key needs its team_id and key_id")
+        if self.private_key:
+            if not (self.team_id and self.key_id):
+                raise ValueError("an Apple private_key needs its team_id and key_id")
+            from cryptography.hazmat.primitives.asymmetric import ec
+            from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+            try:
+                key = load_pem_private_key(self.private_key.encode(), password=None)
+            except (ValueError, TypeError):
+                key = None
+            if not isinstance(key, ec.EllipticCurvePrivateKey):
+                raise ValueError("private_key must be the PEM text of the Sign in with Apple key (.p8 file)")
         return self
 
     @property

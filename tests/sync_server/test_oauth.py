@@ -257,6 +257,8 @@ def test_ipv6_loopback_is_accepted(make_harness) -> None:
 def test_provider_settings_are_checked() -> None:
     with pytest.raises(SettingsError, match="client_secret"):
         load_settings(oauth={"github": {"client_id": "x"}})
+    with pytest.raises(SettingsError, match="PEM text"):
+        load_settings(oauth={"apple": {"client_id": "x", "team_id": "T", "key_id": "K", "private_key": "nonsense"}})
     with pytest.raises(SettingsError, match="Unknown OAuth provider"):
         load_settings(oauth={"myspace": {"client_id": "x", "client_secret": "y"}})
     with pytest.raises(SettingsError, match="must be https"):
