@@ -60,7 +60,9 @@ def trained_workspace(src, tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize("command", [[], ["pack", "build"], ["pack", "info"], ["pack", "export-game"],
                                      ["train", "shallow"], ["train", "deep-v1"], ["train", "deep-v2"], ["list"],
-                                     ["models"], ["evaluate"]],
+                                     ["models"], ["models", "list"], ["models", "show"], ["models", "remove"],
+                                     ["models", "cleanup"], ["evaluate"], ["pipeline"], ["tune"], ["publish"],
+                                     ["install"]],
                          ids=lambda c: " ".join(c) or "root")
 def test_help_shows_an_example(capsys, tmp_path, command):
     code, out, _ = run(capsys, tmp_path, *command, "--help")

@@ -27,10 +27,11 @@ AllOpt = Annotated[bool, typer.Option("--all", help="Every run of the registry (
                                                     "workspace's active models.")]
 
 
-def _open(ctx: typer.Context) -> tuple[Any, ModelRegistry]:
+def _open(ctx: typer.Context, as_json: bool = False) -> tuple[Any, ModelRegistry]:
     from trainer.cli import state_of
 
     state = state_of(ctx)
+    state.output.as_json = as_json
     registry = state.workspace.registry()
     for change in registry.reconcile(state.workspace.models_dir):
         state.output.info(f"registry: {change}")
@@ -59,7 +60,7 @@ def list_models(
     """
     if status is not None and status not in STATUSES:
         raise ConfigError(f"Unknown status {status!r}; choose one of {', '.join(STATUSES)}.")
-    state, registry = _open(ctx)
+    state, registry = _open(ctx, as_json)
     try:
         statuses = (status,) if status else (None if all_runs else (DONE,))
         records = registry.records(pack_id=pack, statuses=statuses)
@@ -108,7 +109,7 @@ def show_model(
 
     Example: eyevsai-train models show fashion-mnist-shallow-svm-20261101120000
     """
-    state, registry = _open(ctx)
+    state, registry = _open(ctx, as_json)
     try:
         record = registry.get(model)
     finally:
@@ -153,7 +154,7 @@ def remove_model(
 
     Example: eyevsai-train models remove fashion-mnist-shallow-rf-20261101120000
     """
-    state, registry = _open(ctx)
+    state, registry = _open(ctx, as_json)
     try:
         record = registry.get(model)
         if record.status == RUNNING:
@@ -220,7 +221,7 @@ def cleanup_models(
     from trainer.pipeline.lock import workspace_lock
 
     with workspace_lock(state_of(ctx).workspace.root, what="cleanup"):
-        state, registry = _open(ctx)
+        state, registry = _open(ctx, as_json)
         try:
             items = cleanup_plan(registry, state.workspace)
             freed = sum(_size(p) for item in items for p in item.paths)

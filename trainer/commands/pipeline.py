@@ -15,6 +15,7 @@ SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Fix a hyperpara
 TrialsOpt = Annotated[int, typer.Option(help="Trials per study (in total: a resumed study runs only the missing).")]
 TimeoutOpt = Annotated[float | None, typer.Option(help="Start no new trial after this many seconds (per study).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+EXIT_INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C
 
 
 def register(app: typer.Typer) -> None:
@@ -86,7 +87,12 @@ def pipeline_command(
                     output.emit_json({"plan": [_plan_row(e) for e in entries], "counts": summary_counts(entries)})
                 return
             runner = PipelineRunner(entries, workspace, registry, options)
-            reports = drive_pipeline(output, runner.run(), total=sum(e.run for e in entries))
+            try:
+                reports = drive_pipeline(output, runner.run(), total=sum(e.run for e in entries))
+            except KeyboardInterrupt:
+                output.error("interrupted: the running jobs were stopped and recorded as interrupted; run the same "
+                             "command again to go on (finished jobs are skipped).")
+                raise typer.Exit(EXIT_INTERRUPTED) from None
             cleaned = _auto_cleanup(registry, workspace, reports) if auto_cleanup else []
         finally:
             registry.close()

@@ -8,12 +8,14 @@ from typing import TypeVar
 
 from rich.progress import BarColumn, MofNCompleteColumn, ProgressColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as Bar
+from rich.table import Column
 from rich.text import Text
 
 from trainer.console import Output
 from trainer.pipeline.runner import JobReport, PipelineEvent
 
 R = TypeVar("R")
+FIXED_WIDTH = 26 + 10 + 9 + 7 + 11 + 6  # the columns before the note, and the spaces between columns
 
 
 class _Eta(ProgressColumn):
@@ -48,8 +50,14 @@ def drive_pipeline(output: Output, work: Generator[PipelineEvent, None, R], tota
                 next(work)
             except StopIteration as stop:
                 return stop.value
-    columns = (TextColumn("{task.description:<34}"), BarColumn(bar_width=24), MofNCompleteColumn(),
-               TimeElapsedColumn(), _Eta(), TextColumn("{task.fields[note]}"))
+    # fixed narrow columns and an elastic note, so that every job keeps one line in an 80-column terminal
+    fixed = {"no_wrap": True, "overflow": "ellipsis"}
+    columns = (TextColumn("{task.description}", table_column=Column(width=26, **fixed)),
+               BarColumn(bar_width=10, table_column=Column(width=10)),
+               MofNCompleteColumn(table_column=Column(min_width=9, justify="right", no_wrap=True)),
+               TimeElapsedColumn(table_column=Column(width=7, no_wrap=True)),
+               _Eta(table_column=Column(width=11, no_wrap=True)),
+               TextColumn("{task.fields[note]}", table_column=Column(**fixed)))
     started = time.monotonic()
     with Bar(*columns, console=output.err, transient=False) as bar:
         overall = bar.add_task("[bold]all jobs", total=total, note="", eta="-:--:--")
@@ -63,11 +71,13 @@ def drive_pipeline(output: Output, work: Generator[PipelineEvent, None, R], tota
                 return stop.value
             key = event.job.key
             if event.kind == "started":
-                tasks[key] = bar.add_task(f"  {event.job.label}"[:34], total=None, note="starting")
+                tasks[key] = bar.add_task(f"  {event.job.label}", total=None, note="starting")
             elif event.kind == "progress" and event.progress is not None and key in tasks:
                 p = event.progress
+                room = max(8, bar.console.width - FIXED_WIDTH)  # cut here: rich would squeeze the other columns
+                note = f"{p.stage}: {p.message}"
                 bar.update(tasks[key], completed=p.done, total=p.total or None,
-                           note=f"{p.stage}: {p.message}"[:60])
+                           note=note if len(note) <= room else note[:room - 1] + "…")
             elif event.kind == "ended" and event.report is not None:
                 if key in tasks:
                     bar.remove_task(tasks.pop(key))
