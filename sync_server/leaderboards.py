@@ -96,9 +96,16 @@ class Board:
 
 @dataclass(frozen=True)
 class Row:
+    """One ranked line of a board (plain values: reading ORM objects cost more than the queries)."""
+
     rank: int
-    entry: LeaderboardEntry
-    user: User
+    score: int
+    accuracy_ppm: int
+    total_time_ms: int
+    achieved_at: dt.datetime
+    user_id: int
+    player_id: str
+    display_name: str
     rounds: int
     session_public_id: str
 
@@ -135,12 +142,17 @@ def _after(entry: LeaderboardEntry):  # noqa: ANN202
     return _compared(entry, ahead=False)
 
 
-def _rows(session: Session, query, first_rank: int, *, step: int = 1) -> list[Row]:  # noqa: ANN001
-    results = session.execute(query.join(User, User.id == LeaderboardEntry.user_id)
-                              .join(GameSession, GameSession.id == LeaderboardEntry.session_id)
-                              .add_columns(User, GameSession.rounds_played, GameSession.public_id)).all()
-    return [Row(first_rank + i * step, entry, user, rounds, public_id)
-            for i, (entry, user, rounds, public_id) in enumerate(results)]
+_ROW_COLUMNS = (LeaderboardEntry.score, LeaderboardEntry.accuracy_ppm, LeaderboardEntry.total_time_ms,
+                LeaderboardEntry.achieved_at, LeaderboardEntry.user_id, User.public_id, User.display_name,
+                GameSession.rounds_played, GameSession.public_id)
+
+
+def _rows(session: Session, where, order, limit: int | None, first_rank: int,  # noqa: ANN001 - SQL clauses
+          *, step: int = 1) -> list[Row]:
+    query = (select(*_ROW_COLUMNS).join(User, User.id == LeaderboardEntry.user_id)
+             .join(GameSession, GameSession.id == LeaderboardEntry.session_id).where(*where).order_by(*order))
+    results = session.execute(query if limit is None else query.limit(limit)).all()
+    return [Row(first_rank + i * step, *values) for i, values in enumerate(results)]
 
 
 def _rank_of(session: Session, board: Board, entry: LeaderboardEntry) -> int:
@@ -148,7 +160,7 @@ def _rank_of(session: Session, board: Board, entry: LeaderboardEntry) -> int:
     return int(ahead or 0) + 1
 
 
-def encode_cursor(entry: LeaderboardEntry) -> str:
+def encode_cursor(entry: LeaderboardEntry | Row) -> str:
     raw = json.dumps([entry.score, entry.accuracy_ppm, entry.total_time_ms, entry.achieved_at.isoformat(),
                       entry.user_id], separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
@@ -182,14 +194,13 @@ def top(*, session: Session, board: Board, limit: int, cursor: str | None = None
         CursorError: a cursor this server did not make.
     """
     limit = max(1, min(limit, MAX_LIMIT))
-    query = select(LeaderboardEntry).where(board.where())
-    first_rank = 1
+    where, first_rank = [board.where()], 1
     if cursor:
         position = decode_cursor(cursor)
-        query = query.where(_after(position))
+        where.append(_after(position))
         first_rank = _rank_of(session, board, position) + 1
-    rows = _rows(session, query.order_by(*_ORDER).limit(limit + 1), first_rank)
-    next_cursor = encode_cursor(rows[limit - 1].entry) if len(rows) > limit else None
+    rows = _rows(session, where, _ORDER, limit + 1, first_rank)
+    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
     return rows[:limit], next_cursor
 
 
@@ -199,11 +210,9 @@ def around(*, session: Session, board: Board, user_id: int, window: int) -> list
     if mine is None:
         return []
     rank = _rank_of(session, board, mine)
-    above = _rows(session, select(LeaderboardEntry).where(board.where(), _before(mine)).order_by(*_REVERSED)
-                  .limit(window), rank - 1, step=-1)
-    below = _rows(session, select(LeaderboardEntry).where(board.where(), _after(mine)).order_by(*_ORDER)
-                  .limit(window), rank + 1)
-    me = _rows(session, select(LeaderboardEntry).where(board.where(), LeaderboardEntry.user_id == user_id), rank)
+    above = _rows(session, [board.where(), _before(mine)], _REVERSED, window, rank - 1, step=-1)
+    below = _rows(session, [board.where(), _after(mine)], _ORDER, window, rank + 1)
+    me = _rows(session, [board.where(), LeaderboardEntry.user_id == user_id], _ORDER, 1, rank)
     return [*reversed(above), *me, *below]
 
 

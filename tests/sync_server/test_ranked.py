@@ -6,9 +6,10 @@ import hashlib
 
 import pytest
 
+from classifiers.card import read_card
 from classifiers.commitment import RoundRecord, session_commitment
 from sync_server.deal import deal_round
-from tests.sync_server.helpers import ApiClient, FakeClock, import_bundled
+from tests.sync_server.helpers import ApiClient, FakeClock, bundled_model_dirs, import_bundled
 
 RANKED = "/api/v1/ranked"
 SEED = "00112233445566778899aabbccddeeff"
@@ -42,7 +43,9 @@ def test_packs_list_the_imported_opponents(ranked) -> None:
     api, labels = ranked
     packs = api.get(f"{RANKED}/packs").json()
     assert [p["id"] for p in packs] == ["fashion-mnist"] and packs[0]["images"] == len(labels)
-    assert sorted(o["difficulty"] for o in packs[0]["opponents"]) == ["easy", "hard", "medium"]
+    cards = map(read_card, bundled_model_dirs())
+    assert {(o["id"], o["difficulty"]) for o in packs[0]["opponents"]} == {(c.id, c.difficulty) for c in cards}
+    assert {o["difficulty"] for o in packs[0]["opponents"]} == {"easy", "medium", "hard"}
 
 
 def test_a_round_commits_before_and_reveals_after(ranked, clock: FakeClock) -> None:

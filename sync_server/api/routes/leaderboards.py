@@ -32,10 +32,9 @@ def _board(services: ServicesDep, pack_id: str, difficulty: str, period: Period,
 
 def _page(session, board: Board, end: dt.date | None, closed: bool, rows: list[leaderboards.Row],  # noqa: ANN001
           next_cursor: str | None) -> LeaderboardPage:
-    entries = [LeaderboardRow(rank=row.rank, player_id=row.user.public_id, display_name=row.user.display_name,
-                              score=row.entry.score, accuracy=row.entry.accuracy_ppm / 1_000_000,
-                              total_time_ms=row.entry.total_time_ms, rounds=row.rounds,
-                              achieved_at=row.entry.achieved_at, session_id=row.session_public_id)
+    entries = [LeaderboardRow(rank=row.rank, player_id=row.player_id, display_name=row.display_name,
+                              score=row.score, accuracy=row.accuracy_ppm / 1_000_000, total_time_ms=row.total_time_ms,
+                              rounds=row.rounds, achieved_at=row.achieved_at, session_id=row.session_public_id)
                for row in rows]
     return LeaderboardPage(pack_id=board.pack_id, difficulty=board.difficulty, period=board.period.value,
                            period_start=board.start, period_end=end, is_closed=closed,
