@@ -110,8 +110,8 @@ def tune(
 
     Args:
         variant: tune this variant; None tunes the variant too, as a categorical parameter.
-        base_params: fixed keyword arguments of every trial (e.g. epochs); they win over the search space, so
-            a value the caller sets is never tuned.
+        base_params: fixed keyword arguments of every trial (e.g. epochs); a parameter fixed here is not tuned
+            even when the search space has it.
         timeout: start no new trial after this many seconds (a running trial finishes).
 
     Raises:
@@ -179,11 +179,12 @@ def _run_trial(trial: Any, info: FamilyInfo, pack: Pack, space: Any, variant: st
     import optuna
 
     chosen = variant or trial.suggest_categorical("variant", list(info.variants))
-    params = {**space(trial, chosen), **base}  # a value the caller fixed is not tuned
+    params = {**space(PinnedTrial(trial, base), chosen), **base}
     estimator = info.create(chosen, **params)
+    step = 0
     for event in estimator.fit(pack):
         if event.stage == "epoch" and "val_accuracy" in event.metrics:
-            step = int(event.metrics.get("epoch", event.done))
+            step += 1  # counted here: a two-phase family (transfer) numbers each phase's epochs from 1
             trial.report(float(event.metrics["val_accuracy"]), step)
             if trial.should_prune():
                 raise optuna.TrialPruned()
@@ -193,6 +194,31 @@ def _run_trial(trial: Any, info: FamilyInfo, pack: Pack, space: Any, variant: st
     accuracy = float((np.asarray(probabilities).argmax(1) == val_labels).mean())
     yield Progress("evaluate", 1, 1, f"trial {trial.number}: val accuracy {accuracy:.4f}")
     return accuracy
+
+
+class PinnedTrial:
+    """A trial whose suggestions for the caller's fixed parameters return the fixed value (and are not recorded,
+    so a study lists only what it really tuned)."""
+
+    def __init__(self, trial: Any, pinned: dict[str, Any]) -> None:
+        self._trial, self._pinned = trial, pinned
+
+    def _suggest(self, kind: str, name: str, *args: Any, **kwargs: Any) -> Any:
+        if name in self._pinned:
+            return self._pinned[name]
+        return getattr(self._trial, kind)(name, *args, **kwargs)
+
+    def suggest_float(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        return self._suggest("suggest_float", name, *args, **kwargs)
+
+    def suggest_int(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        return self._suggest("suggest_int", name, *args, **kwargs)
+
+    def suggest_categorical(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        return self._suggest("suggest_categorical", name, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._trial, name)
 
 
 def _count(study: Any, *states: Any) -> int:
@@ -218,7 +244,7 @@ def _result(study: Any, name: str, storage_path: str | Path, info: FamilyInfo, v
     best_params = dict(best.params)
     chosen = variant or best_params.pop("variant")
     # the space's return value, not best.params alone: a space may map a suggestion onto several arguments
-    params = {**_replay_space(info, chosen, best_params), **base_params}
+    params = {**_replay_space(info, chosen, best_params, base_params), **base_params}
     trials = [{"number": t.number, "state": t.state.name, "value": t.value, "params": t.params,
                "seconds": (t.datetime_complete - t.datetime_start).total_seconds()
                if t.datetime_complete and t.datetime_start else None}
@@ -226,9 +252,9 @@ def _result(study: Any, name: str, storage_path: str | Path, info: FamilyInfo, v
     return TuneResult(name, str(storage_path), chosen, params, float(best.value), best.number, trials)
 
 
-def _replay_space(info: FamilyInfo, variant: str, params: dict[str, Any]) -> dict[str, Any]:
+def _replay_space(info: FamilyInfo, variant: str, params: dict[str, Any], pinned: dict[str, Any]) -> dict[str, Any]:
     """Re-run the space with a fixed trial so the best parameters come out as estimator keyword arguments."""
     import optuna
 
     fixed = optuna.trial.FixedTrial({**params, "variant": variant})
-    return space_for(info)(fixed, variant)
+    return space_for(info)(PinnedTrial(fixed, pinned), variant)

@@ -73,6 +73,7 @@ SPACES: dict[str, Space] = {"shallow": shallow_space, "deep_v1": deep_v1_space, 
 _GENERIC = {
     "lr": (0.2, 5.0, True, (1e-6, 1.0)),
     "learning_rate": (0.2, 5.0, True, (1e-6, 1.0)),
+    "fine_tune_lr": (0.2, 5.0, True, (1e-7, 1.0)),
     "weight_decay": (0.1, 10.0, True, (1e-7, 0.1)),
     "C": (0.1, 10.0, True, (1e-4, 1e4)),
     "dropout": (0.0, 2.0, False, (0.0, 0.6)),

@@ -40,15 +40,16 @@ def test_a_study_resumes_and_only_runs_the_missing_trials(pack, tmp_path):
     storage = tmp_path / "tuning.db"
     shallow = get_family("shallow")
     events, first = drive(tune(shallow, pack, storage_path=storage, trials=2, variant="logreg",
-                               base_params={**FIXED, "C": 0.5}))
+                               base_params=FIXED))
     assert first.study_name == "tiny.shallow.logreg" == study_name("tiny", "shallow", "logreg")
     assert first.counts() == {"COMPLETE": 2, "PRUNED": 0, "FAIL": 0}
-    assert first.params["C"] == 0.5 and first.params["feature_size"] == 32  # fixed values are not tuned
+    assert first.params["feature_size"] == 32 and first.params["pca_components"] is None
     assert [e.done for e in events if e.stage == "trial"] == [0, 1, 2]
     before = [(t.number, t.value, t.params) for t in load(storage, first.study_name).trials]
+    assert all(set(params) == {"C"} for _, _, params in before)  # fixed values are neither tuned nor recorded
+    assert first.params["C"] == before[first.best_trial][2]["C"]
 
-    _, second = drive(tune(shallow, pack, storage_path=storage, trials=3, variant="logreg",
-                           base_params={**FIXED, "C": 0.5}))
+    _, second = drive(tune(shallow, pack, storage_path=storage, trials=3, variant="logreg", base_params=FIXED))
     trials = load(storage, first.study_name).trials
     assert len(trials) == 3 and [(t.number, t.value, t.params) for t in trials[:2]] == before
     assert second.best_value == max(t.value for t in trials)

@@ -229,7 +229,7 @@ def _show_tuning(output, result, trained, as_json: bool) -> None:  # noqa: ANN00
                                     "difficulty": card.difficulty}})
         return
     best = sorted((t for t in result.trials if t["state"] == "COMPLETE"), key=lambda t: -t["value"])[:10]
-    output.table(f"Study {result.study_name}: {len(result.trials)} trial(s) "
+    output.table(f"Study {result.study_name}: {len(result.trials)} trial(s): "
                  + ", ".join(f"{n} {s.lower()}" for s, n in result.counts().items() if n),
                  ["trial", "val acc.", "time", "parameters"],
                  [[t["number"], f"{t['value']:.1%}", "-" if t["seconds"] is None else f"{t['seconds']:.0f} s",
