@@ -78,6 +78,11 @@ def publish(registry: ModelRegistry, pack: Pack, destination: str | Path, *,
         ModelCardError: a model's files no longer match its card.
     """
     destination = Path(destination)
+    ranked = [entry.sha256 for entry in pack.splits["ranked"]]
+    missing = len(ranked) - len(pack.available("ranked"))
+    if missing:
+        raise PackError(f"Pack '{pack.id}' at {pack.root} lacks {missing} of its {len(ranked)} ranked images, which "
+                        "the prediction tables need. Publish from the full pack the models were trained on.")
     records = registry.active(pack.id, models_dir or registry.path.parent / "models")
     if not records:
         raise PackError(f"No trained model of pack '{pack.id}' in the registry {registry.path}. Train some with "
@@ -89,7 +94,6 @@ def publish(registry: ModelRegistry, pack: Pack, destination: str | Path, *,
             card.difficulty = levels[model_id]
             write_card(card, path)
     registry.set_difficulties(dict(levels))
-    ranked = [entry.sha256 for entry in pack.splits["ranked"]]
     report = PublishReport(pack.id, pack.title, str(destination), now(), len(ranked))
     report.removed = _remove_stale(destination, pack.id, set(cards))
     tables_dir = destination / "predictions" / pack.id

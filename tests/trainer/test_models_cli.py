@@ -60,6 +60,23 @@ def test_models_show_joins_the_registry_and_the_card(capsys, workspace):
     assert code == 2 and "No model 'nope' in the registry" in err
 
 
+def test_pipeline_dry_run_plans_and_skips_what_a_finished_model_covers(capsys, workspace):
+    code, out, _ = run(capsys, workspace, "pipeline", "--packs", "tiny", "--families", "shallow", "--dry-run",
+                       "--json")
+    plan = json.loads(out)
+    assert code == 0 and plan["counts"] == {"jobs": 3, "to_run": 1, "skipped": 2}
+    assert {row["variant"]: (row["run"], row["reason"]) for row in plan["plan"]} == {
+        "svm": (True, "to run"), "rf": (False, "done: forest"), "logreg": (False, "done: new")}
+    code, out, _ = run(capsys, workspace, "pipeline", "--packs", "tiny", "--families", "shallow/rf", "--tune",
+                       "--dry-run", "--json")
+    assert json.loads(out)["plan"][0]["run"] is True  # a tuned job needs a tuned model
+
+
+def test_pipeline_refuses_a_pack_without_training_images(capsys, tmp_path):
+    code, _, err = run(capsys, tmp_path, "pipeline", "--packs", "fashion-mnist", "--families", "shallow/logreg")
+    assert code == 2 and "has no training images" in err  # the bundled game pack
+
+
 def test_cleanup_waits_for_a_running_pipeline(capsys, workspace):
     with workspace_lock(workspace):
         code, _, err = run(capsys, workspace, "models", "cleanup")

@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 import typer
 
-from classifiers.errors import MissingExtraError
+from classifiers.errors import MissingExtraError, PackError
+from classifiers.pack import Pack
 from classifiers.registry import FamilyInfo, get_family, list_families
 from trainer.pipeline.plan import PlanEntry, parse_families, parse_packs, parse_settings, plan_jobs, summary_counts
 
@@ -65,7 +66,7 @@ def pipeline_command(
     output, workspace = state.output, state.workspace
     output.as_json = as_json
     selection = _select_families(families, output)
-    pack_ids = [workspace.find_pack(pack).id for pack in parse_packs(packs)]
+    pack_ids = [_trainable(workspace.find_pack(pack)).id for pack in parse_packs(packs)]
     options = PipelineOptions(jobs=jobs, trials=trials, timeout=timeout, params=parse_settings(settings or []),
                               seed=seed)
     with workspace_lock(workspace.root):
@@ -101,6 +102,18 @@ def pipeline_command(
         from trainer.cli import EXIT_FAILED
 
         raise typer.Exit(EXIT_FAILED)
+
+
+def _trainable(pack: Pack) -> Pack:
+    """The pack, if its training images are there (a game pack ships only test and ranked images).
+
+    Raises:
+        PackError: no training images.
+    """
+    if not pack.available("train"):
+        raise PackError(f"Pack '{pack.id}' at {pack.root} has no training images (a game pack?). Build the full "
+                        f"pack into the workspace first: eyevsai-train pack build SRC --id {pack.id}")
+    return pack
 
 
 def _select_families(specs: list[str] | None, output) -> list[tuple[str, str]]:  # noqa: ANN001 - Output
@@ -198,7 +211,7 @@ def tune_command(
     output.as_json = as_json
     info = get_family(family)
     _require_available(info)
-    target = workspace.find_pack(pack)
+    target = _trainable(workspace.find_pack(pack))
     fixed = {**parse_settings(settings or []).get("*", {}), **parse_settings(settings or []).get(info.name, {})}
     result = output.drive(tune(info, target, storage_path=workspace.tuning_storage, trials=trials, timeout=timeout,
                                variant=variant, base_params=fixed, seed=seed))
