@@ -1,4 +1,4 @@
-"""Training throughput of the PyTorch families on real pack images.
+"""Training throughput of the PyTorch families and the transfer family (Keras) on real pack images.
 
 The bundled game pack ships no train split, so its labelled test images are rebuilt into a temporary pack
 (80 % train, 10 % val, 10 % test) and each family trains one epoch on it through the trainer's own code path
@@ -91,7 +91,26 @@ def measure_training(*, batch_size: int = 64, workers: int = 2, device: str = "a
                 images_per_s=run["images_per_s"], peak_rss_mib=run.get("peak_rss_mb"),
                 gpu_peak_mib=run.get("gpu_peak_mb"),
             ))
+        results += _transfer_rows(pack, batch_size)
     return results
+
+
+def _transfer_rows(pack: Pack, batch_size: int, image_size: int = 96) -> list[TrainingResult]:
+    """The transfer family (ImageNet EfficientNet-Lite0 at its default 96 px), one epoch of each phase: the
+    frozen backbone and fine-tuning its top 20 layers. No rows when TensorFlow is not installed."""
+    info = get_family("transfer")
+    if not info.is_available:
+        return []
+    estimator = info.create("efficientnet_lite0", image_size=image_size, freeze_epochs=1, fine_tune_epochs=1,
+                            patience=0, batch_size=batch_size)
+    for _ in estimator.fit(pack):
+        pass
+    run = estimator.training_info_
+    return [TrainingResult(family="transfer", variant=f"efficientnet_lite0 {phase}", device=run["device"],
+                           amp="mixed" if run["mixed_precision"] else "none", batch_size=batch_size,
+                           image_size=image_size, parameters=run["parameters"], train_images=len(pack.splits["train"]),
+                           images_per_s=record["images_per_s"], peak_rss_mib=run["peak_rss_mb"], gpu_peak_mib=None)
+            for phase, record in run["phases"].items()]
 
 
 def training_table(rows: list[TrainingResult]) -> Table:

@@ -59,9 +59,10 @@ def state_of(ctx: typer.Context) -> State:
 
 
 def _register_commands() -> None:
-    from trainer.commands import basic, models, pack, pipeline, publish, train, train_deep
+    from trainer.commands import basic, models, pack, pipeline, publish, train, train_deep, train_transfer
 
     train_deep.register(train.app)
+    train_transfer.register(train.app, app)
     app.add_typer(pack.app, name="pack")
     app.add_typer(train.app, name="train")
     app.add_typer(models.app, name="models")
