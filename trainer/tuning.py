@@ -121,22 +121,9 @@ def tune(
     import optuna
     from optuna.trial import TrialState
 
-    if trials < 1:
-        raise ConfigError(f"--trials must be at least 1, got {trials}.")
-    if not pack.splits["val"]:
-        raise ConfigError(f"Pack '{pack.id}' has no val split; tuning scores trials on it (never on test). "
-                          "Rebuild the pack with --val 0.1.")
-    if variant is not None and variant not in info.variants:
-        raise ConfigError(f"Family '{info.name}' has no variant {variant!r}; choose one of {info.variants}.")
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    storage = open_storage(storage_path)
+    _check_arguments(info, pack, trials, variant)
     name = study_name(pack.id, info.name, variant)
-    pruner = optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=1)
-    study = optuna.create_study(storage=storage, study_name=name, direction="maximize", load_if_exists=True,
-                                pruner=pruner)
-    retried = _retry_stale_trials(study, storage, name)
-    # a fresh seed per resumption: the same seed would propose the first trials' parameters again
-    study.sampler = optuna.samplers.TPESampler(seed=seed + len(study.trials), n_startup_trials=5)
+    study, retried = _open_study(storage_path, name, seed)
     if retried:
         yield Progress("trial", 0, trials, f"{retried} interrupted trial(s) of study {name} will be re-run")
     base = {k: v for k, v in (base_params or {}).items() if k not in NOT_FOR_TRIALS}
@@ -171,6 +158,31 @@ def tune(
     finished = _count(study, TrialState.COMPLETE, TrialState.PRUNED)
     yield Progress("trial", finished, max(trials, finished), f"study {name}: {finished} trial(s)", _best(study))
     return _result(study, name, storage_path, info, variant, base_params or {})
+
+
+def _check_arguments(info: FamilyInfo, pack: Pack, trials: int, variant: str | None) -> None:
+    if trials < 1:
+        raise ConfigError(f"--trials must be at least 1, got {trials}.")
+    if not pack.splits["val"]:
+        raise ConfigError(f"Pack '{pack.id}' has no val split; tuning scores trials on it (never on test). "
+                          "Rebuild the pack with --val 0.1.")
+    if variant is not None and variant not in info.variants:
+        raise ConfigError(f"Family '{info.name}' has no variant {variant!r}; choose one of {info.variants}.")
+
+
+def _open_study(storage_path: str | Path, name: str, seed: int) -> tuple[Any, int]:
+    """Create or load the study, fail and re-queue trials of dead processes; return it and how many were."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage = open_storage(storage_path)
+    pruner = optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=1)
+    study = optuna.create_study(storage=storage, study_name=name, direction="maximize", load_if_exists=True,
+                                pruner=pruner)
+    retried = _retry_stale_trials(study, storage, name)
+    # a fresh seed per resumption: the same seed would propose the first trials' parameters again
+    study.sampler = optuna.samplers.TPESampler(seed=seed + len(study.trials), n_startup_trials=5)
+    return study, retried
 
 
 def _run_trial(trial: Any, info: FamilyInfo, pack: Pack, space: Any, variant: str | None, base: dict[str, Any],
