@@ -409,7 +409,8 @@ def record_training(registry: ModelRegistry, work: Generator[Progress, None, Any
     TrainResult, its card's difficulty ranked among the pack's active models.
     """
     registry.begin(model_id, family=family, variant=variant, pack_id=pack_id, config=config,
-                   model_dir=Path(models_dir) / model_id, tuned=tuned, checkpoint=config.get("checkpoint"))
+                   model_dir=Path(models_dir) / model_id, tuned=tuned,
+                   checkpoint=(config.get("params") or {}).get("checkpoint"))
     try:
         result = yield from work
     except BaseException as exc:

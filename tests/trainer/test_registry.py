@@ -97,6 +97,15 @@ def test_a_failed_training_is_recorded_with_its_error(registry, pack, tmp_path):
     assert not (tmp_path / "models" / "broken").exists() and not (tmp_path / "models" / "broken.partial").exists()
 
 
+def test_a_run_records_where_its_checkpoint_goes(registry, pack, tmp_path):
+    checkpoint = tmp_path / "checkpoints" / "run.pt"
+    work = train_model("shallow", pack, tmp_path / "models", variant="logreg", params={"C": -1.0}, model_id="run")
+    with pytest.raises(ConfigError):
+        drive(record_training(registry, work, model_id="run", family="shallow", variant="logreg", pack_id=pack.id,
+                              models_dir=tmp_path / "models", config={"params": {"checkpoint": str(checkpoint)}}))
+    assert registry.get("run").checkpoint == str(checkpoint)
+
+
 def test_difficulties_are_terciles_of_the_active_models_and_rewrite_the_cards(registry, pack, tmp_path):
     models = tmp_path / "models"
     for model_id, variant, params in (("a", "logreg", {"C": 0.001}), ("b", "rf", {"n_estimators": 3}),
