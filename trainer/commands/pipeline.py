@@ -52,7 +52,7 @@ def pipeline_command(
 ) -> None:
     """Train (and optionally tune) every family × variant × pack, N jobs at a time; re-running skips finished jobs.
 
-    Each job's output goes to <workspace>/logs/pipeline/<job>.log; a failed job does not stop the others, and the
+    Each job's output goes to <workspace>/logs/pipeline/<model id>.log; a failed job does not stop the others, and the
     exit code is 1 when any failed. Interrupted deep jobs resume from their last epoch's checkpoint.
 
     Example: eyevsai-train pipeline --families shallow,deep-v1 --packs fashion-mnist --jobs 2 --tune --trials 20
