@@ -6,6 +6,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 
@@ -34,14 +35,28 @@ class _Job(QRunnable):
             self.signals.finished.emit(result)
 
 
+# Signal carriers of jobs still running: they belong to no widget, so a window closed while its job runs cannot
+# delete the object a pool thread is about to emit on (that crashed the interpreter).
+_in_flight: set[_Signals] = set()
+
+
 def run_in_background(fn: Callable[[], Any], on_done: Callable[[Any], None],
                       on_error: Callable[[Exception, str], None], *, parent: QObject,
                       pool: QThreadPool | None = None) -> _Signals:
-    """Start fn on `pool` (default: the global thread pool); on_done/on_error are called on the GUI thread."""
-    signals = _Signals(parent)
-    signals.finished.connect(on_done)
-    signals.failed.connect(on_error)
-    signals.finished.connect(signals.deleteLater)
-    signals.failed.connect(signals.deleteLater)
+    """Start fn on `pool` (default: the global thread pool); on_done/on_error are called on the GUI thread,
+    and only while `parent` still exists: the result of a job that outlives its window is dropped."""
+    signals = _Signals()
+    _in_flight.add(signals)
+
+    def deliver(callback: Callable[..., None]) -> Callable[..., None]:
+        def call(*args: Any) -> None:
+            _in_flight.discard(signals)
+            signals.deleteLater()
+            if shiboken6.isValid(parent):
+                callback(*args)
+        return call
+
+    signals.finished.connect(deliver(on_done))
+    signals.failed.connect(deliver(on_error))
     (pool or QThreadPool.globalInstance()).start(_Job(fn, signals))
     return signals

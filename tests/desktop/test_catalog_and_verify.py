@@ -23,10 +23,17 @@ def test_bundled_content_is_playable_with_three_difficulties(tmp_path: Path) -> 
     catalog = load_catalog(content_roots(tmp_path))
     assert catalog.problems == []
     assert [p.id for p in catalog.playable_packs()] == [PACK]
-    levels = [o.difficulty for o in catalog.opponents_for(PACK)]
-    assert levels == ["easy", "medium", "hard"]
-    accuracies = [o.card.test_accuracy for o in catalog.opponents_for(PACK)]
-    assert accuracies == sorted(accuracies)
+    opponents = catalog.opponents_for(PACK)
+    rank = {"easy": 0, "medium": 1, "hard": 2}
+    levels = [o.difficulty for o in opponents]
+    assert set(levels) == set(rank)
+    assert levels == sorted(levels, key=rank.__getitem__)
+    families = {o.card.family for o in opponents}
+    assert {"shallow", "deep_v1", "deep_v2"} <= families
+    for level in rank:  # an easier level never holds a more accurate model than a harder one
+        harder = [o.card.test_accuracy for o in opponents if rank[o.difficulty] > rank[level]]
+        here = [o.card.test_accuracy for o in opponents if o.difficulty == level]
+        assert not harder or max(here) <= min(harder)
 
 
 def test_a_corrupt_model_is_reported_and_the_rest_stay_playable(tmp_path: Path) -> None:
@@ -40,7 +47,8 @@ def test_a_corrupt_model_is_reported_and_the_rest_stay_playable(tmp_path: Path) 
     (broken / "model.onnx").write_bytes(b"garbage")
     catalog = load_catalog(content_roots(tmp_path))
     assert any("does not match its card" in p for p in catalog.problems)
-    assert len(catalog.opponents_for(PACK)) == 3
+    bundled = [d for d in (bundled_assets_dir() / "models").iterdir() if (d / "model.json").is_file()]
+    assert len(catalog.opponents_for(PACK)) == len(bundled)
 
 
 def _proof(tmp_path: Path) -> Path:
