@@ -42,7 +42,7 @@ class MemoryKeyring(KeyringBackend):
             raise PasswordDeleteError("not found")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     server = start_server(tmp_path_factory.mktemp("sync-server"), oauth_providers=_oauth_names())
     yield server
