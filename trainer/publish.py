@@ -10,8 +10,10 @@ DIR/reports/<pack id>.json, <pack id>.txt            every model with accuracy, 
 ```
 A prediction table is exactly what `sync_server.catalog.read_prediction_table` reads and
 `compute_prediction_table` would compute (onnxruntime on the CPU, probabilities rounded to 6 decimals), made on
-the pack's whole ranked split. Publishing replaces the pack's models in DIR: a model of the pack that is no longer
-active (superseded or removed) is taken out, so the game never ranks stale opponents.
+the pack's whole ranked split. A model of the pack already in DIR that the registry says no longer plays
+(superseded or failed) is taken out, so the game never meets stale opponents; any other model of the pack there
+(trained elsewhere, or with `train --models-dir DIR/models`) is kept, ranked and tabled with the rest, so the
+difficulties in DIR are always the terciles of exactly the models the game will find there.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from classifiers.errors import PackError
 from classifiers.pack import Pack
 from classifiers.progress import Progress
 from trainer.packs import RANKED_LABELS_FILE
-from trainer.registry import ModelRegistry, now
+from trainer.registry import DONE, ModelRegistry, now
 
 PREDICTION_BATCH = 64
 
@@ -48,6 +50,7 @@ class PublishedModel:
     onnx_sha256: str
     path: str
     predictions: str
+    kept: bool = False  # found in the destination, unknown to the registry: ranked, not copied
 
 
 @dataclass
@@ -88,25 +91,28 @@ def publish(registry: ModelRegistry, pack: Pack, destination: str | Path, *,
         raise PackError(f"No trained model of pack '{pack.id}' in the registry {registry.path}. Train some with "
                         f"`eyevsai-train pipeline --packs {pack.id}` first.")
     cards = {record.id: (Path(record.model_dir or ""), read_card(record.model_dir or "")) for record in records}
-    levels = assign_difficulties(card for _, card in cards.values())
-    for model_id, (path, card) in cards.items():  # the registry and the workspace agree with what ships
-        if card.difficulty != levels[model_id]:
-            card.difficulty = levels[model_id]
-            write_card(card, path)
-    registry.set_difficulties(dict(levels))
     report = PublishReport(pack.id, pack.title, str(destination), now(), len(ranked))
-    report.removed = _remove_stale(destination, pack.id, set(cards))
+    report.removed, kept = _sort_out_destination(destination, pack.id, set(cards), registry)
+    levels = assign_difficulties(card for _, card in [*cards.values(), *kept.values()])
+    for path, card in [*cards.values(), *kept.values()]:  # the workspace and the destination agree with the game
+        if card.difficulty != levels[card.id]:
+            card.difficulty = levels[card.id]
+            write_card(card, path)
+    registry.set_difficulties({model_id: levels[model_id] for model_id in cards})
     tables_dir = destination / "predictions" / pack.id
-    for index, (model_id, (path, card)) in enumerate(sorted(cards.items(), key=lambda kv: kv[0])):
-        yield Progress("publish", index, len(cards), f"copying {model_id}")
-        target = _copy_model(path, card, destination / "models")
+    every = sorted([(m, p, c, False) for m, (p, c) in cards.items()] + [(m, p, c, True) for m, (p, c) in kept.items()],
+                   key=lambda item: item[0])
+    for index, (model_id, path, card, is_kept) in enumerate(every):
+        yield Progress("publish", index, len(every), f"{'ranking' if is_kept else 'copying'} {model_id}")
+        target = path if is_kept else _copy_model(path, card, destination / "models")
         table = yield from prediction_table(target, card, pack, ranked)
         table_path = tables_dir / f"{model_id}.json"
         _write_json(table_path, table)
         report.models.append(PublishedModel(
             card.id, card.title, card.family, card.variant, card.test_accuracy, card.metrics.get("macro_f1"),
-            card.difficulty, (target / ONNX_FILE).stat().st_size, card.onnx_sha256, str(target), str(table_path)))
-    yield Progress("publish", len(cards), len(cards), f"published {len(cards)} model(s)")
+            card.difficulty, (target / ONNX_FILE).stat().st_size, card.onnx_sha256, str(target), str(table_path),
+            is_kept))
+    yield Progress("publish", len(every), len(every), f"published {len(every)} model(s)")
     labels = pack.root / RANKED_LABELS_FILE
     if labels.is_file():
         tables_dir.mkdir(parents=True, exist_ok=True)
@@ -136,16 +142,27 @@ def prediction_table(model_dir: Path, card: ModelCard, pack: Pack,
             "predictions": predictions}
 
 
-def _remove_stale(destination: Path, pack_id: str, keep: set[str]) -> list[str]:
-    """Take models of this pack that are not being published (and their tables) out of the destination."""
-    removed = []
+def _sort_out_destination(destination: Path, pack_id: str, active: set[str],
+                          registry: ModelRegistry) -> tuple[list[str], dict[str, tuple[Path, ModelCard]]]:
+    """Remove the pack's models in destination that the registry says no longer play (superseded, failed,
+    missing), with their tables; keep the others (trained elsewhere, or done in another models folder such as
+    `train --models-dir assets/models` makes) to be ranked with the rest.
+
+    Returns: (removed ids, kept id → (folder, card)).
+    """
+    removed, kept = [], {}
     found, _problems = discover_models(destination / "models")
     for path, card in found:
-        if card.pack_id == pack_id and card.id not in keep:
-            shutil.rmtree(path)
-            (destination / "predictions" / pack_id / f"{card.id}.json").unlink(missing_ok=True)
-            removed.append(card.id)
-    return removed
+        if card.pack_id != pack_id or card.id in active:
+            continue
+        record = registry.find(card.id)
+        if record is None or record.status == DONE:
+            kept[card.id] = (path, card)
+            continue
+        shutil.rmtree(path)
+        (destination / "predictions" / pack_id / f"{card.id}.json").unlink(missing_ok=True)
+        removed.append(card.id)
+    return removed, kept
 
 
 def _copy_model(source: Path, card: ModelCard, models_dir: Path) -> Path:
@@ -171,7 +188,8 @@ def _write_json(path: Path, obj: Any) -> None:
 
 
 def report_rows(report: PublishReport) -> list[list[str]]:
-    return [[m.id, f"{m.family}/{m.variant}", "-" if m.test_accuracy is None else f"{m.test_accuracy:.1%}",
+    return [[m.id + (" (kept)" if m.kept else ""), f"{m.family}/{m.variant}",
+             "-" if m.test_accuracy is None else f"{m.test_accuracy:.1%}",
              "-" if m.macro_f1 is None else f"{m.macro_f1:.3f}", m.difficulty or "-", _size(m.onnx_bytes)]
             for m in report.models]
 

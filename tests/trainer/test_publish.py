@@ -116,6 +116,22 @@ def test_republishing_takes_superseded_models_out(published, workspace, tmp_path
     assert not (destination / "predictions" / "tiny" / "p-logreg.json").exists()
 
 
+def test_a_model_the_registry_does_not_know_is_kept_and_ranked_with_the_others(published, workspace):
+    from classifiers.difficulty import assign_difficulties
+    from classifiers.pack import open_pack
+
+    destination, _ = published
+    drive(train_model("shallow", open_pack(workspace / "packs" / "tiny"), destination / "models", variant="rf",
+                      params={**FAST, "n_estimators": 2, "max_depth": 1}, model_id="foreign", reassign=False))
+    assert main(["--workspace", str(workspace), "--quiet", "publish", "--pack", "tiny", "--to", str(destination)]) == 0
+    report = json.loads((destination / "reports" / "tiny.json").read_text())
+    assert [m["id"] for m in report["models"] if m["kept"]] == ["foreign"] and report["removed"] == []
+    found, _ = discover_models(destination / "models")
+    assert len(found) == 4 == len(report["models"])
+    assert {card.id: card.difficulty for _, card in found} == assign_difficulties(card for _, card in found)
+    assert (destination / "predictions" / "tiny" / "foreign.json").is_file()
+
+
 def test_publishing_a_pack_without_models_says_what_to_do(workspace, tmp_path, capsys):
     make_synthetic_pack(workspace / "packs", pack_id="empty", per_class=12)
     code = main(["--workspace", str(workspace), "publish", "--pack", "empty", "--to", str(tmp_path)])
