@@ -11,14 +11,17 @@ without squeeze-excitation, ReLU6, fixed stem and head; its layer names follow `
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import keras
-from keras import layers
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads: no C++ log chatter
 
-from classifiers.families.transfer import KERAS_WEIGHT_FILES
+import keras  # noqa: E402
+from keras import layers  # noqa: E402
+
+from classifiers.families.transfer import KERAS_WEIGHT_FILES  # noqa: E402
 
 # (repeats, kernel, stride, expand ratio, input filters, output filters) per stage, from efficientnet_lite_builder.py
 LITE0_STAGES = ((1, 3, 1, 1, 32, 16), (2, 3, 2, 6, 16, 24), (2, 5, 2, 6, 24, 40), (3, 3, 2, 6, 40, 80),
@@ -47,7 +50,8 @@ def _mobilenet_v2(size: int, weights: Any) -> keras.Model:
     # input_tensor: the application's layers join the normalisation in one flat model (so feature_layer works)
     inputs = keras.Input((size, size, 3), name="pixels")
     normalised = layers.Rescaling(1 / 127.5, offset=-1.0, name="normalise")(inputs)
-    return keras.applications.MobileNetV2(input_tensor=normalised, include_top=False, weights=weights)
+    return keras.applications.MobileNetV2(input_shape=(size, size, 3), input_tensor=normalised, include_top=False,
+                                          weights=weights)
 
 
 def _mobilenet_v3(large: bool) -> Callable[[int, Any], keras.Model]:
@@ -68,7 +72,8 @@ def _resnet50(size: int, weights: Any) -> keras.Model:
     # keras.applications.resnet50.preprocess_input ("caffe"): RGB → BGR, minus the ImageNet mean
     bgr = layers.Lambda(lambda x: keras.ops.flip(x, axis=-1), name="rgb_to_bgr")(inputs)
     centred = layers.Rescaling(1.0, offset=[-103.939, -116.779, -123.68], name="normalise")(bgr)
-    return keras.applications.ResNet50(input_tensor=centred, include_top=False, weights=weights)
+    return keras.applications.ResNet50(input_shape=(size, size, 3), input_tensor=centred, include_top=False,
+                                       weights=weights)
 
 
 # -- EfficientNet-Lite0 -----------------------------------------------------------------------------------------

