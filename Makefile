@@ -41,6 +41,7 @@ bench: $(VENV)/.stamp-all
 
 screenshots: $(VENV)/.stamp-all
 	$(BIN)/python -m tools.screenshots
+	$(BIN)/python -m tools.trainer_screenshots
 
 # The game as a one-folder bundle, dist/eyevsai/eyevsai (build.spec: no torch/tensorflow/scikit-learn), its size,
 # and its headless self-test. It bundles the venv's onnxruntime build: the CPU one, or onnxruntime-gpu when that

@@ -57,10 +57,11 @@ _BOUNDS: dict[str, tuple[float, float]] = {
     "warmup": (0.0, 100.0), "feature_size": (16, 256), "pca_components": (1, 10_000),
     "select_k": (1, 100_000), "C": (1e-4, 1e4), "n_estimators": (1, 5000), "max_depth": (1, 200),
     "min_samples_leaf": (1, 1000), "fine_tune_epochs": (0, 1000), "fine_tune_lr": (1e-7, 1.0),
-    "unfreeze": (0, 1000),
+    "freeze_epochs": (0, 1000), "fine_tune_layers": (0, 10_000),
 }
 _CHOICES: dict[str, tuple[str, ...]] = {
     "device": ("auto", "cpu", "cuda"), "schedule": ("cosine", "onecycle"), "amp": ("none", "bf16", "fp16"),
+    "class_weight": ("balanced", "none"),
 }
 _LOG = {"lr", "C", "weight_decay", "fine_tune_lr"}
 # Shown first; a family not listed shows the parameters named in _GENERIC_MAIN that it has.
@@ -69,6 +70,8 @@ _MAIN: dict[str, tuple[str, ...]] = {
     "deep_v1": ("epochs", "batch_size", "image_size", "lr", "width", "blocks", "dropout", "patience", "augment"),
     "deep_v2": ("epochs", "batch_size", "image_size", "lr", "width", "stages", "depth", "mixup_alpha",
                 "label_smoothing", "patience"),
+    "transfer": ("weights", "image_size", "freeze_epochs", "fine_tune_epochs", "fine_tune_layers", "batch_size",
+                 "lr", "fine_tune_lr", "patience", "augment"),
 }
 _GENERIC_MAIN = ("epochs", "fine_tune_epochs", "batch_size", "image_size", "lr", "fine_tune_lr", "dropout",
                  "patience", "backbone")

@@ -23,4 +23,6 @@ def run_trainer(workspace: Workspace, *, game_data_dir: Path, argv: list[str] | 
     try:
         return app.exec()
     finally:
+        window.tasks.shutdown()  # the loop can also end without the window closing: still stop and join workers
         sys.excepthook = previous_hook
+        window.deleteLater()

@@ -29,7 +29,7 @@ from trainer.training import TrainResult
 
 SCREENS = ("Pack", "Train", "Results", "Tune", "Models")
 SIDEBAR_STYLE = """
-QListWidget#sidebar { background: #23313f; color: #dfe6ee; border: none; font-size: 14px; }
+QListWidget#sidebar { background: #23313f; color: #dfe6ee; border: none; font-size: 14px; outline: 0; }
 QListWidget#sidebar::item { padding: 12px 14px; }
 QListWidget#sidebar::item:selected { background: #3d5a78; color: white; }
 """

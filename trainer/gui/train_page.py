@@ -243,7 +243,7 @@ class TrainPage(QWidget):
         notes = self._tuning_notes(family, variant, params)
         self.result, self.outcome = None, ""
         self.curves = TrainingCurves()
-        has_epochs = "epochs" in self.form.editors
+        has_epochs = any("epochs" in name for name in self.form.editors)  # transfer: freeze/fine_tune_epochs
         self.curves_view.clear(None if has_epochs else ONE_STEP.format(family=family.replace("_", "-").title()))
         if has_epochs:
             self.curves_view.set_placeholder("Curves appear after the first epoch.")

@@ -7,9 +7,11 @@ importances (Optuna's default evaluator) update from it. The best parameters can
 
 from __future__ import annotations
 
+from collections.abc import Generator
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
@@ -36,7 +38,8 @@ from trainer.gui.tasks import Tasks
 from trainer.gui.widgets.plots import BarChart, TrialHistoryPlot
 from trainer.gui.worker import GeneratorWorker
 from trainer.hyperparams import family_params
-from trainer.study_summary import StudySnapshot
+from trainer.study_summary import StudySnapshot, load_snapshot, study_names
+from trainer.tuning import study_name
 
 ALL_VARIANTS = "all variants (tuned too)"
 STATE_COLOURS = {"COMPLETE": "#2ca02c", "PRUNED": "#7f7f7f", "FAIL": "#d62728", "RUNNING": "#1f77b4"}
@@ -69,8 +72,14 @@ class TuningPage(QWidget):
         self.outcome = ""
         self._run_family = ""
         self._worker: GeneratorWorker | None = None
+        self._stored_timer = QTimer(self)
+        self._stored_timer.setSingleShot(True)
+        self._stored_timer.setInterval(150)  # one read after a burst of combo-box changes
+        self._stored_timer.timeout.connect(self.show_stored_study)
         self._build()
         self._fill_families()
+        self.pack_box.currentIndexChanged.connect(self._stored_timer.start)
+        self.variant_box.currentIndexChanged.connect(self._stored_timer.start)
 
     def _build(self) -> None:
         self.pack_box = QComboBox()
@@ -194,6 +203,38 @@ class TuningPage(QWidget):
         if selected in self.packs:
             self.pack_box.setCurrentIndex(self.pack_box.findData(selected))
 
+    # -- a study stored by an earlier run ------------------------------------------------------------------------
+    @property
+    def study_name(self) -> str | None:
+        pack = self.pack
+        return study_name(pack.id, self.family.name, self.variant) if pack else None
+
+    def show_stored_study(self) -> None:
+        """Show the trials the chosen pack × family × variant's study already holds (tuning resumes it)."""
+        name, storage = self.study_name, self.services.workspace.tuning_storage
+        if name is None or self.is_tuning:
+            return
+        self._clear_study()
+        if storage.is_file():
+            self.tasks.start("read the tuning study", lambda: _read_study(storage, name),
+                             on_finished=lambda snapshot: self._on_stored_study(snapshot, name))
+
+    def _on_stored_study(self, snapshot: StudySnapshot | None, name: str) -> None:
+        if snapshot is None or name != self.study_name or self.is_tuning:
+            return
+        self.show_snapshot(snapshot)
+        finished = snapshot.count("COMPLETE") + snapshot.count("PRUNED")
+        self.status.setText(f"Study {name} holds {finished} finished trial(s); Start tuning runs more until it holds "
+                            "the number of trials above.")
+
+    def _clear_study(self) -> None:
+        self.snapshot = None
+        self.table.setRowCount(0)
+        self.history.set_trials([], [])
+        self.importances.set_values({})
+        self.importance_note.setText("")
+        self.best_label.setText("")
+
     # -- running ----------------------------------------------------------------------------------------------
     @property
     def is_tuning(self) -> bool:
@@ -296,3 +337,8 @@ class TuningPage(QWidget):
             return
         params = {k: v for k, v in self.result.params.items() if k != "variant"}
         self.best_chosen.emit(self._run_family, self.result.variant, params, self.result.notes())
+
+
+def _read_study(storage: Path, name: str) -> Generator[Progress, None, StudySnapshot | None]:
+    yield Progress("load", 0, 1, f"reading study {name}")
+    return load_snapshot(storage, name) if name in study_names(storage) else None

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 
 from classifiers.card import read_card
 from tests.helpers.synthetic import CLASS_STYLES
-from tests.trainer.gui.conftest import WAIT_MS, write_image_folder
+from tests.trainer.gui.conftest import WAIT_MS, make_window, write_image_folder
 from trainer.registry import DONE
 
 pytestmark = pytest.mark.gui
@@ -152,7 +152,7 @@ def test_open_a_model_from_the_models_screen(window, qtbot) -> None:
     assert "stripes-rf" in window.results_page.model_box.currentText()
 
 
-def test_a_tuning_study_shows_its_trials_and_sends_the_best_to_training(window, qtbot) -> None:
+def test_a_tuning_study_shows_its_trials_and_sends_the_best_to_training(window, qtbot, tmp_path: Path) -> None:
     page = window.tuning_page
     window.pack_page.select_pack("stripes")
     window.show_screen("Tune")
@@ -183,3 +183,15 @@ def test_a_tuning_study_shows_its_trials_and_sends_the_best_to_training(window, 
     assert values["feature_size"] == page.result.params["feature_size"]
     assert values["C"] == pytest.approx(page.result.params["C"], rel=1e-3)
     assert train._tuning_notes("shallow", "logreg", values)["tuning"]["best_trial"] == best.number
+
+    # the study is stored: a new window shows its trials for the same pack, family and variant
+    again = make_window(qtbot, window.services.workspace, tmp_path / "game")
+    again.pack_page.select_pack("stripes")
+    stored = again.tuning_page
+    stored.family_box.setCurrentIndex(stored.family_box.findData("shallow"))
+    stored.variant_box.setCurrentIndex(stored.variant_box.findData("logreg"))
+    qtbot.waitUntil(lambda: stored.snapshot is not None and not again.tasks.running, timeout=WAIT_MS)
+    assert stored.table.rowCount() == 3 and "holds 3 finished trial(s)" in stored.status.text()
+    stored.variant_box.setCurrentIndex(stored.variant_box.findData("svm"))  # no study yet
+    qtbot.waitUntil(lambda: stored.snapshot is None and stored.table.rowCount() == 0, timeout=WAIT_MS)
+    assert not again.tasks.shutdown()

@@ -99,6 +99,9 @@ class CurvesView(QWidget):
         if not curves.has_epochs():
             return
         self.stack.setCurrentIndex(1)
+        spacing = max(1, math.ceil(len(curves.epochs) / 10))  # whole epochs only, about ten ticks
+        for plot in (self.loss, self.accuracy, self.lr):
+            plot.getAxis("bottom").setTickSpacing(spacing, spacing)
         for name, line in self.lines.items():
             line.setData(*_points(curves.epochs, curves.series[name]))
         losses = [v for key in ("loss", "val_loss") for v in curves.series[key] if math.isfinite(v)]
@@ -189,6 +192,8 @@ class TrialHistoryPlot(pg.PlotWidget):
         xs = np.array([n for n, v in zip(numbers, values, strict=True) if v is not None], float)
         ys = np.array([v for v in values if v is not None], float)
         self.dots.setData(xs, ys)
+        spacing = max(1, math.ceil((max(numbers, default=0) + 1) / 10))  # whole trial numbers
+        self.getAxis("bottom").setTickSpacing(spacing, spacing)
         self.best_line.setData(xs, np.maximum.accumulate(ys) if len(ys) else ys)
         if len(ys):
             low = float(ys.min())
