@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from classifiers.errors import EyeVsAIError
@@ -50,6 +52,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def display_problem(environ: Mapping[str, str], platform: str) -> str | None:
+    """Why a window cannot open here (Linux without a display and no Qt platform chosen), or None.
+
+    Without this check Qt aborts with a C++ message about platform plugins.
+    """
+    if not platform.startswith("linux") or environ.get("QT_QPA_PLATFORM"):
+        return None
+    if environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"):
+        return None
+    return ("no display to open the window on (DISPLAY and WAYLAND_DISPLAY are unset). Start the game from a "
+            "desktop session, or check the installation without a window: eyevsai --self-test")
+
+
 def run_verify(proof_path: Path, *, rerun: bool, catalog: Catalog, device: str | None) -> int:
     from desktop.verify import check_proof, read_proof, rerun_with_catalog
 
@@ -90,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
             return run_sync(online)
     except EyeVsAIError as exc:
         print(f"eyevsai: {exc}", file=sys.stderr)
+        return 2
+    problem = display_problem(os.environ, sys.platform)
+    if problem:
+        print(f"eyevsai: {problem}", file=sys.stderr)
         return 2
     from desktop.ui.app import run_game
 
