@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 APP_NAME = "eyevsai"
@@ -29,3 +30,15 @@ def user_data_dir(override: str | Path | None = None) -> Path:
     from platformdirs import user_data_path
 
     return user_data_path(APP_NAME, appauthor=False)
+
+
+def display_problem(environ: Mapping[str, str], platform: str) -> str | None:
+    """Why no window can open here (Linux with no display and no Qt platform chosen), or None.
+
+    The GUI programs check this first: Qt itself aborts with a message about platform plugins.
+    """
+    if not platform.startswith("linux") or environ.get("QT_QPA_PLATFORM"):
+        return None
+    if environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"):
+        return None
+    return "no display to open a window on (DISPLAY and WAYLAND_DISPLAY are unset)"

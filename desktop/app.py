@@ -6,11 +6,10 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Mapping
 from pathlib import Path
 
 from classifiers.errors import EyeVsAIError
-from classifiers.locations import bundled_assets_dir, user_data_dir
+from classifiers.locations import bundled_assets_dir, display_problem, user_data_dir
 from classifiers.runtime import install_problem
 from desktop.services.catalog import Catalog, load_catalog
 from desktop.services.online.services import OnlineServices
@@ -50,19 +49,6 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("proof", type=Path, help="The proof JSON file.")
     verify.add_argument("--rerun", action="store_true", help="Also re-run the model on the pack's images.")
     return parser
-
-
-def display_problem(environ: Mapping[str, str], platform: str) -> str | None:
-    """Why a window cannot open here (Linux without a display and no Qt platform chosen), or None.
-
-    Without this check Qt aborts with a C++ message about platform plugins.
-    """
-    if not platform.startswith("linux") or environ.get("QT_QPA_PLATFORM"):
-        return None
-    if environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"):
-        return None
-    return ("no display to open the window on (DISPLAY and WAYLAND_DISPLAY are unset). Start the game from a "
-            "desktop session, or check the installation without a window: eyevsai --self-test")
 
 
 def run_verify(proof_path: Path, *, rerun: bool, catalog: Catalog, device: str | None) -> int:
@@ -108,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     problem = display_problem(os.environ, sys.platform)
     if problem:
-        print(f"eyevsai: {problem}", file=sys.stderr)
+        print(f"eyevsai: {problem}. Start the game from a desktop session, or check the installation without a "
+              "window: eyevsai --self-test", file=sys.stderr)
         return 2
     from desktop.ui.app import run_game
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from classifiers.locations import user_data_dir
+from classifiers.locations import display_problem, user_data_dir
 from trainer.workspace import Workspace
 
 
@@ -25,6 +26,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    problem = display_problem(os.environ, sys.platform)
+    if problem:
+        print(f"eyevsai-trainer: {problem}. Start it from a desktop session, or use the command line: "
+              "eyevsai-train --help", file=sys.stderr)
+        return 2
     try:
         from trainer.gui.app import run_trainer
     except ImportError as exc:  # the GUI needs the train extra (PySide6, pyqtgraph)

@@ -31,3 +31,12 @@ def test_entry_point_opens_the_window_on_the_workspace(qtbot, tmp_path: Path) ->
     assert entry.main(["--workspace", str(tmp_path / "ws"), "--game-data-dir", str(tmp_path / "game")]) == 0
     assert seen == [(f"workspace: {tmp_path / 'ws'}", True)]
     assert sys.excepthook is hook
+
+
+def test_entry_point_without_a_display_says_so(monkeypatch, tmp_path: Path, capsys) -> None:
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("sys.platform", "linux")
+    assert entry.main(["--workspace", str(tmp_path / "ws")]) == 2
+    err = capsys.readouterr().err
+    assert "no display to open a window on" in err and "eyevsai-train --help" in err
