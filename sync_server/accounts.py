@@ -99,32 +99,60 @@ def rotate_refresh_token(*, session: Session, refresh_token: str, tokens: Access
                          now: dt.datetime | None = None) -> TokenPair:
     """Exchange a refresh token for a new pair; the old one is spent.
 
-    Presenting a spent token again means it was copied: the whole family (that sign-in on every device that
-    shares it) is revoked, so both the thief and the owner must sign in again.
+    A spent token presented again is accepted once more while the pair it was exchanged for has never been used:
+    the client never received that pair (its response was lost, or the game was killed before storing it). The
+    unused successor is revoked and a new pair issued, so exactly one chain stays alive.
+
+    Otherwise a spent or revoked token coming back means it was copied: the whole family (that sign-in on every
+    device that shares it) is revoked, so both the thief and the owner must sign in again. This includes the
+    successor revoked above when it turns up after all.
 
     Raises:
         AccountError: 401 for unknown, expired, revoked or reused tokens.
     """
     now = now or utcnow()
     stored = session.scalar(select(RefreshToken).where(RefreshToken.token_hash == token_hash(refresh_token)))
-    if stored is None or stored.revoked_at is not None:
+    if stored is None:
         raise INVALID_REFRESH
-    # Spend the token atomically: of two concurrent refreshes with the same token exactly one wins; the loser is
-    # treated as reuse.
+    if stored.revoked_at is not None:
+        revoke_family(session=session, family=stored.family, now=now)  # a no-op after a logout
+        raise INVALID_REFRESH
+    user = session.get(User, stored.user_id)
+    if stored.expires_at <= now or user is None or not user.is_active:
+        raise INVALID_REFRESH
+    # Spend the token atomically: of two concurrent refreshes with the same token exactly one spends it; the
+    # other takes the lost-response path below.
     spent = session.execute(
         update(RefreshToken)
         .where(RefreshToken.id == stored.id, RefreshToken.used_at.is_(None), RefreshToken.revoked_at.is_(None))
         .values(used_at=now)
     )
-    if spent.rowcount != 1:
+    if spent.rowcount != 1 and not _replace_unused_successor(session=session, spent=stored, now=now):
         revoke_family(session=session, family=stored.family, now=now)
-        raise INVALID_REFRESH
-    user = session.get(User, stored.user_id)
-    if stored.expires_at <= now or user is None or not user.is_active:
-        session.commit()
         raise INVALID_REFRESH
     return issue_tokens(session=session, user=user, tokens=tokens, refresh_days=refresh_days, family=stored.family,
                         now=now)
+
+
+def _replace_unused_successor(*, session: Session, spent: RefreshToken, now: dt.datetime) -> bool:
+    """Revoke the token `spent` was exchanged for if it is the family's newest and never used; return whether."""
+    newest = session.scalar(select(RefreshToken).where(RefreshToken.family == spent.family)
+                            .order_by(RefreshToken.id.desc()).limit(1))
+    if newest is None or newest.id == spent.id:
+        return False
+    # the token exchanged for `newest`: the one before it, skipping successors replaced by earlier retries
+    older = session.scalar(select(RefreshToken.id).where(RefreshToken.family == spent.family,
+                                                         RefreshToken.id < newest.id,
+                                                         RefreshToken.revoked_at.is_(None))
+                           .order_by(RefreshToken.id.desc()).limit(1))
+    if older != spent.id:  # `spent` is further back in the chain: its successor was used
+        return False
+    replaced = session.execute(  # atomic, like spending: one of two concurrent retries wins
+        update(RefreshToken)
+        .where(RefreshToken.id == newest.id, RefreshToken.used_at.is_(None), RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return replaced.rowcount == 1
 
 
 def revoke_family(*, session: Session, family: str, now: dt.datetime | None = None) -> None:

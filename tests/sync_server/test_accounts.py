@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import httpx
 import jwt
 import pytest
 
@@ -124,24 +125,53 @@ def test_update_me_refuses_credentials_for_guests_and_taken_emails(api: ApiClien
     assert api.patch("/api/v1/me", token=second["access_token"], json={"display_name": ""}).status_code == 422
 
 
+def refresh(api: ApiClient, token: str) -> httpx.Response:
+    return api.post(f"{AUTH}/refresh", json={"refresh_token": token})
+
+
 def test_refresh_rotates_and_reuse_revokes_the_family(api: ApiClient) -> None:
     first = api.register()
-    second = api.post(f"{AUTH}/refresh", json={"refresh_token": first["refresh_token"]})
+    second = refresh(api, first["refresh_token"])
     assert second.status_code == 200
     second = second.json()
     assert second["refresh_token"] != first["refresh_token"]
     assert api.get("/api/v1/me", token=second["access_token"]).status_code == 200
+    third = refresh(api, second["refresh_token"]).json()  # the owner uses the new token
     # The spent token comes back (stolen copy): refused, and the whole chain is revoked.
-    assert api.post(f"{AUTH}/refresh", json={"refresh_token": first["refresh_token"]}).status_code == 401
-    assert api.post(f"{AUTH}/refresh", json={"refresh_token": second["refresh_token"]}).status_code == 401
+    assert refresh(api, first["refresh_token"]).status_code == 401
+    assert refresh(api, third["refresh_token"]).status_code == 401
+
+
+def test_a_lost_refresh_response_can_be_retried_once_the_new_token_is_unused(api: ApiClient) -> None:
+    first = api.register()
+    lost = refresh(api, first["refresh_token"]).json()  # the server rotated; the client never got the answer
+    again = refresh(api, first["refresh_token"])  # so it retries with the token it still has
+    assert again.status_code == 200
+    again = again.json()
+    retried = refresh(api, first["refresh_token"]).json()  # the retry's answer is lost too: still fine
+    assert retried["user"]["id"] == first["user"]["id"]
+    assert refresh(api, again["refresh_token"]).status_code == 401  # replaced by the second retry
+    # ...and a replaced token turning up means a copy exists: the whole sign-in is revoked, the live one too
+    assert refresh(api, retried["refresh_token"]).status_code == 401
+    assert refresh(api, lost["refresh_token"]).status_code == 401
+
+
+def test_a_retry_after_the_new_token_was_used_is_reuse(api: ApiClient) -> None:
+    first = api.register()
+    second = refresh(api, first["refresh_token"]).json()
+    third = refresh(api, second["refresh_token"]).json()
+    assert refresh(api, second["refresh_token"]).status_code == 200  # third unused: a retry of the last exchange
+    assert refresh(api, first["refresh_token"]).status_code == 401  # further back: a copy, the family is revoked
+    assert refresh(api, third["refresh_token"]).status_code == 401
 
 
 def test_reuse_revokes_only_that_sign_in(api: ApiClient) -> None:
     laptop = api.register()
     phone = api.post(f"{AUTH}/login", json={"email": "ada@example.org", "password": "correct horse"}).json()
-    api.post(f"{AUTH}/refresh", json={"refresh_token": laptop["refresh_token"]})
-    api.post(f"{AUTH}/refresh", json={"refresh_token": laptop["refresh_token"]})
-    assert api.post(f"{AUTH}/refresh", json={"refresh_token": phone["refresh_token"]}).status_code == 200
+    second = refresh(api, laptop["refresh_token"]).json()
+    refresh(api, second["refresh_token"])
+    assert refresh(api, laptop["refresh_token"]).status_code == 401
+    assert refresh(api, phone["refresh_token"]).status_code == 200
 
 
 def test_refresh_tokens_expire_and_unknown_ones_fail(api: ApiClient, clock) -> None:

@@ -92,6 +92,30 @@ def test_a_revoked_sign_in_asks_to_sign_in_again_after_one_refresh(live_server, 
     client.close()
 
 
+class LosesFirstRefreshAnswer(CountingTransport):
+    """The server gets the first refresh and rotates the token, but its answer never arrives (a dropped link)."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        if request.url.path.endswith("/auth/refresh") and self.count("/auth/refresh") == 1:
+            response.read()
+            raise httpx.ReadTimeout("the answer was lost", request=request)
+        return response
+
+
+def test_a_lost_refresh_answer_does_not_sign_the_device_out(live_server, data_dir, keyring_backend) -> None:
+    transport = LosesFirstRefreshAnswer()
+    client = _client(live_server.url, data_dir, keyring_backend, transport)
+    account = client.guest()  # a guest can only get back in with its refresh token
+    client.tokens._access = "expired"
+    with pytest.raises(ServerUnreachable, match="did not answer in time"):
+        client.me()
+    assert client.tokens.refresh_token() is not None  # kept: the game stays signed in, offline
+    assert client.me().id == account.id  # the retry with the same token is accepted
+    assert transport.count("/auth/refresh") == 2
+    client.close()
+
+
 def test_an_unreachable_server_is_a_plain_message(data_dir) -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
