@@ -140,6 +140,20 @@ def test_train_json_prints_the_card(capsys, trained_workspace, tmp_path):
     assert card == {"model_dir": str(tmp_path / "j"), **read_card(tmp_path / "j").to_json_obj()}
 
 
+def test_training_onto_an_existing_model_is_refused_unless_replace(capsys, trained_workspace, tmp_path):
+    code, _, _ = run(capsys, trained_workspace, *TRAIN_ARGS, "--id", "kept", "--models-dir", str(tmp_path))
+    assert code == 0
+    before = read_card(tmp_path / "kept")
+    code, out, err = run(capsys, trained_workspace, *TRAIN_ARGS, "--C", "0.5", "--id", "kept",
+                         "--models-dir", str(tmp_path))
+    assert code == 2 and f"A model already exists in {tmp_path / 'kept'}" in err and "--replace" in err
+    assert read_card(tmp_path / "kept") == before  # untouched
+    code, _, err = run(capsys, trained_workspace, *TRAIN_ARGS, "--C", "0.5", "--id", "kept",
+                       "--models-dir", str(tmp_path), "--replace")
+    assert code == 0, err
+    assert read_card(tmp_path / "kept").training["params"]["C"] == 0.5
+
+
 def test_models_lists_the_trained_model(capsys, trained_workspace):
     card = read_card(trained_workspace / "models" / "m")
     code, out, _ = run(capsys, trained_workspace, "models", "--pack", "x")

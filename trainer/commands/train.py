@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from classifiers.errors import ConfigError
 from classifiers.registry import get_family
 from trainer.registry import record_training
 from trainer.training import default_model_id, train_model
@@ -21,10 +22,13 @@ SeedOpt = Annotated[int, typer.Option(help="Random seed.")]
 OutOpt = Annotated[Path | None, typer.Option("--models-dir", help="Where to write the model folder "
                                                                   "(default: the workspace's models).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the resulting card as JSON.")]
+ReplaceOpt = Annotated[bool, typer.Option("--replace", help="Overwrite the model folder if --id names one that "
+                                                            "exists (otherwise that is refused).")]
 
 
 def run_training(ctx: typer.Context, family: str, variant: str | None, pack: str, params: dict[str, Any],
-                 model_id: str | None, title: str | None, as_json: bool, models_dir: Path | None = None) -> None:
+                 model_id: str | None, title: str | None, as_json: bool, models_dir: Path | None = None, *,
+                 replace: bool = False) -> None:
     """Shared by every family's command: train (recorded in the workspace's model registry), then print a summary.
 
     A family's train command (e.g. `train transfer`) calls this, or wraps its own `train_model` generator in
@@ -40,6 +44,8 @@ def run_training(ctx: typer.Context, family: str, variant: str | None, pack: str
     info = get_family(family)
     variant = variant or info.variants[0]
     model_id = model_id or default_model_id(target.id, info.name, variant)
+    if not replace:
+        refuse_to_overwrite(destination / model_id)
     work = train_model(family, target, destination, variant=variant, params=params, model_id=model_id, title=title)
     registry = state.workspace.registry()
     try:
@@ -63,6 +69,13 @@ def run_training(ctx: typer.Context, family: str, variant: str | None, pack: str
     ])
 
 
+def refuse_to_overwrite(model_dir: Path) -> None:
+    """Training to the folder of an existing model would delete it: say so before any work is done."""
+    if model_dir.exists():
+        raise ConfigError(f"A model already exists in {model_dir}. Choose another --id, or pass --replace to "
+                          "overwrite it.")
+
+
 @app.command("shallow")
 def shallow(
     ctx: typer.Context,
@@ -78,6 +91,7 @@ def shallow(
     model_id: IdOpt = None,
     title: TitleOpt = None,
     models_dir: OutOpt = None,
+    replace: ReplaceOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Hand-crafted features (HOG, LBP, colour, Gabor) + SVM / RandomForest / LogisticRegression.
@@ -86,4 +100,4 @@ def shallow(
     """
     params = {"feature_size": feature_size, "pca_components": pca, "select_k": select_k, "C": c,
               "n_estimators": n_estimators, "max_depth": max_depth, "seed": seed}
-    run_training(ctx, "shallow", algorithm, pack, params, model_id, title, as_json, models_dir)
+    run_training(ctx, "shallow", algorithm, pack, params, model_id, title, as_json, models_dir, replace=replace)

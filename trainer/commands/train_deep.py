@@ -7,7 +7,17 @@ from typing import Annotated, Any, Literal
 
 import typer
 
-from trainer.commands.train import IdOpt, JsonOpt, OutOpt, PackOpt, SeedOpt, TitleOpt, run_training
+from trainer.commands.train import (
+    IdOpt,
+    JsonOpt,
+    OutOpt,
+    PackOpt,
+    ReplaceOpt,
+    SeedOpt,
+    TitleOpt,
+    refuse_to_overwrite,
+    run_training,
+)
 from trainer.training import default_model_id
 
 EpochsOpt = Annotated[int, typer.Option(help="The most epochs to train (early stopping may end sooner).")]
@@ -38,19 +48,22 @@ def register(app: typer.Typer) -> None:
 
 
 def _train(ctx: typer.Context, family: str, variant: str, pack: str, params: dict[str, Any], model_id: str | None,
-           title: str | None, as_json: bool, models_dir: Path | None, checkpoint: Path | None) -> None:
+           title: str | None, as_json: bool, models_dir: Path | None, checkpoint: Path | None, *,
+           replace: bool = False) -> None:
     """Pick the model id and checkpoint path, say where the checkpoint goes, then train like every family."""
     from trainer.cli import state_of
 
     state = state_of(ctx)
     if model_id is None:
         model_id = default_model_id(state.workspace.find_pack(pack).id, family, variant)
+    if not replace:  # before the checkpoint message: nothing is started for a refused run
+        refuse_to_overwrite((models_dir or state.workspace.models_dir) / model_id)
     resume = params.get("resume")
     checkpoint = checkpoint or (Path(resume) if resume else state.workspace.root / "checkpoints" / f"{model_id}.pt")
     params["checkpoint"] = str(checkpoint)
     if not as_json:
         state.output.info(f"Checkpoints go to {checkpoint}; continue an interrupted run with --resume {checkpoint}")
-    run_training(ctx, family, variant, pack, params, model_id, title, as_json, models_dir)
+    run_training(ctx, family, variant, pack, params, model_id, title, as_json, models_dir, replace=replace)
 
 
 def deep_v1(
@@ -74,6 +87,7 @@ def deep_v1(
     model_id: IdOpt = None,
     title: TitleOpt = None,
     models_dir: OutOpt = None,
+    replace: ReplaceOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """A basic CNN (conv/BN/ReLU/pool blocks, dropout) in PyTorch, with early stopping; exported to ONNX.
@@ -84,7 +98,8 @@ def deep_v1(
               "weight_decay": weight_decay, "width": width, "blocks": blocks, "dropout": dropout,
               "patience": patience, "augment": augment, "seed": seed, "workers": workers, "device": device,
               "resume": str(resume) if resume else None}
-    _train(ctx, "deep_v1", "cnn", pack, params, model_id, title, as_json, models_dir, checkpoint)
+    _train(ctx, "deep_v1", "cnn", pack, params, model_id, title, as_json, models_dir, checkpoint,
+           replace=replace)
 
 
 def deep_v2(
@@ -123,6 +138,7 @@ def deep_v2(
     model_id: IdOpt = None,
     title: TitleOpt = None,
     models_dir: OutOpt = None,
+    replace: ReplaceOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """A ResNet with CBAM or SE attention, mixup, label smoothing and augmentation, in PyTorch; exported to ONNX.
@@ -137,4 +153,5 @@ def deep_v2(
               "label_smoothing": label_smoothing, "accumulate": accumulate, "clip": clip, "schedule": schedule,
               "warmup": warmup, "amp": amp, "compile": compile_, "seed": seed, "workers": workers, "device": device,
               "resume": str(resume) if resume else None}
-    _train(ctx, "deep_v2", attention, pack, params, model_id, title, as_json, models_dir, checkpoint)
+    _train(ctx, "deep_v2", attention, pack, params, model_id, title, as_json, models_dir, checkpoint,
+           replace=replace)

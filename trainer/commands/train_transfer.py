@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import typer
 
 from classifiers.families.transfer import BACKBONES
-from trainer.commands.train import IdOpt, JsonOpt, OutOpt, PackOpt, SeedOpt, TitleOpt, run_training
+from trainer.commands.train import IdOpt, JsonOpt, OutOpt, PackOpt, ReplaceOpt, SeedOpt, TitleOpt, run_training
 
 Backbone = Literal["efficientnet_lite0", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
                    "efficientnet_b0", "resnet50"]
@@ -59,6 +59,7 @@ def transfer(
     model_id: IdOpt = None,
     title: TitleOpt = None,
     models_dir: OutOpt = None,
+    replace: ReplaceOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """A pretrained backbone + new head in Keras: frozen-backbone phase, then fine-tuning at a lower rate; ONNX.
@@ -74,7 +75,7 @@ def transfer(
               "lr": lr, "fine_tune_lr": fine_tune_lr, "weight_decay": weight_decay, "dropout": dropout,
               "patience": patience, "augment": augment, "class_weight": class_weight, "feature_layer": feature_layer,
               "mixed_precision": mixed_precision, "xla": xla, "seed": seed, "cache_dir": str(_cache_dir(ctx))}
-    run_training(ctx, "transfer", backbone, pack, params, model_id, title, as_json, models_dir)
+    run_training(ctx, "transfer", backbone, pack, params, model_id, title, as_json, models_dir, replace=replace)
 
 
 @weights_app.command("list")
