@@ -1,7 +1,7 @@
 """Ranked sessions (DESIGN section 6): dealt one round at a time, timed and scored by the server.
 
 Flow: `start_session` draws a secret server seed and shows its hash; `next_round` deals the next image and
-options (sync_server.deal), commits to the AI's answer from the model's prediction table (classifiers.commitment)
+options (classifiers.ranked_deal), commits to the AI's answer from the model's prediction table (classifiers.commitment)
 and notes the time it showed the round; `answer_round` measures the answer time with the server's clock, scores
 it and reveals the truth, the AI's answer and the salt. After the last round the session is finished, the seed is
 revealed and the session enters the leaderboards. Data functions take `session` keyword-only and commit.
@@ -18,8 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from classifiers.commitment import RoundRecord, new_salt, quantise_confidence, session_commitment
+from classifiers.ranked_deal import DEFAULT_OPTIONS, deal_round, seed_hash
 from sync_server import catalog, leaderboards
-from sync_server.deal import DEFAULT_OPTIONS, deal_round, seed_hash
 from sync_server.errors import ServiceError
 from sync_server.models import AiModel, GameSession, SessionRound, User
 from sync_server.scoring import points

@@ -8,7 +8,7 @@ import pytest
 
 from classifiers.card import read_card
 from classifiers.commitment import RoundRecord, session_commitment
-from sync_server.deal import deal_round
+from classifiers.ranked_deal import deal_round
 from tests.sync_server.helpers import ApiClient, FakeClock, bundled_model_dirs, import_bundled
 
 RANKED = "/api/v1/ranked"

@@ -10,11 +10,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from desktop.core.ranked_deal import PlayedRound, check_deal, image_index, options_for, seed_hash
+from classifiers.ranked_deal import deal_round, image_index, options_for, seed_hash
+from desktop.core.ranked_deal import PlayedRound, check_deal
 from desktop.services.online.client import ServerClient
 from desktop.services.online.ranked import RankedGame, ranked_setup
 from desktop.services.online.tokens import TokenStore
-from sync_server.deal import deal_round
 
 PACK = "fashion-mnist"
 
@@ -49,7 +49,7 @@ def _play(client: ServerClient, catalog, difficulty: str = "hard") -> RankedGame
 
 
 def test_deal_matches_the_servers(catalog) -> None:
-    """The game's re-deal is the server's deal (the game may not import the server, so it restates it)."""
+    """The game's re-check of a session accepts the server's deal and catches a swapped image."""
     pack = catalog.packs[PACK]
     rng = random.Random(7)
     images = sorted((e.sha256, pack.classes[i % len(pack.classes)]) for i, e in enumerate(pack.splits["ranked"]))

@@ -12,7 +12,8 @@ are needed), each block read as eight big-endian unsigned 32-bit integers x0, x1
    swap positions i and `x mod (i + 1)` with the next x.
 
 The server seed's SHA-256 is shown when the session starts and the seed itself when it ends, so a player can
-check that no round was chosen after seeing their answers.
+check that no round was chosen after seeing their answers. The server deals with `deal_round`; the game re-deals
+a finished session with `image_index` and `options_for` (desktop.core.ranked_deal): one algorithm for both.
 """
 
 from __future__ import annotations
@@ -67,12 +68,30 @@ def deal_round(*, server_seed: str, client_seed: str, number: int, images: Seque
         raise ValueError("Every ranked image of the pack has been shown in this session.")
     stream = draws(server_seed, client_seed, number)
     sha, truth = remaining[next(stream) % len(remaining)]
-    others = sorted(set(classes) - {truth})
-    if not others:
+    if not set(classes) - {truth}:
         raise ValueError("A round needs at least two classes.")
+    return DealtRound(number, sha, truth, _options(stream, truth, classes, n_options))
+
+
+def image_index(server_seed: str, client_seed: str, number: int, remaining: int) -> int:
+    """Which of the `remaining` unshown images (sorted by sha256) round `number` deals."""
+    return next(draws(server_seed, client_seed, number)) % remaining
+
+
+def options_for(server_seed: str, client_seed: str, number: int, truth: str, classes: Sequence[str],
+                n_options: int = DEFAULT_OPTIONS) -> tuple[str, ...]:
+    """The options round `number` shows for an image whose true class is `truth`, in shown order."""
+    stream = draws(server_seed, client_seed, number)
+    next(stream)  # x0 chose the image
+    return _options(stream, truth, classes, n_options)
+
+
+def _options(stream: Iterator[int], truth: str, classes: Sequence[str], n_options: int) -> tuple[str, ...]:
+    """Steps 2 and 3: distractors from the other classes, then the Fisher–Yates shuffle, from the stream after x0."""
+    others = sorted(set(classes) - {truth})
     distractors = [others.pop(next(stream) % len(others)) for _ in range(min(n_options, len(others) + 1) - 1)]
     options = [truth, *distractors]
     for i in range(len(options) - 1, 0, -1):
         j = next(stream) % (i + 1)
         options[i], options[j] = options[j], options[i]
-    return DealtRound(number, sha, truth, tuple(options))
+    return tuple(options)
