@@ -16,21 +16,13 @@ from typing import Any
 from classifiers.commitment import RoundRecord, verify_round, verify_session
 from desktop.core.ranked_deal import PlayedRound, check_deal
 from desktop.core.rules import AiAnswer
-from desktop.core.session import RoundResult
+from desktop.core.session import Opponent, RoundResult
 from desktop.services.online.client import ServerClient
 from desktop.services.online.errors import OnlineError, ServerRefused
 
 
 class RankedProtocolError(OnlineError):
     """The server's answer does not fit the ranked protocol (a reveal that cannot be read)."""
-
-
-@dataclass(frozen=True)
-class RankedOpponent:
-    id: str
-    title: str
-    difficulty: str
-    onnx_sha256: str
 
 
 @dataclass(frozen=True)
@@ -61,8 +53,9 @@ class RankedSummary:
         return not self.problems
 
 
-def _opponent(obj: dict[str, Any]) -> RankedOpponent:
-    return RankedOpponent(str(obj["id"]), str(obj["title"]), str(obj["difficulty"]), str(obj["onnx_sha256"]))
+def _opponent(obj: dict[str, Any]) -> Opponent:
+    return Opponent(model_id=str(obj["id"]), title=str(obj["title"]), onnx_sha256=str(obj["onnx_sha256"]),
+                    difficulty=str(obj["difficulty"]))
 
 
 def ranked_setup(client: ServerClient, *, pack_id: str, difficulty: str, local_ranked: Sequence[str],
