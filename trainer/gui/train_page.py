@@ -12,7 +12,6 @@ import time
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -35,6 +34,7 @@ from classifiers.registry import FamilyInfo
 from trainer.curves import TrainingCurves, format_duration, status_line
 from trainer.gui.services import TrainerServices
 from trainer.gui.tasks import Tasks
+from trainer.gui.widgets.family_box import fill_family_box
 from trainer.gui.widgets.param_form import ParamForm
 from trainer.gui.widgets.plots import CurvesView
 from trainer.gui.worker import GeneratorWorker
@@ -149,18 +149,7 @@ class TrainPage(QWidget):
         layout.addWidget(self.log)
 
     def _fill_families(self) -> None:
-        model: QStandardItemModel = self.family_box.model()  # type: ignore[assignment]
-        for info in self.families.values():
-            self.family_box.addItem(info.name.replace("_", "-"), info.name)
-            item = model.item(self.family_box.count() - 1)
-            missing = info.missing_modules()
-            if missing:
-                item.setEnabled(False)
-                item.setToolTip(f"Needs {', '.join(missing)}: pip install 'eyevsai[{info.extra}]'")
-            else:
-                item.setToolTip(info.title)
-        first_available = next((i for i, info in enumerate(self.families.values()) if info.is_available), 0)
-        self.family_box.setCurrentIndex(first_available)
+        fill_family_box(self.family_box, self.families.values())
         self._on_family_changed()
 
     # -- choices ----------------------------------------------------------------------------------------------

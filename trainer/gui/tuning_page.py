@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QStandardItemModel
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -35,6 +35,7 @@ from classifiers.progress import Progress
 from classifiers.registry import FamilyInfo
 from trainer.gui.services import TrainerServices
 from trainer.gui.tasks import Tasks
+from trainer.gui.widgets.family_box import fill_family_box
 from trainer.gui.widgets.plots import BarChart, TrialHistoryPlot
 from trainer.gui.worker import GeneratorWorker
 from trainer.hyperparams import family_params
@@ -165,12 +166,7 @@ class TuningPage(QWidget):
         layout.addWidget(self.status)
 
     def _fill_families(self) -> None:
-        model: QStandardItemModel = self.family_box.model()  # type: ignore[assignment]
-        for info in self.families.values():
-            self.family_box.addItem(info.name.replace("_", "-"), info.name)
-            if not info.is_available:
-                model.item(self.family_box.count() - 1).setEnabled(False)
-        self.family_box.setCurrentIndex(next((i for i, f in enumerate(self.families.values()) if f.is_available), 0))
+        fill_family_box(self.family_box, self.families.values())
         self._on_family_changed()
 
     @property
