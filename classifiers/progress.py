@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -23,3 +26,14 @@ class Progress:
     total: int
     message: str = ""
     metrics: Mapping[str, float] = field(default_factory=dict)
+
+
+def run_to_end(work: Generator[Any, None, R], on_event: Callable[[Any], object] | None = None) -> R:
+    """Drive a generator to its end, handing each item it yields to `on_event`; return the generator's value."""
+    while True:
+        try:
+            event = next(work)
+        except StopIteration as stop:
+            return stop.value
+        if on_event is not None:
+            on_event(event)

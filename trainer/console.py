@@ -12,7 +12,7 @@ from rich.progress import Progress as Bar
 from rich.table import Table
 from rich.text import Text
 
-from classifiers.progress import Progress
+from classifiers.progress import Progress, run_to_end
 
 R = TypeVar("R")
 
@@ -63,11 +63,7 @@ class Output:
     def drive(self, work: Generator[Progress, None, R]) -> R:
         """Run a Progress generator to completion with one bar per stage; return its result."""
         if self.quiet or self.as_json:
-            while True:
-                try:
-                    next(work)
-                except StopIteration as stop:
-                    return stop.value
+            return run_to_end(work)
         columns = (TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[note]}"))
         with Bar(*columns, console=self.err, transient=False) as bar:

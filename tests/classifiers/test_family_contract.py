@@ -20,7 +20,7 @@ from classifiers.families.base import load_split_images
 from classifiers.features import FeatureParams, feature_dim
 from classifiers.pack import Pack
 from classifiers.parity import DEFAULT_TOLERANCE, check_parity
-from classifiers.progress import Progress
+from classifiers.progress import Progress, run_to_end
 from classifiers.registry import FamilyInfo, get_family, list_families
 from classifiers.runtime import OnnxClassifier
 from tests.helpers.synthetic import make_synthetic_pack
@@ -74,12 +74,8 @@ def _available(family: str) -> FamilyInfo:
 
 
 def _drive(generator: Generator[Any, None, Any]) -> tuple[list[Any], Any]:
-    events = []
-    while True:
-        try:
-            events.append(next(generator))
-        except StopIteration as stop:
-            return events, stop.value
+    events: list[Any] = []
+    return events, run_to_end(generator, events.append)
 
 
 @pytest.fixture(scope="module")

@@ -17,17 +17,14 @@ from classifiers import runtime
 from classifiers.card import ONNX_FILE, file_sha256, read_card, write_card
 from classifiers.errors import ModelCardError
 from classifiers.pack import Pack
+from classifiers.progress import run_to_end
 from classifiers.runtime import CPU, CUDA, OnnxClassifier, device_label, preferred_providers
 from tests.helpers.synthetic import make_synthetic_pack
 from trainer.training import TrainResult, train_model
 
 
 def _drive(generator: Generator[Any, None, Any]) -> Any:
-    while True:
-        try:
-            next(generator)
-        except StopIteration as stop:
-            return stop.value
+    return run_to_end(generator)
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from classifiers.card import discover_models, read_card
+from classifiers.progress import run_to_end
 from tests.helpers.synthetic import make_synthetic_pack
 from trainer.cli import main
 from trainer.registry import ModelRegistry, record_training
@@ -20,11 +21,7 @@ MODELS = (("p-logreg", "logreg", {"C": 0.001}), ("p-rf", "rf", {"n_estimators": 
 
 
 def drive(work: Generator):
-    while True:
-        try:
-            next(work)
-        except StopIteration as stop:
-            return stop.value
+    return run_to_end(work)
 
 
 def train(workspace: Path, pack, model_id: str, variant: str, params: dict) -> None:

@@ -13,6 +13,7 @@ import pytest
 from classifiers.card import read_card
 from classifiers.difficulty import assign_difficulties
 from classifiers.errors import ConfigError
+from classifiers.progress import run_to_end
 from tests.helpers.synthetic import make_synthetic_pack
 from trainer.registry import (
     DONE,
@@ -32,11 +33,7 @@ FAST = {"feature_size": 32}
 
 
 def drive(work: Generator):
-    while True:
-        try:
-            next(work)
-        except StopIteration as stop:
-            return stop.value
+    return run_to_end(work)
 
 
 def dead_pid() -> int:

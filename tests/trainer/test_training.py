@@ -14,7 +14,7 @@ from classifiers.card import CARD_FILE, ONNX_FILE, file_sha256, read_card, write
 from classifiers.errors import ConfigError, ParityError, UnknownFamilyError
 from classifiers.families.base import load_split_images
 from classifiers.families.shallow import ShallowClassifier
-from classifiers.progress import Progress
+from classifiers.progress import Progress, run_to_end
 from classifiers.runtime import OnnxClassifier
 from tests.helpers.synthetic import make_synthetic_pack
 from trainer.training import reassign_difficulties, train_model
@@ -23,12 +23,8 @@ FAST = {"feature_size": 32}  # the synthetic images are 48×48; smaller features
 
 
 def drive(work: Generator) -> tuple[list[Progress], object]:
-    events = []
-    while True:
-        try:
-            events.append(next(work))
-        except StopIteration as stop:
-            return events, stop.value
+    events: list[Progress] = []
+    return events, run_to_end(work, events.append)
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import optuna
 import pytest
 
 from classifiers.errors import ConfigError
+from classifiers.progress import run_to_end
 from classifiers.registry import FamilyInfo, get_family
 from tests.helpers.synthetic import make_synthetic_pack
 from trainer.tuning import open_storage, study_name, tune
@@ -20,11 +21,7 @@ FIXED = {"feature_size": 32, "pca_components": None}  # keep trials quick on the
 
 def drive(work: Generator):
     events = []
-    while True:
-        try:
-            events.append(next(work))
-        except StopIteration as stop:
-            return events, stop.value
+    return events, run_to_end(work, events.append)
 
 
 def load(storage_path, name):

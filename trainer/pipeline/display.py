@@ -11,6 +11,7 @@ from rich.progress import Progress as Bar
 from rich.table import Column
 from rich.text import Text
 
+from classifiers.progress import run_to_end
 from trainer.console import Output
 from trainer.pipeline.runner import JobReport, PipelineEvent
 
@@ -45,11 +46,7 @@ def ended_line(report: JobReport) -> str:
 def drive_pipeline(output: Output, work: Generator[PipelineEvent, None, R], total: int) -> R:
     """Run the pipeline's event generator to completion, showing progress unless quiet or JSON."""
     if output.quiet or output.as_json:
-        while True:
-            try:
-                next(work)
-            except StopIteration as stop:
-                return stop.value
+        return run_to_end(work)
     # fixed narrow columns and an elastic note, so that every job keeps one line in an 80-column terminal
     fixed = {"no_wrap": True, "overflow": "ellipsis"}
     columns = (TextColumn("{task.description}", table_column=Column(width=26, **fixed)),

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 from classifiers.errors import EyeVsAIError
-from classifiers.progress import Progress
+from classifiers.progress import Progress, run_to_end
 from trainer.pipeline.plan import Job
 
 R = TypeVar("R")
@@ -158,11 +158,7 @@ class _Reporter:
         self(Progress("phase", 0, 0, message))
 
     def drive(self, work: Generator[Progress, None, R]) -> R:
-        while True:
-            try:
-                self(next(work))
-            except StopIteration as stop:
-                return stop.value
+        return run_to_end(work, self)
 
 
 def _redirect_output(path: Path) -> TextIO:

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from classifiers.pack import Pack, open_pack
+from classifiers.progress import run_to_end
 from tests.helpers.synthetic import CLASS_STYLES, make_synthetic_pack, synthetic_image
 from trainer.registry import record_training
 from trainer.training import TrainResult, train_model
@@ -23,11 +24,7 @@ WAIT_MS = 120_000
 
 def drive(work: Generator) -> Any:
     """Run a Progress generator to its end and return its value."""
-    while True:
-        try:
-            next(work)
-        except StopIteration as stop:
-            return stop.value
+    return run_to_end(work)
 
 
 def write_image_folder(root: Path, counts: dict[str, int], seed: int = 0) -> Path:

@@ -8,6 +8,7 @@ import pytest
 from classifiers.card import read_card
 from classifiers.errors import ModelCardError
 from classifiers.pack import open_pack
+from classifiers.progress import run_to_end
 from tests.helpers.synthetic import make_synthetic_pack
 from tests.trainer.gui.conftest import drive
 from trainer.comparison import compare_cards
@@ -21,13 +22,7 @@ def test_predictions_reproduce_the_cards_confusion_matrix_cell_by_cell(trained_t
     model_dir = workspace.models_dir / "stripes-rf"
     card = read_card(model_dir)
     events = []
-    work = predict_test_split(model_dir, pack, batch=5)
-    while True:
-        try:
-            events.append(next(work))
-        except StopIteration as stop:
-            predictions = stop.value
-            break
+    predictions = run_to_end(predict_test_split(model_dir, pack, batch=5), events.append)
     assert events[-1].done == events[-1].total == len(pack.splits["test"])
     assert len(predictions.items) == len(pack.splits["test"])
     assert predictions.confusion().tolist() == card.metrics["confusion"]
