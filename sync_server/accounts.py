@@ -136,17 +136,13 @@ def rotate_refresh_token(*, session: Session, refresh_token: str, tokens: Access
 
 def _replace_unused_successor(*, session: Session, spent: RefreshToken, now: dt.datetime) -> bool:
     """Revoke the token `spent` was exchanged for if it is the family's newest and never used; return whether."""
-    newest = session.scalar(select(RefreshToken).where(RefreshToken.family == spent.family)
-                            .order_by(RefreshToken.id.desc()).limit(1))
-    if newest is None or newest.id == spent.id:
+    # The live chain's two newest: replaced successors (revoked) drop out, so a retry of a retry still matches.
+    live = session.scalars(select(RefreshToken).where(RefreshToken.family == spent.family,
+                                                      RefreshToken.revoked_at.is_(None))
+                           .order_by(RefreshToken.id.desc()).limit(2)).all()
+    if len(live) < 2 or live[1].id != spent.id:  # `spent` is the newest, or its successor was used already
         return False
-    # the token exchanged for `newest`: the one before it, skipping successors replaced by earlier retries
-    older = session.scalar(select(RefreshToken.id).where(RefreshToken.family == spent.family,
-                                                         RefreshToken.id < newest.id,
-                                                         RefreshToken.revoked_at.is_(None))
-                           .order_by(RefreshToken.id.desc()).limit(1))
-    if older != spent.id:  # `spent` is further back in the chain: its successor was used
-        return False
+    newest = live[0]
     replaced = session.execute(  # atomic, like spending: one of two concurrent retries wins
         update(RefreshToken)
         .where(RefreshToken.id == newest.id, RefreshToken.used_at.is_(None), RefreshToken.revoked_at.is_(None))
