@@ -63,7 +63,8 @@ def _train(ctx: typer.Context, family: str, variant: str, pack: str, params: dic
     params["checkpoint"] = str(checkpoint)
     if not as_json:
         state.output.info(f"Checkpoints go to {checkpoint}; continue an interrupted run with --resume {checkpoint}")
-    run_training(ctx, family, variant, pack, params, model_id, title, as_json, models_dir, replace=replace)
+    run_training(ctx, family, variant, pack, params, model_id, title, as_json, models_dir,
+                 replace=True)  # an existing model was refused above, before the checkpoint note
 
 
 def deep_v1(
