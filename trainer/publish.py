@@ -27,12 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from classifiers.card import ONNX_FILE, ModelCard, discover_models, read_card, write_card
-from classifiers.difficulty import assign_difficulties
 from classifiers.errors import PackError
 from classifiers.pack import Pack
 from classifiers.progress import Progress
 from trainer.packs import RANKED_LABELS_FILE
-from trainer.registry import DONE, ModelRegistry, now
+from trainer.registry import DONE, ModelRegistry, now, rank_cards
 
 PREDICTION_BATCH = 64
 
@@ -93,11 +92,7 @@ def publish(registry: ModelRegistry, pack: Pack, destination: str | Path, *,
     cards = {record.id: (Path(record.model_dir or ""), read_card(record.model_dir or "")) for record in records}
     report = PublishReport(pack.id, pack.title, str(destination), now(), len(ranked))
     report.removed, kept = _sort_out_destination(destination, pack.id, set(cards), registry)
-    levels = assign_difficulties(card for _, card in [*cards.values(), *kept.values()])
-    for path, card in [*cards.values(), *kept.values()]:  # the workspace and the destination agree with the game
-        if card.difficulty != levels[card.id]:
-            card.difficulty = levels[card.id]
-            write_card(card, path)
+    levels = rank_cards([*cards.values(), *kept.values()])  # the workspace and the destination agree with the game
     registry.set_difficulties({model_id: levels[model_id] for model_id in cards})
     tables_dir = destination / "predictions" / pack.id
     every = sorted([(m, p, c, False) for m, (p, c) in cards.items()] + [(m, p, c, True) for m, (p, c) in kept.items()],

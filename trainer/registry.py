@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 import sqlite3
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -312,13 +312,7 @@ class ModelRegistry:
             groups.setdefault(_folder(record), {})[record.id] = (Path(record.model_dir or ""), card)
         levels: dict[str, str] = {}
         for cards in groups.values():
-            ranked = assign_difficulties(card for _, card in cards.values())
-            for model_id, level in ranked.items():
-                path, card = cards[model_id]
-                if card.difficulty != level:
-                    card.difficulty = level
-                    write_card(card, path)
-            levels |= ranked
+            levels |= rank_cards(cards.values())
         self.set_difficulties(dict(levels))
         return levels
 
@@ -398,6 +392,18 @@ def iter_stale_partials(models_dir: str | Path, registry: ModelRegistry) -> Iter
     for path in sorted(root.glob("*.partial")) if root.is_dir() else []:
         if path.name.removesuffix(".partial") not in running:
             yield path
+
+
+def rank_cards(models: Iterable[tuple[Path, ModelCard]]) -> dict[str, str]:
+    """Difficulty by test-accuracy terciles for these (folder, card) models of one pack; rewrites the cards whose
+    level changed. Returns model id → level."""
+    models = list(models)
+    levels = assign_difficulties(card for _, card in models)
+    for path, card in models:
+        if card.difficulty != levels[card.id]:
+            card.difficulty = levels[card.id]
+            write_card(card, path)
+    return levels
 
 
 def record_training(registry: ModelRegistry, work: Generator[Progress, None, Any], *, model_id: str, family: str,

@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from classifiers.card import ONNX_FILE, ModelCard, discover_models, file_sha256, write_card
-from classifiers.difficulty import assign_difficulties
 from classifiers.families.base import load_split_images
 from classifiers.metrics import classification_metrics
 from classifiers.pack import Pack
@@ -25,6 +24,7 @@ from classifiers.parity import ParityReport, check_parity
 from classifiers.progress import Progress
 from classifiers.registry import get_family
 from classifiers.runtime import OnnxClassifier
+from trainer.registry import rank_cards
 
 TRAINER_VERSION = "0.1.0"
 PARITY_IMAGES = 64
@@ -138,12 +138,5 @@ def _parity(estimator: Any, pack: Pack, work_dir: Path) -> Generator[Progress, N
 def reassign_difficulties(models_dir: str | Path, pack_id: str) -> dict[str, str]:
     """Recompute easy/medium/hard for every model of pack_id in models_dir and rewrite changed cards."""
     models, _problems = discover_models(models_dir)
-    cards = {card.id: (path, card) for path, card in models if card.pack_id == pack_id}
-    levels = assign_difficulties(card for _, card in cards.values())
-    for model_id, level in levels.items():
-        path, card = cards[model_id]
-        if card.difficulty != level:
-            card.difficulty = level
-            write_card(card, path)
-    return levels
+    return rank_cards({card.id: (path, card) for path, card in models if card.pack_id == pack_id}.values())
 
