@@ -53,14 +53,18 @@ def _consoles(as_json: bool) -> tuple[Console, Console]:
     return out, err
 
 
-def _measure(only: Section | None, images_n: int, repeats: int, device: str | None, err: Console
-             ) -> tuple[dict[str, object], list[FeatureResult], list[InferenceResult]]:
+def _measure(
+    only: Section | None, images_n: int, repeats: int, device: str | None, err: Console
+) -> tuple[dict[str, object], list[FeatureResult], list[InferenceResult]]:
     with err.status(f"Loading {images_n} images of pack '{DEFAULT_PACK}'…"):
         images, distinct = load_pack_images(images_n)
     workload: dict[str, object] = {
-        "pack": DEFAULT_PACK, "images": len(images), "distinct_images": min(distinct, len(images)),
+        "pack": DEFAULT_PACK,
+        "images": len(images),
+        "distinct_images": min(distinct, len(images)),
         "pack_images": distinct,
-        "image_shape": "×".join(str(d) for d in images[0].shape), "repeats": repeats,
+        "image_shape": "×".join(str(d) for d in images[0].shape),
+        "repeats": repeats,
         "batch1_calls": repeats * CALLS_PER_REPEAT,
     }
     features: list[FeatureResult] = []
@@ -81,13 +85,27 @@ def _measure(only: Section | None, images_n: int, repeats: int, device: str | No
 @app.command()
 def bench(
     images: Annotated[int, typer.Option("--images", "-n", min=1, help="Pack images to run on.")] = 500,
-    repeats: Annotated[int, typer.Option("--repeats", "-r", min=1, help="Timed repeats per measurement; "
-                                         f"batch 1 makes repeats × {CALLS_PER_REPEAT} calls.")] = 5,
+    repeats: Annotated[
+        int,
+        typer.Option(
+            "--repeats",
+            "-r",
+            min=1,
+            help=f"Timed repeats per measurement; batch 1 makes repeats × {CALLS_PER_REPEAT} calls.",
+        ),
+    ] = 5,
     only: Annotated[Section | None, typer.Option(help="Run only this section.")] = None,
-    device: Annotated[str | None, typer.Option(help="onnxruntime device: auto or cpu "
-                                               "(default: $EYEVSAI_DEVICE or auto).")] = None,
-    server_workers: Annotated[int, typer.Option(min=1, max=64, help="uvicorn workers of the sync server load "
-                                                "test (on loopback; $DATABASE_URL selects PostgreSQL).")] = 2,
+    device: Annotated[
+        str | None, typer.Option(help="onnxruntime device: auto or cpu (default: $EYEVSAI_DEVICE or auto).")
+    ] = None,
+    server_workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="uvicorn workers of the sync server load test (on loopback; $DATABASE_URL selects PostgreSQL).",
+        ),
+    ] = 2,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")] = False,
     traceback: Annotated[bool, typer.Option("--traceback", "-v", help="Show the stack trace of errors.")] = False,
 ) -> None:

@@ -64,10 +64,16 @@ def _ours(images: Sequence[np.ndarray], p: FeatureParams, repeats: int) -> list[
     n_gabor = p.gabor_orientations * len(p.gabor_scales)
     whole = _throughput(f"ours: whole extractor ({p.size}×{p.size})", lambda im: extract(im, p), images, repeats)
     parts = [
-        _throughput("  resize + grey", lambda im: cv2.cvtColor(resize_rgb(im, p.size, p.size), cv2.COLOR_RGB2GRAY),
-                    images, repeats, has_dim=False),
-        _throughput(f"  HOG ({p.hog_cell}px cells, {p.hog_bins} bins)", lambda g: _hog(g, p.hog_cell, p.hog_bins),
-                    gray, repeats),
+        _throughput(
+            "  resize + grey",
+            lambda im: cv2.cvtColor(resize_rgb(im, p.size, p.size), cv2.COLOR_RGB2GRAY),
+            images,
+            repeats,
+            has_dim=False,
+        ),
+        _throughput(
+            f"  HOG ({p.hog_cell}px cells, {p.hog_bins} bins)", lambda g: _hog(g, p.hog_cell, p.hog_bins), gray, repeats
+        ),
         _throughput(f"  LBP ({p.lbp_grid}×{p.lbp_grid} grid)", lambda g: _lbp_histograms(g, p.lbp_grid), gray, repeats),
         _throughput("  colour histogram + moments", lambda im: _colour_histogram(im, p), rgb, repeats),
         _throughput(f"  Gabor energy ({n_gabor} filters)", lambda g: _gabor_energy(g, p), gray, repeats),
@@ -106,8 +112,9 @@ def _skimage_parts(p: FeatureParams) -> tuple[Callable[[np.ndarray], np.ndarray]
     return sk_hog, sk_lbp, lambda gray: np.concatenate([sk_hog(gray), sk_lbp(gray)])
 
 
-def _skimage(images: Sequence[np.ndarray], p: FeatureParams, repeats: int, ours: dict[str, FeatureResult]
-             ) -> list[FeatureResult]:
+def _skimage(
+    images: Sequence[np.ndarray], p: FeatureParams, repeats: int, ours: dict[str, FeatureResult]
+) -> list[FeatureResult]:
     names = ("scikit-image: HOG", "scikit-image: LBP", "scikit-image: HOG + LBP")
     parts = _skimage_parts(p)
     if parts is None:

@@ -81,8 +81,18 @@ def measure_game(sessions: int = 3, device: str | None = None) -> list[GameResul
                 window.round.next.click()
                 _wait(app, lambda: window.round.buttons[0].isEnabled())
                 nexts.append(time.perf_counter() - began)
-        results.append(GameResult(model, sessions, _pct(starts, 50), _pct(starts, 95), _pct(reveals, 50),
-                                  _pct(reveals, 95), _pct(nexts, 50), _pct(nexts, 95)))
+        results.append(
+            GameResult(
+                model,
+                sessions,
+                _pct(starts, 50),
+                _pct(starts, 95),
+                _pct(reveals, 50),
+                _pct(reveals, 95),
+                _pct(nexts, 50),
+                _pct(nexts, 95),
+            )
+        )
     window.close()
     store.close()
     return results
@@ -90,11 +100,26 @@ def measure_game(sessions: int = 3, device: str | None = None) -> list[GameResul
 
 def game_table(rows: list[GameResult]) -> Table:
     table = Table(title="Game responsiveness (offscreen window, classic sessions; ms)", title_justify="left")
-    for column in ("opponent", "sessions", "Play → round 1 p50", "p95", "answer → reveal p50", "p95",
-                   "next → round shown p50", "p95"):
+    for column in (
+        "opponent",
+        "sessions",
+        "Play → round 1 p50",
+        "p95",
+        "answer → reveal p50",
+        "p95",
+        "next → round shown p50",
+        "p95",
+    ):
         table.add_column(column, justify="left" if column == "opponent" else "right")
     for r in rows:
-        table.add_row(r.model, str(r.sessions), f"{r.start_p50_ms:.1f}", f"{r.start_p95_ms:.1f}",
-                      f"{r.reveal_p50_ms:.2f}", f"{r.reveal_p95_ms:.2f}", f"{r.next_p50_ms:.2f}",
-                      f"{r.next_p95_ms:.2f}")
+        table.add_row(
+            r.model,
+            str(r.sessions),
+            f"{r.start_p50_ms:.1f}",
+            f"{r.start_p95_ms:.1f}",
+            f"{r.reveal_p50_ms:.2f}",
+            f"{r.reveal_p95_ms:.2f}",
+            f"{r.next_p50_ms:.2f}",
+            f"{r.next_p95_ms:.2f}",
+        )
     return table

@@ -61,8 +61,9 @@ def _batch64(model: OnnxClassifier, images: Sequence[np.ndarray], repeats: int) 
     return 1000 * full.median, 1000 * run_only.median
 
 
-def measure_model(model_dir: Path, images: Sequence[np.ndarray], *, repeats: int, device: str | None = None
-                  ) -> InferenceResult:
+def measure_model(
+    model_dir: Path, images: Sequence[np.ndarray], *, repeats: int, device: str | None = None
+) -> InferenceResult:
     """Load one bundled model and time it at batch 1 and batch 64.
 
     Args:
@@ -94,7 +95,8 @@ def measure_model(model_dir: Path, images: Sequence[np.ndarray], *, repeats: int
     )
 
 
-def measure_inference(model_dirs: Sequence[Path], images: Sequence[np.ndarray], *, repeats: int,
-                      device: str | None = None) -> list[InferenceResult]:
+def measure_inference(
+    model_dirs: Sequence[Path], images: Sequence[np.ndarray], *, repeats: int, device: str | None = None
+) -> list[InferenceResult]:
     """`measure_model` for each model folder, in order."""
     return [measure_model(path, images, repeats=repeats, device=device) for path in model_dirs]

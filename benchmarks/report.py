@@ -60,8 +60,13 @@ def machine_info(providers_used: list[str]) -> dict[str, Any]:
     }
 
 
-def to_json(machine: dict[str, Any], workload: dict[str, Any], features: list[FeatureResult],
-            inference: list[InferenceResult], peak_rss_mib: float | None) -> str:
+def to_json(
+    machine: dict[str, Any],
+    workload: dict[str, Any],
+    features: list[FeatureResult],
+    inference: list[InferenceResult],
+    peak_rss_mib: float | None,
+) -> str:
     """The whole run as one JSON document."""
     return json.dumps(
         {
@@ -83,8 +88,10 @@ def _num(value: float | None, digits: int = 3) -> str:
 
 
 def _feature_table(rows: list[FeatureResult], workload: dict[str, Any]) -> Table:
-    table = Table(title=f"Feature extraction: {workload['images']} images, median of {workload['repeats']} passes",
-                  title_justify="left")
+    table = Table(
+        title=f"Feature extraction: {workload['images']} images, median of {workload['repeats']} passes",
+        title_justify="left",
+    )
     width = 7 if any(row.note for row in rows) else 6  # the note column only when some row has one
     for column in ("extractor", "images/s", "ms/image", "dim", "share of ours", "vs ours", "note")[:width]:
         table.add_column(column, justify="left" if column in ("extractor", "note") else "right")
@@ -104,31 +111,62 @@ def _inference_table(rows: list[InferenceResult], workload: dict[str, Any]) -> T
         f"{workload['repeats']}; 'run only' excludes feature extraction",
         title_justify="left",
     )
-    columns = ("model", "provider", "onnx MiB", "load ms", "b1 median ms", "b1 p95 ms", "b1 run only ms",
-               f"b{BATCH} ms", f"b{BATCH} images/s", f"b{BATCH} run only ms")
+    columns = (
+        "model",
+        "provider",
+        "onnx MiB",
+        "load ms",
+        "b1 median ms",
+        "b1 p95 ms",
+        "b1 run only ms",
+        f"b{BATCH} ms",
+        f"b{BATCH} images/s",
+        f"b{BATCH} run only ms",
+    )
     for column in columns:
         table.add_column(column, justify="left" if column in ("model", "provider") else "right")
     for row in rows:
         provider = row.provider.removesuffix("ExecutionProvider")
-        table.add_row(row.model, provider, f"{row.onnx_mib:.2f}", _num(row.load_ms), _num(row.b1_median_ms),
-                      _num(row.b1_p95_ms), _num(row.b1_run_only_ms), _num(row.b64_ms),
-                      _num(row.b64_images_per_s), _num(row.b64_run_only_ms))
+        table.add_row(
+            row.model,
+            provider,
+            f"{row.onnx_mib:.2f}",
+            _num(row.load_ms),
+            _num(row.b1_median_ms),
+            _num(row.b1_p95_ms),
+            _num(row.b1_run_only_ms),
+            _num(row.b64_ms),
+            _num(row.b64_images_per_s),
+            _num(row.b64_run_only_ms),
+        )
     return table
 
 
-def render(console: Console, machine: dict[str, Any], workload: dict[str, Any], features: list[FeatureResult],
-           inference: list[InferenceResult], peak_rss_mib: float | None) -> None:
+def render(
+    console: Console,
+    machine: dict[str, Any],
+    workload: dict[str, Any],
+    features: list[FeatureResult],
+    inference: list[InferenceResult],
+    peak_rss_mib: float | None,
+) -> None:
     """Print the machine, then one table per measured section, then the peak RSS."""
-    console.print(f"[bold]Machine:[/] {machine['cpu']} — {machine['cpu_count']} CPUs "
-                  f"({machine['cpus_usable']} usable), {machine['platform']}, Python {machine['python']}")
-    console.print(f"[bold]Libraries:[/] numpy {machine['numpy']}, opencv {machine['opencv']}, "
-                  f"scikit-image {machine['scikit_image']}, onnxruntime {machine['onnxruntime']} "
-                  f"(available: {', '.join(machine['providers_available']) or 'none'})")
+    console.print(
+        f"[bold]Machine:[/] {machine['cpu']} — {machine['cpu_count']} CPUs "
+        f"({machine['cpus_usable']} usable), {machine['platform']}, Python {machine['python']}"
+    )
+    console.print(
+        f"[bold]Libraries:[/] numpy {machine['numpy']}, opencv {machine['opencv']}, "
+        f"scikit-image {machine['scikit_image']}, onnxruntime {machine['onnxruntime']} "
+        f"(available: {', '.join(machine['providers_available']) or 'none'})"
+    )
     console.print(f"[bold]Provider used:[/] {', '.join(machine['providers_used']) or 'n/a'}")
-    console.print(f"[bold]Workload:[/] {workload['images']} images from pack '{workload['pack']}' "
-                  f"({workload['distinct_images']} distinct of {workload['pack_images']}, "
-                  f"{workload['image_shape']} RGB), "
-                  f"{workload['repeats']} repeats, single process\n")
+    console.print(
+        f"[bold]Workload:[/] {workload['images']} images from pack '{workload['pack']}' "
+        f"({workload['distinct_images']} distinct of {workload['pack_images']}, "
+        f"{workload['image_shape']} RGB), "
+        f"{workload['repeats']} repeats, single process\n"
+    )
     if features:
         console.print(_feature_table(features, workload))
     if inference:

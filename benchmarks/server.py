@@ -80,8 +80,9 @@ class _Recorder:
         self.failed: dict[str, int] = defaultdict(int)
         self.problems: list[str] = []
 
-    async def call(self, kind: str, request: Awaitable[httpx.Response], expect: tuple[int, ...] = (200,)
-                   ) -> httpx.Response | None:
+    async def call(
+        self, kind: str, request: Awaitable[httpx.Response], expect: tuple[int, ...] = (200,)
+    ) -> httpx.Response | None:
         began = time.perf_counter()
         try:
             response = await request
@@ -125,8 +126,13 @@ def _import_ranked(data_dir: Path, env: dict[str, str]) -> None:
     labels_file = data_dir / "ranked_labels.json"
     labels_file.write_text(json.dumps(labels), encoding="utf-8")
     models = [arg for model_dir in bundled_model_dirs() for arg in ("-m", str(model_dir))]
-    done = subprocess.run([sys.executable, "-m", "sync_server", "import-pack", str(pack_dir), "--labels",
-                           str(labels_file), *models], env=env, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "sync_server", "import-pack", str(pack_dir), "--labels", str(labels_file), *models],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if done.returncode != 0:
         raise ServerBenchError(f"eyevsai-server import-pack failed: {done.stderr.strip()[-500:]}")
 
@@ -135,9 +141,13 @@ def _import_ranked(data_dir: Path, env: dict[str, str]) -> None:
 def _running_server(env: dict[str, str], workers: int) -> Iterator[str]:
     port = _free_port()
     log = tempfile.TemporaryFile()
-    process = subprocess.Popen([sys.executable, "-m", "sync_server", "serve", "--port", str(port), "--workers",
-                                str(workers)], env=env, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sync_server", "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -164,14 +174,28 @@ def _running_server(env: dict[str, str], workers: int) -> Iterator[str]:
 
 
 def _upload_body(rng: random.Random) -> dict:
-    rounds = [{"image_sha256": f"{rng.getrandbits(256):064x}", "options": OPTIONS, "truth": rng.choice(OPTIONS),
-               "player_answer": rng.choice(OPTIONS), "ai_answer": rng.choice(OPTIONS),
-               "ai_confidence": rng.randrange(250, 1000), "elapsed_ms": rng.randrange(500, 15_000)}
-              for _ in range(ROUNDS)]
-    return {"client_session_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "pack_id": DEFAULT_PACK,
-            "difficulty": rng.choice(["easy", "medium", "hard"]), "mode": "classic",
-            "model_id": "fashion-mnist-shallow-svm", "started_at": "2026-01-01T12:00:00Z",
-            "finished_at": "2026-01-01T12:03:00Z", "rounds": rounds}
+    rounds = [
+        {
+            "image_sha256": f"{rng.getrandbits(256):064x}",
+            "options": OPTIONS,
+            "truth": rng.choice(OPTIONS),
+            "player_answer": rng.choice(OPTIONS),
+            "ai_answer": rng.choice(OPTIONS),
+            "ai_confidence": rng.randrange(250, 1000),
+            "elapsed_ms": rng.randrange(500, 15_000),
+        }
+        for _ in range(ROUNDS)
+    ]
+    return {
+        "client_session_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        "pack_id": DEFAULT_PACK,
+        "difficulty": rng.choice(["easy", "medium", "hard"]),
+        "mode": "classic",
+        "model_id": "fashion-mnist-shallow-svm",
+        "started_at": "2026-01-01T12:00:00Z",
+        "finished_at": "2026-01-01T12:03:00Z",
+        "rounds": rounds,
+    }
 
 
 class _Load:
@@ -191,41 +215,60 @@ class _Load:
             session_id = self.rng.choice(list(self.uploaded))
             body, player = self.uploaded[session_id], self.uploaded[session_id]["_player"]
             self.retries += 1
-            response = await self.rec.call("POST /sessions (retry)", client.post(
-                f"{API}/sessions", json={k: v for k, v in body.items() if k != "_player"}, headers=self._auth(player)))
+            response = await self.rec.call(
+                "POST /sessions (retry)",
+                client.post(
+                    f"{API}/sessions",
+                    json={k: v for k, v in body.items() if k != "_player"},
+                    headers=self._auth(player),
+                ),
+            )
             if response is not None and response.json()["id"] != session_id:
                 self.rec.problems.append(f"retry of {session_id} answered another session")
             return
         body = _upload_body(self.rng)
-        response = await self.rec.call("POST /sessions", client.post(f"{API}/sessions", json=body,
-                                                                     headers=self._auth(player)), expect=(201,))
+        response = await self.rec.call(
+            "POST /sessions", client.post(f"{API}/sessions", json=body, headers=self._auth(player)), expect=(201,)
+        )
         if response is not None:
             self.uploaded[body["client_session_id"]] = {**body, "_player": player}
 
     async def ranked(self, client: httpx.AsyncClient, player: dict) -> None:
         auth = self._auth(player)
-        body = {"pack_id": DEFAULT_PACK, "difficulty": self.rng.choice(["easy", "medium", "hard"]),
-                "client_seed": f"{self.rng.getrandbits(128):032x}"}
-        started = await self.rec.call("POST /ranked/sessions", client.post(f"{API}/ranked/sessions", headers=auth,
-                                                                           json=body), expect=(201,))
+        body = {
+            "pack_id": DEFAULT_PACK,
+            "difficulty": self.rng.choice(["easy", "medium", "hard"]),
+            "client_seed": f"{self.rng.getrandbits(128):032x}",
+        }
+        started = await self.rec.call(
+            "POST /ranked/sessions", client.post(f"{API}/ranked/sessions", headers=auth, json=body), expect=(201,)
+        )
         if started is None:
             return
         session_id = started.json()["id"]
         self.ranked_sessions.append(session_id)
         for _ in range(started.json()["rounds_total"]):
-            dealt = await self.rec.call("POST …/next", client.post(f"{API}/ranked/sessions/{session_id}/next",
-                                                                   headers=auth))
+            dealt = await self.rec.call(
+                "POST …/next", client.post(f"{API}/ranked/sessions/{session_id}/next", headers=auth)
+            )
             if dealt is None:
                 return
             round_ = dealt.json()
             answer = self.rng.choice(round_["options"])
-            await self.rec.call("POST …/answer", client.post(
-                f"{API}/ranked/sessions/{session_id}/rounds/{round_['number']}/answer", headers=auth,
-                json={"answer": answer}))
+            await self.rec.call(
+                "POST …/answer",
+                client.post(
+                    f"{API}/ranked/sessions/{session_id}/rounds/{round_['number']}/answer",
+                    headers=auth,
+                    json={"answer": answer},
+                ),
+            )
 
     async def read(self, client: httpx.AsyncClient, player: dict) -> None:
-        board = f"{API}/leaderboards/{DEFAULT_PACK}/{self.rng.choice(['easy', 'medium', 'hard'])}/" \
-                f"{self.rng.choice(['day', 'week', 'month', 'all'])}"
+        board = (
+            f"{API}/leaderboards/{DEFAULT_PACK}/{self.rng.choice(['easy', 'medium', 'hard'])}/"
+            f"{self.rng.choice(['day', 'week', 'month', 'all'])}"
+        )
         if self.rng.random() < 0.25:
             await self.rec.call("GET board/around-me", client.get(f"{board}/around-me", headers=self._auth(player)))
         else:
@@ -242,6 +285,7 @@ async def _run_jobs(base: str, jobs: list[Job], players: list[dict], concurrency
         queue.put_nowait(item)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
+
         async def worker() -> None:
             while not queue.empty():
                 index, job = queue.get_nowait()
@@ -256,15 +300,33 @@ def _results(phase: str, recorder: _Recorder, seconds: float) -> list[ServerResu
     rows = []
     for kind, samples in sorted(recorder.samples.items()):
         ms = np.array(samples) * 1000
-        rows.append(ServerResult(phase, kind, len(samples), recorder.failed[kind], round(seconds, 2),
-                                 round(len(samples) / seconds, 1), round(float(np.percentile(ms, 50)), 2),
-                                 round(float(np.percentile(ms, 99)), 2)))
+        rows.append(
+            ServerResult(
+                phase,
+                kind,
+                len(samples),
+                recorder.failed[kind],
+                round(seconds, 2),
+                round(len(samples) / seconds, 1),
+                round(float(np.percentile(ms, 50)), 2),
+                round(float(np.percentile(ms, 99)), 2),
+            )
+        )
     total = sum(len(s) for s in recorder.samples.values())
     if len(recorder.samples) > 1:
         every = np.concatenate([np.array(s) for s in recorder.samples.values()]) * 1000
-        rows.append(ServerResult(phase, "all", total, sum(recorder.failed.values()), round(seconds, 2),
-                                 round(total / seconds, 1), round(float(np.percentile(every, 50)), 2),
-                                 round(float(np.percentile(every, 99)), 2)))
+        rows.append(
+            ServerResult(
+                phase,
+                "all",
+                total,
+                sum(recorder.failed.values()),
+                round(seconds, 2),
+                round(total / seconds, 1),
+                round(float(np.percentile(every, 50)), 2),
+                round(float(np.percentile(every, 99)), 2),
+            )
+        )
     return rows
 
 
@@ -275,8 +337,12 @@ def _phases(load: _Load, uploads: int, ranked_sessions: int, reads: int) -> list
 
     mixed = uploads_of(uploads // 4) + [load.ranked] * max(1, ranked_sessions // 4) + [load.read] * (reads // 4)
     random.Random(3).shuffle(mixed)
-    return [("uploads", uploads_of(uploads)), ("ranked sessions", [load.ranked] * ranked_sessions),
-            ("leaderboard reads", [load.read] * reads), ("mixed", mixed)]
+    return [
+        ("uploads", uploads_of(uploads)),
+        ("ranked sessions", [load.ranked] * ranked_sessions),
+        ("leaderboard reads", [load.read] * reads),
+        ("mixed", mixed),
+    ]
 
 
 def _count_rows(database_url: str, player_ids: list[str]) -> dict[str, int]:
@@ -288,36 +354,56 @@ def _count_rows(database_url: str, player_ids: list[str]) -> dict[str, int]:
     queries = {
         "classic": f"SELECT count(*) FROM game_sessions WHERE mode = 'classic' AND user_id IN ({users})",
         "classic_distinct": f"SELECT count(DISTINCT public_id) FROM game_sessions WHERE mode = 'classic' "
-                            f"AND user_id IN ({users})",
+        f"AND user_id IN ({users})",
         "ranked_finished": f"SELECT count(*) FROM game_sessions WHERE mode = 'ranked' AND status = 'finished' "
-                           f"AND user_id IN ({users})",
+        f"AND user_id IN ({users})",
         "ranked_rounds": f"SELECT count(*) FROM session_rounds r JOIN game_sessions g ON g.id = r.session_id "
-                         f"WHERE g.mode = 'ranked' AND r.answered_at IS NOT NULL AND g.user_id IN ({users})",
+        f"WHERE g.mode = 'ranked' AND r.answered_at IS NOT NULL AND g.user_id IN ({users})",
     }
     try:
         with engine.connect() as connection:
-            return {name: int(connection.execute(text(sql).bindparams(bindparam("players", expanding=True)),
-                                                 {"players": player_ids}).scalar_one())
-                    for name, sql in queries.items()}
+            return {
+                name: int(
+                    connection.execute(
+                        text(sql).bindparams(bindparam("players", expanding=True)), {"players": player_ids}
+                    ).scalar_one()
+                )
+                for name, sql in queries.items()
+            }
     finally:
         engine.dispose()
 
 
 def _verify(load: _Load, counts: dict[str, int], problems: list[str]) -> list[str]:
-    expected = {"classic": len(load.uploaded), "classic_distinct": len(load.uploaded),
-                "ranked_finished": len(load.ranked_sessions), "ranked_rounds": ROUNDS * len(load.ranked_sessions)}
-    wrong = [f"{name}: {counts[name]} rows, expected {value}" for name, value in expected.items()
-             if counts[name] != value]
+    expected = {
+        "classic": len(load.uploaded),
+        "classic_distinct": len(load.uploaded),
+        "ranked_finished": len(load.ranked_sessions),
+        "ranked_rounds": ROUNDS * len(load.ranked_sessions),
+    }
+    wrong = [
+        f"{name}: {counts[name]} rows, expected {value}" for name, value in expected.items() if counts[name] != value
+    ]
     if wrong or problems:
         raise ServerBenchError("Requests were lost, duplicated or refused: " + "; ".join(wrong + problems[:5]))
-    return [f"{counts['classic']} uploaded sessions stored once each ({load.retries} retries answered with the "
-            f"stored session, no duplicate)",
-            f"{counts['ranked_finished']} ranked sessions finished with {counts['ranked_rounds']} answered rounds",
-            "every request answered with its expected status"]
+    return [
+        f"{counts['classic']} uploaded sessions stored once each ({load.retries} retries answered with the "
+        f"stored session, no duplicate)",
+        f"{counts['ranked_finished']} ranked sessions finished with {counts['ranked_rounds']} answered rounds",
+        "every request answered with its expected status",
+    ]
 
 
-def measure_server(*, workers: int = 2, concurrency: int = 16, uploads: int = 400, ranked_sessions: int = 24,
-                   reads: int = 1200, players: int = 16, database_url: str | None = None) -> ServerRun:
+def measure_server(
+    *,
+    workers: int = 2,
+    concurrency: int = 16,
+    uploads: int = 400,
+    ranked_sessions: int = 24,
+    reads: int = 1200,
+    players: int = 16,
+    database_url: str | None = None,
+) -> ServerRun:
     """Start the server with `workers` processes on loopback, run the phases, verify the rows; see the docstring.
 
     Args:
@@ -333,8 +419,10 @@ def measure_server(*, workers: int = 2, concurrency: int = 16, uploads: int = 40
         _import_ranked(data_dir, env)
         url = database_url or f"sqlite:///{data_dir / 'server.sqlite3'}"
         with _running_server(env, workers) as base:
-            guests = [httpx.post(f"{base}{API}/auth/guest", json={"display_name": f"Bench {i}"}, timeout=30).json()
-                      for i in range(players)]
+            guests = [
+                httpx.post(f"{base}{API}/auth/guest", json={"display_name": f"Bench {i}"}, timeout=30).json()
+                for i in range(players)
+            ]
             load, results, problems = _Load(guests, _Recorder()), [], []
             for phase, jobs in _phases(load, uploads, ranked_sessions, reads):
                 load.rec = _Recorder()  # one per phase: its own samples and wall time
@@ -348,12 +436,24 @@ def measure_server(*, workers: int = 2, concurrency: int = 16, uploads: int = 40
 
 
 def server_table(run: ServerRun) -> Table:
-    table = Table(title=f"Sync server on loopback: {run.workers} uvicorn worker(s), {run.database}, "
-                        f"{run.concurrency} concurrent clients on the same CPUs (latency in ms, client-measured)",
-                  title_justify="left", caption="; ".join(run.checks), caption_justify="left")
+    table = Table(
+        title=f"Sync server on loopback: {run.workers} uvicorn worker(s), {run.database}, "
+        f"{run.concurrency} concurrent clients on the same CPUs (latency in ms, client-measured)",
+        title_justify="left",
+        caption="; ".join(run.checks),
+        caption_justify="left",
+    )
     for column in ("phase", "request", "requests", "failed", "seconds", "requests/s", "p50 ms", "p99 ms"):
         table.add_column(column, justify="left" if column in ("phase", "request") else "right")
     for r in run.results:
-        table.add_row(r.phase, r.kind, str(r.requests), str(r.failed), f"{r.seconds:.1f}", f"{r.requests_per_s:.0f}",
-                      f"{r.p50_ms:.1f}", f"{r.p99_ms:.1f}")
+        table.add_row(
+            r.phase,
+            r.kind,
+            str(r.requests),
+            str(r.failed),
+            f"{r.seconds:.1f}",
+            f"{r.requests_per_s:.0f}",
+            f"{r.p50_ms:.1f}",
+            f"{r.p99_ms:.1f}",
+        )
     return table

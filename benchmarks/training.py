@@ -47,12 +47,15 @@ def _training_pack(out_dir: Path, pack_id: str = DEFAULT_PACK) -> Pack:
     """A pack with train/val/test splits built from the bundled game pack's labelled test images."""
     source = open_pack(bundled_assets_dir() / "packs" / pack_id)
     shas, labels = source.labelled("test")
-    images = [SourceImage(source.image_path(sha).read_bytes(), source.classes[label], sha)
-              for sha, label in zip(shas, labels, strict=True)]
+    images = [
+        SourceImage(source.image_path(sha).read_bytes(), source.classes[label], sha)
+        for sha, label in zip(shas, labels, strict=True)
+    ]
     fractions = SplitFractions(val=0.1, test=0.1, ranked=0.0)
     licence = str(source.meta.get("licence", "unknown"))
-    for _ in build_pack(images, out_dir, pack_id="bench", title="benchmark", licence=licence, fractions=fractions,
-                        min_per_class=1):
+    for _ in build_pack(
+        images, out_dir, pack_id="bench", title="benchmark", licence=licence, fractions=fractions, min_per_class=1
+    ):
         pass
     return open_pack(out_dir / "bench")
 
@@ -80,17 +83,34 @@ def measure_training(*, batch_size: int = 64, workers: int = 2, device: str = "a
         pack = _training_pack(Path(tmp))
         n_train = len(pack.splits["train"])
         for family, variant, extra in _configs(resolved):
-            estimator = get_family(family).create(variant, epochs=1, batch_size=batch_size, image_size=IMAGE_SIZE,
-                                                  patience=0, workers=workers, device=resolved, **extra)
+            estimator = get_family(family).create(
+                variant,
+                epochs=1,
+                batch_size=batch_size,
+                image_size=IMAGE_SIZE,
+                patience=0,
+                workers=workers,
+                device=resolved,
+                **extra,
+            )
             for _ in estimator.fit(pack):
                 pass
             run = estimator.training_info_
-            results.append(TrainingResult(
-                family=family, variant=variant, device=run["device"], amp=run["amp"], batch_size=batch_size,
-                image_size=IMAGE_SIZE, parameters=run["parameters"], train_images=n_train,
-                images_per_s=run["images_per_s"], peak_rss_mib=run.get("peak_rss_mb"),
-                gpu_peak_mib=run.get("gpu_peak_mb"),
-            ))
+            results.append(
+                TrainingResult(
+                    family=family,
+                    variant=variant,
+                    device=run["device"],
+                    amp=run["amp"],
+                    batch_size=batch_size,
+                    image_size=IMAGE_SIZE,
+                    parameters=run["parameters"],
+                    train_images=n_train,
+                    images_per_s=run["images_per_s"],
+                    peak_rss_mib=run.get("peak_rss_mb"),
+                    gpu_peak_mib=run.get("gpu_peak_mb"),
+                )
+            )
         results += _transfer_rows(pack, batch_size)
     return results
 
@@ -101,26 +121,63 @@ def _transfer_rows(pack: Pack, batch_size: int, image_size: int = 96) -> list[Tr
     info = get_family("transfer")
     if not info.is_available:
         return []
-    estimator = info.create("efficientnet_lite0", image_size=image_size, freeze_epochs=1, fine_tune_epochs=1,
-                            patience=0, batch_size=batch_size)
+    estimator = info.create(
+        "efficientnet_lite0",
+        image_size=image_size,
+        freeze_epochs=1,
+        fine_tune_epochs=1,
+        patience=0,
+        batch_size=batch_size,
+    )
     for _ in estimator.fit(pack):
         pass
     run = estimator.training_info_
-    return [TrainingResult(family="transfer", variant=f"efficientnet_lite0 {phase}", device=run["device"],
-                           amp="mixed" if run["mixed_precision"] else "none", batch_size=batch_size,
-                           image_size=image_size, parameters=run["parameters"], train_images=len(pack.splits["train"]),
-                           images_per_s=record["images_per_s"], peak_rss_mib=run["peak_rss_mb"], gpu_peak_mib=None)
-            for phase, record in run["phases"].items()]
+    return [
+        TrainingResult(
+            family="transfer",
+            variant=f"efficientnet_lite0 {phase}",
+            device=run["device"],
+            amp="mixed" if run["mixed_precision"] else "none",
+            batch_size=batch_size,
+            image_size=image_size,
+            parameters=run["parameters"],
+            train_images=len(pack.splits["train"]),
+            images_per_s=record["images_per_s"],
+            peak_rss_mib=run["peak_rss_mb"],
+            gpu_peak_mib=None,
+        )
+        for phase, record in run["phases"].items()
+    ]
 
 
 def training_table(rows: list[TrainingResult]) -> Table:
     table = Table(title="Training throughput (one epoch, augmentation on; validation not counted)")
-    for column in ("family", "variant", "device", "amp", "batch", "size", "parameters", "train images",
-                   "images/s", "peak RSS MiB", "GPU peak MiB"):
+    for column in (
+        "family",
+        "variant",
+        "device",
+        "amp",
+        "batch",
+        "size",
+        "parameters",
+        "train images",
+        "images/s",
+        "peak RSS MiB",
+        "GPU peak MiB",
+    ):
         table.add_column(column, justify="left" if column in ("family", "variant", "device", "amp") else "right")
     for row in rows:
-        table.add_row(row.family, row.variant, row.device, row.amp, str(row.batch_size), str(row.image_size),
-                      f"{row.parameters:,}", str(row.train_images), f"{row.images_per_s:,.0f}",
-                      f"{row.peak_rss_mib:,.0f}" if row.peak_rss_mib else "-",
-                      f"{row.gpu_peak_mib:,.0f}" if row.gpu_peak_mib else "-")
+        table.add_row(
+            row.family,
+            row.variant,
+            row.device,
+            row.amp,
+            str(row.batch_size),
+            str(row.image_size),
+            f"{row.parameters:,}",
+            str(row.train_images),
+            f"{row.images_per_s:,.0f}",
+            f"{row.peak_rss_mib:,.0f}" if row.peak_rss_mib else "-",
+            f"{row.gpu_peak_mib:,.0f}" if row.gpu_peak_mib else "-",
+        )
     return table

@@ -47,12 +47,20 @@ def draws(server_seed: str, client_seed: str, number: int) -> Iterator[int]:
         message = f"{client_seed}:{number}" if block == 0 else f"{client_seed}:{number}:{block}"
         digest = hmac.new(key, message.encode("utf-8"), hashlib.sha256).digest()
         for offset in range(0, len(digest), 4):
-            yield int.from_bytes(digest[offset:offset + 4], "big")
+            yield int.from_bytes(digest[offset : offset + 4], "big")
         block += 1
 
 
-def deal_round(*, server_seed: str, client_seed: str, number: int, images: Sequence[tuple[str, str]],
-               shown: set[str], classes: Sequence[str], n_options: int = DEFAULT_OPTIONS) -> DealtRound:
+def deal_round(
+    *,
+    server_seed: str,
+    client_seed: str,
+    number: int,
+    images: Sequence[tuple[str, str]],
+    shown: set[str],
+    classes: Sequence[str],
+    n_options: int = DEFAULT_OPTIONS,
+) -> DealtRound:
     """Round `number`'s image and options.
 
     Args:
@@ -78,8 +86,14 @@ def image_index(server_seed: str, client_seed: str, number: int, remaining: int)
     return next(draws(server_seed, client_seed, number)) % remaining
 
 
-def options_for(server_seed: str, client_seed: str, number: int, truth: str, classes: Sequence[str],
-                n_options: int = DEFAULT_OPTIONS) -> tuple[str, ...]:
+def options_for(
+    server_seed: str,
+    client_seed: str,
+    number: int,
+    truth: str,
+    classes: Sequence[str],
+    n_options: int = DEFAULT_OPTIONS,
+) -> tuple[str, ...]:
     """The options round `number` shows for an image whose true class is `truth`, in shown order."""
     stream = draws(server_seed, client_seed, number)
     next(stream)  # x0 chose the image

@@ -73,9 +73,11 @@ def install_problem(builds: Sequence[str] | None = None) -> str | None:
     if len(builds) < 2:
         return None
     keep = GPU_BUILD if GPU_BUILD in builds else builds[0]
-    return (f"{' and '.join(builds)} are installed together; they share one 'onnxruntime' folder, so the GPU "
-            f"provider may be missing or onnxruntime broken. Keep one: pip uninstall -y {' '.join(builds)} && "
-            f"pip install {keep}")
+    return (
+        f"{' and '.join(builds)} are installed together; they share one 'onnxruntime' folder, so the GPU "
+        f"provider may be missing or onnxruntime broken. Keep one: pip uninstall -y {' '.join(builds)} && "
+        f"pip install {keep}"
+    )
 
 
 def expects_gpu() -> bool:
@@ -110,8 +112,10 @@ def _cpu_reason(ep_output: str, preload_error: str | None) -> str:
     """Why a session that asked for CUDA runs on the CPU, from what onnxruntime printed while falling back."""
     lines = [line.strip() for line in ep_output.splitlines() if line.strip().startswith("EP Error")]
     detail = lines[0] if lines else preload_error
-    reason = "the CUDA execution provider did not start (no usable NVIDIA GPU and driver, or the CUDA 12 and cuDNN 9 " \
+    reason = (
+        "the CUDA execution provider did not start (no usable NVIDIA GPU and driver, or the CUDA 12 and cuDNN 9 "
         "libraries are missing: install them, e.g. the nvidia-*-cu12 wheels)"
+    )
     return f"{reason}: {detail}" if detail else reason
 
 
@@ -144,8 +148,10 @@ class OnnxClassifier:
             self.fallback_reason = _cpu_reason(ep_output, preload_error)
         elif CUDA not in providers and _device(device) != "cpu" and expects_gpu():
             available = ", ".join(_ort().get_available_providers())
-            self.fallback_reason = f"{GPU_BUILD} is installed but offers no CUDA execution provider " \
+            self.fallback_reason = (
+                f"{GPU_BUILD} is installed but offers no CUDA execution provider "
                 f"(available: {available}); another onnxruntime build may have overwritten it"
+            )
         if self.fallback_reason:
             log.warning("Model '%s' runs on the CPU: %s", self.card.id, self.fallback_reason)
         self._input = self.session.get_inputs()[0]

@@ -25,26 +25,45 @@ def content_roots(data_dir: Path) -> list[Path]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="eyevsai", description="Eye vs AI: classify images against an AI opponent.",
+        prog="eyevsai",
+        description="Eye vs AI: classify images against an AI opponent.",
         epilog="Examples:\n  eyevsai\n  eyevsai --device cpu\n  eyevsai --self-test\n"
-               "  eyevsai verify proof.json --rerun",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", type=Path, help="Where profiles, history, extra packs and models live "
-                        "(default: $EYEVSAI_DATA_DIR or the platform's user data folder).")
-    parser.add_argument("--device", choices=("auto", "cpu"), default=None,
-                        help="Inference device: auto (GPU when available) or cpu.")
-    parser.add_argument("--self-test", action="store_true",
-                        help="Check the installation without a window: load every bundled model, play one scripted "
-                        "round, verify its commitment; exit 0 when all is well.")
-    parser.add_argument("--quit-when-shown", action="store_true",
-                        help="Open the main window, print 'window shown' with the start-up time, and quit "
-                        "(a packaging check).")
-    parser.add_argument("--server", metavar="URL", help="Use this sync server from now on (saved in the data "
-                        "folder), e.g. https://eyevsai.example.org; 'none' makes the game fully offline again. "
-                        "Without a server (the default) the game makes no network call at all.")
+        "  eyevsai verify proof.json --rerun",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="Where profiles, history, extra packs and models live "
+        "(default: $EYEVSAI_DATA_DIR or the platform's user data folder).",
+    )
+    parser.add_argument(
+        "--device", choices=("auto", "cpu"), default=None, help="Inference device: auto (GPU when available) or cpu."
+    )
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="Check the installation without a window: load every bundled model, play one scripted "
+        "round, verify its commitment; exit 0 when all is well.",
+    )
+    parser.add_argument(
+        "--quit-when-shown",
+        action="store_true",
+        help="Open the main window, print 'window shown' with the start-up time, and quit (a packaging check).",
+    )
+    parser.add_argument(
+        "--server",
+        metavar="URL",
+        help="Use this sync server from now on (saved in the data "
+        "folder), e.g. https://eyevsai.example.org; 'none' makes the game fully offline again. "
+        "Without a server (the default) the game makes no network call at all.",
+    )
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("sync", help="Upload finished sessions waiting in the outbox to the sync server, then exit "
-                   "(0: all synced, 1: some wait or were refused, 2: no server set or not signed in).")
+    sub.add_parser(
+        "sync",
+        help="Upload finished sessions waiting in the outbox to the sync server, then exit "
+        "(0: all synced, 1: some wait or were refused, 2: no server set or not signed in).",
+    )
     verify = sub.add_parser("verify", help="Re-check a session proof exported from the end screen.")
     verify.add_argument("proof", type=Path, help="The proof JSON file.")
     verify.add_argument("--rerun", action="store_true", help="Also re-run the model on the pack's images.")
@@ -94,13 +113,21 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     problem = display_problem(os.environ, sys.platform)
     if problem:
-        print(f"eyevsai: {problem}. Start the game from a desktop session, or check the installation without a "
-              "window: eyevsai --self-test", file=sys.stderr)
+        print(
+            f"eyevsai: {problem}. Start the game from a desktop session, or check the installation without a "
+            "window: eyevsai --self-test",
+            file=sys.stderr,
+        )
         return 2
     from desktop.ui.app import run_game
 
     def report_shown() -> None:
         print(f"window shown {time.perf_counter() - started:.2f} s after main() started", flush=True)
 
-    return run_game(catalog, store, device=args.device, quit_when_shown=report_shown if args.quit_when_shown
-                    else None, online=online)
+    return run_game(
+        catalog,
+        store,
+        device=args.device,
+        quit_when_shown=report_shown if args.quit_when_shown else None,
+        online=online,
+    )

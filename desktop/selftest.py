@@ -86,8 +86,10 @@ def _describe_install(assets_dir: Path, out: Writer) -> None:
     out(f"running from: {frozen} ({sys.executable})")
     out(f"bundled assets: {assets_dir}")
     builds = runtime.installed_builds()
-    out(f"onnxruntime {onnxruntime.__version__} ({', '.join(builds) or 'build unknown'}); "
-        f"providers: {', '.join(onnxruntime.get_available_providers())}")
+    out(
+        f"onnxruntime {onnxruntime.__version__} ({', '.join(builds) or 'build unknown'}); "
+        f"providers: {', '.join(onnxruntime.get_available_providers())}"
+    )
     problem = runtime.install_problem(builds)
     if problem:
         out(f"warning: {problem}")
@@ -99,19 +101,22 @@ def _check_data_dir(data_dir: Path, out: Writer) -> None:
         with tempfile.NamedTemporaryFile(dir=data_dir, prefix=".self-test-"):
             pass
     except OSError as exc:
-        raise SelfTestError(f"The user data folder {data_dir} is not writable ({exc}). Fix its permissions or "
-                            "choose another with --data-dir or EYEVSAI_DATA_DIR.") from exc
+        raise SelfTestError(
+            f"The user data folder {data_dir} is not writable ({exc}). Fix its permissions or "
+            "choose another with --data-dir or EYEVSAI_DATA_DIR."
+        ) from exc
     out(f"user data folder: {data_dir} (writable)")
 
 
 def _bundled_catalog(assets_dir: Path) -> Catalog:
     catalog = load_catalog([assets_dir])
     if catalog.problems:
-        raise SelfTestError("The bundled content is damaged: " + " | ".join(catalog.problems)
-                            + " Reinstall the game.")
+        raise SelfTestError("The bundled content is damaged: " + " | ".join(catalog.problems) + " Reinstall the game.")
     if not catalog.playable_packs():
-        raise SelfTestError(f"No playable pack with models under {assets_dir} (packs: {sorted(catalog.packs)}). "
-                            "The installation is incomplete: reinstall the game.")
+        raise SelfTestError(
+            f"No playable pack with models under {assets_dir} (packs: {sorted(catalog.packs)}). "
+            "The installation is incomplete: reinstall the game."
+        )
     return catalog
 
 
@@ -123,9 +128,11 @@ def _check_models(catalog: Catalog, device: str | None, out: Writer) -> dict[str
             loaded[entry.card.id] = opponent = load_opponent(entry, device=device)
             accuracy, n = _accuracy(pack, opponent)
             classifier = opponent.classifier
-            out(f"model {entry.card.id} ({entry.difficulty}): {classifier.provider}, loaded in "
+            out(
+                f"model {entry.card.id} ({entry.difficulty}): {classifier.provider}, loaded in "
                 f"{opponent.load_seconds * 1000:.0f} ms, {accuracy:.1%} on {n} test images "
-                f"(card: {entry.card.test_accuracy:.1%})")
+                f"(card: {entry.card.test_accuracy:.1%})"
+            )
             if classifier.fallback_reason:
                 out(f"notice: GPU not used: {classifier.fallback_reason}")
             _check_accuracy(entry, accuracy, n)
@@ -137,8 +144,10 @@ def _accuracy(pack: Pack, opponent: LoadedOpponent) -> tuple[float, int]:
     probabilities = opponent.probabilities(pack, [e.sha256 for e in entries])
     rows = np.array([list(probabilities[e.sha256].values()) for e in entries], dtype=np.float64)
     if not np.all(np.isfinite(rows)) or not np.allclose(rows.sum(axis=1), 1.0, atol=1e-3):
-        raise SelfTestError(f"Model '{opponent.entry.card.id}' returned values that are not probabilities. "
-                            "Its ONNX file or onnxruntime is broken: reinstall the game.")
+        raise SelfTestError(
+            f"Model '{opponent.entry.card.id}' returned values that are not probabilities. "
+            "Its ONNX file or onnxruntime is broken: reinstall the game."
+        )
     classes = opponent.classifier.card.classes
     hits = sum(classes[int(row.argmax())] == e.label for row, e in zip(rows, entries, strict=True))
     return hits / len(entries), len(entries)
@@ -147,9 +156,11 @@ def _accuracy(pack: Pack, opponent: LoadedOpponent) -> tuple[float, int]:
 def _check_accuracy(entry: OpponentEntry, accuracy: float, n: int) -> None:
     expected = entry.card.test_accuracy
     if expected is not None and accuracy < expected - ACCURACY_MARGIN:
-        raise SelfTestError(f"Model '{entry.card.id}' is right on {accuracy:.1%} of {n} test images, far below "
-                            f"its card's {expected:.1%}: its preprocessing or runtime is broken in this "
-                            "installation. Reinstall the game.")
+        raise SelfTestError(
+            f"Model '{entry.card.id}' is right on {accuracy:.1%} of {n} test images, far below "
+            f"its card's {expected:.1%}: its preprocessing or runtime is broken in this "
+            "installation. Reinstall the game."
+        )
 
 
 def _play_one_round(pack: Pack, opponent: LoadedOpponent, out: Writer) -> None:
@@ -158,8 +169,10 @@ def _play_one_round(pack: Pack, opponent: LoadedOpponent, out: Writer) -> None:
     dealt = session.current_round()
     commitment = session.current_commitment()
     out(f"session commitment: {session.session_commitment}")
-    out(f"round {dealt.number}: image {dealt.image[:12]}…, options {list(dealt.options)}, "
-        f"commitment {commitment[:16]}… shown before answering")
+    out(
+        f"round {dealt.number}: image {dealt.image[:12]}…, options {list(dealt.options)}, "
+        f"commitment {commitment[:16]}… shown before answering"
+    )
     with tempfile.TemporaryDirectory(prefix="eyevsai-self-test-") as tmp:
         store = Store(Path(tmp) / "self-test.db")
         try:
@@ -173,20 +186,26 @@ def _play_one_round(pack: Pack, opponent: LoadedOpponent, out: Writer) -> None:
     if len(stored) != 1 or stored[0]["commitment"] != result.commitment:
         raise SelfTestError("The played round did not come back from the game database unchanged.")
     _check_proof(session, pack, opponent)
-    out(f"round {dealt.number}: player '{result.player_answer}' ({result.points} points), AI "
-        f"'{result.ai.answer}' ({result.ai.confidence}‰), truth '{result.truth}'; commitment verified")
+    out(
+        f"round {dealt.number}: player '{result.player_answer}' ({result.points} points), AI "
+        f"'{result.ai.answer}' ({result.ai.confidence}‰), truth '{result.truth}'; commitment verified"
+    )
 
 
 def _check_round(session: GameSession, result: RoundResult, difficulty: str) -> None:
     if not (result.verified and verify_round(result.record, result.commitment)):
-        raise SelfTestError(f"Round {result.number}'s revealed record does not hash to its commitment "
-                            f"{result.commitment}: the commitment code is broken in this installation.")
+        raise SelfTestError(
+            f"Round {result.number}'s revealed record does not hash to its commitment "
+            f"{result.commitment}: the commitment code is broken in this installation."
+        )
     if session_commitment(session.commitments) != session.session_commitment:
         raise SelfTestError("The session commitment does not match the round commitments.")
     expected = points(True, ANSWER_AFTER_S, difficulty)
     if not result.player_correct or result.points != expected:
-        raise SelfTestError(f"A correct answer after {ANSWER_AFTER_S:.0f} s scored {result.points} points, "
-                            f"expected {expected}: the scoring rules are broken in this installation.")
+        raise SelfTestError(
+            f"A correct answer after {ANSWER_AFTER_S:.0f} s scored {result.points} points, "
+            f"expected {expected}: the scoring rules are broken in this installation."
+        )
 
 
 def _check_proof(session: GameSession, pack: Pack, opponent: LoadedOpponent) -> None:

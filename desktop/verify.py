@@ -43,13 +43,15 @@ def read_proof(path: Path) -> dict[str, Any]:
         if key not in proof:
             raise ProofError(f"Proof {path} lacks '{key}'.")
     if len(proof["records"]) != len(proof["commitments"]):
-        raise ProofError(f"Proof {path} has {len(proof['records'])} records but {len(proof['commitments'])} "
-                         "commitments.")
+        raise ProofError(
+            f"Proof {path} has {len(proof['records'])} records but {len(proof['commitments'])} commitments."
+        )
     return proof
 
 
-def check_proof(proof: dict[str, Any], rerun: Callable[[list[RoundRecord]], dict[str, dict[str, float]]] | None
-                = None) -> tuple[bool, list[RoundCheck]]:
+def check_proof(
+    proof: dict[str, Any], rerun: Callable[[list[RoundRecord]], dict[str, dict[str, float]]] | None = None
+) -> tuple[bool, list[RoundCheck]]:
     """(session commitment ok, per-round checks). With `rerun`, the model's fresh probabilities per image must
     give the committed answer among the options and the committed confidence within ±2 per-mille."""
     records = []
@@ -65,17 +67,20 @@ def check_proof(proof: dict[str, Any], rerun: Callable[[list[RoundRecord]], dict
         rerun_ok, note = None, "hash ok" if hash_ok else "hash MISMATCH"
         if rerun:
             again = ai_answer(fresh[record.image], record.options)
-            rerun_ok = again.answer == record.answer and abs(again.confidence - record.confidence) \
-                <= CONFIDENCE_TOLERANCE
+            rerun_ok = (
+                again.answer == record.answer and abs(again.confidence - record.confidence) <= CONFIDENCE_TOLERANCE
+            )
             note += f"; rerun {again.answer} {again.confidence}‰ vs committed {record.answer} {record.confidence}‰"
         checks.append(RoundCheck(record.round, hash_ok, rerun_ok, note))
     session_ok = session_commitment(list(proof["commitments"])) == str(proof["session_commitment"]).lower()
     return session_ok, checks
 
 
-def rerun_with_catalog(catalog: Catalog, proof: dict[str, Any], device: str | None = None
-                       ) -> Callable[[list[RoundRecord]], dict[str, dict[str, float]]]:
+def rerun_with_catalog(
+    catalog: Catalog, proof: dict[str, Any], device: str | None = None
+) -> Callable[[list[RoundRecord]], dict[str, dict[str, float]]]:
     """A rerun function that finds the proof's model (by id and ONNX hash) and pack among installed content."""
+
     def rerun(records: list[RoundRecord]) -> dict[str, dict[str, float]]:
         pack = catalog.packs.get(proof.get("pack_id", ""))
         if pack is None:
@@ -83,7 +88,9 @@ def rerun_with_catalog(catalog: Catalog, proof: dict[str, Any], device: str | No
         wanted = {r.model for r in records}
         entry = next((o for o in catalog.opponents.get(pack.id, []) if o.card.onnx_sha256 in wanted), None)
         if entry is None:
-            raise ProofError(f"No installed model has the proof's ONNX hash {sorted(wanted)[0][:12]}…; "
-                             "install that model to re-run.")
+            raise ProofError(
+                f"No installed model has the proof's ONNX hash {sorted(wanted)[0][:12]}…; install that model to re-run."
+            )
         return load_opponent(entry, device=device).probabilities(pack, sorted({r.image for r in records}))
+
     return rerun

@@ -32,9 +32,15 @@ app = typer.Typer(
 )
 _err = Console(stderr=True, highlight=False)
 
-DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Where the SQLite database and the generated "
-                                              "secret key live (default: $EYEVSAI_SERVER_DATA_DIR or the user data "
-                                              "directory).")]
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Where the SQLite database and the generated "
+        "secret key live (default: $EYEVSAI_SERVER_DATA_DIR or the user data "
+        "directory).",
+    ),
+]
 Traceback = Annotated[bool, typer.Option("--traceback", "-v", help="Show the stack trace of errors.")]
 
 
@@ -60,8 +66,16 @@ def _settings(data_dir: Path | None):  # noqa: ANN202 - sync_server.settings.Set
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port.")] = 8000,
-    workers: Annotated[int, typer.Option("--workers", "-w", min=1, max=64, help="uvicorn worker processes; they "
-                                         "share the database (use PostgreSQL for many).")] = 1,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            "-w",
+            min=1,
+            max=64,
+            help="uvicorn worker processes; they share the database (use PostgreSQL for many).",
+        ),
+    ] = 1,
     data_dir: DataDir = None,
     traceback: Traceback = False,
 ) -> None:
@@ -83,11 +97,22 @@ def serve(
         os.environ["EYEVSAI_SERVER_AUTO_MIGRATE"] = "false"
     except Exception as exc:
         raise _fail(exc, traceback) from None
-    _err.print(f"EyeVsAI sync server on http://{host}:{port} ({workers} worker(s), "
-               f"{engine.dialect.name} database); docs at /docs", soft_wrap=True)
-    uvicorn.run("sync_server.main:create_app_from_env", factory=True, host=host, port=port, workers=workers,
-                forwarded_allow_ips=settings.forwarded_allow_ips, log_config=None, access_log=False,
-                timeout_graceful_shutdown=10)
+    _err.print(
+        f"EyeVsAI sync server on http://{host}:{port} ({workers} worker(s), "
+        f"{engine.dialect.name} database); docs at /docs",
+        soft_wrap=True,
+    )
+    uvicorn.run(
+        "sync_server.main:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
 
 
 @app.command("migrate")

@@ -32,24 +32,40 @@ def guest_name() -> str:
 
 
 def user_public(user: User) -> UserPublic:
-    return UserPublic(id=user.public_id, display_name=user.display_name, email=user.email, is_guest=user.is_guest,
-                      providers=sorted({identity.provider for identity in user.identities}),
-                      created_at=user.created_at)
+    return UserPublic(
+        id=user.public_id,
+        display_name=user.display_name,
+        email=user.email,
+        is_guest=user.is_guest,
+        providers=sorted({identity.provider for identity in user.identities}),
+        created_at=user.created_at,
+    )
 
 
 def user_by_public_id(*, session: Session, public_id: str) -> User | None:
     return session.scalar(select(User).where(User.public_id == public_id))
 
 
-def create_user(*, session: Session, display_name: str, email: str | None = None,
-                password_hash: str | None = None, is_guest: bool = False) -> User:
+def create_user(
+    *,
+    session: Session,
+    display_name: str,
+    email: str | None = None,
+    password_hash: str | None = None,
+    is_guest: bool = False,
+) -> User:
     """A new account (flushed, not committed).
 
     Raises:
         AccountError: 409 when the email is taken.
     """
-    user = User(public_id=str(uuid.uuid4()), email=email, password_hash=password_hash, display_name=display_name,
-                is_guest=is_guest)
+    user = User(
+        public_id=str(uuid.uuid4()),
+        email=email,
+        password_hash=password_hash,
+        display_name=display_name,
+        is_guest=is_guest,
+    )
     session.add(user)
     _flush_unique_email(session)
     return user
@@ -83,20 +99,35 @@ def authenticate(*, session: Session, passwords: Passwords, email: str, password
     return user
 
 
-def issue_tokens(*, session: Session, user: User, tokens: AccessTokens, refresh_days: int,
-                 family: str | None = None, now: dt.datetime | None = None) -> TokenPair:
+def issue_tokens(
+    *,
+    session: Session,
+    user: User,
+    tokens: AccessTokens,
+    refresh_days: int,
+    family: str | None = None,
+    now: dt.datetime | None = None,
+) -> TokenPair:
     """A new access token and refresh token (a new family unless `family` continues a rotation); commits."""
     now = now or utcnow()
     refresh = new_opaque_token()
-    session.add(RefreshToken(user_id=user.id, family=family or str(uuid.uuid4()), token_hash=token_hash(refresh),
-                             created_at=now, expires_at=now + dt.timedelta(days=refresh_days)))
+    session.add(
+        RefreshToken(
+            user_id=user.id,
+            family=family or str(uuid.uuid4()),
+            token_hash=token_hash(refresh),
+            created_at=now,
+            expires_at=now + dt.timedelta(days=refresh_days),
+        )
+    )
     session.commit()
     access, lifetime = tokens.issue(user.public_id, now=now)
     return TokenPair(access_token=access, refresh_token=refresh, expires_in=lifetime, user=user_public(user))
 
 
-def rotate_refresh_token(*, session: Session, refresh_token: str, tokens: AccessTokens, refresh_days: int,
-                         now: dt.datetime | None = None) -> TokenPair:
+def rotate_refresh_token(
+    *, session: Session, refresh_token: str, tokens: AccessTokens, refresh_days: int, now: dt.datetime | None = None
+) -> TokenPair:
     """Exchange a refresh token for a new pair; the old one is spent.
 
     A spent token presented again is accepted once more while the pair it was exchanged for has never been used:
@@ -130,16 +161,20 @@ def rotate_refresh_token(*, session: Session, refresh_token: str, tokens: Access
     if spent.rowcount != 1 and not _replace_unused_successor(session=session, spent=stored, now=now):
         revoke_family(session=session, family=stored.family, now=now)
         raise INVALID_REFRESH
-    return issue_tokens(session=session, user=user, tokens=tokens, refresh_days=refresh_days, family=stored.family,
-                        now=now)
+    return issue_tokens(
+        session=session, user=user, tokens=tokens, refresh_days=refresh_days, family=stored.family, now=now
+    )
 
 
 def _replace_unused_successor(*, session: Session, spent: RefreshToken, now: dt.datetime) -> bool:
     """Revoke the token `spent` was exchanged for if it is the family's newest and never used; return whether."""
     # The live chain's two newest: replaced successors (revoked) drop out, so a retry of a retry still matches.
-    live = session.scalars(select(RefreshToken).where(RefreshToken.family == spent.family,
-                                                      RefreshToken.revoked_at.is_(None))
-                           .order_by(RefreshToken.id.desc()).limit(2)).all()
+    live = session.scalars(
+        select(RefreshToken)
+        .where(RefreshToken.family == spent.family, RefreshToken.revoked_at.is_(None))
+        .order_by(RefreshToken.id.desc())
+        .limit(2)
+    ).all()
     if len(live) < 2 or live[1].id != spent.id:  # `spent` is the newest, or its successor was used already
         return False
     newest = live[0]
@@ -152,8 +187,11 @@ def _replace_unused_successor(*, session: Session, spent: RefreshToken, now: dt.
 
 
 def revoke_family(*, session: Session, family: str, now: dt.datetime | None = None) -> None:
-    session.execute(update(RefreshToken).where(RefreshToken.family == family, RefreshToken.revoked_at.is_(None))
-                    .values(revoked_at=now or utcnow()))
+    session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family == family, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now or utcnow())
+    )
     session.commit()
 
 
@@ -165,13 +203,15 @@ def logout(*, session: Session, refresh_token: str) -> None:
 
 
 def logout_everywhere(*, session: Session, user: User) -> None:
-    session.execute(update(RefreshToken).where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
-                    .values(revoked_at=utcnow()))
+    session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
     session.commit()
 
 
-def upgrade_guest(*, session: Session, user: User, email: str, password_hash: str,
-                  display_name: str | None) -> User:
+def upgrade_guest(*, session: Session, user: User, email: str, password_hash: str, display_name: str | None) -> User:
     """Give a guest account an email and password, keeping its id and therefore its history.
 
     Raises:
@@ -189,8 +229,16 @@ def upgrade_guest(*, session: Session, user: User, email: str, password_hash: st
     return user
 
 
-def update_user(*, session: Session, passwords: Passwords, user: User, display_name: str | None,
-                email: str | None, new_password: str | None, current_password: str | None) -> User:
+def update_user(
+    *,
+    session: Session,
+    passwords: Passwords,
+    user: User,
+    display_name: str | None,
+    email: str | None,
+    new_password: str | None,
+    current_password: str | None,
+) -> User:
     """Change the display name, and (with the current password) the email or the password.
 
     Changing the password signs out every other device.
@@ -213,8 +261,11 @@ def update_user(*, session: Session, passwords: Passwords, user: User, display_n
         _flush_unique_email(session)
     if new_password is not None:
         user.password_hash = passwords.hash(new_password)
-        session.execute(update(RefreshToken).where(RefreshToken.user_id == user.id,
-                                                   RefreshToken.revoked_at.is_(None)).values(revoked_at=utcnow()))
+        session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
     session.commit()
     return user
 

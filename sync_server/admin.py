@@ -17,17 +17,38 @@ def register(app: typer.Typer, *, settings_of: Callable, fail: Callable[[Excepti
 
     @app.command("import-pack")
     def import_pack(
-        pack_dir: Annotated[Path, typer.Argument(help="The pack's directory (holding pack.json and its ranked "
-                                                 "images).")],
-        labels: Annotated[Path, typer.Option("--labels", help="ranked_labels.json (image sha256 → label), "
-                                             "written beside the full pack by `eyevsai-train pack build`.")],
-        model: Annotated[list[Path] | None, typer.Option("--model", "-m", help="A model directory (model.json + "
-                                                         "model.onnx) to play as an AI opponent; repeatable.")] = None,
-        predictions: Annotated[list[Path] | None, typer.Option("--predictions", "-p", help="A prediction table "
-                                                               "(JSON) for one of the models; models without one are "
-                                                               "run here with ONNX Runtime.")] = None,
-        data_dir: Annotated[Path | None, typer.Option("--data-dir", help="The server's data directory "
-                                                      "(SQLite).")] = None,
+        pack_dir: Annotated[
+            Path, typer.Argument(help="The pack's directory (holding pack.json and its ranked images).")
+        ],
+        labels: Annotated[
+            Path,
+            typer.Option(
+                "--labels",
+                help="ranked_labels.json (image sha256 → label), "
+                "written beside the full pack by `eyevsai-train pack build`.",
+            ),
+        ],
+        model: Annotated[
+            list[Path] | None,
+            typer.Option(
+                "--model",
+                "-m",
+                help="A model directory (model.json + model.onnx) to play as an AI opponent; repeatable.",
+            ),
+        ] = None,
+        predictions: Annotated[
+            list[Path] | None,
+            typer.Option(
+                "--predictions",
+                "-p",
+                help="A prediction table "
+                "(JSON) for one of the models; models without one are "
+                "run here with ONNX Runtime.",
+            ),
+        ] = None,
+        data_dir: Annotated[
+            Path | None, typer.Option("--data-dir", help="The server's data directory (SQLite).")
+        ] = None,
         traceback: Annotated[bool, typer.Option("--traceback", "-v", help="Show the stack trace of errors.")] = False,
     ) -> None:
         """Make a pack playable in ranked mode: store its ranked labels and each model's predictions.
@@ -39,14 +60,21 @@ def register(app: typer.Typer, *, settings_of: Callable, fail: Callable[[Excepti
             summary = run_import(settings_of(data_dir), pack_dir, labels, model or [], predictions or [])
         except Exception as exc:
             raise fail(exc, traceback) from None
-        _out.print(f"Pack '{summary.pack_id}': {summary.images} ranked image(s) playable"
-                   + (f", {summary.skipped_unlabelled} without a label skipped" if summary.skipped_unlabelled else ""))
+        _out.print(
+            f"Pack '{summary.pack_id}': {summary.images} ranked image(s) playable"
+            + (f", {summary.skipped_unlabelled} without a label skipped" if summary.skipped_unlabelled else "")
+        )
         for model_id, difficulty in summary.models:
             _out.print(f"  AI opponent {model_id} ({difficulty})")
 
 
-def run_import(settings, pack_dir: Path, labels_path: Path, model_dirs: list[Path],  # noqa: ANN001 - Settings
-               table_paths: list[Path]):  # noqa: ANN201 - catalog.ImportSummary
+def run_import(
+    settings,
+    pack_dir: Path,
+    labels_path: Path,
+    model_dirs: list[Path],  # noqa: ANN001 - Settings
+    table_paths: list[Path],
+):  # noqa: ANN201 - catalog.ImportSummary
     """Read the pack, labels, cards and tables, compute missing tables, and import them all in one transaction."""
     from classifiers.card import read_card
     from classifiers.pack import open_pack
@@ -66,8 +94,9 @@ def run_import(settings, pack_dir: Path, labels_path: Path, model_dirs: list[Pat
             table = catalog.compute_prediction_table(model_dir, card, pack, playable)
         models.append((card, table))
     if tables:
-        raise catalog.CatalogError(f"Prediction table(s) for {sorted(tables)} given without the model directory; "
-                                   "add --model for each.")
+        raise catalog.CatalogError(
+            f"Prediction table(s) for {sorted(tables)} given without the model directory; add --model for each."
+        )
     engine = create_db_engine(settings.resolved_database_url())
     try:
         migrate(engine)

@@ -36,8 +36,12 @@ class PredictionTable:
     predictions: dict[str, list[float]]
 
     def to_json_obj(self) -> dict:
-        return {"model_id": self.model_id, "onnx_sha256": self.onnx_sha256, "classes": self.classes,
-                "predictions": self.predictions}
+        return {
+            "model_id": self.model_id,
+            "onnx_sha256": self.onnx_sha256,
+            "classes": self.classes,
+            "predictions": self.predictions,
+        }
 
 
 def read_labels(path: Path) -> dict[str, str]:
@@ -59,22 +63,29 @@ def read_prediction_table(path: Path) -> PredictionTable:
     """Raises: CatalogError for an unreadable or malformed table."""
     try:
         obj = json.loads(path.read_text(encoding="utf-8"))
-        return PredictionTable(str(obj["model_id"]), str(obj["onnx_sha256"]), [str(c) for c in obj["classes"]],
-                               {str(k): [float(p) for p in v] for k, v in obj["predictions"].items()})
+        return PredictionTable(
+            str(obj["model_id"]),
+            str(obj["onnx_sha256"]),
+            [str(c) for c in obj["classes"]],
+            {str(k): [float(p) for p in v] for k, v in obj["predictions"].items()},
+        )
     except (OSError, json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise CatalogError(f"Prediction table {path} is not valid ({type(exc).__name__}: {exc}). Expected "
-                           '{"model_id", "onnx_sha256", "classes", "predictions": {sha256: [probabilities]}}.') from exc
+        raise CatalogError(
+            f"Prediction table {path} is not valid ({type(exc).__name__}: {exc}). Expected "
+            '{"model_id", "onnx_sha256", "classes", "predictions": {sha256: [probabilities]}}.'
+        ) from exc
 
 
-def compute_prediction_table(model_dir: Path, card: ModelCard, pack: Pack, shas: Sequence[str],
-                             *, batch: int = 64) -> PredictionTable:
+def compute_prediction_table(
+    model_dir: Path, card: ModelCard, pack: Pack, shas: Sequence[str], *, batch: int = 64
+) -> PredictionTable:
     """Run the model (ONNX Runtime, through the shared classifiers runtime) on the given ranked images."""
     from classifiers.runtime import OnnxClassifier
 
     classifier = OnnxClassifier(model_dir, card=card, device="cpu")
     predictions: dict[str, list[float]] = {}
     for start in range(0, len(shas), batch):
-        chunk = list(shas[start:start + batch])
+        chunk = list(shas[start : start + batch])
         probabilities = classifier.predict_batch([pack.load_image(sha) for sha in chunk])
         for sha, row in zip(chunk, probabilities, strict=True):
             predictions[sha] = [round(float(p), 6) for p in row]
@@ -91,22 +102,28 @@ class ImportSummary:
 
 def _check_table(table: PredictionTable, card: ModelCard, images: Iterable[str]) -> None:
     if table.model_id != card.id or (card.onnx_sha256 and table.onnx_sha256 != card.onnx_sha256):
-        raise CatalogError(f"Prediction table is for model {table.model_id!r} ({table.onnx_sha256[:12]}…), not for "
-                           f"{card.id!r} ({card.onnx_sha256[:12]}…). Export the table again from this model.")
+        raise CatalogError(
+            f"Prediction table is for model {table.model_id!r} ({table.onnx_sha256[:12]}…), not for "
+            f"{card.id!r} ({card.onnx_sha256[:12]}…). Export the table again from this model."
+        )
     if table.classes != list(card.classes):
         raise CatalogError(f"Prediction table of {card.id!r} lists classes {table.classes}, the card {card.classes}.")
     missing = [sha for sha in images if sha not in table.predictions]
     if missing:
-        raise CatalogError(f"Prediction table of {card.id!r} has no row for {len(missing)} ranked image(s), e.g. "
-                           f"{missing[0][:12]}…. Export it again on the pack's whole ranked split.")
+        raise CatalogError(
+            f"Prediction table of {card.id!r} has no row for {len(missing)} ranked image(s), e.g. "
+            f"{missing[0][:12]}…. Export it again on the pack's whole ranked split."
+        )
     for sha, row in table.predictions.items():
         if len(row) != len(card.classes) or not all(math.isfinite(p) and 0 <= p <= 1.0001 for p in row):
-            raise CatalogError(f"Prediction table of {card.id!r}: the row of {sha[:12]}… is not "
-                               f"{len(card.classes)} probabilities.")
+            raise CatalogError(
+                f"Prediction table of {card.id!r}: the row of {sha[:12]}… is not {len(card.classes)} probabilities."
+            )
 
 
-def import_ranked(*, session: Session, pack: Pack, labels: Mapping[str, str],
-                  models: Sequence[tuple[ModelCard, PredictionTable]]) -> ImportSummary:
+def import_ranked(
+    *, session: Session, pack: Pack, labels: Mapping[str, str], models: Sequence[tuple[ModelCard, PredictionTable]]
+) -> ImportSummary:
     """Store (or replace) a pack's ranked images with their labels, and its models with their predictions.
 
     Only images of the pack's ranked split that have a label are playable; a model must cover all of them.
@@ -119,8 +136,10 @@ def import_ranked(*, session: Session, pack: Pack, labels: Mapping[str, str],
     ranked = sorted({entry.sha256 for entry in pack.splits["ranked"]})
     playable = [sha for sha in ranked if sha in labels]
     if not playable:
-        raise CatalogError(f"None of the {len(ranked)} ranked images of pack '{pack.id}' has a label in the "
-                           "labels file. Use the ranked_labels.json written when the pack was built.")
+        raise CatalogError(
+            f"None of the {len(ranked)} ranked images of pack '{pack.id}' has a label in the "
+            "labels file. Use the ranked_labels.json written when the pack was built."
+        )
     wrong = sorted({labels[sha] for sha in playable} - classes)
     if wrong:
         raise CatalogError(f"Ranked labels {wrong} are not classes of pack '{pack.id}' ({sorted(classes)}).")
@@ -128,8 +147,10 @@ def import_ranked(*, session: Session, pack: Pack, labels: Mapping[str, str],
         if card.pack_id != pack.id:
             raise CatalogError(f"Model {card.id!r} was trained on pack {card.pack_id!r}, not {pack.id!r}.")
         if card.difficulty not in DIFFICULTIES:
-            raise CatalogError(f"Model {card.id!r} has difficulty {card.difficulty!r}; expected one of "
-                               f"{list(DIFFICULTIES)}. Rank the pack's models with eyevsai-train first.")
+            raise CatalogError(
+                f"Model {card.id!r} has difficulty {card.difficulty!r}; expected one of "
+                f"{list(DIFFICULTIES)}. Rank the pack's models with eyevsai-train first."
+            )
         if not set(pack.classes) <= set(card.classes):
             raise CatalogError(f"Model {card.id!r} does not know every class of pack '{pack.id}'.")
         _check_table(table, card, playable)
@@ -150,11 +171,13 @@ def import_ranked(*, session: Session, pack: Pack, labels: Mapping[str, str],
         model.pack_id, model.title, model.difficulty = pack.id, card.title[:200], card.difficulty
         model.onnx_sha256, model.classes, model.is_active = table.onnx_sha256, list(card.classes), True
         session.flush()
-        session.add_all(Prediction(model_id=card.id, image_sha256=sha, probabilities=table.predictions[sha])
-                        for sha in playable)
+        session.add_all(
+            Prediction(model_id=card.id, image_sha256=sha, probabilities=table.predictions[sha]) for sha in playable
+        )
     session.commit()
-    return ImportSummary(pack.id, len(playable), len(ranked) - len(playable),
-                         [(card.id, str(card.difficulty)) for card, _ in models])
+    return ImportSummary(
+        pack.id, len(playable), len(ranked) - len(playable), [(card.id, str(card.difficulty)) for card, _ in models]
+    )
 
 
 def pack_classes(*, session: Session, pack_id: str) -> list[str] | None:
@@ -164,19 +187,24 @@ def pack_classes(*, session: Session, pack_id: str) -> list[str] | None:
 
 def ranked_images(*, session: Session, pack_id: str) -> list[tuple[str, str]]:
     """(sha256, label) of a pack's playable ranked images, sorted by sha256 (the order the deal indexes)."""
-    rows = session.execute(select(RankedImage.sha256, RankedImage.label).where(RankedImage.pack_id == pack_id)
-                           .order_by(RankedImage.sha256)).all()
+    rows = session.execute(
+        select(RankedImage.sha256, RankedImage.label).where(RankedImage.pack_id == pack_id).order_by(RankedImage.sha256)
+    ).all()
     return [(sha, label) for sha, label in rows]
 
 
 def ranked_image_count(*, session: Session, pack_id: str) -> int:
-    return int(session.scalar(select(func.count()).select_from(RankedImage).where(RankedImage.pack_id == pack_id))
-               or 0)
+    return int(session.scalar(select(func.count()).select_from(RankedImage).where(RankedImage.pack_id == pack_id)) or 0)
 
 
 def active_models(*, session: Session, pack_id: str, difficulty: str) -> list[AiModel]:
-    return list(session.scalars(select(AiModel).where(AiModel.pack_id == pack_id, AiModel.difficulty == difficulty,
-                                                      AiModel.is_active.is_(True)).order_by(AiModel.id)))
+    return list(
+        session.scalars(
+            select(AiModel)
+            .where(AiModel.pack_id == pack_id, AiModel.difficulty == difficulty, AiModel.is_active.is_(True))
+            .order_by(AiModel.id)
+        )
+    )
 
 
 def prediction(*, session: Session, model_id: str, image_sha256: str) -> list[float] | None:

@@ -17,8 +17,13 @@ WRITE_OPTION = "eyevsai_write"
 def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
     """An engine for `url`; SQLite gets WAL, foreign keys, a busy timeout and IMMEDIATE write transactions."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
-                               pool_size=pool_size, max_overflow=20, pool_pre_ping=False)
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=pool_size,
+            max_overflow=20,
+            pool_pre_ping=False,
+        )
         _configure_sqlite(engine)
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)

@@ -46,8 +46,9 @@ def period_bounds(period: Period, at: dt.date) -> tuple[dt.date, dt.date | None]
         return start, start + dt.timedelta(days=7)
     if period is Period.month:
         start = at.replace(day=1)
-        return start, (start.replace(year=start.year + 1, month=1) if start.month == 12
-                       else start.replace(month=start.month + 1))
+        return start, (
+            start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(month=start.month + 1)
+        )
     return ALL_TIME_START, None
 
 
@@ -72,10 +73,20 @@ def record_session(*, session: Session, game: GameSession) -> None:
         key = (game.pack_id, game.difficulty, period.value, start, game.user_id)
         entry = session.get(LeaderboardEntry, key, with_for_update=True)
         if entry is None:
-            session.add(LeaderboardEntry(pack_id=game.pack_id, difficulty=game.difficulty, period=period.value,
-                                         period_start=start, user_id=game.user_id, session_id=game.id,
-                                         score=game.score, accuracy_ppm=accuracy, total_time_ms=game.total_time_ms,
-                                         achieved_at=game.finished_at))
+            session.add(
+                LeaderboardEntry(
+                    pack_id=game.pack_id,
+                    difficulty=game.difficulty,
+                    period=period.value,
+                    period_start=start,
+                    user_id=game.user_id,
+                    session_id=game.id,
+                    score=game.score,
+                    accuracy_ppm=accuracy,
+                    total_time_ms=game.total_time_ms,
+                    achieved_at=game.finished_at,
+                )
+            )
         elif new_key < _sort_key(entry.score, entry.accuracy_ppm, entry.total_time_ms, entry.achieved_at):
             entry.session_id, entry.score, entry.accuracy_ppm = game.id, game.score, accuracy
             entry.total_time_ms, entry.achieved_at = game.total_time_ms, game.finished_at
@@ -90,8 +101,12 @@ class Board:
     start: dt.date
 
     def where(self):  # noqa: ANN201 - a SQLAlchemy boolean clause
-        return and_(LeaderboardEntry.pack_id == self.pack_id, LeaderboardEntry.difficulty == self.difficulty,
-                    LeaderboardEntry.period == self.period.value, LeaderboardEntry.period_start == self.start)
+        return and_(
+            LeaderboardEntry.pack_id == self.pack_id,
+            LeaderboardEntry.difficulty == self.difficulty,
+            LeaderboardEntry.period == self.period.value,
+            LeaderboardEntry.period_start == self.start,
+        )
 
 
 @dataclass(frozen=True)
@@ -110,16 +125,24 @@ class Row:
     session_public_id: str
 
 
-_ORDER = (LeaderboardEntry.score.desc(), LeaderboardEntry.accuracy_ppm.desc(), LeaderboardEntry.total_time_ms.asc(),
-          LeaderboardEntry.achieved_at.asc(), LeaderboardEntry.user_id.asc())
-_REVERSED = (LeaderboardEntry.score.asc(), LeaderboardEntry.accuracy_ppm.asc(),
-             LeaderboardEntry.total_time_ms.desc(), LeaderboardEntry.achieved_at.desc(),
-             LeaderboardEntry.user_id.desc())
+_ORDER = (
+    LeaderboardEntry.score.desc(),
+    LeaderboardEntry.accuracy_ppm.desc(),
+    LeaderboardEntry.total_time_ms.asc(),
+    LeaderboardEntry.achieved_at.asc(),
+    LeaderboardEntry.user_id.asc(),
+)
+_REVERSED = (
+    LeaderboardEntry.score.asc(),
+    LeaderboardEntry.accuracy_ppm.asc(),
+    LeaderboardEntry.total_time_ms.desc(),
+    LeaderboardEntry.achieved_at.desc(),
+    LeaderboardEntry.user_id.desc(),
+)
 
 
 # (column, whether a higher value ranks first): the board's total order, the last key making it strict.
-_KEYS = (("score", True), ("accuracy_ppm", True), ("total_time_ms", False), ("achieved_at", False),
-         ("user_id", False))
+_KEYS = (("score", True), ("accuracy_ppm", True), ("total_time_ms", False), ("achieved_at", False), ("user_id", False))
 
 
 def _compared(entry: LeaderboardEntry, *, ahead: bool):  # noqa: ANN202 - a SQLAlchemy boolean clause
@@ -142,15 +165,35 @@ def _after(entry: LeaderboardEntry):  # noqa: ANN202
     return _compared(entry, ahead=False)
 
 
-_ROW_COLUMNS = (LeaderboardEntry.score, LeaderboardEntry.accuracy_ppm, LeaderboardEntry.total_time_ms,
-                LeaderboardEntry.achieved_at, LeaderboardEntry.user_id, User.public_id, User.display_name,
-                GameSession.rounds_played, GameSession.public_id)
+_ROW_COLUMNS = (
+    LeaderboardEntry.score,
+    LeaderboardEntry.accuracy_ppm,
+    LeaderboardEntry.total_time_ms,
+    LeaderboardEntry.achieved_at,
+    LeaderboardEntry.user_id,
+    User.public_id,
+    User.display_name,
+    GameSession.rounds_played,
+    GameSession.public_id,
+)
 
 
-def _rows(session: Session, where, order, limit: int | None, first_rank: int,  # noqa: ANN001 - SQL clauses
-          *, step: int = 1) -> list[Row]:
-    query = (select(*_ROW_COLUMNS).join(User, User.id == LeaderboardEntry.user_id)
-             .join(GameSession, GameSession.id == LeaderboardEntry.session_id).where(*where).order_by(*order))
+def _rows(
+    session: Session,
+    where,
+    order,
+    limit: int | None,
+    first_rank: int,  # noqa: ANN001 - SQL clauses
+    *,
+    step: int = 1,
+) -> list[Row]:
+    query = (
+        select(*_ROW_COLUMNS)
+        .join(User, User.id == LeaderboardEntry.user_id)
+        .join(GameSession, GameSession.id == LeaderboardEntry.session_id)
+        .where(*where)
+        .order_by(*order)
+    )
     results = session.execute(query if limit is None else query.limit(limit)).all()
     return [Row(first_rank + i * step, *values) for i, values in enumerate(results)]
 
@@ -161,8 +204,10 @@ def _rank_of(session: Session, board: Board, entry: LeaderboardEntry) -> int:
 
 
 def encode_cursor(entry: LeaderboardEntry | Row) -> str:
-    raw = json.dumps([entry.score, entry.accuracy_ppm, entry.total_time_ms, entry.achieved_at.isoformat(),
-                      entry.user_id], separators=(",", ":"))
+    raw = json.dumps(
+        [entry.score, entry.accuracy_ppm, entry.total_time_ms, entry.achieved_at.isoformat(), entry.user_id],
+        separators=(",", ":"),
+    )
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -183,8 +228,9 @@ def decode_cursor(cursor: str) -> LeaderboardEntry:
             raise ValueError("naive time")
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, json.JSONDecodeError):
         raise CursorError("Invalid cursor; start again without one.") from None
-    return LeaderboardEntry(score=score, accuracy_ppm=accuracy, total_time_ms=total_time, achieved_at=achieved_at,
-                            user_id=user_id)
+    return LeaderboardEntry(
+        score=score, accuracy_ppm=accuracy, total_time_ms=total_time, achieved_at=achieved_at, user_id=user_id
+    )
 
 
 def top(*, session: Session, board: Board, limit: int, cursor: str | None = None) -> tuple[list[Row], str | None]:

@@ -40,8 +40,9 @@ upload, and ranked sessions dealt, timed and scored by the server. Send the acce
 """
 
 
-def build_services(settings: Settings, *, clock: Callable[[], dt.datetime] | None = None,
-                   oauth_http: object | None = None) -> Services:
+def build_services(
+    settings: Settings, *, clock: Callable[[], dt.datetime] | None = None, oauth_http: object | None = None
+) -> Services:
     """Everything a request needs, built once: engine (migrated when `auto_migrate`), hashers, limiter, OAuth."""
     from sync_server.oauth import OAuthService
 
@@ -53,8 +54,9 @@ def build_services(settings: Settings, *, clock: Callable[[], dt.datetime] | Non
         engine=engine,
         sessions=session_factory(engine),
         passwords=Passwords(settings.argon2),
-        tokens=AccessTokens(secret=settings.resolved_secret_key(), minutes=settings.access_token_minutes,
-                            issuer=settings.public_url),
+        tokens=AccessTokens(
+            secret=settings.resolved_secret_key(), minutes=settings.access_token_minutes, issuer=settings.public_url
+        ),
         limiter=RateLimiter(),
         clock=clock or (lambda: dt.datetime.now(dt.UTC)),
         oauth=OAuthService(settings, http_client=oauth_http),
@@ -73,8 +75,15 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         yield
         services.engine.dispose()
 
-    app = FastAPI(title="EyeVsAI sync server", version=__version__, description=DESCRIPTION, lifespan=lifespan,
-                  openapi_url=f"{API_PREFIX}/openapi.json", docs_url="/docs", redoc_url="/redoc")
+    app = FastAPI(
+        title="EyeVsAI sync server",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url="/docs",
+        redoc_url="/redoc",
+    )
     app.state.services = services
     app.include_router(health.router, dependencies=[StrictQuery])
     for module in (auth, oauth, users):
@@ -86,10 +95,15 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.add_middleware(IpRateLimitMiddleware, limiter=services.limiter, limit=limits.per_ip, window_s=limits.window_s)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
-                           allow_methods=["GET", "POST", "PATCH", "DELETE"],
-                           allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
-                           expose_headers=["X-Request-ID", "Retry-After"], max_age=600)
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=False,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+            max_age=600,
+        )
     app.add_middleware(RequestContextMiddleware)
     return app
 
@@ -111,15 +125,19 @@ def _add_error_handlers(app: FastAPI) -> None:
         # A body that is not even text (invalid UTF-8) gets FastAPI's bare 400; answer it like any other malformed
         # JSON, with the documented 422, so that clients handle one kind of "bad input" answer.
         if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
-            return JSONResponse({"detail": [{"loc": ["body"], "msg": "The body is not valid UTF-8 JSON",
-                                             "type": "json_invalid"}]}, status_code=422)
+            return JSONResponse(
+                {"detail": [{"loc": ["body"], "msg": "The body is not valid UTF-8 JSON", "type": "json_invalid"}]},
+                status_code=422,
+            )
         return await http_exception_handler(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         # Short messages without echoing the offending input back (it may be a password).
-        errors = [{"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
-                  for err in exc.errors()[:20]]
+        errors = [
+            {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
+            for err in exc.errors()[:20]
+        ]
         return JSONResponse({"detail": errors}, status_code=422)
 
     @app.exception_handler(Exception)

@@ -24,9 +24,17 @@ _access_log = get_logger("access")
 
 async def send_json(send: Send, status: int, body: dict, headers: list[tuple[bytes, bytes]] | None = None) -> None:
     payload = json.dumps(body).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
-                            *(headers or [])]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": payload})
 
 
@@ -63,9 +71,16 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            _access_log.info("request", extra={
-                "method": scope.get("method"), "path": scope.get("path"), "status": status,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2), "client": client_ip(scope)})
+            _access_log.info(
+                "request",
+                extra={
+                    "method": scope.get("method"),
+                    "path": scope.get("path"),
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "client": client_ip(scope),
+                },
+            )
             request_id_var.reset(token)
 
 
@@ -118,15 +133,17 @@ class BodyLimitMiddleware:
 class IpRateLimitMiddleware:
     """Counts every API request against the client IP's budget; over it, 429 with Retry-After."""
 
-    def __init__(self, app: ASGIApp, limiter: RateLimiter, limit: int, window_s: int,
-                 exempt: tuple[str, ...] = ("/health",)) -> None:
+    def __init__(
+        self, app: ASGIApp, limiter: RateLimiter, limit: int, window_s: int, exempt: tuple[str, ...] = ("/health",)
+    ) -> None:
         self.app, self.limiter, self.limit, self.window_s, self.exempt = app, limiter, limit, window_s, exempt
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope.get("path") not in self.exempt:
             wait = self.limiter.hit(f"ip:{client_ip(scope)}", self.limit, self.window_s)
             if wait is not None:
-                await send_json(send, 429, {"detail": "Too many requests"},
-                                [(b"retry-after", str(int(wait + 0.999)).encode())])
+                await send_json(
+                    send, 429, {"detail": "Too many requests"}, [(b"retry-after", str(int(wait + 0.999)).encode())]
+                )
                 return
         await self.app(scope, receive, send)

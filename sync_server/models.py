@@ -209,8 +209,9 @@ class GameSession(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    rounds: Mapped[list[SessionRound]] = relationship(back_populates="session", cascade="all, delete-orphan",
-                                                      order_by="SessionRound.number")
+    rounds: Mapped[list[SessionRound]] = relationship(
+        back_populates="session", cascade="all, delete-orphan", order_by="SessionRound.number"
+    )
 
 
 class SessionRound(Base):
@@ -245,8 +246,18 @@ class LeaderboardEntry(Base):
 
     __tablename__ = "leaderboard_entries"
     __table_args__ = (
-        Index("ix_leaderboard_order", "pack_id", "difficulty", "period", "period_start", "score", "accuracy_ppm",
-              "total_time_ms", "achieved_at", "user_id"),
+        Index(
+            "ix_leaderboard_order",
+            "pack_id",
+            "difficulty",
+            "period",
+            "period_start",
+            "score",
+            "accuracy_ppm",
+            "total_time_ms",
+            "achieved_at",
+            "user_id",
+        ),
     )
 
     pack_id: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -116,18 +116,38 @@ class OAuthService:
     def _client(self, spec: ProviderSpec, config: OAuthProvider, now: dt.datetime):  # noqa: ANN202
         secret = config.client_secret
         if not secret and config.private_key:
-            secret = apple_client_secret(client_id=config.client_id, team_id=config.team_id, key_id=config.key_id,
-                                         private_key=config.private_key, now=now)
+            secret = apple_client_secret(
+                client_id=config.client_id,
+                team_id=config.team_id,
+                key_id=config.key_id,
+                private_key=config.private_key,
+                now=now,
+            )
         # Not closed after use: closing an httpx client would close the shared transport.
-        return self._client_class(client_id=config.client_id, client_secret=secret,
-                                  token_endpoint_auth_method=spec.token_auth_method,
-                                  scope=config.scope or spec.scope, redirect_uri=self.callback_url(spec.name),
-                                  code_challenge_method="S256", timeout=PROVIDER_TIMEOUT_S, transport=self._transport)
+        return self._client_class(
+            client_id=config.client_id,
+            client_secret=secret,
+            token_endpoint_auth_method=spec.token_auth_method,
+            scope=config.scope or spec.scope,
+            redirect_uri=self.callback_url(spec.name),
+            code_challenge_method="S256",
+            timeout=PROVIDER_TIMEOUT_S,
+            transport=self._transport,
+        )
 
     # -- start ---------------------------------------------------------------------------------------------------
 
-    def start(self, *, session: Session, provider: str, redirect_uri: str, state: str, code_challenge: str,
-              link_user: User | None, now: dt.datetime) -> tuple[str, int]:
+    def start(
+        self,
+        *,
+        session: Session,
+        provider: str,
+        redirect_uri: str,
+        state: str,
+        code_challenge: str,
+        link_user: User | None,
+        now: dt.datetime,
+    ) -> tuple[str, int]:
         """Record a new flow and return the provider's authorization URL and its lifetime in seconds.
 
         Raises:
@@ -137,21 +157,34 @@ class OAuthService:
         session.execute(delete(OAuthFlow).where(OAuthFlow.expires_at < now - FLOW_RETENTION))
         provider_state, verifier = new_opaque_token(), secrets.token_urlsafe(64)
         lifetime = dt.timedelta(minutes=self.settings.oauth_flow_minutes)
-        session.add(OAuthFlow(state=token_hash(provider_state), provider=provider, code_verifier=verifier,
-                              client_redirect_uri=redirect_uri, client_state=state,
-                              client_code_challenge=code_challenge,
-                              link_user_id=link_user.id if link_user is not None else None, created_at=now,
-                              expires_at=now + lifetime))
+        session.add(
+            OAuthFlow(
+                state=token_hash(provider_state),
+                provider=provider,
+                code_verifier=verifier,
+                client_redirect_uri=redirect_uri,
+                client_state=state,
+                client_code_challenge=code_challenge,
+                link_user_id=link_user.id if link_user is not None else None,
+                created_at=now,
+                expires_at=now + lifetime,
+            )
+        )
         session.commit()
         client = self._client(spec, config, now)
-        url, _ = client.create_authorization_url(config.authorize_url or spec.authorize_url, state=provider_state,
-                                                 code_verifier=verifier, **spec.authorize_params)
+        url, _ = client.create_authorization_url(
+            config.authorize_url or spec.authorize_url,
+            state=provider_state,
+            code_verifier=verifier,
+            **spec.authorize_params,
+        )
         return url, int(lifetime.total_seconds())
 
     # -- provider callback ---------------------------------------------------------------------------------------
 
-    def callback(self, *, sessions: sessionmaker[Session], provider: str, params: dict[str, str],
-                 now: dt.datetime) -> str:
+    def callback(
+        self, *, sessions: sessionmaker[Session], provider: str, params: dict[str, str], now: dt.datetime
+    ) -> str:
         """Handle the provider's redirect; returns where to send the browser (the app's loopback redirect).
 
         The flow is claimed first (so a state works once), the provider is called outside any database
@@ -171,8 +204,11 @@ class OAuthService:
             identity = self._identity(provider, params["code"], flow.code_verifier, now)
         except ProviderError as exc:
             _log.warning("provider sign-in failed", extra={"provider": provider, "reason": str(exc)})
-            return _to_app(flow, error="server_error", error_description=f"{PROVIDERS[provider].title} did not "
-                                                                         "complete the sign-in; try again.")
+            return _to_app(
+                flow,
+                error="server_error",
+                error_description=f"{PROVIDERS[provider].title} did not complete the sign-in; try again.",
+            )
         if identity.name is None and provider == "apple":
             identity = ProviderIdentity(identity.subject, identity.email, apple_user_name(params.get("user")))
         try:
@@ -188,15 +224,16 @@ class OAuthService:
             row = session.scalar(select(OAuthFlow).where(OAuthFlow.state == token_hash(state)))
             if row is None or row.provider != provider:
                 raise CallbackError("This sign-in is unknown to the server.")
-            claimed = session.execute(update(OAuthFlow).where(OAuthFlow.id == row.id,
-                                                              OAuthFlow.callback_at.is_(None))
-                                      .values(callback_at=now))
+            claimed = session.execute(
+                update(OAuthFlow).where(OAuthFlow.id == row.id, OAuthFlow.callback_at.is_(None)).values(callback_at=now)
+            )
             if claimed.rowcount != 1:
                 raise CallbackError("This sign-in response was already used.")
             if row.expires_at <= now:
                 raise CallbackError("This sign-in took too long and has expired.")
-            return Flow(row.id, row.provider, row.code_verifier, row.client_redirect_uri, row.client_state,
-                        row.link_user_id)
+            return Flow(
+                row.id, row.provider, row.code_verifier, row.client_redirect_uri, row.client_state, row.link_user_id
+            )
 
     def _identity(self, provider: str, code: str, verifier: str, now: dt.datetime) -> ProviderIdentity:
         """Redeem the provider's code (with the server's PKCE verifier) and read who signed in."""
@@ -205,8 +242,9 @@ class OAuthService:
 
         try:
             client = self._client(spec, config, now)
-            token = client.fetch_token(config.token_url or spec.token_url, code=code, code_verifier=verifier,
-                                       grant_type="authorization_code")
+            token = client.fetch_token(
+                config.token_url or spec.token_url, code=code, code_verifier=verifier, grant_type="authorization_code"
+            )
             if spec.identity_from == "id_token":
                 document = id_token_claims(spec, token.get("id_token"), client_id=config.client_id, now=now)
             else:
@@ -217,16 +255,18 @@ class OAuthService:
         except (OAuthError, httpx.HTTPError, IdentityError, ValueError, KeyError) as exc:
             raise ProviderError(f"{type(exc).__name__}: {exc}") from exc
 
-    def _settle(self, sessions: sessionmaker[Session], flow: Flow, identity: ProviderIdentity,
-                now: dt.datetime) -> str:
+    def _settle(self, sessions: sessionmaker[Session], flow: Flow, identity: ProviderIdentity, now: dt.datetime) -> str:
         """Find, link or create the account; store a one-time grant for the app and return it."""
         for attempt in (1, 2):  # a concurrent first sign-in of the same subject may win the insert: look again
             try:
                 with write_session(sessions) as session:
                     user = _account_for(session, flow, identity)
                     grant = new_opaque_token()
-                    session.execute(update(OAuthFlow).where(OAuthFlow.id == flow.id)
-                                    .values(grant_hash=token_hash(grant), user_id=user.id))
+                    session.execute(
+                        update(OAuthFlow)
+                        .where(OAuthFlow.id == flow.id)
+                        .values(grant_hash=token_hash(grant), user_id=user.id)
+                    )
                     return grant
             except IntegrityError:
                 if attempt == 2:
@@ -235,8 +275,9 @@ class OAuthService:
 
     # -- code exchange -------------------------------------------------------------------------------------------
 
-    def redeem(self, *, session: Session, code: str, code_verifier: str, redirect_uri: str,
-               now: dt.datetime) -> tuple[User, str]:
+    def redeem(
+        self, *, session: Session, code: str, code_verifier: str, redirect_uri: str, now: dt.datetime
+    ) -> tuple[User, str]:
         """The account a sign-in code stands for and the refresh-token family to issue in; the code is spent.
 
         A code presented again revokes the tokens issued for it (RFC 6749 section 4.1.2).
@@ -253,11 +294,14 @@ class OAuthService:
             raise INVALID_GRANT
         if now > min(flow.expires_at, flow.callback_at + GRANT_LIFETIME):
             raise INVALID_GRANT
-        if not (hmac.compare_digest(s256_challenge(code_verifier), flow.client_code_challenge)
-                and hmac.compare_digest(redirect_uri, flow.client_redirect_uri)):
+        if not (
+            hmac.compare_digest(s256_challenge(code_verifier), flow.client_code_challenge)
+            and hmac.compare_digest(redirect_uri, flow.client_redirect_uri)
+        ):
             raise INVALID_GRANT
-        spent = session.execute(update(OAuthFlow).where(OAuthFlow.id == flow.id, OAuthFlow.redeemed_at.is_(None))
-                                .values(redeemed_at=now))
+        spent = session.execute(
+            update(OAuthFlow).where(OAuthFlow.id == flow.id, OAuthFlow.redeemed_at.is_(None)).values(redeemed_at=now)
+        )
         if spent.rowcount != 1:
             raise INVALID_GRANT
         user = session.get(User, flow.user_id)
@@ -274,18 +318,21 @@ def _account_for(session: Session, flow: Flow, identity: ProviderIdentity) -> Us
         ServiceError: 409 when the identity belongs to another account than the one linking it; 403 for a
         deactivated account.
     """
-    linked = session.scalar(select(OAuthIdentity).where(OAuthIdentity.provider == flow.provider,
-                                                        OAuthIdentity.subject == identity.subject))
+    linked = session.scalar(
+        select(OAuthIdentity).where(OAuthIdentity.provider == flow.provider, OAuthIdentity.subject == identity.subject)
+    )
     if flow.link_user_id is not None:
         user = session.get(User, flow.link_user_id)
         if user is None or not user.is_active:
             raise ServiceError(403, "This account cannot sign in.")
         if linked is not None and linked.user_id != user.id:
-            raise ServiceError(409, f"This {PROVIDERS[flow.provider].title} account is already linked to another "
-                                    "player account.")
+            raise ServiceError(
+                409, f"This {PROVIDERS[flow.provider].title} account is already linked to another player account."
+            )
         if linked is None:
-            accounts.link_identity(session=session, user=user, provider=flow.provider, subject=identity.subject,
-                                   email=identity.email)
+            accounts.link_identity(
+                session=session, user=user, provider=flow.provider, subject=identity.subject, email=identity.email
+            )
             user.is_guest = False  # a guest linking a provider is upgraded; its id, and so its history, stay
         return user
     if linked is not None:
@@ -295,8 +342,9 @@ def _account_for(session: Session, flow: Flow, identity: ProviderIdentity) -> Us
         return user
     # Never matched by email: the same address at a provider is not proof of owning an account here.
     user = accounts.create_user(session=session, display_name=identity.name or f"Player-{secrets.token_hex(3)}")
-    accounts.link_identity(session=session, user=user, provider=flow.provider, subject=identity.subject,
-                           email=identity.email)
+    accounts.link_identity(
+        session=session, user=user, provider=flow.provider, subject=identity.subject, email=identity.email
+    )
     return user
 
 

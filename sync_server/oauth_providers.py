@@ -36,26 +36,68 @@ class ProviderSpec:
 PROVIDERS: dict[str, ProviderSpec] = {
     spec.name: spec
     for spec in (
-        ProviderSpec("google", "Google", "https://accounts.google.com/o/oauth2/v2/auth",
-                     "https://oauth2.googleapis.com/token", "https://openidconnect.googleapis.com/v1/userinfo",
-                     "openid email profile"),
-        ProviderSpec("github", "GitHub", "https://github.com/login/oauth/authorize",
-                     "https://github.com/login/oauth/access_token", "https://api.github.com/user",
-                     "read:user user:email", subject_path="id", name_path="login"),
-        ProviderSpec("discord", "Discord", "https://discord.com/oauth2/authorize",
-                     "https://discord.com/api/oauth2/token", "https://discord.com/api/users/@me",
-                     "identify email", subject_path="id", name_path="username"),
-        ProviderSpec("facebook", "Facebook", "https://www.facebook.com/v19.0/dialog/oauth",
-                     "https://graph.facebook.com/v19.0/oauth/access_token",
-                     "https://graph.facebook.com/me?fields=id,name,email", "public_profile email", subject_path="id"),
-        ProviderSpec("x", "X", "https://x.com/i/oauth2/authorize", "https://api.x.com/2/oauth2/token",
-                     "https://api.x.com/2/users/me", "users.read tweet.read", subject_path="data.id",
-                     email_path="data.email", name_path="data.name", token_auth_method="client_secret_basic"),
+        ProviderSpec(
+            "google",
+            "Google",
+            "https://accounts.google.com/o/oauth2/v2/auth",
+            "https://oauth2.googleapis.com/token",
+            "https://openidconnect.googleapis.com/v1/userinfo",
+            "openid email profile",
+        ),
+        ProviderSpec(
+            "github",
+            "GitHub",
+            "https://github.com/login/oauth/authorize",
+            "https://github.com/login/oauth/access_token",
+            "https://api.github.com/user",
+            "read:user user:email",
+            subject_path="id",
+            name_path="login",
+        ),
+        ProviderSpec(
+            "discord",
+            "Discord",
+            "https://discord.com/oauth2/authorize",
+            "https://discord.com/api/oauth2/token",
+            "https://discord.com/api/users/@me",
+            "identify email",
+            subject_path="id",
+            name_path="username",
+        ),
+        ProviderSpec(
+            "facebook",
+            "Facebook",
+            "https://www.facebook.com/v19.0/dialog/oauth",
+            "https://graph.facebook.com/v19.0/oauth/access_token",
+            "https://graph.facebook.com/me?fields=id,name,email",
+            "public_profile email",
+            subject_path="id",
+        ),
+        ProviderSpec(
+            "x",
+            "X",
+            "https://x.com/i/oauth2/authorize",
+            "https://api.x.com/2/oauth2/token",
+            "https://api.x.com/2/users/me",
+            "users.read tweet.read",
+            subject_path="data.id",
+            email_path="data.email",
+            name_path="data.name",
+            token_auth_method="client_secret_basic",
+        ),
         # Apple posts the callback as a form when name/email are asked for, and has no userinfo endpoint: the
         # subject comes from the ID token the server received directly from Apple's token endpoint over TLS.
-        ProviderSpec("apple", "Apple", "https://appleid.apple.com/auth/authorize", "https://appleid.apple.com/auth/token",
-                     "", "name email", identity_from="id_token", id_token_issuer="https://appleid.apple.com",
-                     authorize_params={"response_mode": "form_post"}),
+        ProviderSpec(
+            "apple",
+            "Apple",
+            "https://appleid.apple.com/auth/authorize",
+            "https://appleid.apple.com/auth/token",
+            "",
+            "name email",
+            identity_from="id_token",
+            id_token_issuer="https://appleid.apple.com",
+            authorize_params={"response_mode": "form_post"},
+        ),
     )
 }
 
@@ -144,8 +186,9 @@ def apple_user_name(raw: str | None) -> str | None:
     """
     try:
         name = json.loads(raw or "null")["name"]
-        return _text(" ".join(part for part in (name.get("firstName"), name.get("lastName"))
-                              if isinstance(part, str)), 40)
+        return _text(
+            " ".join(part for part in (name.get("firstName"), name.get("lastName")) if isinstance(part, str)), 40
+        )
     except (ValueError, TypeError, KeyError, AttributeError):
         return None
 
@@ -153,9 +196,15 @@ def apple_user_name(raw: str | None) -> str | None:
 APPLE_AUDIENCE = "https://appleid.apple.com"
 
 
-def apple_client_secret(*, client_id: str, team_id: str, key_id: str, private_key: str, now: dt.datetime,
-                        minutes: int = 10) -> str:
+def apple_client_secret(
+    *, client_id: str, team_id: str, key_id: str, private_key: str, now: dt.datetime, minutes: int = 10
+) -> str:
     """Sign in with Apple's client secret: an ES256 JWT from the team's key (Apple accepts up to six months)."""
-    claims = {"iss": team_id, "sub": client_id, "aud": APPLE_AUDIENCE, "iat": int(now.timestamp()),
-              "exp": int((now + dt.timedelta(minutes=minutes)).timestamp())}
+    claims = {
+        "iss": team_id,
+        "sub": client_id,
+        "aud": APPLE_AUDIENCE,
+        "iat": int(now.timestamp()),
+        "exp": int((now + dt.timedelta(minutes=minutes)).timestamp()),
+    }
     return jwt.encode(claims, private_key, algorithm="ES256", headers={"kid": key_id})

@@ -37,8 +37,18 @@ def ai_choice(probabilities: list[float], classes: list[str], options: tuple[str
     return answer, quantise_confidence(by_label[answer]), top1
 
 
-def start_session(*, session: Session, user: User, pack_id: str, difficulty: str, model_id: str | None,
-                  client_seed: str, rounds: int, round_ms: int, now: dt.datetime) -> GameSession:
+def start_session(
+    *,
+    session: Session,
+    user: User,
+    pack_id: str,
+    difficulty: str,
+    model_id: str | None,
+    client_seed: str,
+    rounds: int,
+    round_ms: int,
+    now: dt.datetime,
+) -> GameSession:
     """A new ranked session against `model_id` (or a random opponent of that difficulty).
 
     Raises:
@@ -50,17 +60,31 @@ def start_session(*, session: Session, user: User, pack_id: str, difficulty: str
     if model_id is not None:
         models = [m for m in models if m.id == model_id]
     if not models:
-        raise ServiceError(404, f"No {difficulty} AI opponent" + (f" '{model_id}'" if model_id else "")
-                           + f" for pack '{pack_id}'")
+        raise ServiceError(
+            404, f"No {difficulty} AI opponent" + (f" '{model_id}'" if model_id else "") + f" for pack '{pack_id}'"
+        )
     if catalog.ranked_image_count(session=session, pack_id=pack_id) < rounds:
         raise ServiceError(409, f"Pack '{pack_id}' has fewer than {rounds} ranked images")
     model = secrets.choice(models)
     server_seed = secrets.token_hex(32)
-    game = GameSession(public_id=str(uuid.uuid4()), user_id=user.id, pack_id=pack_id, difficulty=difficulty,
-                       mode=RANKED, model_id=model.id, model_sha256=model.onnx_sha256, is_verified=True,
-                       status=PLAYING, client_seed=client_seed, server_seed=server_seed,
-                       server_seed_hash=seed_hash(server_seed), rounds_total=rounds, round_ms=round_ms,
-                       started_at=now, created_at=now)
+    game = GameSession(
+        public_id=str(uuid.uuid4()),
+        user_id=user.id,
+        pack_id=pack_id,
+        difficulty=difficulty,
+        mode=RANKED,
+        model_id=model.id,
+        model_sha256=model.onnx_sha256,
+        is_verified=True,
+        status=PLAYING,
+        client_seed=client_seed,
+        server_seed=server_seed,
+        server_seed_hash=seed_hash(server_seed),
+        rounds_total=rounds,
+        round_ms=round_ms,
+        started_at=now,
+        created_at=now,
+    )
     session.add(game)
     session.commit()
     return game
@@ -94,27 +118,53 @@ def next_round(*, session: Session, game: GameSession, now: dt.datetime) -> Sess
     """
     if game.status != PLAYING:
         raise ServiceError(409, "This ranked session is finished")
-    rounds = list(session.scalars(select(SessionRound).where(SessionRound.session_id == game.id)
-                                  .order_by(SessionRound.number)))
+    rounds = list(
+        session.scalars(select(SessionRound).where(SessionRound.session_id == game.id).order_by(SessionRound.number))
+    )
     if rounds and rounds[-1].answered_at is None:
         return rounds[-1]
     number = len(rounds) + 1
     classes = catalog.pack_classes(session=session, pack_id=game.pack_id) or []
-    dealt = deal_round(server_seed=game.server_seed or "", client_seed=game.client_seed or "", number=number,
-                       images=catalog.ranked_images(session=session, pack_id=game.pack_id),
-                       shown={r.image_sha256 for r in rounds}, classes=classes, n_options=DEFAULT_OPTIONS)
+    dealt = deal_round(
+        server_seed=game.server_seed or "",
+        client_seed=game.client_seed or "",
+        number=number,
+        images=catalog.ranked_images(session=session, pack_id=game.pack_id),
+        shown={r.image_sha256 for r in rounds},
+        classes=classes,
+        n_options=DEFAULT_OPTIONS,
+    )
     model = model_of(session=session, game=game)
     probabilities = catalog.prediction(session=session, model_id=model.id, image_sha256=dealt.image)
     if probabilities is None:
-        raise ServiceError(409, "The AI opponent has no prediction for this pack's images; ask an admin to "
-                                "re-import the pack")
+        raise ServiceError(
+            409, "The AI opponent has no prediction for this pack's images; ask an admin to re-import the pack"
+        )
     answer, confidence, top1 = ai_choice(probabilities, list(model.classes), dealt.options)
     salt = new_salt()
-    record = RoundRecord(session=game.public_id, round=number, image=dealt.image, model=model.onnx_sha256,
-                         options=dealt.options, answer=answer, confidence=confidence, salt=salt)
-    current = SessionRound(session_id=game.id, number=number, image_sha256=dealt.image, options=list(dealt.options),
-                           truth=dealt.truth, ai_answer=answer, ai_confidence=confidence, ai_top1=top1,
-                           commitment=record.commitment(), salt=salt, shown_at=now)
+    record = RoundRecord(
+        session=game.public_id,
+        round=number,
+        image=dealt.image,
+        model=model.onnx_sha256,
+        options=dealt.options,
+        answer=answer,
+        confidence=confidence,
+        salt=salt,
+    )
+    current = SessionRound(
+        session_id=game.id,
+        number=number,
+        image_sha256=dealt.image,
+        options=list(dealt.options),
+        truth=dealt.truth,
+        ai_answer=answer,
+        ai_confidence=confidence,
+        ai_top1=top1,
+        commitment=record.commitment(),
+        salt=salt,
+        shown_at=now,
+    )
     session.add(current)
     try:
         session.commit()
@@ -128,13 +178,21 @@ def next_round(*, session: Session, game: GameSession, now: dt.datetime) -> Sess
 
 def record_of(game: GameSession, current: SessionRound) -> RoundRecord:
     """The commitment record of a dealt round (the salt and answer are revealed only after the answer)."""
-    return RoundRecord(session=game.public_id, round=current.number, image=current.image_sha256,
-                       model=game.model_sha256 or "", options=tuple(current.options), answer=current.ai_answer,
-                       confidence=current.ai_confidence, salt=current.salt or "")
+    return RoundRecord(
+        session=game.public_id,
+        round=current.number,
+        image=current.image_sha256,
+        model=game.model_sha256 or "",
+        options=tuple(current.options),
+        answer=current.ai_answer,
+        confidence=current.ai_confidence,
+        salt=current.salt or "",
+    )
 
 
-def answer_round(*, session: Session, game: GameSession, number: int, answer: str | None,
-                 now: dt.datetime) -> SessionRound:
+def answer_round(
+    *, session: Session, game: GameSession, number: int, answer: str | None, now: dt.datetime
+) -> SessionRound:
     """Score the player's answer to round `number`, timed by the server from the moment the round was dealt.
 
     A round answered after its time is up scores 0 (timed out), whatever the answer. After the last round the
@@ -171,8 +229,9 @@ def answer_round(*, session: Session, game: GameSession, number: int, answer: st
 
 
 def _finish(*, session: Session, game: GameSession, now: dt.datetime) -> None:
-    commitments = session.scalars(select(SessionRound.commitment).where(SessionRound.session_id == game.id)
-                                  .order_by(SessionRound.number)).all()
+    commitments = session.scalars(
+        select(SessionRound.commitment).where(SessionRound.session_id == game.id).order_by(SessionRound.number)
+    ).all()
     game.status, game.finished_at = FINISHED, now
     game.session_commitment = session_commitment([c or "" for c in commitments])
     session.flush()

@@ -26,8 +26,9 @@ class Passwords:
     """argon2id hashing with a constant-time failure path for unknown accounts."""
 
     def __init__(self, params: Argon2Params) -> None:
-        self._hasher = PasswordHasher(time_cost=params.time_cost, memory_cost=params.memory_cost_kib,
-                                      parallelism=params.parallelism)
+        self._hasher = PasswordHasher(
+            time_cost=params.time_cost, memory_cost=params.memory_cost_kib, parallelism=params.parallelism
+        )
         # Verifying against this when the account does not exist costs the same as a wrong password, so the
         # response time does not tell whether an email is registered.
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
@@ -61,8 +62,15 @@ class AccessTokens:
         """A signed token for the user and its lifetime in seconds."""
         now = now or dt.datetime.now(dt.UTC)
         lifetime = self.minutes * 60
-        claims = {"sub": user_public_id, "iat": now, "exp": now + dt.timedelta(seconds=lifetime),
-                  "iss": self.issuer, "aud": ACCESS_AUDIENCE, "typ": "access", "jti": secrets.token_hex(8)}
+        claims = {
+            "sub": user_public_id,
+            "iat": now,
+            "exp": now + dt.timedelta(seconds=lifetime),
+            "iss": self.issuer,
+            "aud": ACCESS_AUDIENCE,
+            "typ": "access",
+            "jti": secrets.token_hex(8),
+        }
         return jwt.encode(claims, self.secret, algorithm=JWT_ALGORITHM), lifetime
 
     def subject(self, token: str, *, now: dt.datetime | None = None) -> str:
@@ -76,9 +84,14 @@ class AccessTokens:
         """
         try:
             # Expiry is checked below against the server's clock rather than PyJWT's wall clock.
-            claims = jwt.decode(token, self.secret, algorithms=[JWT_ALGORITHM], audience=ACCESS_AUDIENCE,
-                                issuer=self.issuer, options={"require": ["exp", "sub", "iat"], "verify_exp": False,
-                                                             "verify_iat": False})
+            claims = jwt.decode(
+                token,
+                self.secret,
+                algorithms=[JWT_ALGORITHM],
+                audience=ACCESS_AUDIENCE,
+                issuer=self.issuer,
+                options={"require": ["exp", "sub", "iat"], "verify_exp": False, "verify_iat": False},
+            )
         except jwt.PyJWTError as exc:
             raise InvalidTokenError(str(exc)) from exc
         if claims.get("typ") != "access" or not isinstance(claims.get("sub"), str):

@@ -38,20 +38,46 @@ def upload_session(*, session: Session, user: User, body: SessionUpload, now: dt
         raise ServiceError(422, "finished_at is in the future; check the device's clock")
     if body.started_at < now - MAX_AGE:
         raise ServiceError(422, "Sessions older than a year are not accepted")
-    game = GameSession(public_id=body.client_session_id, user_id=user.id, pack_id=body.pack_id,
-                       difficulty=body.difficulty, mode=body.mode, model_id=body.model_id,
-                       model_sha256=body.model_sha256, is_verified=False, status="finished",
-                       session_commitment=body.session_commitment, started_at=body.started_at,
-                       finished_at=body.finished_at, created_at=now, score=0, correct=0, ai_correct=0,
-                       total_time_ms=0)
+    game = GameSession(
+        public_id=body.client_session_id,
+        user_id=user.id,
+        pack_id=body.pack_id,
+        difficulty=body.difficulty,
+        mode=body.mode,
+        model_id=body.model_id,
+        model_sha256=body.model_sha256,
+        is_verified=False,
+        status="finished",
+        session_commitment=body.session_commitment,
+        started_at=body.started_at,
+        finished_at=body.finished_at,
+        created_at=now,
+        score=0,
+        correct=0,
+        ai_correct=0,
+        total_time_ms=0,
+    )
     for number, r in enumerate(body.rounds, start=1):
         is_correct = r.player_answer is not None and r.player_answer == r.truth
         earned = points(is_correct=is_correct, elapsed_ms=r.elapsed_ms, difficulty=body.difficulty)
-        game.rounds.append(SessionRound(number=number, image_sha256=r.image_sha256, options=list(r.options),
-                                        truth=r.truth, player_answer=r.player_answer, is_correct=is_correct,
-                                        ai_answer=r.ai_answer, ai_confidence=r.ai_confidence, ai_top1=r.ai_top1,
-                                        commitment=r.commitment, salt=r.salt, elapsed_ms=r.elapsed_ms, points=earned,
-                                        timed_out=r.player_answer is None))
+        game.rounds.append(
+            SessionRound(
+                number=number,
+                image_sha256=r.image_sha256,
+                options=list(r.options),
+                truth=r.truth,
+                player_answer=r.player_answer,
+                is_correct=is_correct,
+                ai_answer=r.ai_answer,
+                ai_confidence=r.ai_confidence,
+                ai_top1=r.ai_top1,
+                commitment=r.commitment,
+                salt=r.salt,
+                elapsed_ms=r.elapsed_ms,
+                points=earned,
+                timed_out=r.player_answer is None,
+            )
+        )
         game.score += earned
         game.correct += int(is_correct)
         game.ai_correct += int(r.ai_answer == r.truth)

@@ -60,8 +60,9 @@ class OAuthProvider(BaseModel):
     @model_validator(mode="after")
     def _has_a_secret(self) -> OAuthProvider:
         if self.client_id and not (self.client_secret or self.private_key):
-            raise ValueError("a provider with a client_id needs its client_secret (Apple: or team_id, key_id and "
-                             "private_key)")
+            raise ValueError(
+                "a provider with a client_id needs its client_secret (Apple: or team_id, key_id and private_key)"
+            )
         if self.private_key:
             if not (self.team_id and self.key_id):
                 raise ValueError("an Apple private_key needs its team_id and key_id")
@@ -106,16 +107,16 @@ class Argon2Params(BaseModel):
 class Settings(BaseSettings):
     """Everything the composition root needs; build with `Settings()` (environment) or keyword overrides."""
 
-    model_config = SettingsConfigDict(env_prefix="EYEVSAI_SERVER_", env_nested_delimiter="__", extra="ignore",
-                                      populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="EYEVSAI_SERVER_", env_nested_delimiter="__", extra="ignore", populate_by_name=True
+    )
 
-    env: Environment = Field(Environment.development, validation_alias=AliasChoices("EYEVSAI_SERVER_ENV", "ENV",
-                                                                                     "env"))
+    env: Environment = Field(Environment.development, validation_alias=AliasChoices("EYEVSAI_SERVER_ENV", "ENV", "env"))
     data_dir: Path | None = None
-    database_url: str = Field("", validation_alias=AliasChoices("EYEVSAI_SERVER_DATABASE_URL", "DATABASE_URL",
-                                                                "database_url"))
-    secret_key: str = Field("", validation_alias=AliasChoices("EYEVSAI_SERVER_SECRET_KEY", "SECRET_KEY",
-                                                              "secret_key"))
+    database_url: str = Field(
+        "", validation_alias=AliasChoices("EYEVSAI_SERVER_DATABASE_URL", "DATABASE_URL", "database_url")
+    )
+    secret_key: str = Field("", validation_alias=AliasChoices("EYEVSAI_SERVER_SECRET_KEY", "SECRET_KEY", "secret_key"))
     auto_migrate: bool = True
     public_url: str = "http://127.0.0.1:8000"
     access_token_minutes: Annotated[int, Field(ge=1, le=120)] = 15
@@ -149,8 +150,10 @@ class Settings(BaseSettings):
             return self
         problems = []
         if self.secret_key.strip().lower() in _INSECURE_SECRETS or len(self.secret_key) < MIN_SECRET_CHARS:
-            problems.append(f"SECRET_KEY must be set to at least {MIN_SECRET_CHARS} random characters "
-                            "(python -c 'import secrets; print(secrets.token_urlsafe(48))')")
+            problems.append(
+                f"SECRET_KEY must be set to at least {MIN_SECRET_CHARS} random characters "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
         if "*" in self.cors_origins:
             problems.append("EYEVSAI_SERVER_CORS_ORIGINS must list origins, not '*'")
         if not self.public_url.startswith("https://"):
@@ -178,7 +181,7 @@ class Settings(BaseSettings):
             # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants the driver named.
             for prefix in ("postgres://", "postgresql://"):
                 if url.startswith(prefix):
-                    return "postgresql+psycopg://" + url[len(prefix):]
+                    return "postgresql+psycopg://" + url[len(prefix) :]
             return url
         data_dir = self.resolved_data_dir()
         data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # the database holds password hashes and emails
@@ -219,6 +222,7 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        details = "; ".join(f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
-                            for err in exc.errors())
+        details = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in exc.errors()
+        )
         raise SettingsError(f"Invalid server settings: {details}") from exc

@@ -63,8 +63,9 @@ def main() -> None:
     app = QApplication.instance() or QApplication([])  # noqa: F841 - kept alive for the run
     temp = Path(tempfile.mkdtemp(prefix="eyevsai-trainer-shots-"))
     source = make_source_folder(temp / "fashion-photos")
-    window = MainWindow(TrainerServices(Workspace(temp / "workspace")), game_data_dir=temp / "game",
-                        confirm=lambda title, text: True)
+    window = MainWindow(
+        TrainerServices(Workspace(temp / "workspace")), game_data_dir=temp / "game", confirm=lambda title, text: True
+    )
     window.resize(1280, 820)
     window.show()
     idle = lambda: not window.tasks.running  # noqa: E731

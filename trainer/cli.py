@@ -43,8 +43,9 @@ app = typer.Typer(
 @app.callback()
 def _root(
     ctx: typer.Context,
-    workspace: Annotated[Path | None, typer.Option(help="Trainer workspace (default: $EYEVSAI_WORKSPACE or "
-                                                        "the user data dir).")] = None,
+    workspace: Annotated[
+        Path | None, typer.Option(help="Trainer workspace (default: $EYEVSAI_WORKSPACE or the user data dir).")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors and final results.")] = False,
     traceback: Annotated[bool, typer.Option("--traceback", "-v", help="Show the stack trace of errors.")] = False,
 ) -> None:

@@ -45,13 +45,23 @@ def compare_cards(a: ModelCard, b: ModelCard) -> list[ComparisonRow]:
         text = _percent if key == "test_accuracy" else (lambda v: "–" if v is None else f"{float(v):.3f}")
         rows.append(ComparisonRow("metrics", label, text(x), text(y), _delta(x, y)))
     seconds = (a.training.get("seconds"), b.training.get("seconds"))
-    rows.append(ComparisonRow("metrics", "training seconds", *("–" if s is None else f"{s:.1f}" for s in seconds),
-                              _delta(*seconds)))
+    rows.append(
+        ComparisonRow(
+            "metrics", "training seconds", *("–" if s is None else f"{s:.1f}" for s in seconds), _delta(*seconds)
+        )
+    )
     if list(a.classes) == list(b.classes):
         per_a, per_b = a.metrics.get("per_class", {}), b.metrics.get("per_class", {})
         for name in a.classes:
-            rows.append(ComparisonRow("per-class accuracy", name, _percent(per_a.get(name)),
-                                      _percent(per_b.get(name)), _delta(per_a.get(name), per_b.get(name))))
+            rows.append(
+                ComparisonRow(
+                    "per-class accuracy",
+                    name,
+                    _percent(per_a.get(name)),
+                    _percent(per_b.get(name)),
+                    _delta(per_a.get(name), per_b.get(name)),
+                )
+            )
     params_a, params_b = a.training.get("params", {}), b.training.get("params", {})
     for name in sorted(set(params_a) | set(params_b)):
         x, y = params_a.get(name, "–"), params_b.get(name, "–")

@@ -64,8 +64,15 @@ class Output:
         """Run a Progress generator to completion with one bar per stage; return its result."""
         if self.quiet or self.as_json:
             return run_to_end(work)
-        columns = (TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[note]}"))
+        columns = (
+            TextColumn("{task.description:<10}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[note]}"),
+        )
         with Bar(*columns, console=self.err, transient=False) as bar:
             tasks: dict[str, int] = {}
             while True:

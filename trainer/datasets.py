@@ -33,12 +33,24 @@ class PackagedDataset:
     load: Callable[[int | None], tuple[Iterator[SourceImage], int]]
 
 
-FASHION_MNIST_CLASSES = ("t-shirt", "trouser", "pullover", "dress", "coat",
-                         "sandal", "shirt", "sneaker", "bag", "ankle boot")
+FASHION_MNIST_CLASSES = (
+    "t-shirt",
+    "trouser",
+    "pullover",
+    "dress",
+    "coat",
+    "sandal",
+    "shirt",
+    "sneaker",
+    "bag",
+    "ankle boot",
+)
 FASHION_MNIST_DIR_ENV = "EYEVSAI_FASHION_MNIST_DIR"
 _FASHION_MNIST_DEFAULT_DIR = Path("/usr/share/datasets/fashion-mnist")
-_FASHION_MNIST_PARTS = (("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
-                        ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"))
+_FASHION_MNIST_PARTS = (
+    ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+    ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+)
 
 
 def read_idx(path: Path) -> np.ndarray:
@@ -51,7 +63,7 @@ def read_idx(path: Path) -> np.ndarray:
     ndim = data[3]
     if len(data) < 4 + 4 * ndim:
         raise PackError(f"{path} is truncated: its header declares {ndim} dimensions but holds {len(data)} bytes.")
-    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     body = np.frombuffer(data, np.uint8, offset=4 + 4 * ndim)
     if body.size != int(np.prod(shape)):
         raise PackError(f"{path} is truncated: header says {shape}, body holds {body.size} bytes.")

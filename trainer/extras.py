@@ -24,8 +24,9 @@ def _declared() -> list[str]:
         import tomllib
 
         project = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["project"]
-        return [f'{req}; extra == "{extra}"' for extra, reqs in project["optional-dependencies"].items()
-                for req in reqs]
+        return [
+            f'{req}; extra == "{extra}"' for extra, reqs in project["optional-dependencies"].items() for req in reqs
+        ]
 
 
 def extra_requirements(extra: str, declared: list[str] | None = None) -> list[str]:

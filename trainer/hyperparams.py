@@ -49,18 +49,44 @@ class ParamSpec:
 
 # What a signature cannot tell: bounds and choices (matching the families' own validation).
 _BOUNDS: dict[str, tuple[float, float]] = {
-    "epochs": (1, 1000), "batch_size": (1, 4096), "image_size": (8, 512), "lr": (1e-6, 10.0),
-    "weight_decay": (0.0, 1.0), "width": (4, 512), "blocks": (1, 5), "stages": (1, 5), "depth": (1, 8),
-    "dropout": (0.0, 0.95), "patience": (0, 1000), "seed": (0, 2**31 - 1), "workers": (0, 64),
-    "crop_scale": (0.05, 1.0), "jitter": (0.0, 0.95), "erase_prob": (0.0, 1.0), "mixup_alpha": (0.0, 10.0),
-    "mixup_prob": (0.0, 1.0), "label_smoothing": (0.0, 0.95), "accumulate": (1, 256), "clip": (0.0, 100.0),
-    "warmup": (0.0, 100.0), "feature_size": (16, 256), "pca_components": (1, 10_000),
-    "select_k": (1, 100_000), "C": (1e-4, 1e4), "n_estimators": (1, 5000), "max_depth": (1, 200),
-    "min_samples_leaf": (1, 1000), "fine_tune_epochs": (0, 1000), "fine_tune_lr": (1e-7, 1.0),
-    "freeze_epochs": (0, 1000), "fine_tune_layers": (0, 10_000),
+    "epochs": (1, 1000),
+    "batch_size": (1, 4096),
+    "image_size": (8, 512),
+    "lr": (1e-6, 10.0),
+    "weight_decay": (0.0, 1.0),
+    "width": (4, 512),
+    "blocks": (1, 5),
+    "stages": (1, 5),
+    "depth": (1, 8),
+    "dropout": (0.0, 0.95),
+    "patience": (0, 1000),
+    "seed": (0, 2**31 - 1),
+    "workers": (0, 64),
+    "crop_scale": (0.05, 1.0),
+    "jitter": (0.0, 0.95),
+    "erase_prob": (0.0, 1.0),
+    "mixup_alpha": (0.0, 10.0),
+    "mixup_prob": (0.0, 1.0),
+    "label_smoothing": (0.0, 0.95),
+    "accumulate": (1, 256),
+    "clip": (0.0, 100.0),
+    "warmup": (0.0, 100.0),
+    "feature_size": (16, 256),
+    "pca_components": (1, 10_000),
+    "select_k": (1, 100_000),
+    "C": (1e-4, 1e4),
+    "n_estimators": (1, 5000),
+    "max_depth": (1, 200),
+    "min_samples_leaf": (1, 1000),
+    "fine_tune_epochs": (0, 1000),
+    "fine_tune_lr": (1e-7, 1.0),
+    "freeze_epochs": (0, 1000),
+    "fine_tune_layers": (0, 10_000),
 }
 _CHOICES: dict[str, tuple[str, ...]] = {
-    "device": ("auto", "cpu", "cuda"), "schedule": ("cosine", "onecycle"), "amp": ("none", "bf16", "fp16"),
+    "device": ("auto", "cpu", "cuda"),
+    "schedule": ("cosine", "onecycle"),
+    "amp": ("none", "bf16", "fp16"),
     "class_weight": ("balanced", "none"),
 }
 _LOG = {"lr", "C", "weight_decay", "fine_tune_lr"}
@@ -68,17 +94,51 @@ _LOG = {"lr", "C", "weight_decay", "fine_tune_lr"}
 _MAIN: dict[str, tuple[str, ...]] = {
     "shallow": ("feature_size", "C", "n_estimators", "max_depth", "pca_components"),
     "deep_v1": ("epochs", "batch_size", "image_size", "lr", "width", "blocks", "dropout", "patience", "augment"),
-    "deep_v2": ("epochs", "batch_size", "image_size", "lr", "width", "stages", "depth", "mixup_alpha",
-                "label_smoothing", "patience"),
-    "transfer": ("weights", "image_size", "freeze_epochs", "fine_tune_epochs", "fine_tune_layers", "batch_size",
-                 "lr", "fine_tune_lr", "patience", "augment"),
+    "deep_v2": (
+        "epochs",
+        "batch_size",
+        "image_size",
+        "lr",
+        "width",
+        "stages",
+        "depth",
+        "mixup_alpha",
+        "label_smoothing",
+        "patience",
+    ),
+    "transfer": (
+        "weights",
+        "image_size",
+        "freeze_epochs",
+        "fine_tune_epochs",
+        "fine_tune_layers",
+        "batch_size",
+        "lr",
+        "fine_tune_lr",
+        "patience",
+        "augment",
+    ),
 }
-_GENERIC_MAIN = ("epochs", "fine_tune_epochs", "batch_size", "image_size", "lr", "fine_tune_lr", "dropout",
-                 "patience", "backbone")
+_GENERIC_MAIN = (
+    "epochs",
+    "fine_tune_epochs",
+    "batch_size",
+    "image_size",
+    "lr",
+    "fine_tune_lr",
+    "dropout",
+    "patience",
+    "backbone",
+)
 # Parameters only some variants read (the others ignore them: the form disables them).
 _VARIANT_ONLY: dict[str, dict[str, tuple[str, ...]]] = {
-    "shallow": {"C": ("svm", "logreg"), "gamma": ("svm",), "n_estimators": ("rf",), "max_depth": ("rf",),
-                "min_samples_leaf": ("rf",)},
+    "shallow": {
+        "C": ("svm", "logreg"),
+        "gamma": ("svm",),
+        "n_estimators": ("rf",),
+        "max_depth": ("rf",),
+        "min_samples_leaf": ("rf",),
+    },
 }
 # Parameters the GUI fills itself or that need a file picker of their own.
 _HIDDEN = {"variant", "checkpoint", "resume"}
@@ -155,9 +215,21 @@ def family_params(info: FamilyInfo) -> list[ParamSpec]:
         if choices:
             kind = "choice"
         low, high = _BOUNDS.get(name, (None, None))
-        specs.append(ParamSpec(name=name, kind=kind, default=parameter.default, help=docs.get(name, ""),
-                               optional=optional, minimum=low, maximum=high, choices=choices, log=name in _LOG,
-                               is_main=name in main, variants=_VARIANT_ONLY.get(info.name, {}).get(name, ())))
+        specs.append(
+            ParamSpec(
+                name=name,
+                kind=kind,
+                default=parameter.default,
+                help=docs.get(name, ""),
+                optional=optional,
+                minimum=low,
+                maximum=high,
+                choices=choices,
+                log=name in _LOG,
+                is_main=name in main,
+                variants=_VARIANT_ONLY.get(info.name, {}).get(name, ()),
+            )
+        )
     specs.sort(key=lambda s: (not s.is_main, main.index(s.name) if s.is_main else 0))
     return specs
 

@@ -94,8 +94,10 @@ def inspect_image_folder(
         return report
     class_dirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if len(class_dirs) < 2:
-        report.errors.append(f"{root} has {len(class_dirs)} class folder(s); a pack needs at least two "
-                             "(layout: FOLDER/<class name>/<image files>).")
+        report.errors.append(
+            f"{root} has {len(class_dirs)} class folder(s); a pack needs at least two "
+            "(layout: FOLDER/<class name>/<image files>)."
+        )
     files_by_class: dict[str, list[Path]] = {}
     for class_dir in class_dirs:
         files = sorted(p for p in class_dir.rglob("*") if p.is_file())
@@ -117,8 +119,9 @@ def inspect_image_folder(
     return report
 
 
-def _inspect_file(path: Path, summary: ClassSummary, report: FolderInspection, seen: dict[str, Path],
-                  samples_per_class: int) -> None:
+def _inspect_file(
+    path: Path, summary: ClassSummary, report: FolderInspection, seen: dict[str, Path], samples_per_class: int
+) -> None:
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -141,20 +144,25 @@ def _inspect_file(path: Path, summary: ClassSummary, report: FolderInspection, s
 def _add_warnings(report: FolderInspection, min_per_class: int, fractions: SplitFractions) -> None:
     for summary in report.classes:
         if summary.files == 0:
-            report.errors.append(f"Class folder '{summary.name}' holds no images "
-                                 f"({', '.join(sorted(IMAGE_SUFFIXES))}). Add images or remove the folder.")
+            report.errors.append(
+                f"Class folder '{summary.name}' holds no images "
+                f"({', '.join(sorted(IMAGE_SUFFIXES))}). Add images or remove the folder."
+            )
         elif summary.readable == 0:
             report.errors.append(f"No image of class '{summary.name}' can be read. Replace its files.")
     readable = [c for c in report.classes if c.readable]
     report.warnings += class_balance_warnings({c.name: c.readable for c in readable}, min_per_class)
     for summary in readable:
-        n_train = summary.readable - sum(round(summary.readable * f) for f in (fractions.val, fractions.test,
-                                                                                fractions.ranked))
+        n_train = summary.readable - sum(
+            round(summary.readable * f) for f in (fractions.val, fractions.test, fractions.ranked)
+        )
         if n_train < MIN_TRAIN_PER_CLASS:
-            report.warnings.append(f"class '{summary.name}' would keep {max(n_train, 0)} training image(s) after "
-                                   f"holding out {fractions.val + fractions.test + fractions.ranked:.0%} for "
-                                   "validation, test and ranked play; "
-                                   "training needs at least 2")
+            report.warnings.append(
+                f"class '{summary.name}' would keep {max(n_train, 0)} training image(s) after "
+                f"holding out {fractions.val + fractions.test + fractions.ranked:.0%} for "
+                "validation, test and ranked play; "
+                "training needs at least 2"
+            )
     if report.unreadable:
         shown = "; ".join(_relative(line, report.root) for line in report.unreadable[:3])
         more = f" and {len(report.unreadable) - 3} more" if len(report.unreadable) > 3 else ""
@@ -168,20 +176,26 @@ def _add_warnings(report: FolderInspection, min_per_class: int, fractions: Split
 def _relative(line: str, root: Path) -> str:
     """ "/abs/root/cat/x.jpg: reason" → "cat/x.jpg: reason" (shorter, still unambiguous)."""
     prefix = f"{root}/"
-    return line[len(prefix):] if line.startswith(prefix) else line
+    return line[len(prefix) :] if line.startswith(prefix) else line
 
 
-def class_balance_warnings(counts: dict[str, int], min_per_class: int = MIN_PER_CLASS,
-                           ratio: float = IMBALANCE_RATIO) -> list[str]:
+def class_balance_warnings(
+    counts: dict[str, int], min_per_class: int = MIN_PER_CLASS, ratio: float = IMBALANCE_RATIO
+) -> list[str]:
     """Warnings for classes with fewer than min_per_class images and for a largest/smallest ratio above ratio."""
-    warnings = [f"class '{name}' has only {n} image(s) (at least {min_per_class} recommended)"
-                for name, n in sorted(counts.items()) if n < min_per_class]
+    warnings = [
+        f"class '{name}' has only {n} image(s) (at least {min_per_class} recommended)"
+        for name, n in sorted(counts.items())
+        if n < min_per_class
+    ]
     present = [n for n in counts.values() if n > 0]
     if len(present) >= 2 and max(present) > ratio * min(present):
         smallest = min(counts, key=lambda k: counts[k])
         largest = max(counts, key=lambda k: counts[k])
-        warnings.append(f"classes are unbalanced: '{smallest}' has {counts[smallest]} images, '{largest}' has "
-                        f"{counts[largest]}; accuracy will favour the large classes")
+        warnings.append(
+            f"classes are unbalanced: '{smallest}' has {counts[smallest]} images, '{largest}' has "
+            f"{counts[largest]}; accuracy will favour the large classes"
+        )
     return warnings
 
 
@@ -208,20 +222,25 @@ def summarise_pack(pack: Pack, min_per_class: int = MIN_PER_CLASS) -> PackSummar
     train = {name: counts["train"].get(name, 0) for name in pack.classes}
     if not any(train.values()) or pack.meta.get("game_pack"):
         summary.is_trainable = False
-        summary.warnings.append("this is a game pack without training images; build a full pack from the "
-                                "source folder to train on it")
+        summary.warnings.append(
+            "this is a game pack without training images; build a full pack from the source folder to train on it"
+        )
         return summary
     too_few = [name for name, n in train.items() if n < MIN_TRAIN_PER_CLASS]
     if too_few:
         summary.is_trainable = False
-        summary.warnings.append(f"class(es) {', '.join(too_few)} have fewer than {MIN_TRAIN_PER_CLASS} training "
-                                "images; training will refuse this pack")
-    summary.warnings += [w.replace("image(s)", "training image(s)")
-                         for w in class_balance_warnings(train, min_per_class)]
+        summary.warnings.append(
+            f"class(es) {', '.join(too_few)} have fewer than {MIN_TRAIN_PER_CLASS} training "
+            "images; training will refuse this pack"
+        )
+    summary.warnings += [
+        w.replace("image(s)", "training image(s)") for w in class_balance_warnings(train, min_per_class)
+    ]
     untested = [name for name in pack.classes if counts["test"].get(name, 0) == 0]
     if untested:
-        summary.warnings.append(f"class(es) {', '.join(untested)} have no test images; their accuracy cannot be "
-                                "measured")
+        summary.warnings.append(
+            f"class(es) {', '.join(untested)} have no test images; their accuracy cannot be measured"
+        )
     if not counts["val"]:
         summary.warnings.append("no validation images: deep models early-stop on the training loss instead")
     return summary

@@ -23,8 +23,13 @@ from classifiers.progress import Progress
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff"}
 RANKED_LABELS_FILE = "ranked_labels.json"
-_EXT_BY_MAGIC = ((b"\xff\xd8\xff", ".jpg"), (b"\x89PNG", ".png"), (b"RIFF", ".webp"), (b"BM", ".bmp"),
-                 (b"GIF8", ".gif"))
+_EXT_BY_MAGIC = (
+    (b"\xff\xd8\xff", ".jpg"),
+    (b"\x89PNG", ".png"),
+    (b"RIFF", ".webp"),
+    (b"BM", ".bmp"),
+    (b"GIF8", ".gif"),
+)
 
 
 @dataclass(frozen=True)
@@ -163,8 +168,9 @@ def build_pack(
             "image_size": [height, width],
             "seed": seed,
             "splits": {
-                name: [{"sha256": sha} if name == "ranked" else {"sha256": sha, "label": label}
-                       for sha, label in entries]
+                name: [
+                    {"sha256": sha} if name == "ranked" else {"sha256": sha, "label": label} for sha, label in entries
+                ]
                 for name, entries in splits.items()
             },
         }
@@ -180,8 +186,9 @@ def build_pack(
     yield report
 
 
-def _import_images(images: Iterable[SourceImage | str], tmp_dir: Path, report: BuildReport,
-                   total: int) -> Generator[Progress, None, tuple[dict[str, list[str]], list[tuple[int, int]]]]:
+def _import_images(
+    images: Iterable[SourceImage | str], tmp_dir: Path, report: BuildReport, total: int
+) -> Generator[Progress, None, tuple[dict[str, list[str]], list[tuple[int, int]]]]:
     """Store each new decodable image in tmp_dir; record duplicates and unreadable files in the report.
 
     Returns:
@@ -222,8 +229,9 @@ def _check_balance(by_class: dict[str, list[str]], min_per_class: int, report: B
         report.warnings.append(f"classes are unbalanced ({min(counts)}–{max(counts)} images)")
 
 
-def export_game_pack(pack: Pack, out_dir: str | Path, *, max_test: int | None = None,
-                     max_ranked: int | None = None) -> Path:
+def export_game_pack(
+    pack: Pack, out_dir: str | Path, *, max_test: int | None = None, max_ranked: int | None = None
+) -> Path:
     """Copy the test and ranked images (no train/val, no ranked labels) into out_dir/<pack id>.
 
     max_test/max_ranked keep a stratified prefix (the splits are already shuffled) to keep the game pack small.
@@ -231,8 +239,10 @@ def export_game_pack(pack: Pack, out_dir: str | Path, *, max_test: int | None = 
     target = Path(out_dir) / pack.id
     if target.resolve() == pack.root.resolve():
         # replacing the target first would delete the very images we are about to copy
-        raise PackError(f"Cannot export pack '{pack.id}' onto its source pack at {pack.root}. "
-                        "Pass another --to folder (e.g. assets/packs).")
+        raise PackError(
+            f"Cannot export pack '{pack.id}' onto its source pack at {pack.root}. "
+            "Pass another --to folder (e.g. assets/packs)."
+        )
     if target.exists():
         shutil.rmtree(target)
     test = _take_stratified(pack.splits["test"], max_test)

@@ -67,8 +67,9 @@ def check_compatible(classifier: OnnxClassifier, pack: Pack) -> None:
         )
 
 
-def predict_test_split(model_dir: str | Path, pack: Pack, *, batch: int = BATCH,
-                       device: str = "cpu") -> Generator[Progress, None, SplitPredictions]:
+def predict_test_split(
+    model_dir: str | Path, pack: Pack, *, batch: int = BATCH, device: str = "cpu"
+) -> Generator[Progress, None, SplitPredictions]:
     """Run the model in model_dir over the pack's test images (those present), yielding progress per batch.
 
     Raises:

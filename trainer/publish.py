@@ -67,8 +67,9 @@ class PublishReport:
         return asdict(self)
 
 
-def publish(registry: ModelRegistry, pack: Pack, destination: str | Path, *,
-            models_dir: str | Path | None = None) -> Generator[Progress, None, PublishReport]:
+def publish(
+    registry: ModelRegistry, pack: Pack, destination: str | Path, *, models_dir: str | Path | None = None
+) -> Generator[Progress, None, PublishReport]:
     """Rank, copy and export the pack's active models into destination (see the module docstring).
 
     Args:
@@ -83,30 +84,48 @@ def publish(registry: ModelRegistry, pack: Pack, destination: str | Path, *,
     ranked = [entry.sha256 for entry in pack.splits["ranked"]]
     missing = len(ranked) - len(pack.available("ranked"))
     if missing:
-        raise PackError(f"Pack '{pack.id}' at {pack.root} lacks {missing} of its {len(ranked)} ranked images, which "
-                        "the prediction tables need. Publish from the full pack the models were trained on.")
+        raise PackError(
+            f"Pack '{pack.id}' at {pack.root} lacks {missing} of its {len(ranked)} ranked images, which "
+            "the prediction tables need. Publish from the full pack the models were trained on."
+        )
     records = registry.active(pack.id, models_dir or registry.path.parent / "models")
     if not records:
-        raise PackError(f"No trained model of pack '{pack.id}' in the registry {registry.path}. Train some with "
-                        f"`eyevsai-train pipeline --packs {pack.id}` first.")
+        raise PackError(
+            f"No trained model of pack '{pack.id}' in the registry {registry.path}. Train some with "
+            f"`eyevsai-train pipeline --packs {pack.id}` first."
+        )
     cards = {record.id: (Path(record.model_dir or ""), read_card(record.model_dir or "")) for record in records}
     report = PublishReport(pack.id, pack.title, str(destination), now(), len(ranked))
     report.removed, kept = _sort_out_destination(destination, pack.id, set(cards), registry)
     levels = rank_cards([*cards.values(), *kept.values()])  # the workspace and the destination agree with the game
     registry.set_difficulties({model_id: levels[model_id] for model_id in cards})
     tables_dir = destination / "predictions" / pack.id
-    every = sorted([(m, p, c, False) for m, (p, c) in cards.items()] + [(m, p, c, True) for m, (p, c) in kept.items()],
-                   key=lambda item: item[0])
+    every = sorted(
+        [(m, p, c, False) for m, (p, c) in cards.items()] + [(m, p, c, True) for m, (p, c) in kept.items()],
+        key=lambda item: item[0],
+    )
     for index, (model_id, path, card, is_kept) in enumerate(every):
         yield Progress("publish", index, len(every), f"{'ranking' if is_kept else 'copying'} {model_id}")
         target = path if is_kept else _copy_model(path, card, destination / "models")
         table = yield from prediction_table(target, card, pack, ranked)
         table_path = tables_dir / f"{model_id}.json"
         _write_json(table_path, table)
-        report.models.append(PublishedModel(
-            card.id, card.title, card.family, card.variant, card.test_accuracy, card.metrics.get("macro_f1"),
-            card.difficulty, (target / ONNX_FILE).stat().st_size, card.onnx_sha256, str(target), str(table_path),
-            is_kept))
+        report.models.append(
+            PublishedModel(
+                card.id,
+                card.title,
+                card.family,
+                card.variant,
+                card.test_accuracy,
+                card.metrics.get("macro_f1"),
+                card.difficulty,
+                (target / ONNX_FILE).stat().st_size,
+                card.onnx_sha256,
+                str(target),
+                str(table_path),
+                is_kept,
+            )
+        )
     yield Progress("publish", len(every), len(every), f"published {len(every)} model(s)")
     labels = pack.root / RANKED_LABELS_FILE
     if labels.is_file():
@@ -120,25 +139,31 @@ def publish(registry: ModelRegistry, pack: Pack, destination: str | Path, *,
     return report
 
 
-def prediction_table(model_dir: Path, card: ModelCard, pack: Pack,
-                     shas: list[str]) -> Generator[Progress, None, dict[str, Any]]:
+def prediction_table(
+    model_dir: Path, card: ModelCard, pack: Pack, shas: list[str]
+) -> Generator[Progress, None, dict[str, Any]]:
     """The server's prediction table of one model on the given images (see the module docstring)."""
     from classifiers.runtime import OnnxClassifier
 
     classifier = OnnxClassifier(model_dir, card=card, device="cpu")
     predictions: dict[str, list[float]] = {}
     for start in range(0, len(shas), PREDICTION_BATCH):
-        chunk = shas[start:start + PREDICTION_BATCH]
+        chunk = shas[start : start + PREDICTION_BATCH]
         probabilities = classifier.predict_batch([pack.load_image(sha) for sha in chunk])
         for sha, row in zip(chunk, probabilities, strict=True):
             predictions[sha] = [round(float(p), 6) for p in row]
         yield Progress("ranked", start + len(chunk), len(shas), f"{card.id}: predictions on the ranked split")
-    return {"model_id": card.id, "onnx_sha256": card.onnx_sha256, "classes": list(card.classes),
-            "predictions": predictions}
+    return {
+        "model_id": card.id,
+        "onnx_sha256": card.onnx_sha256,
+        "classes": list(card.classes),
+        "predictions": predictions,
+    }
 
 
-def _sort_out_destination(destination: Path, pack_id: str, active: set[str],
-                          registry: ModelRegistry) -> tuple[list[str], dict[str, tuple[Path, ModelCard]]]:
+def _sort_out_destination(
+    destination: Path, pack_id: str, active: set[str], registry: ModelRegistry
+) -> tuple[list[str], dict[str, tuple[Path, ModelCard]]]:
     """Remove the pack's models in destination that the registry says no longer play (superseded, failed,
     missing), with their tables; keep the others (trained elsewhere, or done in another models folder such as
     `train --models-dir assets/models` makes) to be ranked with the rest.
@@ -183,10 +208,17 @@ def _write_json(path: Path, obj: Any) -> None:
 
 
 def report_rows(report: PublishReport) -> list[list[str]]:
-    return [[m.id + (" (kept)" if m.kept else ""), f"{m.family}/{m.variant}",
-             "-" if m.test_accuracy is None else f"{m.test_accuracy:.1%}",
-             "-" if m.macro_f1 is None else f"{m.macro_f1:.3f}", m.difficulty or "-", _size(m.onnx_bytes)]
-            for m in report.models]
+    return [
+        [
+            m.id + (" (kept)" if m.kept else ""),
+            f"{m.family}/{m.variant}",
+            "-" if m.test_accuracy is None else f"{m.test_accuracy:.1%}",
+            "-" if m.macro_f1 is None else f"{m.macro_f1:.3f}",
+            m.difficulty or "-",
+            _size(m.onnx_bytes),
+        ]
+        for m in report.models
+    ]
 
 
 REPORT_COLUMNS = ["model", "family/variant", "test acc.", "macro F1", "difficulty", "ONNX size"]
@@ -199,8 +231,10 @@ def render_text(report: PublishReport) -> str:
 
     buffer = io.StringIO()
     console = Console(file=buffer, width=120, color_system=None, highlight=False)
-    table = Table(title=f"{report.pack_title} ({report.pack_id}): {len(report.models)} model(s), published "
-                        f"{report.published}; predictions on {report.ranked_images} ranked images")
+    table = Table(
+        title=f"{report.pack_title} ({report.pack_id}): {len(report.models)} model(s), published "
+        f"{report.published}; predictions on {report.ranked_images} ranked images"
+    )
     for column in REPORT_COLUMNS:
         table.add_column(column)
     for row in report_rows(report):

@@ -32,16 +32,42 @@ if TYPE_CHECKING:
 REGISTRY_FILE = "registry.db"
 SCHEMA_VERSION = 1
 RUNNING, DONE, FAILED, INTERRUPTED, SUPERSEDED, MISSING = (
-    "running", "done", "failed", "interrupted", "superseded", "missing")
+    "running",
+    "done",
+    "failed",
+    "interrupted",
+    "superseded",
+    "missing",
+)
 STATUSES = (RUNNING, DONE, FAILED, INTERRUPTED, SUPERSEDED, MISSING)
 REMOVABLE = (FAILED, INTERRUPTED, SUPERSEDED, MISSING)  # what `models cleanup` deletes
 JSON_COLUMNS = ("metrics", "config")
 
 COLUMNS: dict[str, type] = {
-    "id": str, "family": str, "variant": str, "pack_id": str, "version": int, "status": str, "job": str,
-    "tuned": int, "config": str, "metrics": str, "test_accuracy": float, "difficulty": str, "model_dir": str,
-    "onnx_path": str, "onnx_sha256": str, "onnx_bytes": int, "created": str, "finished": str, "seconds": float,
-    "log_path": str, "checkpoint": str, "pid": int, "owner_pid": int, "error": str,
+    "id": str,
+    "family": str,
+    "variant": str,
+    "pack_id": str,
+    "version": int,
+    "status": str,
+    "job": str,
+    "tuned": int,
+    "config": str,
+    "metrics": str,
+    "test_accuracy": float,
+    "difficulty": str,
+    "model_dir": str,
+    "onnx_path": str,
+    "onnx_sha256": str,
+    "onnx_bytes": int,
+    "created": str,
+    "finished": str,
+    "seconds": float,
+    "log_path": str,
+    "checkpoint": str,
+    "pid": int,
+    "owner_pid": int,
+    "error": str,
 }
 
 
@@ -146,8 +172,10 @@ class ModelRegistry:
         try:
             import sqlite_utils
         except ModuleNotFoundError as exc:
-            raise MissingExtraError("The model registry needs sqlite-utils, which is not installed. Install it "
-                                    "with `pip install 'eyevsai[train]'`.") from exc
+            raise MissingExtraError(
+                "The model registry needs sqlite-utils, which is not installed. Install it "
+                "with `pip install 'eyevsai[train]'`."
+            ) from exc
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             # a generous timeout: the pipeline's processes and a `train` command may write at the same moment
@@ -156,8 +184,10 @@ class ModelRegistry:
                 self.db.execute("PRAGMA journal_mode=WAL")
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise RegistryError(f"The model registry {self.path} cannot be opened ({exc}). Move it away to start "
-                                "a new one; `eyevsai-train models list` then re-adopts the model folders.") from exc
+            raise RegistryError(
+                f"The model registry {self.path} cannot be opened ({exc}). Move it away to start "
+                "a new one; `eyevsai-train models list` then re-adopts the model folders."
+            ) from exc
 
     def close(self) -> None:
         self.db.close()
@@ -165,8 +195,10 @@ class ModelRegistry:
     def _migrate(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
-            raise RegistryError(f"The model registry {self.path} has schema version {version}, newer than this "
-                                f"trainer's {SCHEMA_VERSION}. Upgrade eyevsai-train.")
+            raise RegistryError(
+                f"The model registry {self.path} has schema version {version}, newer than this "
+                f"trainer's {SCHEMA_VERSION}. Upgrade eyevsai-train."
+            )
         for step in range(version, SCHEMA_VERSION):
             with self.db.atomic():
                 MIGRATIONS[step](self.db)
@@ -177,8 +209,9 @@ class ModelRegistry:
         """Raises: RegistryError for an unknown id."""
         rows = list(self.db["models"].rows_where("id = ?", [model_id]))
         if not rows:
-            raise RegistryError(f"No model '{model_id}' in the registry {self.path}. "
-                                "See `eyevsai-train models list --all`.")
+            raise RegistryError(
+                f"No model '{model_id}' in the registry {self.path}. See `eyevsai-train models list --all`."
+            )
         return ModelRecord.from_row(rows[0])
 
     def find(self, model_id: str) -> ModelRecord | None:
@@ -206,8 +239,9 @@ class ModelRegistry:
             return records
         return [r for r in records if _folder(r) == _resolved(models_dir)]
 
-    def finished_job(self, pack_id: str, family: str, variant: str, *, tuned: bool,
-                     models_dir: str | Path) -> ModelRecord | None:
+    def finished_job(
+        self, pack_id: str, family: str, variant: str, *, tuned: bool, models_dir: str | Path
+    ) -> ModelRecord | None:
         """The done model in models_dir that satisfies a pipeline job (a tuned job needs a tuned model), if any."""
         for record in reversed(self.active(pack_id, models_dir)):
             if (record.family, record.variant) == (family, variant) and (record.tuned or not tuned):
@@ -219,29 +253,70 @@ class ModelRegistry:
         return ModelRecord.from_row(runs[0]) if runs else None
 
     # -- writing ----------------------------------------------------------------------------------------------
-    def begin(self, model_id: str, *, family: str, variant: str, pack_id: str, config: dict[str, Any],
-              model_dir: str | Path, job: str | None = None, tuned: bool = False, log_path: str | Path | None = None,
-              checkpoint: str | Path | None = None, pid: int | None = None, owner_pid: int | None = None) -> None:
+    def begin(
+        self,
+        model_id: str,
+        *,
+        family: str,
+        variant: str,
+        pack_id: str,
+        config: dict[str, Any],
+        model_dir: str | Path,
+        job: str | None = None,
+        tuned: bool = False,
+        log_path: str | Path | None = None,
+        checkpoint: str | Path | None = None,
+        pid: int | None = None,
+        owner_pid: int | None = None,
+    ) -> None:
         """Record a run that starts now (status running)."""
         with self.db.atomic():
             version = self._next_version(pack_id, family, variant)
-            self.db["models"].upsert({
-                "id": model_id, "family": family, "variant": variant, "pack_id": pack_id, "version": version,
-                "status": RUNNING, "job": job, "tuned": int(tuned), "config": json.dumps(config, default=str),
-                "model_dir": str(model_dir), "created": now(), "log_path": str(log_path) if log_path else None,
-                "checkpoint": str(checkpoint) if checkpoint else None, "pid": pid or os.getpid(),
-                "owner_pid": owner_pid or pid or os.getpid(), "error": None, "finished": None, "metrics": None,
-                "test_accuracy": None, "difficulty": None, "onnx_path": None, "onnx_sha256": None,
-                "onnx_bytes": None, "seconds": None,
-            }, pk="id")
+            self.db["models"].upsert(
+                {
+                    "id": model_id,
+                    "family": family,
+                    "variant": variant,
+                    "pack_id": pack_id,
+                    "version": version,
+                    "status": RUNNING,
+                    "job": job,
+                    "tuned": int(tuned),
+                    "config": json.dumps(config, default=str),
+                    "model_dir": str(model_dir),
+                    "created": now(),
+                    "log_path": str(log_path) if log_path else None,
+                    "checkpoint": str(checkpoint) if checkpoint else None,
+                    "pid": pid or os.getpid(),
+                    "owner_pid": owner_pid or pid or os.getpid(),
+                    "error": None,
+                    "finished": None,
+                    "metrics": None,
+                    "test_accuracy": None,
+                    "difficulty": None,
+                    "onnx_path": None,
+                    "onnx_sha256": None,
+                    "onnx_bytes": None,
+                    "seconds": None,
+                },
+                pk="id",
+            )
 
     def _next_version(self, pack_id: str, family: str, variant: str) -> int:
-        row = self.db.execute("SELECT MAX(version) FROM models WHERE pack_id = ? AND family = ? AND variant = ?",
-                              [pack_id, family, variant]).fetchone()
+        row = self.db.execute(
+            "SELECT MAX(version) FROM models WHERE pack_id = ? AND family = ? AND variant = ?",
+            [pack_id, family, variant],
+        ).fetchone()
         return (row[0] or 0) + 1
 
-    def finish(self, card: ModelCard, model_dir: str | Path, *, seconds: float | None = None,
-               config: dict[str, Any] | None = None) -> None:
+    def finish(
+        self,
+        card: ModelCard,
+        model_dir: str | Path,
+        *,
+        seconds: float | None = None,
+        config: dict[str, Any] | None = None,
+    ) -> None:
         """Record a finished model (inserting its row if `begin` was never recorded) and supersede older ones.
 
         One transaction: a reader sees either the old set of active models or the new one.
@@ -249,19 +324,31 @@ class ModelRegistry:
         model_dir = Path(model_dir)
         onnx = model_dir / ONNX_FILE
         values = {
-            "id": card.id, "family": card.family, "variant": card.variant, "pack_id": card.pack_id,
-            "status": DONE, "metrics": json.dumps(card.metrics), "test_accuracy": card.test_accuracy,
-            "difficulty": card.difficulty, "model_dir": str(model_dir), "onnx_path": str(onnx),
-            "onnx_sha256": card.onnx_sha256, "onnx_bytes": onnx.stat().st_size if onnx.exists() else None,
-            "finished": now(), "seconds": seconds if seconds is not None else card.training.get("seconds"),
+            "id": card.id,
+            "family": card.family,
+            "variant": card.variant,
+            "pack_id": card.pack_id,
+            "status": DONE,
+            "metrics": json.dumps(card.metrics),
+            "test_accuracy": card.test_accuracy,
+            "difficulty": card.difficulty,
+            "model_dir": str(model_dir),
+            "onnx_path": str(onnx),
+            "onnx_sha256": card.onnx_sha256,
+            "onnx_bytes": onnx.stat().st_size if onnx.exists() else None,
+            "finished": now(),
+            "seconds": seconds if seconds is not None else card.training.get("seconds"),
             "error": None,
         }
         with self.db.atomic():
             existing = self.find(card.id)
             if existing is None:
-                values |= {"version": self._next_version(card.pack_id, card.family, card.variant),
-                           "created": card.created or now(), "tuned": int(bool(card.training.get("tuning"))),
-                           "config": json.dumps(config if config is not None else card.training, default=str)}
+                values |= {
+                    "version": self._next_version(card.pack_id, card.family, card.variant),
+                    "created": card.created or now(),
+                    "tuned": int(bool(card.training.get("tuning"))),
+                    "config": json.dumps(config if config is not None else card.training, default=str),
+                }
                 self.db["models"].insert(values, pk="id")
             else:
                 if config is not None:
@@ -330,8 +417,7 @@ class ModelRegistry:
                 self.finish(card, record.model_dir or "")
                 changes.append(f"{record.id}: finished before its process stopped; recorded as done")
             else:
-                self.fail(record.id, "interrupted: its process stopped before the model was saved",
-                          status=INTERRUPTED)
+                self.fail(record.id, "interrupted: its process stopped before the model was saved", status=INTERRUPTED)
                 _remove_paths([Path(record.model_dir + ".partial")] if record.model_dir else [])
                 changes.append(f"{record.id}: interrupted")
         for record in self.records(statuses=(DONE, SUPERSEDED)):
@@ -406,24 +492,41 @@ def rank_cards(models: Iterable[tuple[Path, ModelCard]]) -> dict[str, str]:
     return levels
 
 
-def record_training(registry: ModelRegistry, work: Generator[Progress, None, Any], *, model_id: str, family: str,
-                    variant: str, pack_id: str, models_dir: str | Path, config: dict[str, Any],
-                    tuned: bool = False) -> Generator[Progress, None, Any]:
+def record_training(
+    registry: ModelRegistry,
+    work: Generator[Progress, None, Any],
+    *,
+    model_id: str,
+    family: str,
+    variant: str,
+    pack_id: str,
+    models_dir: str | Path,
+    config: dict[str, Any],
+    tuned: bool = False,
+) -> Generator[Progress, None, Any]:
     """Wrap `training.train_model(...)` so the run is in the registry: running, then done or failed.
 
     Every train command calls this (the pipeline records from its parent process instead). Returns the
     TrainResult, its card's difficulty ranked among the pack's active models.
     """
-    registry.begin(model_id, family=family, variant=variant, pack_id=pack_id, config=config,
-                   model_dir=Path(models_dir) / model_id, tuned=tuned,
-                   checkpoint=(config.get("params") or {}).get("checkpoint"))
+    registry.begin(
+        model_id,
+        family=family,
+        variant=variant,
+        pack_id=pack_id,
+        config=config,
+        model_dir=Path(models_dir) / model_id,
+        tuned=tuned,
+        checkpoint=(config.get("params") or {}).get("checkpoint"),
+    )
     try:
         result = yield from work
     except BaseException as exc:
         interrupted = isinstance(exc, KeyboardInterrupt | GeneratorExit)
         message = str(exc) if isinstance(exc, EyeVsAIError) else f"{type(exc).__name__}: {exc}"
-        registry.fail(model_id, "interrupted" if interrupted else message,
-                      status=INTERRUPTED if interrupted else FAILED)
+        registry.fail(
+            model_id, "interrupted" if interrupted else message, status=INTERRUPTED if interrupted else FAILED
+        )
         raise
     registry.finish(result.card, result.model_dir, seconds=result.seconds)
     result.card.difficulty = registry.refresh_difficulties(pack_id).get(result.card.id)

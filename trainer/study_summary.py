@@ -68,8 +68,10 @@ def _seconds(trial: Any) -> float | None:
 
 def summarise_study(study: Any, *, with_importances: bool = True) -> StudySnapshot:
     """A snapshot of an optuna.Study (trials in number order)."""
-    rows = [TrialRow(t.number, t.state.name, t.value, dict(t.params), _seconds(t), str(t.user_attrs.get("error", "")))
-            for t in sorted(study.get_trials(deepcopy=False), key=lambda t: t.number)]
+    rows = [
+        TrialRow(t.number, t.state.name, t.value, dict(t.params), _seconds(t), str(t.user_attrs.get("error", "")))
+        for t in sorted(study.get_trials(deepcopy=False), key=lambda t: t.number)
+    ]
     snapshot = StudySnapshot(study.study_name, rows)
     if with_importances:
         snapshot.importances, snapshot.importance_note = parameter_importances(study, snapshot)
@@ -84,10 +86,10 @@ def parameter_importances(study: Any, snapshot: StudySnapshot) -> tuple[dict[str
 
     completed = snapshot.completed
     if len(completed) < MIN_TRIALS_FOR_IMPORTANCE:
-        return {}, (f"importances appear after {MIN_TRIALS_FOR_IMPORTANCE} completed trials "
-                    f"({len(completed)} so far)")
-    varying = {name for trial in completed for name in trial.params
-               if len({repr(t.params.get(name)) for t in completed}) > 1}
+        return {}, (f"importances appear after {MIN_TRIALS_FOR_IMPORTANCE} completed trials ({len(completed)} so far)")
+    varying = {
+        name for trial in completed for name in trial.params if len({repr(t.params.get(name)) for t in completed}) > 1
+    }
     if not varying:
         return {}, "no parameter has varied between completed trials yet"
     try:

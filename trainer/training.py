@@ -103,8 +103,12 @@ def train_model(
             opset=opset,
             created=datetime.now(UTC).isoformat(timespec="seconds"),
             trainer_version=TRAINER_VERSION,
-            training={"params": estimator.get_params(), "parity": parity.as_dict(),
-                      **getattr(estimator, "training_info_", {}), **(training_notes or {})},
+            training={
+                "params": estimator.get_params(),
+                "parity": parity.as_dict(),
+                **getattr(estimator, "training_info_", {}),
+                **(training_notes or {}),
+            },
         )
         classifier = OnnxClassifier(work_dir, card=card, device="cpu")
         card.metrics = yield from evaluate_on_test(classifier, pack)
@@ -126,8 +130,13 @@ def _parity(estimator: Any, pack: Pack, work_dir: Path) -> Generator[Progress, N
     images, _ = load_split_images(pack, split, limit=PARITY_IMAGES)
     yield Progress("export", 0, 1, f"checking ONNX parity on {len(images)} {split} images")
     card_stub = ModelCard(
-        id="parity", title="parity", family="parity", variant="", pack_id=pack.id,
-        classes=list(estimator.classes_), input=estimator.input_spec(),
+        id="parity",
+        title="parity",
+        family="parity",
+        variant="",
+        pack_id=pack.id,
+        classes=list(estimator.classes_),
+        input=estimator.input_spec(),
     )
     exported = OnnxClassifier(work_dir, card=card_stub, device="cpu").predict_batch(images)
     report = check_parity(estimator.predict_proba(images), exported)
@@ -139,4 +148,3 @@ def reassign_difficulties(models_dir: str | Path, pack_id: str) -> dict[str, str
     """Recompute easy/medium/hard for every model of pack_id in models_dir and rewrite changed cards."""
     models, _problems = discover_models(models_dir)
     return rank_cards({card.id: (path, card) for path, card in models if card.pack_id == pack_id}.values())
-

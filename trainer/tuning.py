@@ -57,8 +57,16 @@ class TuneResult:
 
     def notes(self) -> dict[str, Any]:
         """What a model card records about the tuning that chose its parameters."""
-        return {"tuning": {"study": self.study_name, "storage": self.storage, "objective": OBJECTIVE,
-                           "best_value": self.best_value, "best_trial": self.best_trial, **self.counts()}}
+        return {
+            "tuning": {
+                "study": self.study_name,
+                "storage": self.storage,
+                "objective": OBJECTIVE,
+                "best_value": self.best_value,
+                "best_trial": self.best_trial,
+                **self.counts(),
+            }
+        }
 
 
 def study_name(pack_id: str, family: str, variant: str | None = None) -> str:
@@ -72,8 +80,9 @@ def open_storage(path: str | Path) -> Any:
 
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     # several pipeline jobs may tune at once: wait for the SQLite lock rather than fail
-    return optuna.storages.RDBStorage(f"sqlite:///{Path(path).resolve()}",
-                                      engine_kwargs={"connect_args": {"timeout": 60}})
+    return optuna.storages.RDBStorage(
+        f"sqlite:///{Path(path).resolve()}", engine_kwargs={"connect_args": {"timeout": 60}}
+    )
 
 
 def _retry_stale_trials(study: Any, storage: Any, name: str) -> int:
@@ -147,8 +156,9 @@ def tune(
             study.tell(trial, state=TrialState.FAIL)
             failures += 1
             if failures >= MAX_FAILURES_IN_A_ROW:
-                raise TuningError(f"{failures} trials in a row of study {name} failed; the last with "
-                                  f"{type(exc).__name__}: {exc}") from exc
+                raise TuningError(
+                    f"{failures} trials in a row of study {name} failed; the last with {type(exc).__name__}: {exc}"
+                ) from exc
             continue
         except BaseException:
             study.tell(trial, state=TrialState.FAIL)  # interrupted: the trial does not count
@@ -164,8 +174,10 @@ def _check_arguments(info: FamilyInfo, pack: Pack, trials: int, variant: str | N
     if trials < 1:
         raise ConfigError(f"--trials must be at least 1, got {trials}.")
     if not pack.splits["val"]:
-        raise ConfigError(f"Pack '{pack.id}' has no val split; tuning scores trials on it (never on test). "
-                          "Rebuild the pack with --val 0.1.")
+        raise ConfigError(
+            f"Pack '{pack.id}' has no val split; tuning scores trials on it (never on test). "
+            "Rebuild the pack with --val 0.1."
+        )
     if variant is not None and variant not in info.variants:
         raise ConfigError(f"Family '{info.name}' has no variant {variant!r}; choose one of {info.variants}.")
 
@@ -177,16 +189,25 @@ def _open_study(storage_path: str | Path, name: str, seed: int) -> tuple[Any, in
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = open_storage(storage_path)
     pruner = optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=1)
-    study = optuna.create_study(storage=storage, study_name=name, direction="maximize", load_if_exists=True,
-                                pruner=pruner)
+    study = optuna.create_study(
+        storage=storage, study_name=name, direction="maximize", load_if_exists=True, pruner=pruner
+    )
     retried = _retry_stale_trials(study, storage, name)
     # a fresh seed per resumption: the same seed would propose the first trials' parameters again
     study.sampler = optuna.samplers.TPESampler(seed=seed + len(study.trials), n_startup_trials=5)
     return study, retried
 
 
-def _run_trial(trial: Any, info: FamilyInfo, pack: Pack, space: Any, variant: str | None, base: dict[str, Any],
-               val_images: list[np.ndarray], val_labels: np.ndarray) -> Generator[Progress, None, float]:
+def _run_trial(
+    trial: Any,
+    info: FamilyInfo,
+    pack: Pack,
+    space: Any,
+    variant: str | None,
+    base: dict[str, Any],
+    val_images: list[np.ndarray],
+    val_labels: np.ndarray,
+) -> Generator[Progress, None, float]:
     """Fit one trial's estimator, reporting per-epoch validation accuracy for pruning; return val accuracy."""
     import optuna
 
@@ -244,23 +265,31 @@ def _best(study: Any) -> dict[str, float]:
     return {"best": max(values)} if values else {}
 
 
-def _result(study: Any, name: str, storage_path: str | Path, info: FamilyInfo, variant: str | None,
-            base_params: dict[str, Any]) -> TuneResult:
+def _result(
+    study: Any, name: str, storage_path: str | Path, info: FamilyInfo, variant: str | None, base_params: dict[str, Any]
+) -> TuneResult:
     from optuna.trial import TrialState
 
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     if not complete:
-        raise TuningError(f"Study {name} has no completed trial yet; run more trials (--trials) or a longer "
-                          "--timeout.")
+        raise TuningError(f"Study {name} has no completed trial yet; run more trials (--trials) or a longer --timeout.")
     best = max(complete, key=lambda t: (t.value, -t.number))
     best_params = dict(best.params)
     chosen = variant or best_params.pop("variant")
     # the space's return value, not best.params alone: a space may map a suggestion onto several arguments
     params = {**_replay_space(info, chosen, best_params, base_params), **base_params}
-    trials = [{"number": t.number, "state": t.state.name, "value": t.value, "params": t.params,
-               "seconds": (t.datetime_complete - t.datetime_start).total_seconds()
-               if t.datetime_complete and t.datetime_start else None}
-              for t in study.get_trials(deepcopy=False)]
+    trials = [
+        {
+            "number": t.number,
+            "state": t.state.name,
+            "value": t.value,
+            "params": t.params,
+            "seconds": (t.datetime_complete - t.datetime_start).total_seconds()
+            if t.datetime_complete and t.datetime_start
+            else None,
+        }
+        for t in study.get_trials(deepcopy=False)
+    ]
     return TuneResult(name, str(storage_path), chosen, params, float(best.value), best.number, trials)
 
 

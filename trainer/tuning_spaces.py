@@ -83,8 +83,11 @@ _GENERIC = {
 
 def generic_space(defaults: dict[str, Any]) -> Space | None:
     """A space over the float hyperparameters in `_GENERIC` found among an estimator's defaults, or None."""
-    tunable = {name: value for name, value in defaults.items()
-               if name in _GENERIC and isinstance(value, float) and not isinstance(value, bool)}
+    tunable = {
+        name: value
+        for name, value in defaults.items()
+        if name in _GENERIC and isinstance(value, float) and not isinstance(value, bool)
+    }
     if not tunable:
         return None
 
@@ -105,8 +108,11 @@ def generic_space(defaults: dict[str, Any]) -> Space | None:
 def estimator_defaults(info: FamilyInfo) -> dict[str, Any]:
     """Keyword-argument defaults of a family's estimator, read from its signature (imports no framework)."""
     signature = inspect.signature(info.estimator)
-    return {name: p.default for name, p in signature.parameters.items()
-            if p.default is not inspect.Parameter.empty and name != "variant"}
+    return {
+        name: p.default
+        for name, p in signature.parameters.items()
+        if p.default is not inspect.Parameter.empty and name != "variant"
+    }
 
 
 def space_for(info: FamilyInfo) -> Space:
@@ -124,6 +130,8 @@ def space_for(info: FamilyInfo) -> Space:
         return declared
     space = generic_space(estimator_defaults(info))
     if space is None:
-        raise ConfigError(f"Family '{info.name}' has no hyperparameter search space. Declare a static method "
-                          "`search_space(trial, variant)` on its estimator, or add one to trainer/tuning_spaces.py.")
+        raise ConfigError(
+            f"Family '{info.name}' has no hyperparameter search space. Declare a static method "
+            "`search_space(trial, variant)` on its estimator, or add one to trainer/tuning_spaces.py."
+        )
     return space

@@ -77,16 +77,28 @@ class DeepEstimator:
     # -- training -----------------------------------------------------------------------------------------------
     def _validate(self) -> None:
         require(isinstance(self.epochs, int) and self.epochs >= 1, "epochs", self.epochs, "a positive integer")
-        require(isinstance(self.batch_size, int) and self.batch_size >= 1, "batch_size", self.batch_size,
-                "a positive integer")
-        require(self.image_size is None or (isinstance(self.image_size, int) and 8 <= self.image_size <= 512),
-                "image_size", self.image_size, "None or an integer from 8 to 512")
+        require(
+            isinstance(self.batch_size, int) and self.batch_size >= 1,
+            "batch_size",
+            self.batch_size,
+            "a positive integer",
+        )
+        require(
+            self.image_size is None or (isinstance(self.image_size, int) and 8 <= self.image_size <= 512),
+            "image_size",
+            self.image_size,
+            "None or an integer from 8 to 512",
+        )
         require(self.lr > 0, "lr", self.lr, "positive")
         require(self.weight_decay >= 0, "weight_decay", self.weight_decay, "zero or positive")
         require(isinstance(self.width, int) and self.width >= 4, "width", self.width, "an integer >= 4")
         require(0 <= self.dropout < 1, "dropout", self.dropout, "in [0, 1)")
-        require(isinstance(self.patience, int) and self.patience >= 0, "patience", self.patience,
-                "0 (no early stopping) or a positive integer")
+        require(
+            isinstance(self.patience, int) and self.patience >= 0,
+            "patience",
+            self.patience,
+            "0 (no early stopping) or a positive integer",
+        )
         require(isinstance(self.workers, int) and self.workers >= 0, "workers", self.workers, "0 or more")
         require(self.device in DEVICES, "device", self.device, f"one of {DEVICES}")
         if self.resume is not None and not Path(self.resume).is_file():
@@ -108,10 +120,16 @@ class DeepEstimator:
 
         size = self.resolved_image_size(pack)
         n_classes = len(pack.classes)
-        identity = {"family": self.family, "variant": self.variant, "classes": list(pack.classes),
-                    "image_size": size, **self._architecture()}
-        result = yield from common.fit_network(lambda: self._network(n_classes), pack, self._train_config(),
-                                               image_size=size, identity=identity)
+        identity = {
+            "family": self.family,
+            "variant": self.variant,
+            "classes": list(pack.classes),
+            "image_size": size,
+            **self._architecture(),
+        }
+        result = yield from common.fit_network(
+            lambda: self._network(n_classes), pack, self._train_config(), image_size=size, identity=identity
+        )
         self.network_ = result.network
         self.mean_, self.std_ = result.mean, result.std
         self.image_size_ = size

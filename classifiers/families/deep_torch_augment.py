@@ -43,8 +43,14 @@ def _uniform(n: int, low: float, high: float, gen: torch.Generator, device: torc
     return torch.rand(n, generator=gen, device=device) * (high - low) + low
 
 
-def random_resized_crop(x: torch.Tensor, gen: torch.Generator, *, scale: float = 0.6, flip: bool = False,
-                        ratio: tuple[float, float] = (3 / 4, 4 / 3)) -> torch.Tensor:
+def random_resized_crop(
+    x: torch.Tensor,
+    gen: torch.Generator,
+    *,
+    scale: float = 0.6,
+    flip: bool = False,
+    ratio: tuple[float, float] = (3 / 4, 4 / 3),
+) -> torch.Tensor:
     """Crop a random box of each image (area fraction in [scale, 1], aspect in `ratio`) and resize it back.
 
     One affine grid sample per batch: the crop, the resize and an optional left-right flip are the same
@@ -102,8 +108,14 @@ def colour_jitter(x: torch.Tensor, gen: torch.Generator, strength: float) -> tor
     return x.clamp(0.0, 1.0)
 
 
-def random_erasing(x: torch.Tensor, gen: torch.Generator, prob: float, *, area: tuple[float, float] = (0.02, 0.25),
-                   ratio: tuple[float, float] = (0.3, 3.3)) -> torch.Tensor:
+def random_erasing(
+    x: torch.Tensor,
+    gen: torch.Generator,
+    prob: float,
+    *,
+    area: tuple[float, float] = (0.02, 0.25),
+    ratio: tuple[float, float] = (0.3, 3.3),
+) -> torch.Tensor:
     """Replace one random rectangle of each chosen image with Gaussian noise (Zhong et al., 2017).
 
     Args:
@@ -123,15 +135,20 @@ def random_erasing(x: torch.Tensor, gen: torch.Generator, prob: float, *, area: 
     x0 = torch.rand(n, generator=gen, device=device) * (w - ew)
     rows = torch.arange(h, device=device)[None, :, None]
     cols = torch.arange(w, device=device)[None, None, :]
-    inside = ((rows >= y0[:, None, None]) & (rows < (y0 + eh)[:, None, None])
-              & (cols >= x0[:, None, None]) & (cols < (x0 + ew)[:, None, None]))
+    inside = (
+        (rows >= y0[:, None, None])
+        & (rows < (y0 + eh)[:, None, None])
+        & (cols >= x0[:, None, None])
+        & (cols < (x0 + ew)[:, None, None])
+    )
     mask = (inside & chosen[:, None, None])[:, None]
     noise = torch.randn(x.shape, generator=gen, device=device, dtype=x.dtype)
     return torch.where(mask, noise, x)
 
 
-def augment_batch(x: torch.Tensor, config: AugmentConfig, gen: torch.Generator,
-                  mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+def augment_batch(
+    x: torch.Tensor, config: AugmentConfig, gen: torch.Generator, mean: torch.Tensor, std: torch.Tensor
+) -> torch.Tensor:
     """Augment and normalise a batch.
 
     Args:
@@ -159,8 +176,9 @@ def soft_targets(labels: torch.Tensor, n_classes: int, smoothing: float = 0.0) -
     return targets * (1 - smoothing) + smoothing / n_classes
 
 
-def mixup(x: torch.Tensor, targets: torch.Tensor, rng: np.random.Generator, gen: torch.Generator, *,
-          alpha: float, prob: float) -> tuple[torch.Tensor, torch.Tensor, float]:
+def mixup(
+    x: torch.Tensor, targets: torch.Tensor, rng: np.random.Generator, gen: torch.Generator, *, alpha: float, prob: float
+) -> tuple[torch.Tensor, torch.Tensor, float]:
     """Blend the batch with a shuffled copy of itself (Zhang et al., 2018) with probability `prob`.
 
     Args:

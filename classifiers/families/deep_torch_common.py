@@ -175,12 +175,19 @@ def channel_stats(dataset: PackImages, limit: int = _STATS_IMAGES) -> tuple[list
     return [round(float(v), 6) for v in pixels.mean(0)], [round(float(v), 6) for v in std]
 
 
-def make_loader(dataset: PackImages, *, batch_size: int, shuffle: bool, workers: int,
-                device: torch.device) -> DataLoader:
+def make_loader(
+    dataset: PackImages, *, batch_size: int, shuffle: bool, workers: int, device: torch.device
+) -> DataLoader:
     """A DataLoader with its own generator (re-seeded per epoch by the trainer) and persistent workers."""
-    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, num_workers=workers,
-                      persistent_workers=workers > 0, pin_memory=device.type == "cuda",
-                      generator=torch.Generator().manual_seed(0))
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        num_workers=workers,
+        persistent_workers=workers > 0,
+        pin_memory=device.type == "cuda",
+        generator=torch.Generator().manual_seed(0),
+    )
 
 
 # -- checkpoints ------------------------------------------------------------------------------------------------
@@ -219,8 +226,9 @@ def load_checkpoint(path: str | Path, identity: dict[str, Any]) -> dict[str, Any
 
 
 # -- the fit ----------------------------------------------------------------------------------------------------
-def fit_network(build: Callable[[], nn.Module], pack: Pack, config: TrainConfig, *, image_size: int,
-                identity: dict[str, Any]) -> Generator[Progress, None, FitResult]:
+def fit_network(
+    build: Callable[[], nn.Module], pack: Pack, config: TrainConfig, *, image_size: int, identity: dict[str, Any]
+) -> Generator[Progress, None, FitResult]:
     """Train `build()` on the pack's train split, early-stopping on its val split.
 
     Args:
@@ -245,10 +253,20 @@ def fit_network(build: Callable[[], nn.Module], pack: Pack, config: TrainConfig,
         mean, std = channel_stats(train_set)
     seed_everything(config.seed)
     network = build()
-    loaders = [make_loader(data, batch_size=config.batch_size, shuffle=shuffle, workers=config.workers,
-                           device=device) for data, shuffle in ((train_set, True), (val_set, False))]
-    trainer = Trainer(network, config, device=device, n_classes=len(pack.classes), mean=mean, std=std,
-                      identity=identity, batches_per_epoch=len(loaders[0]))
+    loaders = [
+        make_loader(data, batch_size=config.batch_size, shuffle=shuffle, workers=config.workers, device=device)
+        for data, shuffle in ((train_set, True), (val_set, False))
+    ]
+    trainer = Trainer(
+        network,
+        config,
+        device=device,
+        n_classes=len(pack.classes),
+        mean=mean,
+        std=std,
+        identity=identity,
+        batches_per_epoch=len(loaders[0]),
+    )
     if resumed is not None:
         trainer.restore(resumed)
         yield Progress("prepare", 1, 1, f"resumed from {config.resume} after epoch {trainer.epoch}")
@@ -283,8 +301,9 @@ class ImageClassifier(nn.Module):
         return torch.softmax(self.network((x - self.mean) / self.std), dim=1)
 
 
-def predict_proba(network: nn.Module, mean: Sequence[float], std: Sequence[float], images: Sequence[np.ndarray],
-                  size: int) -> np.ndarray:
+def predict_proba(
+    network: nn.Module, mean: Sequence[float], std: Sequence[float], images: Sequence[np.ndarray], size: int
+) -> np.ndarray:
     """Probabilities (N, C) from PyTorch on the CPU, for RGB uint8 images of any size (resized like the game)."""
     model = ImageClassifier(network, mean, std).eval()
     batch = prepare_batch(list(images), size, size)
@@ -308,7 +327,16 @@ def export_onnx(network: nn.Module, mean: Sequence[float], std: Sequence[float],
     logging.getLogger("torch.onnx._internal.exporter._registration").setLevel(logging.ERROR)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # deprecation chatter from torch.export internals
-        torch.onnx.export(model, (example,), str(path), input_names=["images"], output_names=["probabilities"],
-                          dynamic_shapes={"images": {0: batch}}, opset_version=ONNX_OPSET, dynamo=True,
-                          external_data=False, verbose=False)
+        torch.onnx.export(
+            model,
+            (example,),
+            str(path),
+            input_names=["images"],
+            output_names=["probabilities"],
+            dynamic_shapes={"images": {0: batch}},
+            opset_version=ONNX_OPSET,
+            dynamo=True,
+            external_data=False,
+            verbose=False,
+        )
     return ONNX_OPSET

@@ -70,8 +70,12 @@ class EarlyStopping:
         return self.patience > 0 and self.bad_epochs >= self.patience
 
     def state(self) -> dict[str, Any]:
-        return {"best_loss": self.best_loss, "best_epoch": self.best_epoch, "bad_epochs": self.bad_epochs,
-                "best_state": self.best_state}
+        return {
+            "best_loss": self.best_loss,
+            "best_epoch": self.best_epoch,
+            "bad_epochs": self.bad_epochs,
+            "best_state": self.best_state,
+        }
 
     def load(self, state: dict[str, Any]) -> None:
         self.best_loss, self.best_epoch = float(state["best_loss"]), int(state["best_epoch"])
@@ -81,8 +85,18 @@ class EarlyStopping:
 class Trainer:
     """One training run's mutable state: network, optimizer, scaler, schedule position, history."""
 
-    def __init__(self, network: nn.Module, config: TrainConfig, *, device: torch.device, n_classes: int,
-                 mean: list[float], std: list[float], identity: dict[str, Any], batches_per_epoch: int) -> None:
+    def __init__(
+        self,
+        network: nn.Module,
+        config: TrainConfig,
+        *,
+        device: torch.device,
+        n_classes: int,
+        mean: list[float],
+        std: list[float],
+        identity: dict[str, Any],
+        batches_per_epoch: int,
+    ) -> None:
         self.config = config
         self.device = device
         self.n_classes = n_classes
@@ -172,13 +186,22 @@ class Trainer:
             correct += (logits.detach().argmax(1) == targets.argmax(1)).sum()
             seen += len(labels)
             if (index + 1) % every == 0 or index + 1 == n_batches:
-                metrics = {"loss": float(loss_sum) / seen, "accuracy": int(correct) / seen, "lr": self.lr,
-                           "images_per_s": seen / (time.perf_counter() - started), "epoch": epoch,
-                           "step": index + 1}
-                yield Progress("step", index + 1, n_batches,
-                               f"epoch {epoch}/{config.epochs} step {index + 1}/{n_batches}", metrics)
-        self._epoch_train = {"loss": float(loss_sum) / max(1, seen), "accuracy": int(correct) / max(1, seen),
-                             "images_per_s": seen / (time.perf_counter() - started)}
+                metrics = {
+                    "loss": float(loss_sum) / seen,
+                    "accuracy": int(correct) / seen,
+                    "lr": self.lr,
+                    "images_per_s": seen / (time.perf_counter() - started),
+                    "epoch": epoch,
+                    "step": index + 1,
+                }
+                yield Progress(
+                    "step", index + 1, n_batches, f"epoch {epoch}/{config.epochs} step {index + 1}/{n_batches}", metrics
+                )
+        self._epoch_train = {
+            "loss": float(loss_sum) / max(1, seen),
+            "accuracy": int(correct) / max(1, seen),
+            "images_per_s": seen / (time.perf_counter() - started),
+        }
 
     @property
     def lr(self) -> float:
@@ -228,15 +251,28 @@ class Trainer:
         stop = f"; no improvement for {self.stopper.patience} epochs, stopping" if self.stopped else ""
         message = f"epoch {self.epoch}/{self.config.epochs}: loss {record['loss']:.4f}{val}{stop}"
         shown = ("val_accuracy", "val_loss", "loss", "accuracy", "lr", "images_per_s", "rss_mb", "gpu_peak_mb")
-        return Progress("epoch", self.epoch, self.config.epochs, message,
-                        {key: record[key] for key in shown if key in record} | {"epoch": self.epoch})
+        return Progress(
+            "epoch",
+            self.epoch,
+            self.config.epochs,
+            message,
+            {key: record[key] for key in shown if key in record} | {"epoch": self.epoch},
+        )
 
     # -- state --------------------------------------------------------------------------------------------------
     def checkpoint_state(self) -> dict[str, Any]:
-        return {"identity": self.identity, "normalisation": self.normalisation, "epoch": self.epoch,
-                "step": self.step, "stopped": self.stopped, "history": self.history,
-                "model": self.network.state_dict(), "optimizer": self.optimizer.state_dict(),
-                "scaler": self.scaler.state_dict(), "stopper": self.stopper.state()}
+        return {
+            "identity": self.identity,
+            "normalisation": self.normalisation,
+            "epoch": self.epoch,
+            "step": self.step,
+            "stopped": self.stopped,
+            "history": self.history,
+            "model": self.network.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "stopper": self.stopper.state(),
+        }
 
     def restore(self, state: dict[str, Any]) -> None:
         """Continue from a checkpoint (already checked by `load_checkpoint`)."""

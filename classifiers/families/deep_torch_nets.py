@@ -13,8 +13,7 @@ from torch import nn
 
 
 def _conv_bn_relu(cin: int, cout: int, stride: int = 1) -> list[nn.Module]:
-    return [nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(cout),
-            nn.ReLU(inplace=True)]
+    return [nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
 
 
 class BasicCNN(nn.Module):
@@ -33,8 +32,12 @@ class BasicCNN(nn.Module):
         cin = 3
         for i in range(blocks):
             cout = width * 2**i
-            layers += [*_conv_bn_relu(cin, cout), *_conv_bn_relu(cout, cout), nn.MaxPool2d(2),
-                       nn.Dropout2d(dropout / 4)]
+            layers += [
+                *_conv_bn_relu(cin, cout),
+                *_conv_bn_relu(cout, cout),
+                nn.MaxPool2d(2),
+                nn.Dropout2d(dropout / 4),
+            ]
             cin = cout
         self.features = nn.Sequential(*layers)
         self.dropout = nn.Dropout(dropout)
@@ -85,7 +88,8 @@ class AttentionBlock(nn.Module):
         super().__init__()
         self.body = nn.Sequential(
             *_conv_bn_relu(cin, cout, stride),
-            nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout),
+            nn.Conv2d(cout, cout, 3, padding=1, bias=False),
+            nn.BatchNorm2d(cout),
         )
         self.attention = CBAM(cout) if attention == "cbam" else SqueezeExcitation(cout)
         self.shortcut: nn.Module = nn.Identity()
@@ -110,8 +114,16 @@ class AttentionResNet(nn.Module):
         dropout: dropout before the head.
     """
 
-    def __init__(self, n_classes: int, *, attention: str = "cbam", width: int = 32, stages: int = 3,
-                 depth: int = 1, dropout: float = 0.2) -> None:
+    def __init__(
+        self,
+        n_classes: int,
+        *,
+        attention: str = "cbam",
+        width: int = 32,
+        stages: int = 3,
+        depth: int = 1,
+        dropout: float = 0.2,
+    ) -> None:
         super().__init__()
         layers: list[nn.Module] = [*_conv_bn_relu(3, width)]
         cin = width

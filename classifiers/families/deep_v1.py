@@ -42,8 +42,23 @@ class DeepV1Classifier(DeepEstimator):
     """
 
     family = "deep_v1"
-    _PARAMS = ("epochs", "batch_size", "image_size", "lr", "weight_decay", "width", "blocks", "dropout", "patience",
-               "augment", "seed", "workers", "device", "checkpoint", "resume")
+    _PARAMS = (
+        "epochs",
+        "batch_size",
+        "image_size",
+        "lr",
+        "weight_decay",
+        "width",
+        "blocks",
+        "dropout",
+        "patience",
+        "augment",
+        "seed",
+        "workers",
+        "device",
+        "checkpoint",
+        "resume",
+    )
 
     def __init__(
         self,
@@ -99,7 +114,17 @@ class DeepV1Classifier(DeepEstimator):
         from classifiers.families.deep_torch_common import TrainConfig
 
         augment = AugmentConfig(crop_scale=0.9, flip=True) if self.augment else AugmentConfig()
-        return TrainConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
-                           weight_decay=self.weight_decay, patience=self.patience, schedule="cosine",
-                           augment=augment, seed=self.seed, workers=self.workers, device=self.device,
-                           checkpoint=self.checkpoint, resume=self.resume)
+        return TrainConfig(
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            patience=self.patience,
+            schedule="cosine",
+            augment=augment,
+            seed=self.seed,
+            workers=self.workers,
+            device=self.device,
+            checkpoint=self.checkpoint,
+            resume=self.resume,
+        )

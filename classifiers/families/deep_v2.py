@@ -61,10 +61,36 @@ class DeepV2Classifier(DeepEstimator):
     """
 
     family = "deep_v2"
-    _PARAMS = ("epochs", "batch_size", "image_size", "lr", "weight_decay", "width", "stages", "depth", "dropout",
-               "patience", "crop_scale", "flip", "jitter", "erase_prob", "mixup_alpha", "mixup_prob",
-               "label_smoothing", "accumulate", "clip", "schedule", "warmup", "amp", "compile", "seed", "workers",
-               "device", "checkpoint", "resume")
+    _PARAMS = (
+        "epochs",
+        "batch_size",
+        "image_size",
+        "lr",
+        "weight_decay",
+        "width",
+        "stages",
+        "depth",
+        "dropout",
+        "patience",
+        "crop_scale",
+        "flip",
+        "jitter",
+        "erase_prob",
+        "mixup_alpha",
+        "mixup_prob",
+        "label_smoothing",
+        "accumulate",
+        "clip",
+        "schedule",
+        "warmup",
+        "amp",
+        "compile",
+        "seed",
+        "workers",
+        "device",
+        "checkpoint",
+        "resume",
+    )
 
     def __init__(
         self,
@@ -139,8 +165,12 @@ class DeepV2Classifier(DeepEstimator):
         require(self.mixup_alpha >= 0, "mixup_alpha", self.mixup_alpha, "zero (off) or positive")
         require(0 <= self.mixup_prob <= 1, "mixup_prob", self.mixup_prob, "in [0, 1]")
         require(0 <= self.label_smoothing < 1, "label_smoothing", self.label_smoothing, "in [0, 1)")
-        require(isinstance(self.accumulate, int) and self.accumulate >= 1, "accumulate", self.accumulate,
-                "a positive integer")
+        require(
+            isinstance(self.accumulate, int) and self.accumulate >= 1,
+            "accumulate",
+            self.accumulate,
+            "a positive integer",
+        )
         require(self.clip >= 0, "clip", self.clip, "zero (off) or positive")
         require(self.schedule in SCHEDULES, "schedule", self.schedule, f"one of {SCHEDULES}")
         require(0 <= self.warmup <= self.epochs, "warmup", self.warmup, f"from 0 to epochs ({self.epochs})")
@@ -152,19 +182,41 @@ class DeepV2Classifier(DeepEstimator):
     def _network(self, n_classes: int) -> Any:
         from classifiers.families.deep_torch_nets import AttentionResNet
 
-        return AttentionResNet(n_classes, attention=self.variant, width=self.width, stages=self.stages,
-                               depth=self.depth, dropout=self.dropout)
+        return AttentionResNet(
+            n_classes,
+            attention=self.variant,
+            width=self.width,
+            stages=self.stages,
+            depth=self.depth,
+            dropout=self.dropout,
+        )
 
     def _train_config(self) -> Any:
         from classifiers.families.deep_torch_augment import AugmentConfig
         from classifiers.families.deep_torch_common import TrainConfig
 
-        augment = AugmentConfig(crop_scale=self.crop_scale, flip=self.flip, jitter=self.jitter,
-                                erase_prob=self.erase_prob)
+        augment = AugmentConfig(
+            crop_scale=self.crop_scale, flip=self.flip, jitter=self.jitter, erase_prob=self.erase_prob
+        )
         return TrainConfig(
-            epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, weight_decay=self.weight_decay,
-            patience=self.patience, schedule=self.schedule, warmup=self.warmup, accumulate=self.accumulate,
-            clip=self.clip, label_smoothing=self.label_smoothing, mixup_alpha=self.mixup_alpha,
-            mixup_prob=self.mixup_prob, augment=augment, amp=self.amp, compile=self.compile, seed=self.seed,
-            workers=self.workers, device=self.device, checkpoint=self.checkpoint, resume=self.resume,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            patience=self.patience,
+            schedule=self.schedule,
+            warmup=self.warmup,
+            accumulate=self.accumulate,
+            clip=self.clip,
+            label_smoothing=self.label_smoothing,
+            mixup_alpha=self.mixup_alpha,
+            mixup_prob=self.mixup_prob,
+            augment=augment,
+            amp=self.amp,
+            compile=self.compile,
+            seed=self.seed,
+            workers=self.workers,
+            device=self.device,
+            checkpoint=self.checkpoint,
+            resume=self.resume,
         )

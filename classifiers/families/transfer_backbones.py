@@ -24,8 +24,15 @@ from keras import layers  # noqa: E402
 from classifiers.families.transfer import KERAS_WEIGHT_FILES  # noqa: E402
 
 # (repeats, kernel, stride, expand ratio, input filters, output filters) per stage, from efficientnet_lite_builder.py
-LITE0_STAGES = ((1, 3, 1, 1, 32, 16), (2, 3, 2, 6, 16, 24), (2, 5, 2, 6, 24, 40), (3, 3, 2, 6, 40, 80),
-                (3, 5, 1, 6, 80, 112), (4, 5, 2, 6, 112, 192), (1, 3, 1, 6, 192, 320))
+LITE0_STAGES = (
+    (1, 3, 1, 1, 32, 16),
+    (2, 3, 2, 6, 16, 24),
+    (2, 5, 2, 6, 24, 40),
+    (3, 3, 2, 6, 40, 80),
+    (3, 5, 1, 6, 80, 112),
+    (4, 5, 2, 6, 112, 192),
+    (1, 3, 1, 6, 192, 320),
+)
 LITE_BN_EPSILON = 1e-3
 LITE_DROP_CONNECT = 0.2
 LITE_MEAN, LITE_STD = 127.0, 128.0  # the Lite models' input normalisation (efficientnet_lite_builder.py)
@@ -50,8 +57,9 @@ def _mobilenet_v2(size: int, weights: Any) -> keras.Model:
     # input_tensor: the application's layers join the normalisation in one flat model (so feature_layer works)
     inputs = keras.Input((size, size, 3), name="pixels")
     normalised = layers.Rescaling(1 / 127.5, offset=-1.0, name="normalise")(inputs)
-    return keras.applications.MobileNetV2(input_shape=(size, size, 3), input_tensor=normalised, include_top=False,
-                                          weights=weights)
+    return keras.applications.MobileNetV2(
+        input_shape=(size, size, 3), input_tensor=normalised, include_top=False, weights=weights
+    )
 
 
 def _mobilenet_v3(large: bool) -> Callable[[int, Any], keras.Model]:
@@ -72,13 +80,15 @@ def _resnet50(size: int, weights: Any) -> keras.Model:
     # keras.applications.resnet50.preprocess_input ("caffe"): RGB → BGR, minus the ImageNet mean
     bgr = layers.Lambda(lambda x: keras.ops.flip(x, axis=-1), name="rgb_to_bgr")(inputs)
     centred = layers.Rescaling(1.0, offset=[-103.939, -116.779, -123.68], name="normalise")(bgr)
-    return keras.applications.ResNet50(input_shape=(size, size, 3), input_tensor=centred, include_top=False,
-                                       weights=weights)
+    return keras.applications.ResNet50(
+        input_shape=(size, size, 3), input_tensor=centred, include_top=False, weights=weights
+    )
 
 
 # -- EfficientNet-Lite0 -----------------------------------------------------------------------------------------
-def _lite_block(x: Any, name: str, *, kernel: int, stride: int, expand: int, filters_in: int, filters_out: int,
-                drop_rate: float) -> Any:
+def _lite_block(
+    x: Any, name: str, *, kernel: int, stride: int, expand: int, filters_in: int, filters_out: int, drop_rate: float
+) -> Any:
     """One MBConv block: expand 1×1 → depthwise k×k → project 1×1, residual when the shape is unchanged."""
     inputs = x
     channels = filters_in * expand
@@ -112,10 +122,16 @@ def efficientnet_lite0(size: int, weights: Any = None) -> keras.Model:
     index = 0
     for stage, (repeats, kernel, stride, expand, filters_in, filters_out) in enumerate(LITE0_STAGES, start=1):
         for repeat in range(repeats):
-            x = _lite_block(x, f"block{stage}{chr(ord('a') + repeat)}_", kernel=kernel,
-                            stride=stride if repeat == 0 else 1, expand=expand,
-                            filters_in=filters_in if repeat == 0 else filters_out, filters_out=filters_out,
-                            drop_rate=LITE_DROP_CONNECT * index / total)
+            x = _lite_block(
+                x,
+                f"block{stage}{chr(ord('a') + repeat)}_",
+                kernel=kernel,
+                stride=stride if repeat == 0 else 1,
+                expand=expand,
+                filters_in=filters_in if repeat == 0 else filters_out,
+                filters_out=filters_out,
+                drop_rate=LITE_DROP_CONNECT * index / total,
+            )
             index += 1
     x = layers.Conv2D(1280, 1, padding="same", use_bias=False, name="top_conv")(x)
     x = layers.BatchNormalization(epsilon=LITE_BN_EPSILON, name="top_bn")(x)

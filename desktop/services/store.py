@@ -30,16 +30,50 @@ def _now() -> str:
 def _v1(db: sqlite_utils.Database) -> None:
     db["profiles"].create({"id": int, "name": str, "created": str}, pk="id", not_null={"name"})
     db["profiles"].create_index(["name"], unique=True)
-    db["sessions"].create({
-        "id": str, "profile_id": int, "pack_id": str, "model_id": str, "model_sha256": str, "difficulty": str,
-        "mode": str, "seed": str, "session_commitment": str, "status": str, "started": str, "finished": str,
-        "rounds_played": int, "player_points": int, "player_correct": int, "ai_correct": int, "proof": str,
-    }, pk="id", foreign_keys=[("profile_id", "profiles", "id")])
-    db["rounds"].create({
-        "session_id": str, "number": int, "image": str, "options": str, "truth": str, "player_answer": str,
-        "elapsed_s": float, "player_correct": int, "points": int, "ai_answer": str, "ai_confidence": int,
-        "ai_top1": str, "ai_correct": int, "commitment": str, "record": str,
-    }, pk=("session_id", "number"), foreign_keys=[("session_id", "sessions", "id")])
+    db["sessions"].create(
+        {
+            "id": str,
+            "profile_id": int,
+            "pack_id": str,
+            "model_id": str,
+            "model_sha256": str,
+            "difficulty": str,
+            "mode": str,
+            "seed": str,
+            "session_commitment": str,
+            "status": str,
+            "started": str,
+            "finished": str,
+            "rounds_played": int,
+            "player_points": int,
+            "player_correct": int,
+            "ai_correct": int,
+            "proof": str,
+        },
+        pk="id",
+        foreign_keys=[("profile_id", "profiles", "id")],
+    )
+    db["rounds"].create(
+        {
+            "session_id": str,
+            "number": int,
+            "image": str,
+            "options": str,
+            "truth": str,
+            "player_answer": str,
+            "elapsed_s": float,
+            "player_correct": int,
+            "points": int,
+            "ai_answer": str,
+            "ai_confidence": int,
+            "ai_top1": str,
+            "ai_correct": int,
+            "commitment": str,
+            "record": str,
+        },
+        pk=("session_id", "number"),
+        foreign_keys=[("session_id", "sessions", "id")],
+    )
     db["outbox"].create({"id": int, "kind": str, "payload": str, "created": str, "sent": str}, pk="id")
     db["sessions"].create_index(["pack_id", "difficulty", "mode", "status"])
 
@@ -77,8 +111,9 @@ class Store:
         except StoreError:
             raise
         except Exception as exc:  # sqlite3.DatabaseError for a corrupt file, OSError for permissions
-            raise StoreError(f"Cannot open the game database {self.path}: {exc}. Move the file away to start "
-                             "a fresh one.") from exc
+            raise StoreError(
+                f"Cannot open the game database {self.path}: {exc}. Move the file away to start a fresh one."
+            ) from exc
 
     @property
     def version(self) -> int:
@@ -87,8 +122,10 @@ class Store:
     def _migrate(self) -> None:
         version = self.version
         if version > SCHEMA_VERSION:
-            raise StoreError(f"The database {self.path} has schema version {version}, newer than this game "
-                             f"({SCHEMA_VERSION}). Update the game.")
+            raise StoreError(
+                f"The database {self.path} has schema version {version}, newer than this game "
+                f"({SCHEMA_VERSION}). Update the game."
+            )
         for target in range(version, SCHEMA_VERSION):
             with self.db.conn:
                 MIGRATIONS[target](self.db)
@@ -113,37 +150,74 @@ class Store:
     # -- sessions ---------------------------------------------------------------------------------------------
     def begin_session(self, session: GameSession, profile_id: int, difficulty: str) -> None:
         with self.db.conn:
-            self.db["sessions"].insert({
-                "id": session.session_id, "profile_id": profile_id, "pack_id": session.pack_id,
-                "model_id": session.opponent.model_id, "model_sha256": session.opponent.onnx_sha256,
-                "difficulty": difficulty, "mode": session.mode.name, "seed": session.seed,
-                "session_commitment": session.session_commitment, "status": "playing", "started": _now(),
-                "rounds_played": 0, "player_points": 0, "player_correct": 0, "ai_correct": 0,
-            })
+            self.db["sessions"].insert(
+                {
+                    "id": session.session_id,
+                    "profile_id": profile_id,
+                    "pack_id": session.pack_id,
+                    "model_id": session.opponent.model_id,
+                    "model_sha256": session.opponent.onnx_sha256,
+                    "difficulty": difficulty,
+                    "mode": session.mode.name,
+                    "seed": session.seed,
+                    "session_commitment": session.session_commitment,
+                    "status": "playing",
+                    "started": _now(),
+                    "rounds_played": 0,
+                    "player_points": 0,
+                    "player_correct": 0,
+                    "ai_correct": 0,
+                }
+            )
 
     def save_round(self, session_id: str, result: RoundResult) -> None:
         with self.db.conn:
-            self.db["rounds"].insert({
-                "session_id": session_id, "number": result.number, "image": result.image,
-                "options": json.dumps(list(result.options)), "truth": result.truth,
-                "player_answer": result.player_answer, "elapsed_s": result.elapsed_s,
-                "player_correct": int(result.player_correct), "points": result.points,
-                "ai_answer": result.ai.answer, "ai_confidence": result.ai.confidence, "ai_top1": result.ai.top1,
-                "ai_correct": int(result.ai_correct), "commitment": result.commitment,
-                "record": json.dumps(result.record.to_json_obj(), ensure_ascii=False),
-            }, replace=True)
+            self.db["rounds"].insert(
+                {
+                    "session_id": session_id,
+                    "number": result.number,
+                    "image": result.image,
+                    "options": json.dumps(list(result.options)),
+                    "truth": result.truth,
+                    "player_answer": result.player_answer,
+                    "elapsed_s": result.elapsed_s,
+                    "player_correct": int(result.player_correct),
+                    "points": result.points,
+                    "ai_answer": result.ai.answer,
+                    "ai_confidence": result.ai.confidence,
+                    "ai_top1": result.ai.top1,
+                    "ai_correct": int(result.ai_correct),
+                    "commitment": result.commitment,
+                    "record": json.dumps(result.record.to_json_obj(), ensure_ascii=False),
+                },
+                replace=True,
+            )
 
     def finish_session(self, session: GameSession) -> None:
         """Mark the session finished with its totals and proof, in one transaction."""
         with self.db.conn:
-            self.db["sessions"].update(session.session_id, {
-                "status": "finished", "finished": _now(), "rounds_played": len(session.results),
-                "player_points": session.player_points, "player_correct": session.player_correct,
-                "ai_correct": session.ai_correct, "proof": json.dumps(session.proof(), ensure_ascii=False),
-            })
+            self.db["sessions"].update(
+                session.session_id,
+                {
+                    "status": "finished",
+                    "finished": _now(),
+                    "rounds_played": len(session.results),
+                    "player_points": session.player_points,
+                    "player_correct": session.player_correct,
+                    "ai_correct": session.ai_correct,
+                    "proof": json.dumps(session.proof(), ensure_ascii=False),
+                },
+            )
             # Same transaction as the result: a finished session is always queued for upload, exactly once.
-            self.db["outbox"].insert({"kind": "session", "payload": json.dumps({"session": session.session_id}),
-                                      "session_id": session.session_id, "created": _now()}, ignore=True)
+            self.db["outbox"].insert(
+                {
+                    "kind": "session",
+                    "payload": json.dumps({"session": session.session_id}),
+                    "session_id": session.session_id,
+                    "created": _now(),
+                },
+                ignore=True,
+            )
 
     def abandon_unfinished(self) -> int:
         """Sessions left 'playing' by a crash or quit become 'abandoned'; returns how many."""
@@ -162,8 +236,10 @@ class Store:
 
     def correctness_pairs(self, profile_id: int, pack_id: str, model_id: str | None = None) -> list[tuple[int, int]]:
         """(player correct, AI correct) per played round of finished sessions, for error consistency."""
-        sql = ("SELECT r.player_correct, r.ai_correct FROM rounds r JOIN sessions s ON s.id = r.session_id "
-               "WHERE s.status = 'finished' AND s.profile_id = ? AND s.pack_id = ?")
+        sql = (
+            "SELECT r.player_correct, r.ai_correct FROM rounds r JOIN sessions s ON s.id = r.session_id "
+            "WHERE s.status = 'finished' AND s.profile_id = ? AND s.pack_id = ?"
+        )
         args: list[Any] = [profile_id, pack_id]
         if model_id:
             sql, args = sql + " AND s.model_id = ?", [*args, model_id]
@@ -171,10 +247,12 @@ class Store:
 
     def leaderboard(self, pack_id: str, difficulty: str, mode: str, limit: int = 10) -> list[dict[str, Any]]:
         """Best finished session per profile for pack × difficulty × mode, highest points first."""
-        sql = ("SELECT p.name AS name, MAX(s.player_points) AS points, COUNT(*) AS sessions "
-               "FROM sessions s JOIN profiles p ON p.id = s.profile_id "
-               "WHERE s.status = 'finished' AND s.pack_id = ? AND s.difficulty = ? AND s.mode = ? "
-               "GROUP BY s.profile_id ORDER BY points DESC, name LIMIT ?")
+        sql = (
+            "SELECT p.name AS name, MAX(s.player_points) AS points, COUNT(*) AS sessions "
+            "FROM sessions s JOIN profiles p ON p.id = s.profile_id "
+            "WHERE s.status = 'finished' AND s.pack_id = ? AND s.difficulty = ? AND s.mode = ? "
+            "GROUP BY s.profile_id ORDER BY points DESC, name LIMIT ?"
+        )
         cursor = self.db.execute(sql, [pack_id, difficulty, mode, limit])
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -50,9 +50,14 @@ class AccountBar(QFrame):
         self.sync_now = QPushButton("Sync now")
         self.boards = QPushButton("Global leaderboards")
         self.ranked = QPushButton("Play ranked")
-        for button, signal in ((self.sign_in, self.sign_in_requested), (self.sign_out, self.sign_out_requested),
-                               (self.server, self.server_requested), (self.sync_now, self.sync_requested),
-                               (self.boards, self.leaderboards_requested), (self.ranked, self.ranked_requested)):
+        for button, signal in (
+            (self.sign_in, self.sign_in_requested),
+            (self.sign_out, self.sign_out_requested),
+            (self.server, self.server_requested),
+            (self.sync_now, self.sync_requested),
+            (self.boards, self.leaderboards_requested),
+            (self.ranked, self.ranked_requested),
+        ):
             button.clicked.connect(signal)
         top = QHBoxLayout()
         top.addWidget(self.account, 1)
@@ -83,12 +88,14 @@ class AccountBar(QFrame):
             text = f"Server <b>{host}</b> — not signed in."
         else:
             text = f"Signed in as <b>{html.escape(account.label)}</b> on {host}"
-        self.account.setText(text + (f"<br><span style='{WARNING_STYLE}'>{html.escape(notice)}</span>"
-                                     if notice else ""))
+        self.account.setText(
+            text + (f"<br><span style='{WARNING_STYLE}'>{html.escape(notice)}</span>" if notice else "")
+        )
         self.sign_in.setVisible(not offline and (account is None or account.is_guest))
         self.sign_in.setText("Keep this account…" if account is not None else "Sign in…")
-        self.sign_in.setToolTip("Add an email or a provider to this guest account; its history stays."
-                                if account is not None else "")
+        self.sign_in.setToolTip(
+            "Add an email or a provider to this guest account; its history stays." if account is not None else ""
+        )
         self.sign_out.setVisible(account is not None and not offline)
         self.sync_now.setVisible(account is not None and not offline)
         self.ranked.setEnabled(account is not None and not offline)

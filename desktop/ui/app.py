@@ -17,8 +17,14 @@ from desktop.ui.online_ui import OnlineUi
 SHUTDOWN_WAIT_MS = 10_000
 
 
-def run_game(catalog: Catalog, store: Store, *, device: str | None = None,
-             quit_when_shown: Callable[[], None] | None = None, online: OnlineServices | None = None) -> int:
+def run_game(
+    catalog: Catalog,
+    store: Store,
+    *,
+    device: str | None = None,
+    quit_when_shown: Callable[[], None] | None = None,
+    online: OnlineServices | None = None,
+) -> int:
     """Show the game window and run the event loop until it closes.
 
     Args:
@@ -32,6 +38,7 @@ def run_game(catalog: Catalog, store: Store, *, device: str | None = None,
     online_ui = OnlineUi(window, online) if online is not None else None
     window.show()
     if quit_when_shown is not None:
+
         def shown() -> None:
             quit_when_shown()
             app.quit()

@@ -55,8 +55,11 @@ class EndView(QWidget):
         self.review = _table(["Round", "Truth", "You", "AI (confidence)", "Time", "Points", "Commitment"])
         self.status = QLabel()
         buttons = QHBoxLayout()
-        for text, signal in (("Home", self.home_requested), ("Export proof…", self.export_requested),
-                             ("Play again", self.play_again_requested)):
+        for text, signal in (
+            ("Home", self.home_requested),
+            ("Export proof…", self.export_requested),
+            ("Play again", self.play_again_requested),
+        ):
             button = QPushButton(text)
             button.clicked.connect(signal)
             buttons.addWidget(button)
@@ -81,11 +84,21 @@ class EndView(QWidget):
             f"<p><small>Session commitment <code>{session.session_commitment}</code></small></p>"
             f"<p>{consistency}</p>"
         )
-        _fill(self.review, [
-            [str(r.number), r.truth, r.player_answer or "—", f"{r.ai.answer} ({r.ai.confidence / 10:.0f}%)",
-             f"{r.elapsed_s:.1f} s", str(r.points), "verified ✓" if r.verified else "MISMATCH ✗"]
-            for r in session.results
-        ])
+        _fill(
+            self.review,
+            [
+                [
+                    str(r.number),
+                    r.truth,
+                    r.player_answer or "—",
+                    f"{r.ai.answer} ({r.ai.confidence / 10:.0f}%)",
+                    f"{r.elapsed_s:.1f} s",
+                    str(r.points),
+                    "verified ✓" if r.verified else "MISMATCH ✗",
+                ]
+                for r in session.results
+            ],
+        )
         self.status.setText("")
 
 
@@ -114,10 +127,19 @@ class HistoryView(QWidget):
         """Past sessions, newest first; `titles` maps model ids to the names shown on the home screen."""
         titles = titles or {}
         self.consistency.setText(consistency)
-        _fill(self.table, [
-            [row["started"].replace("T", " ")[:16], row["pack_id"], titles.get(row["model_id"], row["model_id"]),
-             row["difficulty"], row["mode"],
-             str(row["player_points"]), f"{row['player_correct']}/{row['rounds_played']}",
-             f"{row['ai_correct']}/{row['rounds_played']}"]
-            for row in rows
-        ])
+        _fill(
+            self.table,
+            [
+                [
+                    row["started"].replace("T", " ")[:16],
+                    row["pack_id"],
+                    titles.get(row["model_id"], row["model_id"]),
+                    row["difficulty"],
+                    row["mode"],
+                    str(row["player_points"]),
+                    f"{row['player_correct']}/{row['rounds_played']}",
+                    f"{row['ai_correct']}/{row['rounds_played']}",
+                ]
+                for row in rows
+            ],
+        )

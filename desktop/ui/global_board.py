@@ -83,8 +83,12 @@ class GlobalBoardView(QWidget):
 
     def _build_layout(self) -> None:
         controls = QHBoxLayout()
-        for label, widget in (("Pack", self.pack), ("Difficulty", self.difficulty), ("Period", self.period),
-                              ("Show", self.view)):
+        for label, widget in (
+            ("Pack", self.pack),
+            ("Difficulty", self.difficulty),
+            ("Period", self.period),
+            ("Show", self.view),
+        ):
             controls.addWidget(QLabel(label))
             controls.addWidget(widget)
         controls.addStretch(1)
@@ -124,8 +128,10 @@ class GlobalBoardView(QWidget):
         request = self._request
         self._show_pages(None)
         if client is None:
-            self._show_empty("No sync server is set, so there are no global leaderboards. Your local leaderboard "
-                             "is on the home screen; set a server from there to compare with other players.")
+            self._show_empty(
+                "No sync server is set, so there are no global leaderboards. Your local leaderboard "
+                "is on the home screen; set a server from there to compare with other players."
+            )
             return
         pack_id, level, period = self.pack.currentData(), self.difficulty.currentData(), self.period.currentData()
         if self.view.currentData() == "around":
@@ -137,8 +143,9 @@ class GlobalBoardView(QWidget):
             cursor = self._cursors[-1]
             fetch = lambda: client.leaderboard(pack_id, level, period, limit=PAGE_SIZE, cursor=cursor)  # noqa: E731
         self.status.setText("Loading…")
-        self.controller.run(fetch, lambda page: self._loaded(request, page),
-                            lambda exc, details: self._failed(request, exc, details))
+        self.controller.run(
+            fetch, lambda page: self._loaded(request, page), lambda exc, details: self._failed(request, exc, details)
+        )
 
     def _loaded(self, request: int, page: dict) -> None:
         if request != self._request:
@@ -150,14 +157,18 @@ class GlobalBoardView(QWidget):
         total = page.get("total", 0)
         closed = " (closed period)" if page.get("is_closed") else ""
         if not entries:
-            self.status.setText("You are not on this board yet: play a ranked session to enter it."
-                                if self.view.currentData() == "around" else
-                                f"No ranked sessions on this board yet{closed}. Only ranked sessions count here; "
-                                "offline sessions upload to your history.")
+            self.status.setText(
+                "You are not on this board yet: play a ranked session to enter it."
+                if self.view.currentData() == "around"
+                else f"No ranked sessions on this board yet{closed}. Only ranked sessions count here; "
+                "offline sessions upload to your history."
+            )
         else:
             since = page.get("period_start")
-            self.status.setText(f"{total} player{'s' if total != 1 else ''}{closed}"
-                                + (f" · since {since}" if since and page.get("period") != "all" else ""))
+            self.status.setText(
+                f"{total} player{'s' if total != 1 else ''}{closed}"
+                + (f" · since {since}" if since and page.get("period") != "all" else "")
+            )
 
     def _failed(self, request: int, exc: Exception, details: str) -> None:
         if request != self._request:
@@ -200,9 +211,15 @@ class GlobalBoardView(QWidget):
         for i, row in enumerate(entries):
             mine = row.get("player_id") == me
             when = dt.datetime.fromisoformat(str(row["achieved_at"]).replace("Z", "+00:00")).astimezone()
-            values = [str(row["rank"]), row["display_name"] + ("  ◀ you" if mine else ""), str(row["score"]),
-                      f"{row['accuracy']:.0%}", f"{row['total_time_ms'] / 1000:.1f} s", str(row["rounds"]),
-                      when.strftime("%Y-%m-%d %H:%M")]
+            values = [
+                str(row["rank"]),
+                row["display_name"] + ("  ◀ you" if mine else ""),
+                str(row["score"]),
+                f"{row['accuracy']:.0%}",
+                f"{row['total_time_ms'] / 1000:.1f} s",
+                str(row["rounds"]),
+                when.strftime("%Y-%m-%d %H:%M"),
+            ]
             for j, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter if j != 1 else Qt.AlignmentFlag.AlignVCenter)

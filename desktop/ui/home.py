@@ -44,8 +44,11 @@ class HomeScreen(QWidget):
         self.opponent = QComboBox()
         self.mode = QComboBox()
         for name, mode in MODES.items():
-            detail = f"{mode.rounds} rounds, {mode.seconds_per_round:.0f} s each" if mode.rounds else \
-                f"as many rounds as you can in {mode.total_seconds:.0f} s"
+            detail = (
+                f"{mode.rounds} rounds, {mode.seconds_per_round:.0f} s each"
+                if mode.rounds
+                else f"as many rounds as you can in {mode.total_seconds:.0f} s"
+            )
             self.mode.addItem(f"{name.capitalize()} — {detail}", name)
         self.device = QLabel("Device: loading…")
         self.device.setObjectName("deviceLabel")
@@ -92,8 +95,10 @@ class HomeScreen(QWidget):
         self._on_pack_changed()
         if not catalog.playable_packs():
             self.play.setEnabled(False)
-            self.show_status("No playable pack found: the game needs a pack with test images and at least one "
-                             "model. Reinstall the game or add packs/models to your data folder.")
+            self.show_status(
+                "No playable pack found: the game needs a pack with test images and at least one "
+                "model. Reinstall the game or add packs/models to your data folder."
+            )
 
     # -- current choice ---------------------------------------------------------------------------------------
     def pack_id(self) -> str | None:

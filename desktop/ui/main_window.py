@@ -32,9 +32,15 @@ BLITZ_REVEAL_MS = 700
 class MainWindow(QMainWindow):
     """Owns the current GameSession and drives the views from its state."""
 
-    def __init__(self, catalog: Catalog, store: Store, *, device: str | None = None,
-                 opponent_loader: Callable[..., LoadedOpponent] = load_opponent,
-                 new_seed: Callable[[], str] = lambda: uuid.uuid4().hex) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        store: Store,
+        *,
+        device: str | None = None,
+        opponent_loader: Callable[..., LoadedOpponent] = load_opponent,
+        new_seed: Callable[[], str] = lambda: uuid.uuid4().hex,
+    ) -> None:
         """opponent_loader(entry, device=...) loads a model and new_seed() draws a session seed; tests pass fakes."""
         super().__init__()
         self.new_seed = new_seed
@@ -136,8 +142,9 @@ class MainWindow(QMainWindow):
 
         def prepare() -> tuple[LoadedOpponent, GameSession]:
             opponent = cached or loader(entry, device=device)
-            return opponent, start_session(pack, opponent, mode, seed=seed, session_id=str(uuid.uuid4()),
-                                           new_salt=new_salt)
+            return opponent, start_session(
+                pack, opponent, mode, seed=seed, session_id=str(uuid.uuid4()), new_salt=new_salt
+            )
 
         run_in_background(prepare, self._on_session_ready, self._on_start_failed, parent=self)
 
@@ -171,10 +178,10 @@ class MainWindow(QMainWindow):
             data = pack.read_bytes(dealt.image)
         except EyeVsAIError:
             data = b""
-        shown = self.round.show_round(dealt, data, session.current_commitment(),
-                                      f"Round {dealt.number}/{total} · {session.opponent.title}")
-        self.round.show_score(session.player_points, session.player_correct, session.ai_correct,
-                              len(session.results))
+        shown = self.round.show_round(
+            dealt, data, session.current_commitment(), f"Round {dealt.number}/{total} · {session.opponent.title}"
+        )
+        self.round.show_score(session.player_points, session.player_correct, session.ai_correct, len(session.results))
         self._revealed = False
         self._round_started = time.monotonic()
         if not shown:
@@ -213,8 +220,7 @@ class MainWindow(QMainWindow):
         self.store.save_round(session.session_id, result)
         last = not session.has_next_round
         self.round.show_reveal(result, last=last)
-        self.round.show_score(session.player_points, session.player_correct, session.ai_correct,
-                              len(session.results))
+        self.round.show_score(session.player_points, session.player_correct, session.ai_correct, len(session.results))
         if session.mode.is_blitz and not last:
             QTimer.singleShot(BLITZ_REVEAL_MS, self._advance_if_still_revealed)
 
@@ -293,4 +299,3 @@ class MainWindow(QMainWindow):
         if self.session is not None and self.stack.currentWidget() is self.round:
             self.store.abandon_unfinished()
         super().closeEvent(event)
-

@@ -45,8 +45,13 @@ class OnlineController(QObject):
     notice_changed = Signal(str)
     bug_found = Signal(object, str)
 
-    def __init__(self, online: OnlineServices, parent: QObject | None = None, *,
-                 open_url: Callable[[str], object] = open_in_system_browser) -> None:
+    def __init__(
+        self,
+        online: OnlineServices,
+        parent: QObject | None = None,
+        *,
+        open_url: Callable[[str], object] = open_in_system_browser,
+    ) -> None:
         super().__init__(parent)
         self.online = online
         self.open_url = open_url
@@ -62,10 +67,10 @@ class OnlineController(QObject):
         self._timer.timeout.connect(self.sync)
 
     # -- plumbing ----------------------------------------------------------------------------------------------------
-    def run(self, fn: Callable[[], Any], done: Callable[[Any], None],
-            failed: Callable[[Exception, str], None]) -> None:
+    def run(self, fn: Callable[[], Any], done: Callable[[Any], None], failed: Callable[[Exception, str], None]) -> None:
         """Run a blocking call (network, keyring) off the GUI thread; done/failed come back on it (not after
         shutdown)."""
+
         def deliver(callback: Callable[..., None]) -> Callable[..., None]:
             return lambda *args: None if self._closed else callback(*args)
 
@@ -92,8 +97,13 @@ class OnlineController(QObject):
         def check() -> tuple[TokenStorage, str | None, bool]:
             return tokens.storage, tokens.problem, tokens.has_sign_in()
 
-        self.run(check, self._on_storage_checked, lambda exc, details: self._on_storage_checked(
-            (TokenStorage.memory, f"The keyring could not be read: {exc}", False)))
+        self.run(
+            check,
+            self._on_storage_checked,
+            lambda exc, details: self._on_storage_checked(
+                (TokenStorage.memory, f"The keyring could not be read: {exc}", False)
+            ),
+        )
 
     def _on_storage_checked(self, result: tuple[TokenStorage, str | None, bool]) -> None:
         self.storage, self.storage_problem, has_token = result
@@ -135,11 +145,15 @@ class OnlineController(QObject):
             self.sync_changed.emit(self.online.sync_status())
             done(note)
 
-        self.run(client.sign_out, lambda _: finish(""),
-                 lambda exc, _: finish(f"Signed out on this computer; the server could not be told ({exc})."))
+        self.run(
+            client.sign_out,
+            lambda _: finish(""),
+            lambda exc, _: finish(f"Signed out on this computer; the server could not be told ({exc})."),
+        )
 
-    def begin_browser_sign_in(self, provider: str, done: Callable[[Account], None],
-                              failed: Callable[[Exception, str], None]) -> None:
+    def begin_browser_sign_in(
+        self, provider: str, done: Callable[[Account], None], failed: Callable[[Exception, str], None]
+    ) -> None:
         """Open the provider's sign-in in the system browser and wait for it (in the background)."""
         client = self.client
         if client is None:
@@ -162,8 +176,7 @@ class OnlineController(QObject):
                 flow.close()
                 return
             if self.open_url(url) is False:  # no browser could be started: the player can still open the URL
-                failed(SignInFailed(f"No web browser could be opened. Open this address in one to sign in: {url}"),
-                       "")
+                failed(SignInFailed(f"No web browser could be opened. Open this address in one to sign in: {url}"), "")
 
             def finish() -> Account:
                 try:

@@ -23,8 +23,9 @@ from desktop.ui.sign_in_dialog import SignInDialog
 class OnlineUi(QObject):
     """Owned by the window; `shutdown()` before the window goes."""
 
-    def __init__(self, window: MainWindow, online: OnlineServices, *,
-                 open_url: Callable[[str], object] = open_in_system_browser) -> None:
+    def __init__(
+        self, window: MainWindow, online: OnlineServices, *, open_url: Callable[[str], object] = open_in_system_browser
+    ) -> None:
         super().__init__(window)
         self.window = window
         self.online = online
@@ -65,13 +66,18 @@ class OnlineUi(QObject):
         online = self.online
         self.bar.show_account(online.settings.server_url, online.account, self._notice)
         if online.tokens is not None:
-            self.bar.show_storage(self.controller.storage, self.controller.storage_problem,
-                                  str(online.tokens.file_path))
+            self.bar.show_storage(
+                self.controller.storage, self.controller.storage_problem, str(online.tokens.file_path)
+            )
         self._show_sync(online.sync_status())
 
     def _show_sync(self, status: SyncStatus) -> None:
-        self.bar.show_sync(status, is_syncing=self.controller.is_syncing, signed_in=self.online.is_signed_in,
-                           online=not self.online.is_offline)
+        self.bar.show_sync(
+            status,
+            is_syncing=self.controller.is_syncing,
+            signed_in=self.online.is_signed_in,
+            online=not self.online.is_offline,
+        )
 
     def _on_notice(self, text: str) -> None:
         self._notice = text
@@ -105,10 +111,12 @@ class OnlineUi(QObject):
         account = self.online.account
         if account is not None and account.is_guest:
             answer = QMessageBox.question(
-                self.window, "Sign out of a guest account?",
+                self.window,
+                "Sign out of a guest account?",
                 "A guest account can only be signed in from this computer. If you sign out, you cannot come back "
                 "to it and its history. Add an email or a provider first (Sign in… while signed in as a guest "
-                "keeps it). Sign out anyway?")
+                "keeps it). Sign out anyway?",
+            )
             if answer != QMessageBox.StandardButton.Yes:
                 return
         self.controller.sign_out(self._on_notice)

@@ -40,8 +40,11 @@ class RankedEndView(QWidget):
         self.checks.setWordWrap(True)
         self.checks.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         buttons = QHBoxLayout()
-        for text, signal in (("Home", self.home_requested), ("Global leaderboard", self.board_requested),
-                             ("Play ranked again", self.again_requested)):
+        for text, signal in (
+            ("Home", self.home_requested),
+            ("Global leaderboard", self.board_requested),
+            ("Play ranked again", self.again_requested),
+        ):
             button = QPushButton(text)
             button.clicked.connect(signal)
             buttons.addWidget(button)
@@ -53,22 +56,36 @@ class RankedEndView(QWidget):
         layout.addLayout(buttons)
 
     def show_summary(self, summary: RankedSummary, opponent: str) -> None:
-        outcome = ("You beat the AI!" if summary.correct > summary.ai_correct else
-                   "The AI won this time." if summary.correct < summary.ai_correct else "A draw.")
+        outcome = (
+            "You beat the AI!"
+            if summary.correct > summary.ai_correct
+            else "The AI won this time."
+            if summary.correct < summary.ai_correct
+            else "A draw."
+        )
         self.summary.setText(
             f"<h1>{summary.score} points</h1><h3>{outcome}</h3>"
             f"<p>Ranked session against {opponent}: you {summary.correct}/{summary.rounds} right, the AI "
             f"{summary.ai_correct}/{summary.rounds}, {summary.total_time_ms / 1000:.1f} s in all (timed by the "
-            "server).</p>")
+            "server).</p>"
+        )
         if summary.is_verified:
-            images = "" if summary.images_checked else (" The image choices could not be re-checked: your pack does "
-                                                        "not hold the server's ranked image set.")
-            self.checks.setText("<span style='color:#2e7d32'><b>Verified ✓</b></span> Every AI answer matched the "
-                                "commitment shown before you answered; the revealed server seed matches its hash "
-                                "from the start and re-deals every round." + images)
+            images = (
+                ""
+                if summary.images_checked
+                else (
+                    " The image choices could not be re-checked: your pack does not hold the server's ranked image set."
+                )
+            )
+            self.checks.setText(
+                "<span style='color:#2e7d32'><b>Verified ✓</b></span> Every AI answer matched the "
+                "commitment shown before you answered; the revealed server seed matches its hash "
+                "from the start and re-deals every round." + images
+            )
         else:
-            self.checks.setText("<span style='color:#c62828'><b>NOT verified ✗</b></span> "
-                                + "; ".join(summary.problems) + ".")
+            self.checks.setText(
+                "<span style='color:#c62828'><b>NOT verified ✗</b></span> " + "; ".join(summary.problems) + "."
+            )
 
 
 class RankedPlay(QObject):
@@ -82,8 +99,13 @@ class RankedPlay(QObject):
     home_requested = Signal()
     board_requested = Signal(str, str)
 
-    def __init__(self, controller: OnlineController, catalog: Catalog,
-                 on_error: Callable[[Exception, str], None], parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        controller: OnlineController,
+        catalog: Catalog,
+        on_error: Callable[[Exception, str], None],
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.controller = controller
         self.catalog = catalog
@@ -104,11 +126,11 @@ class RankedPlay(QObject):
         self.round.quit_requested.connect(self._on_quit)
         self.end.home_requested.connect(self.home_requested)
         self.end.again_requested.connect(lambda: self.start(*self._choice) if self._choice else None)
-        self.end.board_requested.connect(lambda: self.board_requested.emit(*self._choice[:2]) if self._choice
-                                         else None)
+        self.end.board_requested.connect(lambda: self.board_requested.emit(*self._choice[:2]) if self._choice else None)
 
-    def start(self, pack_id: str, difficulty: str, model_id: str | None,
-              settled: Callable[[], None] | None = None) -> None:
+    def start(
+        self, pack_id: str, difficulty: str, model_id: str | None, settled: Callable[[], None] | None = None
+    ) -> None:
         """Start a session on the server (background); settled() once it started or failed (failures go to the
         window's error handler)."""
         client, pack = self.controller.client, self.catalog.packs.get(pack_id)
@@ -119,20 +141,24 @@ class RankedPlay(QObject):
         classes = list(pack.classes)
 
         def begin() -> tuple[RankedGame, RankedRound]:
-            pool, opponent = ranked_setup(client, pack_id=pack_id, difficulty=difficulty, local_ranked=local_ranked,
-                                          model_id=model_id)
-            game = RankedGame.start(client, pack_id=pack_id, difficulty=difficulty, classes=classes,
-                                    ranked_images=pool, model_id=opponent)
+            pool, opponent = ranked_setup(
+                client, pack_id=pack_id, difficulty=difficulty, local_ranked=local_ranked, model_id=model_id
+            )
+            game = RankedGame.start(
+                client, pack_id=pack_id, difficulty=difficulty, classes=classes, ranked_images=pool, model_id=opponent
+            )
             return game, game.next_round()
 
         def begun(result: tuple[RankedGame, RankedRound]) -> None:
             self._busy = False
             self.game, first = result
             self._settle()
-            self.round.session_line.setText(f"<small>Ranked · server seed commitment "
-                                            f"<code>{short_hash(self.game.seed_commitment)}</code></small>")
-            self.round.session_line.setToolTip(f"SHA-256 of the server's secret seed, revealed at the end:\n"
-                                               f"{self.game.seed_commitment}")
+            self.round.session_line.setText(
+                f"<small>Ranked · server seed commitment <code>{short_hash(self.game.seed_commitment)}</code></small>"
+            )
+            self.round.session_line.setToolTip(
+                f"SHA-256 of the server's secret seed, revealed at the end:\n{self.game.seed_commitment}"
+            )
             self.screen_wanted.emit(self.round)
             self._show_round(first)
 
@@ -154,13 +180,18 @@ class RankedPlay(QObject):
             data = pack.read_bytes(dealt.image)
         except EyeVsAIError:
             data = b""
-        shown = self.round.show_round(DealtRound(dealt.number, dealt.image, dealt.options, truth=""), data,
-                                      dealt.commitment, f"Ranked round {dealt.number}/{game.rounds_total} · "
-                                                        f"{game.opponent.title}")
+        shown = self.round.show_round(
+            DealtRound(dealt.number, dealt.image, dealt.options, truth=""),
+            data,
+            dealt.commitment,
+            f"Ranked round {dealt.number}/{game.rounds_total} · {game.opponent.title}",
+        )
         self._show_score()
         if not shown:
-            self.round.reveal.setText("This image is not in your copy of the pack (or cannot be decoded). Pick any "
-                                      "option or let the time run out; update the game to get the ranked images.")
+            self.round.reveal.setText(
+                "This image is not in your copy of the pack (or cannot be decoded). Pick any "
+                "option or let the time run out; update the game to get the ranked images."
+            )
         self._revealed = False
         self._shown_at = time.monotonic()
         QTimer.singleShot(0, lambda: self.round.set_options_enabled(not self._revealed))
@@ -169,8 +200,12 @@ class RankedPlay(QObject):
 
     def _show_score(self) -> None:
         results = self.game.results if self.game else []
-        self.round.show_score(sum(r.points for r in results), sum(r.player_correct for r in results),
-                              sum(r.ai_correct for r in results), len(results))
+        self.round.show_score(
+            sum(r.points for r in results),
+            sum(r.player_correct for r in results),
+            sum(r.ai_correct for r in results),
+            len(results),
+        )
 
     def _on_tick(self) -> None:
         if self.game is None or self._revealed or self.game.current is None:

@@ -56,11 +56,19 @@ class ImageView(QLabel):
         factor = min(avail_w / src_w, avail_h / src_h)
         if factor >= 2:  # pixel art-like upscaling keeps edges sharp
             whole = int(factor)
-            scaled = self._source.scaled(src_w * whole, src_h * whole, Qt.AspectRatioMode.KeepAspectRatio,
-                                         Qt.TransformationMode.FastTransformation)
+            scaled = self._source.scaled(
+                src_w * whole,
+                src_h * whole,
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.FastTransformation,
+            )
         else:
-            scaled = self._source.scaled(int(avail_w), int(avail_h), Qt.AspectRatioMode.KeepAspectRatio,
-                                         Qt.TransformationMode.SmoothTransformation)
+            scaled = self._source.scaled(
+                int(avail_w),
+                int(avail_h),
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
         scaled.setDevicePixelRatio(ratio)
         self.setPixmap(scaled)
 
@@ -136,8 +144,9 @@ class RoundView(QWidget):
 
     def show_session_commitment(self, commitment: str, n_rounds: int) -> None:
         """Shown from the first round on: the hash that binds the AI's answers to every dealt round."""
-        self.session_line.setText(f"<small>Session commitment ({n_rounds} dealt rounds): "
-                                  f"<code>{short_hash(commitment)}</code></small>")
+        self.session_line.setText(
+            f"<small>Session commitment ({n_rounds} dealt rounds): <code>{short_hash(commitment)}</code></small>"
+        )
         self.session_line.setToolTip(f"SHA-256 of all {n_rounds} round commitments:\n{commitment}")
 
     # -- showing a round --------------------------------------------------------------------------------------
@@ -189,8 +198,9 @@ class RoundView(QWidget):
         self.clock.setFormat(f"{max(0.0, remaining_s):.1f} s left")
 
     def show_score(self, player_points: int, player_correct: int, ai_correct: int, played: int) -> None:
-        self.score.setText(f"You: <b>{player_points}</b> pts, {player_correct}/{played} right · "
-                           f"AI: {ai_correct}/{played} right")
+        self.score.setText(
+            f"You: <b>{player_points}</b> pts, {player_correct}/{played} right · AI: {ai_correct}/{played} right"
+        )
 
     def show_reveal(self, result: RoundResult, *, last: bool) -> None:
         """Colour the buttons and show truth, both answers, the AI's confidence, salt and the verification."""
@@ -203,8 +213,11 @@ class RoundView(QWidget):
         you = "no answer (time ran out)" if result.player_answer is None else result.player_answer
         mark = "✓" if result.player_correct else "✗"
         ai_mark = "✓" if result.ai_correct else "✗"
-        verified = ("<span style='color:#2e7d32'><b>verified ✓</b></span>" if result.verified
-                    else "<span style='color:#c62828'><b>MISMATCH ✗</b></span>")
+        verified = (
+            "<span style='color:#2e7d32'><b>verified ✓</b></span>"
+            if result.verified
+            else "<span style='color:#c62828'><b>MISMATCH ✗</b></span>"
+        )
         self.reveal.setText(
             f"Truth: <b>{result.truth}</b> · You: {you} {mark} ({result.elapsed_s:.1f} s, +{result.points} pts) · "
             f"AI: <b>{result.ai.answer}</b> {ai_mark} at {result.ai.confidence / 10:.1f}% confidence"

@@ -31,8 +31,10 @@ class ServerDialog(QDialog):
         self.setWindowTitle("Sync server — Eye vs AI")
         self.setMinimumWidth(460)
         current = controller.online.settings.server_url
-        intro = QLabel("Eye vs AI works fully offline. A sync server adds accounts, global leaderboards and ranked "
-                       "play; your finished sessions then upload to your history there.")
+        intro = QLabel(
+            "Eye vs AI works fully offline. A sync server adds accounts, global leaderboards and ranked "
+            "play; your finished sessions then upload to your history there."
+        )
         intro.setWordWrap(True)
         self.offline = QCheckBox("Play offline (no server, no network use at all)")
         self.offline.setChecked(current is None)
@@ -97,8 +99,9 @@ class ServerDialog(QDialog):
     def _tested(self, health: dict) -> None:
         self.test.setEnabled(True)
         self.status.setStyleSheet("")
-        self.status.setText(f"✓ Connected: EyeVsAI server {health.get('version', '?')} "
-                            f"({health.get('database', '?')} database).")
+        self.status.setText(
+            f"✓ Connected: EyeVsAI server {health.get('version', '?')} ({health.get('database', '?')} database)."
+        )
 
     def _test_failed(self, exc: Exception, details: str) -> None:
         self.test.setEnabled(True)

@@ -47,16 +47,22 @@ class SignInDialog(QDialog):
         self.setWindowTitle("Sign in — Eye vs AI")
         self.setMinimumWidth(460)
         host = html.escape(urlsplit(client.base_url).netloc)
-        self.header = QLabel(f"<h2>Sign in to {host}</h2>" + (
-            "<p>You play as a guest. Add an email and password, or a provider below, to keep this account "
-            "and its history.</p>" if self.upgrading else
-            "<p>Sign in to upload your sessions, see global leaderboards and play ranked.</p>"))
+        self.header = QLabel(
+            f"<h2>Sign in to {host}</h2>"
+            + (
+                "<p>You play as a guest. Add an email and password, or a provider below, to keep this account "
+                "and its history.</p>"
+                if self.upgrading
+                else "<p>Sign in to upload your sessions, see global leaderboards and play ranked.</p>"
+            )
+        )
         self.header.setWordWrap(True)
         self.storage_note = QLabel()
         self.storage_note.setWordWrap(True)
         self.storage_note.setStyleSheet(WARNING_STYLE)
-        self.remember_in_file = QCheckBox("Remember my sign-in in a file (not encrypted; only your user account can "
-                                          "read it)")
+        self.remember_in_file = QCheckBox(
+            "Remember my sign-in in a file (not encrypted; only your user account can read it)"
+        )
         self.remember_in_file.setChecked(controller.online.settings.token_file_allowed)
         self.remember_in_file.toggled.connect(controller.allow_token_file)
         self.email = QLineEdit()
@@ -107,10 +113,21 @@ class SignInDialog(QDialog):
         bottom.addWidget(self.status, 1)
         bottom.addWidget(self.cancel)
         layout = QVBoxLayout(self)
-        for part in (self.header, self.storage_note, self.remember_in_file, form, email_buttons, _line(), providers,
-                     _line(), guest_row, bottom):
-            layout.addLayout(part) if isinstance(part, QHBoxLayout | QVBoxLayout | QFormLayout) \
-                else layout.addWidget(part)
+        for part in (
+            self.header,
+            self.storage_note,
+            self.remember_in_file,
+            form,
+            email_buttons,
+            _line(),
+            providers,
+            _line(),
+            guest_row,
+            bottom,
+        ):
+            layout.addLayout(part) if isinstance(part, QHBoxLayout | QVBoxLayout | QFormLayout) else layout.addWidget(
+                part
+            )
 
     # -- showing -------------------------------------------------------------------------------------------------
     def _show_storage(self) -> None:
@@ -119,8 +136,10 @@ class SignInDialog(QDialog):
         self.storage_note.setVisible(no_keyring)
         self.remember_in_file.setVisible(no_keyring)
         if no_keyring:
-            self.storage_note.setText(f"⚠ {problem or 'No system keyring was found.'} Your sign-in will be kept "
-                                      f"only until you quit, unless you allow a file below. {keyring_hint()}")
+            self.storage_note.setText(
+                f"⚠ {problem or 'No system keyring was found.'} Your sign-in will be kept "
+                f"only until you quit, unless you allow a file below. {keyring_hint()}"
+            )
         self.adjustSize()
 
     def _show_providers(self, providers: list[dict[str, str]]) -> None:
@@ -129,8 +148,9 @@ class SignInDialog(QDialog):
         for provider in providers:
             button = QPushButton(("Link " if self.upgrading else "") + provider["title"])
             button.setObjectName(f"provider-{provider['name']}")
-            button.clicked.connect(lambda _=False, name=provider["name"], title=provider["title"]:
-                                   self._on_provider(name, title))
+            button.clicked.connect(
+                lambda _=False, name=provider["name"], title=provider["title"]: self._on_provider(name, title)
+            )
             self.providers_box.addWidget(button)
             self.provider_buttons[provider["name"]] = button
         self.adjustSize()
@@ -140,8 +160,14 @@ class SignInDialog(QDialog):
 
     def _set_busy(self, text: str) -> None:
         busy = bool(text)
-        for widget in (self.email, self.password, self.sign_in, self.register, self.guest,
-                       *self.provider_buttons.values()):
+        for widget in (
+            self.email,
+            self.password,
+            self.sign_in,
+            self.register,
+            self.guest,
+            *self.provider_buttons.values(),
+        ):
             widget.setEnabled(not busy)
         self.status.setStyleSheet("")
         self.status.setText(text)

@@ -40,9 +40,14 @@ class _Job(QRunnable):
 _in_flight: set[_Signals] = set()
 
 
-def run_in_background(fn: Callable[[], Any], on_done: Callable[[Any], None],
-                      on_error: Callable[[Exception, str], None], *, parent: QObject,
-                      pool: QThreadPool | None = None) -> _Signals:
+def run_in_background(
+    fn: Callable[[], Any],
+    on_done: Callable[[Any], None],
+    on_error: Callable[[Exception, str], None],
+    *,
+    parent: QObject,
+    pool: QThreadPool | None = None,
+) -> _Signals:
     """Start fn on `pool` (default: the global thread pool); on_done/on_error are called on the GUI thread,
     and only while `parent` still exists: the result of a job that outlives its window is dropped."""
     signals = _Signals()
@@ -54,6 +59,7 @@ def run_in_background(fn: Callable[[], Any], on_done: Callable[[Any], None],
             signals.deleteLater()
             if shiboken6.isValid(parent):
                 callback(*args)
+
         return call
 
     signals.finished.connect(deliver(on_done))

@@ -53,19 +53,26 @@ def get_session(request: Request, services: ServicesDep) -> Iterator[Session]:
 
 SessionDep = Annotated[Session, Depends(get_session)]
 
-_bearer = HTTPBearer(auto_error=False, description="An access token from /api/v1/auth/login, /register, /guest, "
-                                                   "/refresh or the OAuth token exchange.")
-CREDENTIALS_ERROR = HTTPException(status.HTTP_401_UNAUTHORIZED, "Could not validate credentials",
-                                  headers={"WWW-Authenticate": "Bearer"})
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="An access token from /api/v1/auth/login, /register, /guest, /refresh or the OAuth token exchange.",
+)
+CREDENTIALS_ERROR = HTTPException(
+    status.HTTP_401_UNAUTHORIZED, "Could not validate credentials", headers={"WWW-Authenticate": "Bearer"}
+)
 
 
 def too_many_requests(wait: float) -> HTTPException:
-    return HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "Too many requests",
-                         headers={"Retry-After": str(int(wait + 0.999))})
+    return HTTPException(
+        status.HTTP_429_TOO_MANY_REQUESTS, "Too many requests", headers={"Retry-After": str(int(wait + 0.999))}
+    )
 
 
-def get_current_user(services: ServicesDep, session: SessionDep,
-                     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> User:
+def get_current_user(
+    services: ServicesDep,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
     """The signed-in, active user; 401 for a missing, invalid or expired token; 429 past the account's limit."""
     if credentials is None:
         raise CREDENTIALS_ERROR
@@ -86,8 +93,11 @@ def get_current_user(services: ServicesDep, session: SessionDep,
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def optional_user(services: ServicesDep, session: SessionDep,
-                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> User | None:
+def optional_user(
+    services: ServicesDep,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User | None:
     """The signed-in user when a token is sent (and valid), else None."""
     if credentials is None:
         return None
@@ -147,8 +157,15 @@ def reject_unknown_query(request: Request) -> None:
     unknown = sorted(set(request.query_params) - allowed)
     if unknown:
         expected = ", ".join(sorted(allowed)) or "none"
-        raise RequestValidationError([{"loc": ("query", unknown[0]), "type": "extra_forbidden",
-                                       "msg": f"Unknown query parameter; this endpoint takes: {expected}"}])
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", unknown[0]),
+                    "type": "extra_forbidden",
+                    "msg": f"Unknown query parameter; this endpoint takes: {expected}",
+                }
+            ]
+        )
 
 
 StrictQuery = Depends(reject_unknown_query)

@@ -26,6 +26,13 @@ def responses(*codes: int) -> dict[int | str, dict]:
     422 is left to FastAPI, which documents it for every route with inputs: its body is the validation error list
     (the server's own 422 answers use the same shape, see main.py).
     """
-    text = {400: "Bad request", 401: "Not signed in or bad credentials", 403: "Forbidden", 404: "Not found",
-            409: "Conflict", 413: "Request body too large", 429: "Too many requests"}
+    text = {
+        400: "Bad request",
+        401: "Not signed in or bad credentials",
+        403: "Forbidden",
+        404: "Not found",
+        409: "Conflict",
+        413: "Request body too large",
+        429: "Too many requests",
+    }
     return {code: {"model": Message, "description": text.get(code, "Error")} for code in codes if code != 422}

@@ -13,8 +13,12 @@ target_metadata = Base.metadata
 
 def _run(connection) -> None:  # noqa: ANN001 - a SQLAlchemy Connection
     # SQLite cannot ALTER most things in place: batch mode rebuilds the table instead.
-    context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

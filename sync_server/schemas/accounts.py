@@ -20,9 +20,11 @@ class UserPublic(BaseModel):
 
 class TokenPair(BaseModel):
     access_token: str
-    refresh_token: str = Field(description="Single use: each refresh returns a new one. Retrying with the previous "
-                                           "one works while the new one is unused (a lost response); any other "
-                                           "reuse signs out every device of that sign-in.")
+    refresh_token: str = Field(
+        description="Single use: each refresh returns a new one. Retrying with the previous "
+        "one works while the new one is unused (a lost response); any other "
+        "reuse signs out every device of that sign-in."
+    )
     token_type: str = "bearer"
     expires_in: int = Field(description="Seconds until the access token expires.")
     user: UserPublic

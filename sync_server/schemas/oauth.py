@@ -26,8 +26,9 @@ def _loopback(uri: str) -> str:
     return uri
 
 
-LoopbackUri = Annotated[str, StringConstraints(min_length=16, max_length=255, pattern=r"^http://[^\s]+$"),
-                        AfterValidator(_loopback)]
+LoopbackUri = Annotated[
+    str, StringConstraints(min_length=16, max_length=255, pattern=r"^http://[^\s]+$"), AfterValidator(_loopback)
+]
 ClientState = Annotated[str, StringConstraints(min_length=8, max_length=255, pattern=r"^[A-Za-z0-9._~-]+$")]
 # RFC 7636 section 4.1/4.2: 43-128 unreserved characters; an S256 challenge is always 43 base64url characters.
 CodeVerifier = Annotated[str, StringConstraints(min_length=43, max_length=128, pattern=r"^[A-Za-z0-9._~-]+$")]
@@ -42,8 +43,10 @@ class OAuthProviderPublic(BaseModel):
 class OAuthStart(StrictBody):
     """Where the browser returns to the app, the app's state, and the challenge of the app's PKCE verifier."""
 
-    redirect_uri: LoopbackUri = Field(description="The app's loopback listener, e.g. http://127.0.0.1:53123/callback "
-                                                  "(RFC 8252 section 7.3; any port).")
+    redirect_uri: LoopbackUri = Field(
+        description="The app's loopback listener, e.g. http://127.0.0.1:53123/callback "
+        "(RFC 8252 section 7.3; any port)."
+    )
     state: ClientState = Field(description="Random; handed back with the sign-in code. Check it.")
     code_challenge: CodeChallenge = Field(description="BASE64URL(SHA-256(code_verifier)) without padding.")
     code_challenge_method: Literal["S256"] = "S256"

@@ -16,8 +16,10 @@ class RankedStart(StrictBody):
     pack_id: PackId
     difficulty: Difficulty
     model_id: ModelId | None = Field(None, description="The AI opponent; a random one of the difficulty if omitted.")
-    client_seed: ClientSeed = Field(description="16–64 lowercase hex chars from the client's CSPRNG; mixed into "
-                                                "every deal so that the server cannot pick the seed alone.")
+    client_seed: ClientSeed = Field(
+        description="16–64 lowercase hex chars from the client's CSPRNG; mixed into "
+        "every deal so that the server cannot pick the seed alone."
+    )
 
 
 class Opponent(BaseModel):

@@ -41,9 +41,25 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     env = {**os.environ, "EYEVSAI_BUNDLE_TRAINER": "0"}
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN", "--distpath", str(out / "dist"),
-         "--workpath", str(out / "work"), str(REPO_ROOT / "build.spec")],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=540)
+        [
+            sys.executable,
+            "-m",
+            "PyInstaller",
+            "--noconfirm",
+            "--log-level",
+            "WARN",
+            "--distpath",
+            str(out / "dist"),
+            "--workpath",
+            str(out / "work"),
+            str(REPO_ROOT / "build.spec"),
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=540,
+    )
     assert result.returncode == 0, f"PyInstaller failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
     print(f"bundle built in {time.monotonic() - started:.0f} s")
     return out / "dist" / "eyevsai"
@@ -51,15 +67,25 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _player_env(home: Path) -> dict[str, str]:
     """A player's environment: no Python or project variables, a fresh home, no display."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PYTHON", "EYEVSAI_", "VIRTUAL_ENV", "XDG_", "QT_", "LD_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTHON", "EYEVSAI_", "VIRTUAL_ENV", "XDG_", "QT_", "LD_"))
+    }
     env.update(HOME=str(home), QT_QPA_PLATFORM="offscreen")
     return env
 
 
 def _run(bundle: Path, *args: str, home: Path, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(bundle / EXE_NAME), *args], cwd=cwd, env=_player_env(home), capture_output=True,
-                          text=True, encoding="utf-8", timeout=timeout)
+    return subprocess.run(
+        [str(bundle / EXE_NAME), *args],
+        cwd=cwd,
+        env=_player_env(home),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=timeout,
+    )
 
 
 def _linux_user_data(home: Path) -> Path:
@@ -104,8 +130,15 @@ def test_the_self_test_passes_in_the_bundle(bundle: Path, tmp_path: Path) -> Non
 def test_the_window_opens_and_user_data_goes_to_the_user_folder(bundle: Path, tmp_path: Path) -> None:
     home = tmp_path / "home"
     started = time.monotonic()
-    process = subprocess.Popen([str(bundle / EXE_NAME), "--quit-when-shown"], cwd=tmp_path, env=_player_env(home),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8")
+    process = subprocess.Popen(
+        [str(bundle / EXE_NAME), "--quit-when-shown"],
+        cwd=tmp_path,
+        env=_player_env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    )
     first_line = process.stdout.readline()
     to_window = time.monotonic() - started
     _, stderr = process.communicate(timeout=60)

@@ -31,8 +31,12 @@ def _features_card(model_id: str = "m-shallow", **changes: object) -> ModelCard:
         pack_id="synthetic",
         classes=["cat", "dog", "frog"],
         input=InputSpec(kind="features", height=32, width=32, extractor=FeatureParams(size=32).to_card()),
-        metrics={"test_accuracy": 0.91, "macro_f1": 0.9, "per_class": {"cat": 1.0, "dog": 0.8, "frog": 0.9},
-                 "confusion": [[3, 0, 0], [1, 4, 0], [0, 0, 2]]},
+        metrics={
+            "test_accuracy": 0.91,
+            "macro_f1": 0.9,
+            "per_class": {"cat": 1.0, "dog": 0.8, "frog": 0.9},
+            "confusion": [[3, 0, 0], [1, 4, 0], [0, 0, 2]],
+        },
         difficulty="hard",
         opset=17,
         created="2024-01-01T00:00:00+00:00",
@@ -45,8 +49,15 @@ def _features_card(model_id: str = "m-shallow", **changes: object) -> ModelCard:
 
 
 def _image_card(model_id: str = "m-image") -> ModelCard:
-    return ModelCard(id=model_id, title="CNN", family="deep_v1", variant="small", pack_id="synthetic",
-                     classes=["a", "b"], input=InputSpec(kind="image", height=48, width=40))
+    return ModelCard(
+        id=model_id,
+        title="CNN",
+        family="deep_v1",
+        variant="small",
+        pack_id="synthetic",
+        classes=["a", "b"],
+        input=InputSpec(kind="image", height=48, width=40),
+    )
 
 
 def _model_dir(root: Path, card: ModelCard, onnx: bytes = b"fake onnx bytes") -> Path:
@@ -78,11 +89,31 @@ def test_write_then_read_gives_an_equal_card(tmp_path: Path, make) -> None:
 def test_card_file_is_readable_json_with_the_documented_fields(tmp_path: Path) -> None:
     model_dir = _model_dir(tmp_path, _image_card())
     obj = _card_obj(model_dir)
-    for key in ("id", "title", "family", "variant", "pack_id", "classes", "input", "metrics", "difficulty",
-                "onnx_sha256", "opset", "created", "trainer_version", "training"):
+    for key in (
+        "id",
+        "title",
+        "family",
+        "variant",
+        "pack_id",
+        "classes",
+        "input",
+        "metrics",
+        "difficulty",
+        "onnx_sha256",
+        "opset",
+        "created",
+        "trainer_version",
+        "training",
+    ):
         assert key in obj
-    assert obj["input"] == {"kind": "image", "height": 48, "width": 40, "channels": 3, "layout": "NHWC",
-                            "dtype": "uint8"}
+    assert obj["input"] == {
+        "kind": "image",
+        "height": 48,
+        "width": 40,
+        "channels": 3,
+        "layout": "NHWC",
+        "dtype": "uint8",
+    }
     assert not (model_dir / "model.json.tmp").exists()
 
 
@@ -120,8 +151,20 @@ def test_write_card_refuses_an_invalid_card(tmp_path: Path) -> None:
         ({"input": None}, "input"),
         ({"metrics": [1, 2]}, "metrics"),
     ],
-    ids=["difficulty", "one-class", "duplicate-classes", "input-kind", "layout", "no-extractor", "zero-size",
-         "image-without-size", "non-numeric-size", "unknown-input-field", "input-null", "metrics-list"],
+    ids=[
+        "difficulty",
+        "one-class",
+        "duplicate-classes",
+        "input-kind",
+        "layout",
+        "no-extractor",
+        "zero-size",
+        "image-without-size",
+        "non-numeric-size",
+        "unknown-input-field",
+        "input-null",
+        "metrics-list",
+    ],
 )
 def test_invalid_card_is_a_model_card_error_naming_the_field(tmp_path: Path, change: dict, field: str) -> None:
     model_dir = _model_dir(tmp_path, _image_card())

@@ -20,11 +20,26 @@ from classifiers.commitment import (
 )
 
 SESSION = "6f1c2a4e-0b7d-4c55-9a0e-2f3b8d9c1e77"
-ROUND_1 = RoundRecord(session=SESSION, round=1, image="a" * 64, model="b" * 64,
-                      options=("cat", "dog", "frog", "ship"), answer="dog", confidence=873,
-                      salt="0123456789abcdef" * 4)
-ROUND_2 = RoundRecord(session=SESSION, round=2, image="c" * 64, model="b" * 64, options=("café", "naïve"),
-                      answer="naïve", confidence=500, salt="f" * 64)
+ROUND_1 = RoundRecord(
+    session=SESSION,
+    round=1,
+    image="a" * 64,
+    model="b" * 64,
+    options=("cat", "dog", "frog", "ship"),
+    answer="dog",
+    confidence=873,
+    salt="0123456789abcdef" * 4,
+)
+ROUND_2 = RoundRecord(
+    session=SESSION,
+    round=2,
+    image="c" * 64,
+    model="b" * 64,
+    options=("café", "naïve"),
+    answer="naïve",
+    confidence=500,
+    salt="f" * 64,
+)
 # Computed independently with `printf '%s' '<canonical json>' | sha256sum`.
 COMMITMENT_1 = "51604df95699b73faa633ce2bb9c98879ddc8a753f1804b95df948690223ea5e"
 COMMITMENT_2 = "319ba8ca560e47306e9fdbe1c82cf305eb87674cbb422bd7ed1e8ba89c04e14a"
@@ -89,8 +104,17 @@ def test_verify_round_rejects_a_tampered_record(change: dict) -> None:
 
 @pytest.mark.parametrize(
     ("probability", "per_mille"),
-    [(0.0, 0), (1.0, 1000), (0.8734, 873), (0.8736, 874), (0.0004, 0), (-0.2, 0), (1.3, 1000),
-     (np.float32(0.5), 500), (np.float64(0.25), 250)],
+    [
+        (0.0, 0),
+        (1.0, 1000),
+        (0.8734, 873),
+        (0.8736, 874),
+        (0.0004, 0),
+        (-0.2, 0),
+        (1.3, 1000),
+        (np.float32(0.5), 500),
+        (np.float64(0.25), 250),
+    ],
 )
 def test_quantise_confidence(probability: float, per_mille: int) -> None:
     result = quantise_confidence(probability)

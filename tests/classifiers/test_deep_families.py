@@ -158,8 +158,9 @@ def test_mixup_blends_inputs_and_targets_with_the_same_weight() -> None:
     targets = soft_targets(torch.arange(8) % 4, 4)
     same, same_targets, lam = mixup(x, targets, np.random.default_rng(0), torch.Generator(), alpha=0.4, prob=0.0)
     assert lam == 1.0 and same is x and same_targets is targets
-    mixed, mixed_targets, lam = mixup(x, targets, np.random.default_rng(0), torch.Generator().manual_seed(0),
-                                      alpha=0.4, prob=1.0)
+    mixed, mixed_targets, lam = mixup(
+        x, targets, np.random.default_rng(0), torch.Generator().manual_seed(0), alpha=0.4, prob=1.0
+    )
     assert 0.0 < lam < 1.0
     torch.testing.assert_close(mixed_targets.sum(1), torch.ones(8))
     assert not torch.equal(mixed, x)
@@ -169,8 +170,11 @@ def test_mixup_blends_inputs_and_targets_with_the_same_weight() -> None:
 @pytest.mark.parametrize("size", [16, 28, 33])
 def test_networks_give_logits_for_any_input_size(size: int) -> None:
     x = torch.rand(2, 3, size, size)
-    for network in (BasicCNN(5, width=8, blocks=3), AttentionResNet(5, attention="cbam", width=8, stages=3),
-                    AttentionResNet(5, attention="se", width=8, stages=2, depth=2)):
+    for network in (
+        BasicCNN(5, width=8, blocks=3),
+        AttentionResNet(5, attention="cbam", width=8, stages=3),
+        AttentionResNet(5, attention="se", width=8, stages=2, depth=2),
+    ):
         assert network.eval()(x).shape == (2, 5)
 
 
@@ -278,8 +282,12 @@ def test_gpu_only_options_are_skipped_with_a_note_on_the_cpu(pack: Pack) -> None
 
 @pytest.mark.parametrize(
     ("params", "name"),
-    [({"blocks": 9}, "blocks"), ({"epochs": 0}, "epochs"), ({"device": "tpu"}, "device"),
-     ({"image_size": 4}, "image_size")],
+    [
+        ({"blocks": 9}, "blocks"),
+        ({"epochs": 0}, "epochs"),
+        ({"device": "tpu"}, "device"),
+        ({"image_size": 4}, "image_size"),
+    ],
 )
 def test_deep_v1_rejects_bad_hyperparameters_by_name(pack: Pack, params: dict[str, Any], name: str) -> None:
     with pytest.raises(ConfigError, match=name):
@@ -288,8 +296,14 @@ def test_deep_v1_rejects_bad_hyperparameters_by_name(pack: Pack, params: dict[st
 
 @pytest.mark.parametrize(
     ("params", "name"),
-    [({"variant": "xyz"}, "variant"), ({"schedule": "step"}, "schedule"), ({"amp": "int8"}, "amp"),
-     ({"accumulate": 0}, "accumulate"), ({"crop_scale": 0.0}, "crop_scale"), ({"warmup": 99.0}, "warmup")],
+    [
+        ({"variant": "xyz"}, "variant"),
+        ({"schedule": "step"}, "schedule"),
+        ({"amp": "int8"}, "amp"),
+        ({"accumulate": 0}, "accumulate"),
+        ({"crop_scale": 0.0}, "crop_scale"),
+        ({"warmup": 99.0}, "warmup"),
+    ],
 )
 def test_deep_v2_rejects_bad_hyperparameters_by_name(pack: Pack, params: dict[str, Any], name: str) -> None:
     with pytest.raises(ConfigError, match=name):

@@ -15,8 +15,16 @@ from classifiers.difficulty import assign_difficulties
 
 def _card(model_id: str, accuracy: float | None) -> ModelCard:
     metrics = {} if accuracy is None else {"test_accuracy": accuracy}
-    return ModelCard(id=model_id, title=model_id, family="shallow", variant="svm", pack_id="p", classes=["a", "b"],
-                     input=InputSpec(kind="image", height=8, width=8), metrics=metrics)
+    return ModelCard(
+        id=model_id,
+        title=model_id,
+        family="shallow",
+        variant="svm",
+        pack_id="p",
+        classes=["a", "b"],
+        input=InputSpec(kind="image", height=8, width=8),
+        metrics=metrics,
+    )
 
 
 def test_no_models() -> None:
@@ -70,8 +78,15 @@ def test_every_permutation_gives_the_same_levels() -> None:
 _ORDER = {"easy": 0, "medium": 1, "hard": 2}
 
 
-@given(st.lists(st.tuples(st.sampled_from("abcdefgh"), st.sampled_from([0.1, 0.5, 0.5, 0.9, 1.0])),
-                min_size=1, max_size=8, unique_by=lambda item: item[0]), st.randoms())
+@given(
+    st.lists(
+        st.tuples(st.sampled_from("abcdefgh"), st.sampled_from([0.1, 0.5, 0.5, 0.9, 1.0])),
+        min_size=1,
+        max_size=8,
+        unique_by=lambda item: item[0],
+    ),
+    st.randoms(),
+)
 def test_levels_are_deterministic_and_monotone_in_accuracy(items: list[tuple[str, float]], rng) -> None:
     cards = [_card(model_id, accuracy) for model_id, accuracy in items]
     levels = assign_difficulties(cards)

@@ -34,14 +34,41 @@ FAMILY_MARKS: dict[str, list[pytest.MarkDecorator]] = {
 # Keep every case to about a second on two CPU cores: tiny inputs, few trees/epochs.
 FAST_PARAMS: dict[str, dict[str, Any]] = {
     "shallow": {"feature_size": 32, "n_estimators": 20},
-    "deep_v1": {"epochs": 6, "batch_size": 16, "image_size": 16, "width": 8, "blocks": 2, "workers": 0,
-                "device": "cpu", "patience": 0},
-    "deep_v2": {"epochs": 6, "batch_size": 16, "image_size": 16, "width": 8, "stages": 2, "workers": 0,
-                "device": "cpu", "patience": 0, "mixup_prob": 0.3, "erase_prob": 0.1},
+    "deep_v1": {
+        "epochs": 6,
+        "batch_size": 16,
+        "image_size": 16,
+        "width": 8,
+        "blocks": 2,
+        "workers": 0,
+        "device": "cpu",
+        "patience": 0,
+    },
+    "deep_v2": {
+        "epochs": 6,
+        "batch_size": 16,
+        "image_size": 16,
+        "width": 8,
+        "stages": 2,
+        "workers": 0,
+        "device": "cpu",
+        "patience": 0,
+        "mixup_prob": 0.3,
+        "erase_prob": 0.1,
+    },
     # pretrained (offline, from the weights package), the backbone's first 3 stages, at its smallest input size
-    "transfer": {"weights": "imagenet", "image_size": 32, "feature_layer": "block3b_add", "freeze_epochs": 4,
-                 "fine_tune_epochs": 2, "fine_tune_layers": 4, "batch_size": 8, "lr": 1e-2, "fine_tune_lr": 1e-3,
-                 "patience": 0},
+    "transfer": {
+        "weights": "imagenet",
+        "image_size": 32,
+        "feature_layer": "block3b_add",
+        "freeze_epochs": 4,
+        "fine_tune_epochs": 2,
+        "fine_tune_layers": 4,
+        "batch_size": 8,
+        "lr": 1e-2,
+        "fine_tune_lr": 1e-3,
+        "patience": 0,
+    },
 }
 # Families whose every variant is too slow for the suite (a ResNet50 export alone takes a minute) or needs a
 # download run the fit → export contract on these variants; their own tests build the others.
@@ -89,8 +116,7 @@ def test_split(pack: Pack) -> tuple[list[np.ndarray], np.ndarray]:
 
 
 @pytest.mark.parametrize(("family", "variant"), _family_cases(all_variants=True))
-def test_fit_export_parity_card_and_runtime(family: str, variant: str, pack: Pack, test_split,
-                                            tmp_path: Path) -> None:
+def test_fit_export_parity_card_and_runtime(family: str, variant: str, pack: Pack, test_split, tmp_path: Path) -> None:
     info = _available(family)
     params = FAST_PARAMS.get(family, {})
     estimator = info.create(variant, **params)
@@ -113,10 +139,18 @@ def test_fit_export_parity_card_and_runtime(family: str, variant: str, pack: Pac
     spec = estimator.input_spec()
 
     # Model card round trip.
-    card = ModelCard(id=f"contract-{family}-{variant}", title="contract", family=info.name, variant=variant,
-                     pack_id=pack.id, classes=list(estimator.classes_), input=spec,
-                     onnx_sha256=file_sha256(model_dir / ONNX_FILE), opset=opset,
-                     training={"params": estimator.get_params()})
+    card = ModelCard(
+        id=f"contract-{family}-{variant}",
+        title="contract",
+        family=info.name,
+        variant=variant,
+        pack_id=pack.id,
+        classes=list(estimator.classes_),
+        input=spec,
+        onnx_sha256=file_sha256(model_dir / ONNX_FILE),
+        opset=opset,
+        training={"params": estimator.get_params()},
+    )
     write_card(card, model_dir)
     assert read_card(model_dir) == card
 
@@ -147,12 +181,16 @@ def test_fit_export_parity_card_and_runtime(family: str, variant: str, pack: Pac
 
 
 @pytest.mark.parametrize(("family", "variant"), _family_cases(all_variants=False))
-def test_train_model_registers_a_playable_model(family: str, variant: str, pack: Pack, test_split,
-                                                tmp_path: Path) -> None:
+def test_train_model_registers_a_playable_model(
+    family: str, variant: str, pack: Pack, test_split, tmp_path: Path
+) -> None:
     info = _available(family)
     models_dir = tmp_path / "models"
-    events, result = _drive(train_model(info.name, pack, models_dir, variant=variant,
-                                        params=FAST_PARAMS.get(family, {}), model_id="trained"))
+    events, result = _drive(
+        train_model(
+            info.name, pack, models_dir, variant=variant, params=FAST_PARAMS.get(family, {}), model_id="trained"
+        )
+    )
     assert {event.stage for event in events} >= {"export", "evaluate"}
     assert result.model_dir == models_dir / "trained"
     assert sorted(p.name for p in models_dir.iterdir()) == ["trained"]  # no .partial left behind

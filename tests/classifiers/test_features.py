@@ -29,15 +29,24 @@ def _hog_length(p: FeatureParams) -> int:
 
 @pytest.mark.parametrize(
     "params",
-    [FeatureParams(), FeatureParams(size=32), FeatureParams(size=48, hog_cell=6, hog_bins=12),
-     FeatureParams(size=16, hog_cell=8, lbp_grid=1, hue_bins=4, gabor_orientations=2, gabor_scales=(1.5,))],
+    [
+        FeatureParams(),
+        FeatureParams(size=32),
+        FeatureParams(size=48, hog_cell=6, hog_bins=12),
+        FeatureParams(size=16, hog_cell=8, lbp_grid=1, hue_bins=4, gabor_orientations=2, gabor_scales=(1.5,)),
+    ],
     ids=["default", "size32", "size48-cell6", "minimal"],
 )
 def test_vector_length_equals_feature_dim(params: FeatureParams) -> None:
     vector = extract(_photo(), params)
     assert vector.shape == (feature_dim(params),)
-    expected = (_hog_length(params) + params.lbp_grid**2 * 10 + params.hue_bins * params.sat_bins * params.val_bins
-                + 6 + 2 * params.gabor_orientations * len(params.gabor_scales))
+    expected = (
+        _hog_length(params)
+        + params.lbp_grid**2 * 10
+        + params.hue_bins * params.sat_bins * params.val_bins
+        + 6
+        + 2 * params.gabor_orientations * len(params.gabor_scales)
+    )
     assert feature_dim(params) == expected
 
 
@@ -93,8 +102,9 @@ def test_hog_part_agrees_with_scikit_image() -> None:
     skimage_data = pytest.importorskip("skimage.data")
     params = FeatureParams(size=64)
     grey = cv2.resize(skimage_data.camera(), (64, 64), interpolation=cv2.INTER_AREA)
-    reference = skimage_feature.hog(grey, orientations=9, pixels_per_cell=(8, 8), cells_per_block=(2, 2),
-                                    block_norm="L2-Hys", feature_vector=True)
+    reference = skimage_feature.hog(
+        grey, orientations=9, pixels_per_cell=(8, 8), cells_per_block=(2, 2), block_norm="L2-Hys", feature_vector=True
+    )
     assert reference.size == _hog_length(params)
     ours = extract(np.dstack([grey] * 3), params)[: reference.size]
     per_bin = reference.reshape(-1, params.hog_bins)
@@ -160,8 +170,16 @@ def test_from_card_rejects_a_newer_extractor_version() -> None:
         ({"hue_bins": 0}, "hue_bins"),
         ({"gabor_scales": (2.0, -1.0)}, "gabor_scales"),
     ],
-    ids=["not-multiple", "one-cell", "zero-cell", "negative-size", "zero-bins", "zero-grid", "zero-hue",
-         "negative-scale"],
+    ids=[
+        "not-multiple",
+        "one-cell",
+        "zero-cell",
+        "negative-size",
+        "zero-bins",
+        "zero-grid",
+        "zero-hue",
+        "negative-scale",
+    ],
 )
 def test_invalid_params_raise_a_clear_error(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):

@@ -7,15 +7,18 @@ import pytest
 from classifiers.locations import display_problem
 
 
-@pytest.mark.parametrize(("environ", "platform", "blocked"), [
-    ({}, "linux", True),
-    ({"QT_QPA_PLATFORM": ""}, "linux", True),
-    ({"DISPLAY": ":0"}, "linux", False),
-    ({"WAYLAND_DISPLAY": "wayland-0"}, "linux", False),
-    ({"QT_QPA_PLATFORM": "offscreen"}, "linux", False),
-    ({}, "win32", False),
-    ({}, "darwin", False),
-])
+@pytest.mark.parametrize(
+    ("environ", "platform", "blocked"),
+    [
+        ({}, "linux", True),
+        ({"QT_QPA_PLATFORM": ""}, "linux", True),
+        ({"DISPLAY": ":0"}, "linux", False),
+        ({"WAYLAND_DISPLAY": "wayland-0"}, "linux", False),
+        ({"QT_QPA_PLATFORM": "offscreen"}, "linux", False),
+        ({}, "win32", False),
+        ({}, "darwin", False),
+    ],
+)
 def test_display_problem(environ: dict[str, str], platform: str, blocked: bool) -> None:
     problem = display_problem(environ, platform)
     assert (problem is not None) == blocked

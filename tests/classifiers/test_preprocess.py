@@ -53,8 +53,9 @@ def test_greyscale_and_rgba_files_decode_to_three_channels() -> None:
     assert tuple(decoded[0, 0]) == (255, 0, 0)
 
 
-@pytest.mark.parametrize("data", [b"definitely not an image", b"", _encode(RED_RGB, ".png")[:20]],
-                         ids=["garbage", "empty", "truncated"])
+@pytest.mark.parametrize(
+    "data", [b"definitely not an image", b"", _encode(RED_RGB, ".png")[:20]], ids=["garbage", "empty", "truncated"]
+)
 def test_undecodable_bytes_raise_a_clear_error(data: bytes) -> None:
     with pytest.raises(ImageDecodeError, match=f"Could not decode upload.bin \\({len(data)} bytes\\)") as info:
         decode_image(data, name="upload.bin")
@@ -73,8 +74,9 @@ def test_load_image_missing_file_names_it(tmp_path: Path) -> None:
     assert str(tmp_path / "nope.png") in str(info.value)
 
 
-@pytest.mark.parametrize(("source", "target"), [((64, 48), (32, 32)), ((10, 12), (40, 30)), ((50, 20), (20, 50)),
-                                                ((32, 32), (32, 32))])
+@pytest.mark.parametrize(
+    ("source", "target"), [((64, 48), (32, 32)), ((10, 12), (40, 30)), ((50, 20), (20, 50)), ((32, 32), (32, 32))]
+)
 def test_resize_rgb_gives_exact_shape_and_uint8(source: tuple[int, int], target: tuple[int, int]) -> None:
     image = np.random.default_rng(0).integers(0, 256, (*source, 3), dtype=np.uint8)
     resized = resize_rgb(image, *target)

@@ -82,6 +82,11 @@ def test_listing_families_imports_no_training_framework() -> None:
         "heavy = sorted(m for m in ('sklearn', 'skl2onnx', 'torch', 'tensorflow', 'keras') if m in sys.modules); "
         "print(names, heavy); assert 'shallow' in names and not heavy, heavy"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-                            cwd=Path(__file__).resolve().parents[2])
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert result.returncode == 0, result.stdout + result.stderr

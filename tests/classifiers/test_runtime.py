@@ -35,8 +35,11 @@ def pack(tmp_path_factory: pytest.TempPathFactory) -> Pack:
 @pytest.fixture(scope="module")
 def trained(pack: Pack, tmp_path_factory: pytest.TempPathFactory) -> TrainResult:
     models_dir = tmp_path_factory.mktemp("models")
-    return _drive(train_model("shallow", pack, models_dir, variant="logreg", params={"feature_size": 32},
-                              model_id="synthetic-logreg"))
+    return _drive(
+        train_model(
+            "shallow", pack, models_dir, variant="logreg", params={"feature_size": 32}, model_id="synthetic-logreg"
+        )
+    )
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +55,11 @@ def held_out(pack: Pack) -> tuple[list[np.ndarray], np.ndarray]:
 
 def _fake_ort(available: list[str]) -> SimpleNamespace:
     """onnxruntime as seen by runtime.py, but claiming other providers (no preload_dlls)."""
-    return SimpleNamespace(get_available_providers=lambda: list(available), SessionOptions=onnxruntime.SessionOptions,
-                           InferenceSession=onnxruntime.InferenceSession)
+    return SimpleNamespace(
+        get_available_providers=lambda: list(available),
+        SessionOptions=onnxruntime.SessionOptions,
+        InferenceSession=onnxruntime.InferenceSession,
+    )
 
 
 def test_predict_gives_a_probability_per_class(classifier: OnnxClassifier, held_out) -> None:
@@ -118,8 +124,9 @@ def test_environment_variable_forces_the_cpu(monkeypatch: pytest.MonkeyPatch, tr
 
 
 @pytest.mark.filterwarnings("ignore:Specified provider 'CUDAExecutionProvider':UserWarning")
-def test_cuda_that_does_not_load_is_reported_as_a_fallback(monkeypatch: pytest.MonkeyPatch,
-                                                           trained: TrainResult) -> None:
+def test_cuda_that_does_not_load_is_reported_as_a_fallback(
+    monkeypatch: pytest.MonkeyPatch, trained: TrainResult
+) -> None:
     # onnxruntime runs on the CPU when CUDA cannot start; the classifier must say so rather than claim a GPU.
     monkeypatch.setattr(runtime, "_ort", lambda: _fake_ort([CUDA, CPU]))
     monkeypatch.delenv(runtime.DEVICE_ENV, raising=False)
@@ -144,8 +151,9 @@ def test_cuda_that_does_not_load_is_reported_as_a_fallback(monkeypatch: pytest.M
         (["AzureExecutionProvider"], None, [CPU]),
     ],
 )
-def test_preferred_providers(monkeypatch: pytest.MonkeyPatch, available: list[str], device: str | None,
-                             expected: list[str]) -> None:
+def test_preferred_providers(
+    monkeypatch: pytest.MonkeyPatch, available: list[str], device: str | None, expected: list[str]
+) -> None:
     monkeypatch.setattr(runtime, "_ort", lambda: _fake_ort(available))
     monkeypatch.delenv(runtime.DEVICE_ENV, raising=False)
     assert preferred_providers(device) == expected
@@ -198,8 +206,11 @@ def test_card_with_wrong_class_count_is_caught(trained: TrainResult, held_out) -
 # -- GPU provider choice and fallback (no GPU here: onnxruntime is replaced by fakes around the real CPU build) --
 def _fake_gpu_ort(session_class: type, *, preload=None) -> SimpleNamespace:
     """onnxruntime-gpu as seen by runtime.py: lists CUDA, sessions made by session_class, optional preload_dlls."""
-    fake = SimpleNamespace(get_available_providers=lambda: [CUDA, CPU], SessionOptions=onnxruntime.SessionOptions,
-                           InferenceSession=session_class)
+    fake = SimpleNamespace(
+        get_available_providers=lambda: [CUDA, CPU],
+        SessionOptions=onnxruntime.SessionOptions,
+        InferenceSession=session_class,
+    )
     if preload is not None:
         fake.preload_dlls = preload
     return fake

@@ -22,19 +22,24 @@ from trainer.cli import main
 
 
 def test_listing_families_does_not_load_tensorflow() -> None:
-    code = ("import sys; from classifiers.registry import get_family; info = get_family('transfer'); "
-            "print(info.variants[0], 'tensorflow' in sys.modules, 'keras' in sys.modules)")
+    code = (
+        "import sys; from classifiers.registry import get_family; info = get_family('transfer'); "
+        "print(info.variants[0], 'tensorflow' in sys.modules, 'keras' in sys.modules)"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["efficientnet_lite0", "False", "False"]
 
 
-@pytest.mark.parametrize(("params", "fragment"), [
-    ({"weights": "/no/such/file.h5"}, "existing weights file"),
-    ({"image_size": 16}, "image_size"),
-    ({"freeze_epochs": 0, "fine_tune_epochs": 0}, "at least 1"),
-    ({"class_weight": "auto"}, "class_weight"),
-    ({"fine_tune_layers": -1}, "fine_tune_layers"),
-])
+@pytest.mark.parametrize(
+    ("params", "fragment"),
+    [
+        ({"weights": "/no/such/file.h5"}, "existing weights file"),
+        ({"image_size": 16}, "image_size"),
+        ({"freeze_epochs": 0, "fine_tune_epochs": 0}, "at least 1"),
+        ({"class_weight": "auto"}, "class_weight"),
+        ({"fine_tune_layers": -1}, "fine_tune_layers"),
+    ],
+)
 def test_bad_hyperparameters_are_refused_before_tensorflow_loads(params, fragment, tmp_path) -> None:
     estimator = TransferClassifier(**params)
     with pytest.raises(ConfigError, match=fragment):
@@ -51,8 +56,18 @@ def test_weights_list_tells_where_each_backbone_gets_imagenet_weights(capsys, tm
 
 def test_a_missing_weights_file_is_one_error_line(capsys, tmp_path) -> None:
     pack = make_synthetic_pack(tmp_path / "packs", per_class=5)
-    code = main(["--workspace", str(tmp_path), "train", "transfer", "--pack", str(pack.root), "--weights",
-                 str(tmp_path / "missing.h5")])
+    code = main(
+        [
+            "--workspace",
+            str(tmp_path),
+            "train",
+            "transfer",
+            "--pack",
+            str(pack.root),
+            "--weights",
+            str(tmp_path / "missing.h5"),
+        ]
+    )
     assert code == 2
     assert "existing weights file" in capsys.readouterr().err
 
@@ -163,9 +178,15 @@ def test_fine_tuning_unfreezes_only_the_top_layers_and_keeps_batch_norms_frozen(
     assert keras_side.set_trainable(backbone, 0) == 0 and not backbone.trainable_weights
     assert keras_side.set_trainable(backbone, 5) == 5
     trainable = [layer for layer in backbone.layers if layer.trainable and layer.weights]
-    assert [layer.name for layer in trainable] == ["block6d_expand_conv", "block6d_dwconv", "block6d_project_conv",
-                                                   "block7a_expand_conv", "block7a_dwconv", "block7a_project_conv",
-                                                   "top_conv"][-5:]
+    assert [layer.name for layer in trainable] == [
+        "block6d_expand_conv",
+        "block6d_dwconv",
+        "block6d_project_conv",
+        "block7a_expand_conv",
+        "block7a_dwconv",
+        "block7a_project_conv",
+        "top_conv",
+    ][-5:]
     assert not any(isinstance(layer, keras.layers.BatchNormalization) for layer in trainable)
     everything = keras_side.set_trainable(backbone, None)
     assert everything == sum(1 for layer in backbone.layers if layer.weights)
@@ -181,9 +202,18 @@ def test_balanced_class_weights_equalise_the_classes(keras_modules) -> None:
 
 @tf_only
 def test_two_phases_with_a_lower_learning_rate_and_the_weights_recorded(keras_modules, lite0_cache, pack) -> None:
-    estimator = TransferClassifier(image_size=32, feature_layer="block3b_add", freeze_epochs=1, fine_tune_epochs=1,
-                                   fine_tune_layers=6, batch_size=16, lr=1e-3, fine_tune_lr=2e-4, patience=0,
-                                   cache_dir=str(lite0_cache))
+    estimator = TransferClassifier(
+        image_size=32,
+        feature_layer="block3b_add",
+        freeze_epochs=1,
+        fine_tune_epochs=1,
+        fine_tune_layers=6,
+        batch_size=16,
+        lr=1e-3,
+        fine_tune_lr=2e-4,
+        patience=0,
+        cache_dir=str(lite0_cache),
+    )
     events = list(estimator.fit(pack))
     epochs = [event.message.split(" epoch")[0] for event in events if event.stage == "epoch"]
     assert epochs == ["frozen", "fine-tune"]
@@ -207,9 +237,16 @@ def test_a_keras_backbone_from_scratch_trains_in_one_phase_and_exports(keras_mod
     from classifiers.parity import check_parity
     from classifiers.preprocess import prepare_batch
 
-    estimator = TransferClassifier("mobilenet_v3_small", weights="none", image_size=32,
-                                   feature_layer="expanded_conv_2_add", freeze_epochs=1, fine_tune_epochs=1,
-                                   batch_size=16, patience=0)
+    estimator = TransferClassifier(
+        "mobilenet_v3_small",
+        weights="none",
+        image_size=32,
+        feature_layer="expanded_conv_2_add",
+        freeze_epochs=1,
+        fine_tune_epochs=1,
+        batch_size=16,
+        patience=0,
+    )
     events = list(estimator.fit(pack))
     assert [e.message.split(" epoch")[0] for e in events if e.stage == "epoch"] == ["scratch", "scratch"]
     assert list(estimator.training_info_["phases"]) == ["scratch"]

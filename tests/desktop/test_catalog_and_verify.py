@@ -56,10 +56,16 @@ def _proof(tmp_path: Path) -> Path:
     pack = catalog.packs[PACK]
     opponent = load_opponent(catalog.opponents_for(PACK, "hard")[0], device="cpu")
     rounds = deal("verify", [(e.sha256, e.label) for e in pack.available("test")], pack.classes, 10)
-    session = GameSession.start(session_id="v", seed="verify", pack_id=PACK, mode=CLASSIC,
-                                opponent=opponent.rules_view, rounds=rounds,
-                                probabilities=opponent.probabilities(pack, [r.image for r in rounds]),
-                                new_salt=new_salt)
+    session = GameSession.start(
+        session_id="v",
+        seed="verify",
+        pack_id=PACK,
+        mode=CLASSIC,
+        opponent=opponent.rules_view,
+        rounds=rounds,
+        probabilities=opponent.probabilities(pack, [r.image for r in rounds]),
+        new_salt=new_salt,
+    )
     path = tmp_path / "proof.json"
     path.write_text(json.dumps(session.proof()))
     return path

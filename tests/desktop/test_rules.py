@@ -60,8 +60,9 @@ def test_ai_answer_ties_go_to_the_earlier_option_and_unknown_options_fail() -> N
         ai_answer({"a": 1.0}, ("a", "z"))
 
 
-@pytest.mark.parametrize(("elapsed", "bonus"), [(0.0, 5), (1.99, 5), (2.0, 4), (7.5, 2), (9.99, 1), (10.0, 0),
-                                                 (14.0, 0)])
+@pytest.mark.parametrize(
+    ("elapsed", "bonus"), [(0.0, 5), (1.99, 5), (2.0, 4), (7.5, 2), (9.99, 1), (10.0, 0), (14.0, 0)]
+)
 def test_speed_bonus(elapsed: float, bonus: int) -> None:
     assert speed_bonus(elapsed) == bonus
 

@@ -75,8 +75,9 @@ def test_a_model_far_below_its_card_accuracy_fails() -> None:
         _check_accuracy(broken, 0.1, 200)
 
 
-def test_two_onnxruntime_builds_are_warned_about_at_start(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_two_onnxruntime_builds_are_warned_about_at_start(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     import desktop.app
 
     monkeypatch.setattr(desktop.app, "install_problem", lambda: "onnxruntime and onnxruntime-gpu are installed")

@@ -29,9 +29,16 @@ def _salts():
 
 
 def _session(mode=CLASSIC, always_right=True, n=10, session_id="s-1") -> GameSession:
-    return GameSession.start(session_id=session_id, seed="seed", pack_id="p", mode=mode, opponent=OPPONENT,
-                             rounds=deal("seed", IMAGES, CLASSES, n), probabilities=_probabilities(always_right),
-                             new_salt=_salts())
+    return GameSession.start(
+        session_id=session_id,
+        seed="seed",
+        pack_id="p",
+        mode=mode,
+        opponent=OPPONENT,
+        rounds=deal("seed", IMAGES, CLASSES, n),
+        probabilities=_probabilities(always_right),
+        new_salt=_salts(),
+    )
 
 
 def test_every_round_is_committed_before_play_and_the_session_commitment_binds_them() -> None:

@@ -19,7 +19,8 @@ class FakeOpponent:
     wrong_on: set[str] = field(default_factory=set)
     device: str = "Fake device"
     classifier: SimpleNamespace = field(
-        default_factory=lambda: SimpleNamespace(provider="FakeProvider", fallback_reason=None))
+        default_factory=lambda: SimpleNamespace(provider="FakeProvider", fallback_reason=None)
+    )
     load_seconds: float = 0.0
 
     @property
@@ -27,8 +28,9 @@ class FakeOpponent:
         card = self.entry.card
         return Opponent(card.id, card.title, card.onnx_sha256, self.entry.difficulty)
 
-    def probabilities(self, pack: Pack, shas: Sequence[str], *, skip_broken: bool = False
-                      ) -> dict[str, dict[str, float]]:
+    def probabilities(
+        self, pack: Pack, shas: Sequence[str], *, skip_broken: bool = False
+    ) -> dict[str, dict[str, float]]:
         labels = {e.sha256: e.label for e in pack.splits["test"]}
         out = {}
         for sha in shas:

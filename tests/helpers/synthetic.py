@@ -49,12 +49,21 @@ def synthetic_sources(per_class: int, seed: int = 0, classes: list[str] | None =
     return items
 
 
-def make_synthetic_pack(out_dir: Path, pack_id: str = "synthetic", per_class: int = 40, seed: int = 0,
-                        classes: list[str] | None = None) -> Pack:
+def make_synthetic_pack(
+    out_dir: Path, pack_id: str = "synthetic", per_class: int = 40, seed: int = 0, classes: list[str] | None = None
+) -> Pack:
     report = None
-    for item in build_pack(synthetic_sources(per_class, seed, classes), out_dir, pack_id=pack_id,
-                           title="Synthetic stripes", licence="CC0", source="tests", seed=seed,
-                           fractions=SplitFractions(val=0.15, test=0.2, ranked=0.1), min_per_class=5):
+    for item in build_pack(
+        synthetic_sources(per_class, seed, classes),
+        out_dir,
+        pack_id=pack_id,
+        title="Synthetic stripes",
+        licence="CC0",
+        source="tests",
+        seed=seed,
+        fractions=SplitFractions(val=0.15, test=0.2, ranked=0.1),
+        min_per_class=5,
+    ):
         report = item
     assert report is not None
     return open_pack(out_dir / pack_id)

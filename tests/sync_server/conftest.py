@@ -26,8 +26,9 @@ def _postgres_url() -> str | None:
     if not url:
         return None
     try:
-        engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1), connect_args={
-            "connect_timeout": 3})
+        engine = create_engine(
+            url.replace("postgresql://", "postgresql+psycopg://", 1), connect_args={"connect_timeout": 3}
+        )
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         engine.dispose()
@@ -77,8 +78,13 @@ def clock() -> FakeClock:
 @pytest.fixture
 def make_settings(tmp_path: Path, database_url: str):
     def make(**overrides: object) -> Settings:
-        values: dict[str, object] = {"data_dir": tmp_path / "data", "database_url": database_url,
-                                     "argon2": FAST_ARGON2, "log_level": "WARNING", "env": "test"}
+        values: dict[str, object] = {
+            "data_dir": tmp_path / "data",
+            "database_url": database_url,
+            "argon2": FAST_ARGON2,
+            "log_level": "WARNING",
+            "env": "test",
+        }
         values.update(overrides)
         return Settings(**values)
 

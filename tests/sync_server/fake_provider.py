@@ -83,16 +83,25 @@ class FakeProvider:
 
     def settings(self) -> dict[str, str]:
         """The server's settings for this provider, endpoints pointing here."""
-        values = {"client_id": self.client_id, "authorize_url": f"{self.url}/authorize",
-                  "token_url": f"{self.url}/token", "userinfo_url": f"{self.url}/userinfo"}
+        values = {
+            "client_id": self.client_id,
+            "authorize_url": f"{self.url}/authorize",
+            "token_url": f"{self.url}/token",
+            "userinfo_url": f"{self.url}/userinfo",
+        }
         if self.flavour == "apple":
             from cryptography.hazmat.primitives import serialization
             from cryptography.hazmat.primitives.asymmetric import ec
 
             private = ec.generate_private_key(ec.SECP256R1())
             self.apple_key = private.public_key()
-            values.update(team_id=self.team_id, key_id=self.key_id, private_key=private.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode())
+            values.update(
+                team_id=self.team_id,
+                key_id=self.key_id,
+                private_key=private.private_bytes(
+                    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+                ).decode(),
+            )
         else:
             values["client_secret"] = self.client_secret
         return values
@@ -134,14 +143,18 @@ class FakeProvider:
     # -- endpoints -----------------------------------------------------------------------------------------------
 
     def _authorize(self, handler: BaseHTTPRequestHandler, query: dict[str, str]) -> None:
-        problems = [name for name, ok in (
-            ("client_id", query.get("client_id") == self.client_id),
-            ("redirect_uri", query.get("redirect_uri") == self.redirect_uri),
-            ("response_type", query.get("response_type") == "code"),
-            ("state", bool(query.get("state"))),
-            ("code_challenge", len(query.get("code_challenge", "")) == 43),
-            ("code_challenge_method", query.get("code_challenge_method") == "S256"),
-        ) if not ok]
+        problems = [
+            name
+            for name, ok in (
+                ("client_id", query.get("client_id") == self.client_id),
+                ("redirect_uri", query.get("redirect_uri") == self.redirect_uri),
+                ("response_type", query.get("response_type") == "code"),
+                ("state", bool(query.get("state"))),
+                ("code_challenge", len(query.get("code_challenge", "")) == 43),
+                ("code_challenge_method", query.get("code_challenge_method") == "S256"),
+            )
+            if not ok
+        ]
         if problems:  # a real provider shows an error page and never redirects a bad request
             _reply(handler, 400, {"error": "invalid_request", "bad": problems})
             return
@@ -155,8 +168,10 @@ class FakeProvider:
                 result["user"] = json.dumps({"name": {"firstName": self.user.name, "lastName": ""}})
         if query.get("response_mode") == "form_post":
             inputs = "".join(f'<input type="hidden" name="{k}" value="{html.escape(v)}">' for k, v in result.items())
-            page = f'<html><body onload="document.forms[0].submit()"><form method="post" ' \
-                   f'action="{self.redirect_uri}">{inputs}</form></body></html>'
+            page = (
+                f'<html><body onload="document.forms[0].submit()"><form method="post" '
+                f'action="{self.redirect_uri}">{inputs}</form></body></html>'
+            )
             _reply(handler, 200, page.encode(), "text/html")
             return
         handler.send_response(302)
@@ -173,22 +188,35 @@ class FakeProvider:
             return False
         if self.flavour == "apple":
             try:
-                claims = jwt.decode(form.get("client_secret", ""), self.apple_key, algorithms=["ES256"],
-                                    audience=APPLE_ISSUER, options={"verify_exp": False, "verify_iat": False})
+                claims = jwt.decode(
+                    form.get("client_secret", ""),
+                    self.apple_key,
+                    algorithms=["ES256"],
+                    audience=APPLE_ISSUER,
+                    options={"verify_exp": False, "verify_iat": False},
+                )
                 header = jwt.get_unverified_header(form["client_secret"])
             except jwt.PyJWTError:
                 return False
-            return (claims.get("iss") == self.team_id and claims.get("sub") == self.client_id
-                    and header.get("kid") == self.key_id and claims["exp"] > self.clock().timestamp())
+            return (
+                claims.get("iss") == self.team_id
+                and claims.get("sub") == self.client_id
+                and header.get("kid") == self.key_id
+                and claims["exp"] > self.clock().timestamp()
+            )
         return form.get("client_secret") == self.client_secret
 
     def _token(self, handler: BaseHTTPRequestHandler, form: dict[str, str]) -> None:
         self.token_requests.append(form)
         grant = self._codes.pop(form.get("code", ""), None)  # one use
-        ok = (not self.refuse_tokens and grant is not None and form.get("grant_type") == "authorization_code"
-              and form.get("redirect_uri") == self.redirect_uri
-              and _s256(form.get("code_verifier", "")) == grant["challenge"]
-              and self._client_is_authenticated(handler, form))
+        ok = (
+            not self.refuse_tokens
+            and grant is not None
+            and form.get("grant_type") == "authorization_code"
+            and form.get("redirect_uri") == self.redirect_uri
+            and _s256(form.get("code_verifier", "")) == grant["challenge"]
+            and self._client_is_authenticated(handler, form)
+        )
         if not ok:
             _reply(handler, 400, {"error": "invalid_grant"})
             return
@@ -198,8 +226,13 @@ class FakeProvider:
         body: dict[str, Any] = {"access_token": access, "token_type": "Bearer", "expires_in": 3600}
         if self.flavour in ("apple", "google"):
             now = self.clock()
-            claims = {"iss": APPLE_ISSUER if self.flavour == "apple" else self.url, "aud": self.client_id,
-                      "sub": user.subject, "iat": int(now.timestamp()), "exp": int(now.timestamp()) + 600}
+            claims = {
+                "iss": APPLE_ISSUER if self.flavour == "apple" else self.url,
+                "aud": self.client_id,
+                "sub": user.subject,
+                "iat": int(now.timestamp()),
+                "exp": int(now.timestamp()) + 600,
+            }
             if user.email:
                 claims["email"] = user.email
             body["id_token"] = jwt.encode(claims, secrets.token_hex(32), algorithm="HS256")
@@ -214,8 +247,9 @@ class FakeProvider:
         _reply(handler, 200, userinfo_document(self.flavour, user))
 
 
-def _reply(handler: BaseHTTPRequestHandler, status: int, body: dict | bytes, content_type: str = "application/json"
-           ) -> None:
+def _reply(
+    handler: BaseHTTPRequestHandler, status: int, body: dict | bytes, content_type: str = "application/json"
+) -> None:
     payload = body if isinstance(body, bytes) else json.dumps(body).encode()
     handler.send_response(status)
     handler.send_header("Content-Type", content_type)
@@ -251,8 +285,12 @@ class LoopbackApp:
         self.redirect_uri = f"http://127.0.0.1:{self._server.server_address[1]}/callback"
 
     def start_body(self) -> dict[str, str]:
-        return {"redirect_uri": self.redirect_uri, "state": self.state, "code_challenge": self.challenge,
-                "code_challenge_method": "S256"}
+        return {
+            "redirect_uri": self.redirect_uri,
+            "state": self.state,
+            "code_challenge": self.challenge,
+            "code_challenge_method": "S256",
+        }
 
     def token_body(self, code: str) -> dict[str, str]:
         return {"code": code, "code_verifier": self.verifier, "redirect_uri": self.redirect_uri}

@@ -70,6 +70,7 @@ class ApiClient:
 
 # --- ranked data: the bundled pack and models with made-up labels and prediction tables -------------------------
 
+
 def bundled_pack_dir():
     from classifiers.locations import bundled_assets_dir
 
@@ -93,8 +94,9 @@ def fake_table(card, labels: dict[str, str], *, truth_probability: float = 0.7):
     from sync_server.catalog import PredictionTable
 
     rest = (1 - truth_probability) / (len(card.classes) - 1)
-    predictions = {sha: [truth_probability if c == label else rest for c in card.classes]
-                   for sha, label in labels.items()}
+    predictions = {
+        sha: [truth_probability if c == label else rest for c in card.classes] for sha, label in labels.items()
+    }
     return PredictionTable(card.id, card.onnx_sha256, list(card.classes), predictions)
 
 

@@ -51,8 +51,9 @@ def test_unknown_account_still_pays_for_a_password_check(api: ApiClient, monkeyp
 
     calls: list[str] = []
     real_verify = PasswordHasher.verify  # the instance has __slots__: patch the class
-    monkeypatch.setattr(PasswordHasher, "verify",
-                        lambda self, stored, pw: calls.append(stored) or real_verify(self, stored, pw))
+    monkeypatch.setattr(
+        PasswordHasher, "verify", lambda self, stored, pw: calls.append(stored) or real_verify(self, stored, pw)
+    )
     api.post(f"{AUTH}/login", json={"email": "nobody@example.org", "password": "whatever1"})
     assert calls == [api.services.passwords._dummy_hash]
 
@@ -67,7 +68,7 @@ def test_me_needs_a_valid_token(api: ApiClient) -> None:
 
 def test_access_tokens_expire(api: ApiClient, clock) -> None:
     pair = api.register()
-    token = api.services.tokens.issue(pair["user"]["id"], now=clock() .replace(year=2020))[0]
+    token = api.services.tokens.issue(pair["user"]["id"], now=clock().replace(year=2020))[0]
     assert api.get("/api/v1/me", token=token).status_code == 401
 
 
@@ -92,8 +93,9 @@ def test_guest_plays_then_upgrades_keeping_its_id(api: ApiClient) -> None:
 def test_upgrade_refuses_a_taken_email(api: ApiClient) -> None:
     api.register("taken@example.org")
     guest = api.guest()
-    response = api.post(f"{AUTH}/upgrade", token=guest["access_token"],
-                        json={"email": "taken@example.org", "password": "guest pass"})
+    response = api.post(
+        f"{AUTH}/upgrade", token=guest["access_token"], json={"email": "taken@example.org", "password": "guest pass"}
+    )
     assert response.status_code == 409
 
 
@@ -106,8 +108,11 @@ def test_update_me(api: ApiClient) -> None:
     assert no_password.status_code == 403
     wrong = api.patch("/api/v1/me", token=token, json={"new_password": "brand new pw", "current_password": "nope"})
     assert wrong.status_code == 403
-    changed = api.patch("/api/v1/me", token=token, json={"email": "new@example.org", "new_password": "brand new pw",
-                                                        "current_password": "correct horse"})
+    changed = api.patch(
+        "/api/v1/me",
+        token=token,
+        json={"email": "new@example.org", "new_password": "brand new pw", "current_password": "correct horse"},
+    )
     assert changed.status_code == 200 and changed.json()["email"] == "new@example.org"
     # A password change signs out the other sign-ins.
     assert api.post(f"{AUTH}/refresh", json={"refresh_token": pair["refresh_token"]}).status_code == 401
@@ -119,8 +124,11 @@ def test_update_me_refuses_credentials_for_guests_and_taken_emails(api: ApiClien
     guest = api.guest()
     assert api.patch("/api/v1/me", token=guest["access_token"], json={"email": "x@example.org"}).status_code == 400
     second = api.register("second@example.org")
-    taken = api.patch("/api/v1/me", token=second["access_token"],
-                      json={"email": "first@example.org", "current_password": "correct horse"})
+    taken = api.patch(
+        "/api/v1/me",
+        token=second["access_token"],
+        json={"email": "first@example.org", "current_password": "correct horse"},
+    )
     assert taken.status_code == 409
     assert api.patch("/api/v1/me", token=second["access_token"], json={"display_name": ""}).status_code == 422
 

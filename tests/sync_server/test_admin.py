@@ -29,8 +29,9 @@ def _import(tmp_path: Path, *args: str) -> int:
     return main(["import-pack", str(bundled_pack_dir()), "--data-dir", str(tmp_path / "data"), *args])
 
 
-def test_import_runs_models_without_a_table_and_uses_given_tables(tmp_path: Path, labels_file: Path,
-                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_import_runs_models_without_a_table_and_uses_given_tables(
+    tmp_path: Path, labels_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     rf, svm = (d for d in bundled_model_dirs() if d.name.endswith(("-rf", "-svm")))
     table = tmp_path / "svm.json"
     labels = json.loads(labels_file.read_text())
@@ -56,8 +57,9 @@ def test_import_runs_models_without_a_table_and_uses_given_tables(tmp_path: Path
     assert _import(tmp_path, "--labels", str(labels_file), "-m", str(svm), "-p", str(table)) == 0
 
 
-def test_import_failures_are_one_line_with_exit_2(tmp_path: Path, labels_file: Path,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_import_failures_are_one_line_with_exit_2(
+    tmp_path: Path, labels_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     svm = next(d for d in bundled_model_dirs() if d.name.endswith("-svm"))
     assert _import(tmp_path, "--labels", str(tmp_path / "missing.json")) == 2
     assert "not readable" in capsys.readouterr().err

@@ -11,8 +11,11 @@ from benchmarks.server import ROUNDS, ServerBenchError, _Load, _Recorder, _verif
 def test_a_small_load_test_runs_against_two_workers() -> None:
     run = measure_server(workers=2, concurrency=4, uploads=20, ranked_sessions=2, reads=20, players=3)
     kinds = {(r.phase, r.kind) for r in run.results}
-    assert {("uploads", "POST /sessions"), ("ranked sessions", "POST …/answer"),
-            ("leaderboard reads", "GET board")} <= kinds
+    assert {
+        ("uploads", "POST /sessions"),
+        ("ranked sessions", "POST …/answer"),
+        ("leaderboard reads", "GET board"),
+    } <= kinds
     assert all(r.failed == 0 and r.requests_per_s > 0 and r.p99_ms >= r.p50_ms > 0 for r in run.results)
     assert "stored once each" in run.checks[0]
 

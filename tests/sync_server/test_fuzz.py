@@ -29,20 +29,40 @@ from tests.sync_server.helpers import ApiClient, import_bundled
 
 pytestmark = pytest.mark.slow
 EXAMPLES_PER_OPERATION = 40
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          negative_data_rejection]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[object, str]]:
     data: Path = tmp_path_factory.mktemp("fuzz")
-    config = Settings(data_dir=data, argon2=FAST_ARGON2, log_level="ERROR", env="test",
-                      rate_limits={"per_ip": 0, "per_account": 0, "auth_per_ip": 0, "uploads_per_account": 0,
-                                   "ranked_starts_per_account": 0},
-                      oauth={"github": {"client_id": "fuzz", "client_secret": "fuzz",
-                                        "authorize_url": "http://127.0.0.1:9/authorize",
-                                        "token_url": "http://127.0.0.1:9/token",
-                                        "userinfo_url": "http://127.0.0.1:9/user"}})
+    config = Settings(
+        data_dir=data,
+        argon2=FAST_ARGON2,
+        log_level="ERROR",
+        env="test",
+        rate_limits={
+            "per_ip": 0,
+            "per_account": 0,
+            "auth_per_ip": 0,
+            "uploads_per_account": 0,
+            "ranked_starts_per_account": 0,
+        },
+        oauth={
+            "github": {
+                "client_id": "fuzz",
+                "client_secret": "fuzz",
+                "authorize_url": "http://127.0.0.1:9/authorize",
+                "token_url": "http://127.0.0.1:9/token",
+                "userinfo_url": "http://127.0.0.1:9/user",
+            }
+        },
+    )
     services = build_services(config)
     app = create_app(config, services=services)
     client = ApiClient(app, services)
@@ -58,8 +78,13 @@ def _fuzz(operation, mode: GenerationMode, token: str) -> str | None:  # noqa: A
     """Run one operation's generated cases; the first failure's message, or None."""
 
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate, Phase.shrink])
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.generate, Phase.shrink],
+    )
     def run(case) -> None:  # noqa: ANN001 - a schemathesis Case
         case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=CHECKS)
 
@@ -77,6 +102,10 @@ def test_the_api_holds_its_schema(server: tuple[object, str]) -> None:
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 20
-    failures = [failure for operation in operations for mode in GenerationMode
-                if (failure := _fuzz(operation, mode, token)) is not None]
+    failures = [
+        failure
+        for operation in operations
+        for mode in GenerationMode
+        if (failure := _fuzz(operation, mode, token)) is not None
+    ]
     assert not failures, "\n\n".join(failures)

@@ -16,15 +16,36 @@ BOARDS = "/api/v1/leaderboards/fashion-mnist/easy"
 NOON = dt.datetime(2026, 11, 18, 12, 0, tzinfo=dt.UTC)  # a Wednesday
 
 
-def finish(api: ApiClient, player_id: str, *, score: int, correct: int = 10, time_ms: int = 20_000,
-           at: dt.datetime = NOON, difficulty: str = "easy") -> str:
+def finish(
+    api: ApiClient,
+    player_id: str,
+    *,
+    score: int,
+    correct: int = 10,
+    time_ms: int = 20_000,
+    at: dt.datetime = NOON,
+    difficulty: str = "easy",
+) -> str:
     """Store a finished verified session for the player and offer it to the boards, as ranked play does."""
     with api.services.sessions() as session:
         user = session.query(User).filter_by(public_id=player_id).one()
-        game = GameSession(public_id=str(uuid.uuid4()), user_id=user.id, pack_id="fashion-mnist",
-                           difficulty=difficulty, mode="ranked", model_id="m", is_verified=True, status="finished",
-                           score=score, correct=correct, ai_correct=0, rounds_played=10, total_time_ms=time_ms,
-                           started_at=at - dt.timedelta(minutes=2), finished_at=at)
+        game = GameSession(
+            public_id=str(uuid.uuid4()),
+            user_id=user.id,
+            pack_id="fashion-mnist",
+            difficulty=difficulty,
+            mode="ranked",
+            model_id="m",
+            is_verified=True,
+            status="finished",
+            score=score,
+            correct=correct,
+            ai_correct=0,
+            rounds_played=10,
+            total_time_ms=time_ms,
+            started_at=at - dt.timedelta(minutes=2),
+            finished_at=at,
+        )
         session.add(game)
         session.flush()
         leaderboards.record_session(session=session, game=game)
@@ -36,13 +57,16 @@ def players(api: ApiClient, count: int) -> list[dict]:
     return [api.guest(display_name=f"P{i}") for i in range(count)]
 
 
-@pytest.mark.parametrize(("period", "day", "start", "end"), [
-    (Period.day, dt.date(2026, 11, 18), dt.date(2026, 11, 18), dt.date(2026, 11, 19)),
-    (Period.week, dt.date(2026, 11, 22), dt.date(2026, 11, 16), dt.date(2026, 11, 23)),  # Sunday → Monday
-    (Period.week, dt.date(2026, 11, 16), dt.date(2026, 11, 16), dt.date(2026, 11, 23)),
-    (Period.month, dt.date(2026, 12, 31), dt.date(2026, 12, 1), dt.date(2027, 1, 1)),
-    (Period.all, dt.date(2026, 12, 31), dt.date(1970, 1, 1), None),
-])
+@pytest.mark.parametrize(
+    ("period", "day", "start", "end"),
+    [
+        (Period.day, dt.date(2026, 11, 18), dt.date(2026, 11, 18), dt.date(2026, 11, 19)),
+        (Period.week, dt.date(2026, 11, 22), dt.date(2026, 11, 16), dt.date(2026, 11, 23)),  # Sunday → Monday
+        (Period.week, dt.date(2026, 11, 16), dt.date(2026, 11, 16), dt.date(2026, 11, 23)),
+        (Period.month, dt.date(2026, 12, 31), dt.date(2026, 12, 1), dt.date(2027, 1, 1)),
+        (Period.all, dt.date(2026, 12, 31), dt.date(1970, 1, 1), None),
+    ],
+)
 def test_periods_are_utc_calendar_periods(period: Period, day: dt.date, start: dt.date, end: dt.date | None) -> None:
     assert period_bounds(period, day) == (start, end)
 
@@ -114,8 +138,13 @@ def test_around_me(api: ApiClient) -> None:
         finish(api, player["user"]["id"], score=100 - i)
     me = everyone[4]
     page = api.get(f"{BOARDS}/day/around-me", token=me["access_token"], params={"window": 2}).json()
-    assert [(e["rank"], e["display_name"]) for e in page["entries"]] == [(3, "P2"), (4, "P3"), (5, "P4"), (6, "P5"),
-                                                                         (7, "P6")]
+    assert [(e["rank"], e["display_name"]) for e in page["entries"]] == [
+        (3, "P2"),
+        (4, "P3"),
+        (5, "P4"),
+        (6, "P5"),
+        (7, "P6"),
+    ]
     top = api.get(f"{BOARDS}/day/around-me", token=everyone[0]["access_token"], params={"window": 2}).json()
     assert [e["rank"] for e in top["entries"]] == [1, 2, 3]
     stranger = api.guest()

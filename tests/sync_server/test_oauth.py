@@ -62,10 +62,12 @@ def make_harness(make_client, clock: FakeClock) -> Iterator:
     made: list[Harness] = []
 
     def make(*names: str) -> Harness:
-        providers = {name: FakeProvider(name, f"http://testserver{OAUTH}/{name}/callback", clock).start()
-                     for name in names}
-        api = make_client(public_url="http://testserver",
-                          oauth={name: provider.settings() for name, provider in providers.items()})
+        providers = {
+            name: FakeProvider(name, f"http://testserver{OAUTH}/{name}/callback", clock).start() for name in names
+        }
+        api = make_client(
+            public_url="http://testserver", oauth={name: provider.settings() for name, provider in providers.items()}
+        )
         made.append(Harness(api, providers))
         return made[-1]
 
@@ -175,8 +177,9 @@ def test_the_state_is_checked(make_harness, clock: FakeClock) -> None:
     # Forged or missing: never redirected anywhere.
     parts = urlsplit(callback)
     query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-    forged = harness.browser().open(f"{parts.scheme}://{parts.netloc}{parts.path}?"
-                                    f"{urlencode({**query, 'state': 'x' * 43})}")
+    forged = harness.browser().open(
+        f"{parts.scheme}://{parts.netloc}{parts.path}?{urlencode({**query, 'state': 'x' * 43})}"
+    )
     assert forged.status_code == 400 and "unknown" in forged.text
     assert harness.browser().open(f"http://testserver{OAUTH}/github/callback?code=abc").status_code == 400
     # Expired: the user took longer than the flow's lifetime at the provider.
@@ -220,19 +223,22 @@ def test_the_sign_in_code_needs_the_apps_verifier_and_works_once(make_harness, c
     assert harness.api.post(token_url, json={**app.token_body("x" * 43)}).status_code == 400
 
 
-@pytest.mark.parametrize("change", [
-    {"redirect_uri": "https://evil.example/callback"},
-    {"redirect_uri": "http://localhost:5000/callback"},
-    {"redirect_uri": "http://127.0.0.1/callback"},  # the app's port must be given
-    {"redirect_uri": "http://127.0.0.1:5000/callback?next=x"},
-    {"redirect_uri": "http://127.0.0.1:5000/callback#x"},
-    {"redirect_uri": "http://me@127.0.0.1:5000/callback"},
-    {"redirect_uri": "http://127.0.0.1:99999/callback"},
-    {"code_challenge_method": "plain"},
-    {"code_challenge": "short"},
-    {"state": "no spaces allowed"},
-    {"extra": "field"},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"redirect_uri": "https://evil.example/callback"},
+        {"redirect_uri": "http://localhost:5000/callback"},
+        {"redirect_uri": "http://127.0.0.1/callback"},  # the app's port must be given
+        {"redirect_uri": "http://127.0.0.1:5000/callback?next=x"},
+        {"redirect_uri": "http://127.0.0.1:5000/callback#x"},
+        {"redirect_uri": "http://me@127.0.0.1:5000/callback"},
+        {"redirect_uri": "http://127.0.0.1:99999/callback"},
+        {"code_challenge_method": "plain"},
+        {"code_challenge": "short"},
+        {"state": "no spaces allowed"},
+        {"extra": "field"},
+    ],
+)
 def test_start_refuses_anything_but_a_loopback_redirect_with_pkce(make_harness, change: dict) -> None:
     harness = make_harness("github")
     app = LoopbackApp()
@@ -262,5 +268,9 @@ def test_provider_settings_are_checked() -> None:
     with pytest.raises(SettingsError, match="Unknown OAuth provider"):
         load_settings(oauth={"myspace": {"client_id": "x", "client_secret": "y"}})
     with pytest.raises(SettingsError, match="must be https"):
-        load_settings(env="production", secret_key="k" * 40, public_url="https://eyevsai.example",
-                      oauth={"github": {"client_id": "x", "client_secret": "y", "token_url": "http://plain/token"}})
+        load_settings(
+            env="production",
+            secret_key="k" * 40,
+            public_url="https://eyevsai.example",
+            oauth={"github": {"client_id": "x", "client_secret": "y", "token_url": "http://plain/token"}},
+        )

@@ -34,14 +34,20 @@ def test_health_docs_and_openapi(api: ApiClient) -> None:
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
     schema = api.get("/api/v1/openapi.json").json()
     assert schema["info"]["title"] == "EyeVsAI sync server"
-    for path in ("/api/v1/auth/register", "/api/v1/auth/oauth/{provider}/start", "/api/v1/sessions",
-                 "/api/v1/leaderboards/{pack_id}/{difficulty}/{period}", "/api/v1/ranked/sessions"):
+    for path in (
+        "/api/v1/auth/register",
+        "/api/v1/auth/oauth/{provider}/start",
+        "/api/v1/sessions",
+        "/api/v1/leaderboards/{pack_id}/{difficulty}/{period}",
+        "/api/v1/ranked/sessions",
+    ):
         assert path in schema["paths"]
 
 
 def test_health_says_when_the_database_is_unreachable(api: ApiClient) -> None:
-    api.services.engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:9/none",
-                                        connect_args={"connect_timeout": 2})
+    api.services.engine = create_engine(
+        "postgresql+psycopg://nobody@127.0.0.1:9/none", connect_args={"connect_timeout": 2}
+    )
     response = api.get("/health")
     assert response.status_code == 503 and response.json()["database"] == "unreachable"
 
@@ -56,17 +62,21 @@ def test_migrations_match_the_models(api: ApiClient) -> None:
     engine = api.services.engine
     assert current_revision(engine) == head_revision(engine) is not None
     with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}),
-                                       Base.metadata)
+        differences = compare_metadata(
+            MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata
+        )
     assert differences == []
 
 
-@pytest.mark.parametrize(("overrides", "complaint"), [
-    ({}, "SECRET_KEY"),
-    ({"secret_key": "changeme"}, "SECRET_KEY"),
-    ({"secret_key": "s" * 40, "cors_origins": ["*"]}, "CORS"),
-    ({"secret_key": "s" * 40, "public_url": "http://eyevsai.example"}, "https://"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "complaint"),
+    [
+        ({}, "SECRET_KEY"),
+        ({"secret_key": "changeme"}, "SECRET_KEY"),
+        ({"secret_key": "s" * 40, "cors_origins": ["*"]}, "CORS"),
+        ({"secret_key": "s" * 40, "public_url": "http://eyevsai.example"}, "https://"),
+    ],
+)
 def test_production_refuses_insecure_settings(overrides: dict, complaint: str) -> None:
     values = {"public_url": "https://eyevsai.example", **overrides}
     with pytest.raises(SettingsError, match=complaint):
@@ -114,8 +124,9 @@ def test_per_account_and_sign_in_limits(make_client) -> None:
     ada, bob = api.register("ada@example.org"), api.register("bob@example.org")
     assert [api.get("/api/v1/me", token=ada["access_token"]).status_code for _ in range(3)] == [200, 200, 429]
     assert api.get("/api/v1/me", token=bob["access_token"]).status_code == 200  # counted per account
-    logins = [api.post("/api/v1/auth/login", json={"email": "ada@example.org", "password": "x"}).status_code
-              for _ in range(3)]
+    logins = [
+        api.post("/api/v1/auth/login", json={"email": "ada@example.org", "password": "x"}).status_code for _ in range(3)
+    ]
     assert logins == [401, 401, 429]  # two registrations + two logins used the IP's sign-in budget
 
 
@@ -125,15 +136,21 @@ def test_upload_limit_per_account(make_client) -> None:
 
     api = make_client(rate_limits={"uploads_per_account": 2})
     token = api.register()["access_token"]
-    assert [api.post("/api/v1/sessions", token=token, json=upload_body(2)).status_code for _ in range(3)] == \
-        [201, 201, 429]
+    assert [api.post("/api/v1/sessions", token=token, json=upload_body(2)).status_code for _ in range(3)] == [
+        201,
+        201,
+        429,
+    ]
 
 
 @SQLITE_ONLY
 def test_cors_only_for_configured_origins(make_client) -> None:
     api = make_client(cors_origins=["https://eyevsai.example"])
-    preflight = {"Origin": "https://eyevsai.example", "Access-Control-Request-Method": "POST",
-                 "Access-Control-Request-Headers": "authorization,content-type"}
+    preflight = {
+        "Origin": "https://eyevsai.example",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type",
+    }
     allowed = api.request("OPTIONS", "/api/v1/auth/login", headers=preflight)
     assert allowed.status_code == 200
     assert allowed.headers["access-control-allow-origin"] == "https://eyevsai.example"
@@ -173,8 +190,9 @@ def test_a_server_bug_answers_500_without_details(make_client, monkeypatch: pyte
     from sync_server.main import create_app
 
     plain = make_client()
-    api = ApiClient(create_app(plain.services.settings, services=plain.services), plain.services,
-                    raise_app_exceptions=False)
+    api = ApiClient(
+        create_app(plain.services.settings, services=plain.services), plain.services, raise_app_exceptions=False
+    )
 
     def broken(**_kwargs: object) -> None:
         raise RuntimeError("secret internals")
@@ -215,11 +233,13 @@ def test_server_refusals_use_the_validation_error_shape(api: ApiClient) -> None:
     """Every 422 has one body shape, whether pydantic or the server's own rules refused the input."""
     response = api.get("/api/v1/leaderboards/fashion-mnist/easy/day", params={"cursor": "garbage"})
     assert response.status_code == 422
-    assert response.json() == {"detail": [{"loc": [], "msg": "Invalid cursor; start again without one.",
-                                           "type": "value_error"}]}
+    assert response.json() == {
+        "detail": [{"loc": [], "msg": "Invalid cursor; start again without one.", "type": "value_error"}]
+    }
 
 
 # -- the command line --------------------------------------------------------------------------------------------
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -228,12 +248,20 @@ def _free_port() -> int:
 
 
 def test_the_server_starts_with_nothing_configured(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("EYEVSAI_SERVER_") and k not in ("DATABASE_URL", "SECRET_KEY", "ENV")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("EYEVSAI_SERVER_") and k not in ("DATABASE_URL", "SECRET_KEY", "ENV")
+    }
     env["XDG_DATA_HOME"] = str(tmp_path / "xdg")  # where platformdirs puts the per-user data directory
     port = _free_port()
-    process = subprocess.Popen([sys.executable, "-m", "sync_server", "--port", str(port)], cwd=REPO, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sync_server", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline, health = time.monotonic() + 60, None
         while time.monotonic() < deadline and process.poll() is None:
@@ -264,8 +292,9 @@ def test_migrate_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert (tmp_path / "server.sqlite3").is_file()
 
 
-def test_bad_configuration_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_configuration_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from sync_server.__main__ import main
 
     monkeypatch.setenv("ENV", "production")

@@ -21,20 +21,32 @@ def ranked(api: ApiClient) -> tuple[ApiClient, dict[str, str]]:
 
 
 def start(api: ApiClient, token: str, difficulty: str = "easy", **extra) -> dict:
-    response = api.post(f"{RANKED}/sessions", token=token,
-                        json={"pack_id": "fashion-mnist", "difficulty": difficulty, "client_seed": SEED, **extra})
+    response = api.post(
+        f"{RANKED}/sessions",
+        token=token,
+        json={"pack_id": "fashion-mnist", "difficulty": difficulty, "client_seed": SEED, **extra},
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
 
-def play_round(api: ApiClient, clock: FakeClock, token: str, session_id: str, labels: dict[str, str], *,
-               correct: bool = True, seconds: float = 1.0) -> dict:
+def play_round(
+    api: ApiClient,
+    clock: FakeClock,
+    token: str,
+    session_id: str,
+    labels: dict[str, str],
+    *,
+    correct: bool = True,
+    seconds: float = 1.0,
+) -> dict:
     dealt = api.post(f"{RANKED}/sessions/{session_id}/next", token=token).json()
     truth = labels[dealt["image_sha256"]]
     answer = truth if correct else next(o for o in dealt["options"] if o != truth)
     clock.advance(seconds)
-    response = api.post(f"{RANKED}/sessions/{session_id}/rounds/{dealt['number']}/answer", token=token,
-                        json={"answer": answer})
+    response = api.post(
+        f"{RANKED}/sessions/{session_id}/rounds/{dealt['number']}/answer", token=token, json={"answer": answer}
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -57,24 +69,28 @@ def test_a_round_commits_before_and_reveals_after(ranked, clock: FakeClock) -> N
     assert dealt["number"] == 1 and len(dealt["options"]) == 4 and labels[dealt["image_sha256"]] in dealt["options"]
     assert "truth" not in dealt and "salt" not in dealt
     clock.advance(3.5)  # server-measured: 3.5 s → speed bonus 5 − floor(3.5 / 2) = 4
-    reveal = api.post(f"{RANKED}/sessions/{game['id']}/rounds/1/answer", token=token,
-                      json={"answer": labels[dealt["image_sha256"]]}).json()
+    reveal = api.post(
+        f"{RANKED}/sessions/{game['id']}/rounds/1/answer", token=token, json={"answer": labels[dealt["image_sha256"]]}
+    ).json()
     assert reveal["is_correct"] and reveal["elapsed_ms"] == 3500 and reveal["points"] == 10 + 4
     record = RoundRecord.from_json_obj(reveal["record"])
     assert record.commitment() == dealt["commitment"] == reveal["commitment"]
     assert record.session == game["id"] and record.image == dealt["image_sha256"]
     assert record.model == game["opponent"]["onnx_sha256"]
     # The table puts 0.7 on the truth: the AI picks it among the options, with 700 per-mille.
-    assert reveal["ai"] == {"answer": labels[dealt["image_sha256"]], "confidence": 700,
-                            "top1": labels[dealt["image_sha256"]], "is_correct": True}
+    assert reveal["ai"] == {
+        "answer": labels[dealt["image_sha256"]],
+        "confidence": 700,
+        "top1": labels[dealt["image_sha256"]],
+        "is_correct": True,
+    }
 
 
 def test_a_whole_session_can_be_recomputed_from_the_revealed_seed(ranked, clock: FakeClock) -> None:
     api, labels = ranked
     token = api.register()["access_token"]
     game = start(api, token, difficulty="hard")
-    reveals = [play_round(api, clock, token, game["id"], labels, correct=n % 2 == 0, seconds=1)
-               for n in range(10)]
+    reveals = [play_round(api, clock, token, game["id"], labels, correct=n % 2 == 0, seconds=1) for n in range(10)]
     final = reveals[-1]["session"]
     assert final["status"] == "finished" and final["rounds_played"] == 10 and final["correct"] == 5
     assert final["score"] == 5 * (30 + 5) and final["total_time_ms"] == 10_000
@@ -85,8 +101,9 @@ def test_a_whole_session_can_be_recomputed_from_the_revealed_seed(ranked, clock:
     classes = api.get(f"{RANKED}/packs").json()[0]["classes"]
     shown: set[str] = set()
     for reveal in reveals:
-        dealt = deal_round(server_seed=seed, client_seed=SEED, number=reveal["number"], images=images, shown=shown,
-                           classes=classes)
+        dealt = deal_round(
+            server_seed=seed, client_seed=SEED, number=reveal["number"], images=images, shown=shown, classes=classes
+        )
         assert dealt.image == reveal["record"]["image"] and list(dealt.options) == reveal["record"]["options"]
         shown.add(dealt.image)
     assert len(shown) == 10  # never the same image twice
@@ -145,20 +162,39 @@ def test_ranked_failures(ranked, clock: FakeClock) -> None:
 def test_a_pack_without_enough_images_cannot_start(api: ApiClient) -> None:
     import_bundled(api.services, images=5)
     token = api.register()["access_token"]
-    response = api.post(f"{RANKED}/sessions", token=token,
-                        json={"pack_id": "fashion-mnist", "difficulty": "easy", "client_seed": SEED})
+    response = api.post(
+        f"{RANKED}/sessions", token=token, json={"pack_id": "fashion-mnist", "difficulty": "easy", "client_seed": SEED}
+    )
     assert response.status_code == 409 and "fewer than 10" in response.json()["detail"]
 
 
 def test_deal_is_deterministic_and_pinned() -> None:
     images = [(f"{i:064x}", "ab"[i % 2]) for i in range(20)]
-    first = deal_round(server_seed="11" * 32, client_seed="cafe" * 4, number=1, images=images, shown=set(),
-                       classes=["a", "b", "c", "d", "e"])
-    again = deal_round(server_seed="11" * 32, client_seed="cafe" * 4, number=1, images=list(reversed(images)),
-                       shown=set(), classes=["e", "d", "c", "b", "a"])
+    first = deal_round(
+        server_seed="11" * 32,
+        client_seed="cafe" * 4,
+        number=1,
+        images=images,
+        shown=set(),
+        classes=["a", "b", "c", "d", "e"],
+    )
+    again = deal_round(
+        server_seed="11" * 32,
+        client_seed="cafe" * 4,
+        number=1,
+        images=list(reversed(images)),
+        shown=set(),
+        classes=["e", "d", "c", "b", "a"],
+    )
     assert first == again and len(set(first.options)) == 4 and first.truth in first.options
     # Pinned: a change here changes every published deal, and old sessions could no longer be checked.
     assert (first.image[-2:], first.truth, first.options) == ("0e", "a", ("a", "b", "e", "d"))
-    other = deal_round(server_seed="11" * 32, client_seed="cafe" * 4, number=2, images=images, shown={first.image},
-                       classes=["a", "b", "c", "d", "e"])
+    other = deal_round(
+        server_seed="11" * 32,
+        client_seed="cafe" * 4,
+        number=2,
+        images=images,
+        shown={first.image},
+        classes=["a", "b", "c", "d", "e"],
+    )
     assert other.image != first.image

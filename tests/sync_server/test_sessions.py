@@ -14,12 +14,26 @@ OPTIONS = ["bag", "coat", "dress", "shirt"]
 
 def upload_body(rounds: int = 10, *, mode: str = "classic", elapsed_ms: int = 1500, **extra) -> dict:
     return {
-        "client_session_id": str(uuid.uuid4()), "pack_id": "fashion-mnist", "difficulty": "medium", "mode": mode,
-        "model_id": "fashion-mnist-shallow-svm", "model_sha256": "a" * 64,
-        "started_at": "2026-11-18T11:50:00Z", "finished_at": "2026-11-18T11:52:00+00:00",
-        "rounds": [{"image_sha256": f"{n:064x}", "options": OPTIONS, "truth": "coat",
-                    "player_answer": "coat" if n % 2 else "bag", "ai_answer": "coat", "ai_confidence": 812,
-                    "elapsed_ms": elapsed_ms} for n in range(rounds)],
+        "client_session_id": str(uuid.uuid4()),
+        "pack_id": "fashion-mnist",
+        "difficulty": "medium",
+        "mode": mode,
+        "model_id": "fashion-mnist-shallow-svm",
+        "model_sha256": "a" * 64,
+        "started_at": "2026-11-18T11:50:00Z",
+        "finished_at": "2026-11-18T11:52:00+00:00",
+        "rounds": [
+            {
+                "image_sha256": f"{n:064x}",
+                "options": OPTIONS,
+                "truth": "coat",
+                "player_answer": "coat" if n % 2 else "bag",
+                "ai_answer": "coat",
+                "ai_confidence": 812,
+                "elapsed_ms": elapsed_ms,
+            }
+            for n in range(rounds)
+        ],
         **extra,
     }
 
@@ -56,13 +70,16 @@ def test_a_session_id_belongs_to_one_account(api: ApiClient) -> None:
     assert api.get(f"{SESSIONS}/{body['client_session_id']}", token=other).status_code == 404
 
 
-@pytest.mark.parametrize("change", [
-    {"rounds": 11},
-    {"elapsed_ms": 15_001},
-    {"mode": "blitz", "rounds": 41},  # 41 × 1.5 s > 60 s
-    {"mode": "ranked"},
-    {"rounds": 0},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"rounds": 11},
+        {"elapsed_ms": 15_001},
+        {"mode": "blitz", "rounds": 41},  # 41 × 1.5 s > 60 s
+        {"mode": "ranked"},
+        {"rounds": 0},
+    ],
+)
 def test_implausible_uploads_are_refused(api: ApiClient, change: dict) -> None:
     token = api.register()["access_token"]
     body = upload_body(**change)

@@ -58,12 +58,30 @@ def trained_workspace(src, tmp_path_factory) -> Path:
     return workspace
 
 
-@pytest.mark.parametrize("command", [[], ["pack", "build"], ["pack", "info"], ["pack", "export-game"],
-                                     ["train", "shallow"], ["train", "deep-v1"], ["train", "deep-v2"], ["list"],
-                                     ["models"], ["models", "list"], ["models", "show"], ["models", "remove"],
-                                     ["models", "cleanup"], ["evaluate"], ["pipeline"], ["tune"], ["publish"],
-                                     ["install"]],
-                         ids=lambda c: " ".join(c) or "root")
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["pack", "build"],
+        ["pack", "info"],
+        ["pack", "export-game"],
+        ["train", "shallow"],
+        ["train", "deep-v1"],
+        ["train", "deep-v2"],
+        ["list"],
+        ["models"],
+        ["models", "list"],
+        ["models", "show"],
+        ["models", "remove"],
+        ["models", "cleanup"],
+        ["evaluate"],
+        ["pipeline"],
+        ["tune"],
+        ["publish"],
+        ["install"],
+    ],
+    ids=lambda c: " ".join(c) or "root",
+)
 def test_help_shows_an_example(capsys, tmp_path, command):
     code, out, _ = run(capsys, tmp_path, *command, "--help")
     assert code == 0
@@ -96,8 +114,9 @@ def test_pack_build_prints_the_split_table_and_warns_about_a_corrupt_image(capsy
 
 
 def test_pack_build_json_reports_counts_and_skipped_files(capsys, src, tmp_path):
-    code, out, err = run(capsys, tmp_path, "pack", "build", str(src), "--id", "x", "--seed", "3", "--test", "0.25",
-                         "--json")
+    code, out, err = run(
+        capsys, tmp_path, "pack", "build", str(src), "--id", "x", "--seed", "3", "--test", "0.25", "--json"
+    )
     assert code == 0 and "warning" not in err
     report = json.loads(out)
     assert report["pack_dir"] == str(tmp_path / "packs" / "x")
@@ -122,8 +141,24 @@ def test_pack_info_shows_classes_and_split_sizes(capsys, trained_workspace):
 
 
 def test_train_prints_a_summary(capsys, trained_workspace, tmp_path):
-    code, out, _ = run(capsys, trained_workspace, "train", "shallow", "--pack", "x", "--algorithm", "rf",
-                       "--n-estimators", "8", "--feature-size", "32", "--id", "forest", "--models-dir", str(tmp_path))
+    code, out, _ = run(
+        capsys,
+        trained_workspace,
+        "train",
+        "shallow",
+        "--pack",
+        "x",
+        "--algorithm",
+        "rf",
+        "--n-estimators",
+        "8",
+        "--feature-size",
+        "32",
+        "--id",
+        "forest",
+        "--models-dir",
+        str(tmp_path),
+    )
     assert code == 0
     assert "shallow / rf" in out and "on 12 images" in out and str(tmp_path / "forest") in out
     card = read_card(tmp_path / "forest")
@@ -144,12 +179,14 @@ def test_training_onto_an_existing_model_is_refused_unless_replace(capsys, train
     code, _, _ = run(capsys, trained_workspace, *TRAIN_ARGS, "--id", "kept", "--models-dir", str(tmp_path))
     assert code == 0
     before = read_card(tmp_path / "kept")
-    code, out, err = run(capsys, trained_workspace, *TRAIN_ARGS, "--C", "0.5", "--id", "kept",
-                         "--models-dir", str(tmp_path))
+    code, out, err = run(
+        capsys, trained_workspace, *TRAIN_ARGS, "--C", "0.5", "--id", "kept", "--models-dir", str(tmp_path)
+    )
     assert code == 2 and f"A model already exists in {tmp_path / 'kept'}" in err and "--replace" in err
     assert read_card(tmp_path / "kept") == before  # untouched
-    code, _, err = run(capsys, trained_workspace, *TRAIN_ARGS, "--C", "0.5", "--id", "kept",
-                       "--models-dir", str(tmp_path), "--replace")
+    code, _, err = run(
+        capsys, trained_workspace, *TRAIN_ARGS, "--C", "0.5", "--id", "kept", "--models-dir", str(tmp_path), "--replace"
+    )
     assert code == 0, err
     assert read_card(tmp_path / "kept").training["params"]["C"] == 0.5
 
@@ -163,7 +200,8 @@ def test_models_lists_the_trained_model(capsys, trained_workspace):
     code, out, _ = run(capsys, trained_workspace, "models", "--json", "--no-bundled")
     rows = json.loads(out)
     assert [(r["id"], r["pack"], r["test_accuracy"], r["difficulty"]) for r in rows] == [
-        ("m", "x", card.test_accuracy, "medium")]
+        ("m", "x", card.test_accuracy, "medium")
+    ]
 
 
 def test_evaluate_reproduces_the_card_accuracy(capsys, trained_workspace):
@@ -178,28 +216,43 @@ def test_evaluate_reproduces_the_card_accuracy(capsys, trained_workspace):
 
 
 def test_export_game_writes_a_small_game_pack(capsys, trained_workspace, tmp_path):
-    code, out, _ = run(capsys, trained_workspace, "pack", "export-game", "x", "--to", str(tmp_path), "--max-test",
-                       "4", "--max-ranked", "4")
+    code, out, _ = run(
+        capsys,
+        trained_workspace,
+        "pack",
+        "export-game",
+        "x",
+        "--to",
+        str(tmp_path),
+        "--max-test",
+        "4",
+        "--max-ranked",
+        "4",
+    )
     assert code == 0 and f"game pack written to {tmp_path / 'x'}" in out
     game = open_pack(tmp_path / "x")
     assert game.meta["game_pack"] and len(game.splits["test"]) == len(game.splits["ranked"]) == 4
 
 
-@pytest.mark.parametrize(("args", "fragment"), [
-    (["pack", "info", "nope"], "No pack 'nope'"),
-    (["train", "shallow", "--pack", "nope"], "No pack 'nope'"),
-    (["train", "shallow", "--pack", "x", "--algorithm", "boosting"], "no variant 'boosting'"),
-    (["train", "shallow", "--pack", "x", "--algorithm", "logreg", "--C", "0"], "C must be positive"),
-    (["evaluate", "nomodel"], "No model 'nomodel'"),
-    (["train", "deep-v1", "--pack", "x", "--resume", "/nonexistent.pt"], "No checkpoint at /nonexistent.pt"),
-    (["train", "deep-v2", "--pack", "x", "--label-smoothing", "1"], "label_smoothing must be in [0, 1)"),
-    (["pack", "build", "/nonexistent/photos", "--id", "y"], "/nonexistent/photos does not exist"),
-    (["pack", "build", "packaged:cifar", "--id", "y"], "Unknown packaged dataset 'cifar'"),
-    (["pack", "build", "SRC", "--id", "x"], "already exists"),
-    (["pack", "build", "SRC", "--id", "bad id!"], "may contain only"),
-    (["pack", "build", "SRC", "--id", "y", "--test", "0.9"], "leave at least 10% for training"),
-    (["pack", "export-game", "x", "--to", "WS/packs"], "onto its source pack"),
-], ids=lambda v: v if isinstance(v, str) else None)
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["pack", "info", "nope"], "No pack 'nope'"),
+        (["train", "shallow", "--pack", "nope"], "No pack 'nope'"),
+        (["train", "shallow", "--pack", "x", "--algorithm", "boosting"], "no variant 'boosting'"),
+        (["train", "shallow", "--pack", "x", "--algorithm", "logreg", "--C", "0"], "C must be positive"),
+        (["evaluate", "nomodel"], "No model 'nomodel'"),
+        (["train", "deep-v1", "--pack", "x", "--resume", "/nonexistent.pt"], "No checkpoint at /nonexistent.pt"),
+        (["train", "deep-v2", "--pack", "x", "--label-smoothing", "1"], "label_smoothing must be in [0, 1)"),
+        (["pack", "build", "/nonexistent/photos", "--id", "y"], "/nonexistent/photos does not exist"),
+        (["pack", "build", "packaged:cifar", "--id", "y"], "Unknown packaged dataset 'cifar'"),
+        (["pack", "build", "SRC", "--id", "x"], "already exists"),
+        (["pack", "build", "SRC", "--id", "bad id!"], "may contain only"),
+        (["pack", "build", "SRC", "--id", "y", "--test", "0.9"], "leave at least 10% for training"),
+        (["pack", "export-game", "x", "--to", "WS/packs"], "onto its source pack"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
 def test_bad_input_is_one_error_line_and_exit_code_2(capsys, trained_workspace, src, args, fragment):
     args = [a.replace("SRC", str(src)).replace("WS", str(trained_workspace)) for a in args]
     code, _, err = run(capsys, trained_workspace, *args)
@@ -233,27 +286,56 @@ def test_python_dash_m_trainer_end_to_end(trained_workspace):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop(WORKSPACE_ENV, None)
     command = [sys.executable, "-m", "trainer", "--workspace", str(trained_workspace)]
-    ok = subprocess.run([*command, "models", "--json", "--no-bundled"], capture_output=True, text=True, env=env,
-                        cwd=REPO, timeout=120)
+    ok = subprocess.run(
+        [*command, "models", "--json", "--no-bundled"], capture_output=True, text=True, env=env, cwd=REPO, timeout=120
+    )
     assert ok.returncode == 0, ok.stderr
     assert [row["id"] for row in json.loads(ok.stdout)] == ["m"]
-    bad = subprocess.run([*command, "evaluate", "nomodel"], capture_output=True, text=True, env=env, cwd=REPO,
-                         timeout=120)
+    bad = subprocess.run(
+        [*command, "evaluate", "nomodel"], capture_output=True, text=True, env=env, cwd=REPO, timeout=120
+    )
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.strip().splitlines() == [bad.stderr.strip()]
     assert bad.stderr.startswith("error: No model 'nomodel'")
 
 
-DEEP_ARGS = ["--pack", "x", "--image-size", "16", "--width", "8", "--workers", "0", "--device", "cpu",
-             "--batch-size", "16"]
+DEEP_ARGS = [
+    "--pack",
+    "x",
+    "--image-size",
+    "16",
+    "--width",
+    "8",
+    "--workers",
+    "0",
+    "--device",
+    "cpu",
+    "--batch-size",
+    "16",
+]
 
 
 @pytest.mark.torch
 def test_train_deep_v1_shows_epochs_and_resumes_from_its_checkpoint(capsys, trained_workspace, tmp_path):
     pytest.importorskip("torch")
     checkpoint = tmp_path / "v1.pt"
-    code, out, err = run(capsys, trained_workspace, "train", "deep-v1", *DEEP_ARGS, "--epochs", "2", "--blocks", "2",
-                         "--id", "cnn", "--models-dir", str(tmp_path), "--checkpoint", str(checkpoint))
+    code, out, err = run(
+        capsys,
+        trained_workspace,
+        "train",
+        "deep-v1",
+        *DEEP_ARGS,
+        "--epochs",
+        "2",
+        "--blocks",
+        "2",
+        "--id",
+        "cnn",
+        "--models-dir",
+        str(tmp_path),
+        "--checkpoint",
+        str(checkpoint),
+    )
     assert code == 0, err
     assert f"--resume {checkpoint}" in out
     assert "epoch 1/2: loss" in err and "epoch 2/2: loss" in err  # a lasting line per epoch
@@ -263,8 +345,23 @@ def test_train_deep_v1_shows_epochs_and_resumes_from_its_checkpoint(capsys, trai
     assert card.training["epochs_run"] == 2 and len(card.training["history"]) == 2
     assert set(card.metrics["per_class"]) == set(CLASSES) and len(card.metrics["confusion"]) == len(CLASSES)
 
-    code, _, err = run(capsys, trained_workspace, "train", "deep-v1", *DEEP_ARGS, "--epochs", "3", "--blocks", "2",
-                       "--id", "cnn3", "--models-dir", str(tmp_path), "--resume", str(checkpoint))
+    code, _, err = run(
+        capsys,
+        trained_workspace,
+        "train",
+        "deep-v1",
+        *DEEP_ARGS,
+        "--epochs",
+        "3",
+        "--blocks",
+        "2",
+        "--id",
+        "cnn3",
+        "--models-dir",
+        str(tmp_path),
+        "--resume",
+        str(checkpoint),
+    )
     assert code == 0, err
     assert "resumed from" in err and "epoch 3/3: loss" in err and "epoch 1/3" not in err
     assert read_card(tmp_path / "cnn3").training["resumed_from"] == str(checkpoint)
@@ -273,9 +370,30 @@ def test_train_deep_v1_shows_epochs_and_resumes_from_its_checkpoint(capsys, trai
 @pytest.mark.torch
 def test_train_deep_v2_json_records_the_regularisation(capsys, trained_workspace, tmp_path):
     pytest.importorskip("torch")
-    code, out, err = run(capsys, trained_workspace, "train", "deep-v2", *DEEP_ARGS, "--epochs", "1", "--stages", "2",
-                         "--attention", "se", "--schedule", "onecycle", "--accumulate", "2", "--mixup-alpha", "0.4",
-                         "--id", "res", "--models-dir", str(tmp_path), "--json")
+    code, out, err = run(
+        capsys,
+        trained_workspace,
+        "train",
+        "deep-v2",
+        *DEEP_ARGS,
+        "--epochs",
+        "1",
+        "--stages",
+        "2",
+        "--attention",
+        "se",
+        "--schedule",
+        "onecycle",
+        "--accumulate",
+        "2",
+        "--mixup-alpha",
+        "0.4",
+        "--id",
+        "res",
+        "--models-dir",
+        str(tmp_path),
+        "--json",
+    )
     assert code == 0, err
     card = json.loads(out)
     assert card["family"] == "deep_v2" and card["variant"] == "se"

@@ -50,8 +50,11 @@ def fashion_dir(tmp_path: Path, monkeypatch) -> dict[str, np.ndarray]:
     write_idx(root / "t10k-images-idx3-ubyte.gz", test_images)
     write_idx(root / "t10k-labels-idx1-ubyte.gz", test_labels)
     monkeypatch.setenv(FASHION_MNIST_DIR_ENV, str(root))
-    return {"root": root, "images": np.concatenate([train_images, test_images]),
-            "labels": np.concatenate([train_labels, test_labels])}
+    return {
+        "root": root,
+        "images": np.concatenate([train_images, test_images]),
+        "labels": np.concatenate([train_labels, test_labels]),
+    }
 
 
 @pytest.mark.parametrize("name", ["images-idx3-ubyte", "images-idx3-ubyte.gz"])
@@ -137,8 +140,20 @@ def test_limit_below_one_is_refused(fashion_dir):
 
 
 def test_pack_build_from_the_packaged_dataset(fashion_dir, tmp_path, capsys):
-    code = main(["--workspace", str(tmp_path / "ws"), "pack", "build", "packaged:fashion-mnist", "--id", "fashion",
-                 "--limit", "3", "--json"])
+    code = main(
+        [
+            "--workspace",
+            str(tmp_path / "ws"),
+            "pack",
+            "build",
+            "packaged:fashion-mnist",
+            "--id",
+            "fashion",
+            "--limit",
+            "3",
+            "--json",
+        ]
+    )
     assert code == 0
     report = json.loads(capsys.readouterr().out)
     pack = open_pack(report["pack_dir"])

@@ -29,8 +29,11 @@ def workspace(tmp_path_factory) -> Path:
     """Two logreg runs (the first superseded), one rf, one failed svm."""
     root = tmp_path_factory.mktemp("ws")
     make_synthetic_pack(root / "packs", pack_id="tiny", per_class=20)
-    for model_id, extra in (("old", ["--algorithm", "logreg"]), ("new", ["--algorithm", "logreg", "--C", "0.5"]),
-                            ("forest", ["--algorithm", "rf", "--n-estimators", "5"])):
+    for model_id, extra in (
+        ("old", ["--algorithm", "logreg"]),
+        ("new", ["--algorithm", "logreg", "--C", "0.5"]),
+        ("forest", ["--algorithm", "rf", "--n-estimators", "5"]),
+    ):
         assert main(["--workspace", str(root), *TRAIN, *extra, "--id", model_id]) == 0
     assert main(["--workspace", str(root), *TRAIN, "--algorithm", "svm", "--C", "-1", "--id", "bad"]) == 2
     return root
@@ -40,10 +43,16 @@ def test_models_list_shows_what_plays_and_all_shows_every_run(capsys, workspace)
     code, out, _ = run(capsys, workspace, "models", "list", "--json", "--no-bundled")
     assert code == 0
     assert sorted((r["id"], r["status"], r["version"]) for r in json.loads(out)) == [
-        ("forest", "done", 1), ("new", "done", 2)]
+        ("forest", "done", 1),
+        ("new", "done", 2),
+    ]
     code, out, _ = run(capsys, workspace, "models", "--all", "--json", "--no-bundled")
-    assert {r["id"]: r["status"] for r in json.loads(out)} == {"old": "superseded", "new": "done",
-                                                               "forest": "done", "bad": "failed"}
+    assert {r["id"]: r["status"] for r in json.loads(out)} == {
+        "old": "superseded",
+        "new": "done",
+        "forest": "done",
+        "bad": "failed",
+    }
     code, out, _ = run(capsys, workspace, "models", "list", "--all", "--no-bundled")
     row = next(line for line in out.splitlines() if "│ old " in line)
     assert "superseded" in row and "shallow/logreg" in row
@@ -61,14 +70,17 @@ def test_models_show_joins_the_registry_and_the_card(capsys, workspace):
 
 
 def test_pipeline_dry_run_plans_and_skips_what_a_finished_model_covers(capsys, workspace):
-    code, out, _ = run(capsys, workspace, "pipeline", "--packs", "tiny", "--families", "shallow", "--dry-run",
-                       "--json")
+    code, out, _ = run(capsys, workspace, "pipeline", "--packs", "tiny", "--families", "shallow", "--dry-run", "--json")
     plan = json.loads(out)
     assert code == 0 and plan["counts"] == {"jobs": 3, "to_run": 1, "skipped": 2}
     assert {row["variant"]: (row["run"], row["reason"]) for row in plan["plan"]} == {
-        "svm": (True, "to run"), "rf": (False, "done: forest"), "logreg": (False, "done: new")}
-    code, out, _ = run(capsys, workspace, "pipeline", "--packs", "tiny", "--families", "shallow/rf", "--tune",
-                       "--dry-run", "--json")
+        "svm": (True, "to run"),
+        "rf": (False, "done: forest"),
+        "logreg": (False, "done: new"),
+    }
+    code, out, _ = run(
+        capsys, workspace, "pipeline", "--packs", "tiny", "--families", "shallow/rf", "--tune", "--dry-run", "--json"
+    )
     assert json.loads(out)["plan"][0]["run"] is True  # a tuned job needs a tuned model
 
 
@@ -120,8 +132,13 @@ def test_install_an_available_family_does_nothing(capsys, tmp_path):
 
 
 def test_extras_expand_nested_extras_and_use_the_project_constraints():
-    declared = ['scikit-learn>=1.5; extra == "shallow"', 'torch==2.13.0; extra == "torch"',
-                'eyevsai[shallow,torch]; extra == "train"', 'optuna>=4; extra == "train"', "numpy>=2"]
+    declared = [
+        'scikit-learn>=1.5; extra == "shallow"',
+        'torch==2.13.0; extra == "torch"',
+        'eyevsai[shallow,torch]; extra == "train"',
+        'optuna>=4; extra == "train"',
+        "numpy>=2",
+    ]
     assert extra_requirements("train", declared) == ["optuna>=4", "scikit-learn>=1.5", "torch==2.13.0"]
     with pytest.raises(ConfigError, match="no extra 'gpu2'"):
         extra_requirements("gpu2", declared)
@@ -130,7 +147,15 @@ def test_extras_expand_nested_extras_and_use_the_project_constraints():
     with pytest.raises(ConfigError, match="does not exist"):
         find_constraints("/nonexistent/pins.txt")
     assert pip_command(["onnx>=1.16"], REPO / "constraints.txt", dry_run=True) == [
-        sys.executable, "-m", "pip", "install", "-c", str(REPO / "constraints.txt"), "--dry-run", "onnx>=1.16"]
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "-c",
+        str(REPO / "constraints.txt"),
+        "--dry-run",
+        "onnx>=1.16",
+    ]
 
 
 @pytest.mark.slow

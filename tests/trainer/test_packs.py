@@ -190,17 +190,21 @@ def test_same_seed_gives_the_same_splits_and_another_seed_differs(source, tmp_pa
 
 def test_custom_fractions_change_the_split_sizes(source, tmp_path):
     root, _ = source
-    report = run_build(iter_image_folder(root), tmp_path / "packs",
-                       fractions=SplitFractions(val=0.0, test=0.5, ranked=0.0))
+    report = run_build(
+        iter_image_folder(root), tmp_path / "packs", fractions=SplitFractions(val=0.0, test=0.5, ranked=0.0)
+    )
     assert report.counts["test"] == {label: 10 for label in CLASS_STYLES}
     assert report.counts["val"] == {} and report.counts["ranked"] == {}
 
 
-@pytest.mark.parametrize("fractions", [
-    {"val": -0.1},
-    {"test": 0.5, "val": 0.3, "ranked": 0.2},
-    {"test": 0.95, "val": 0.0, "ranked": 0.0},
-])
+@pytest.mark.parametrize(
+    "fractions",
+    [
+        {"val": -0.1},
+        {"test": 0.5, "val": 0.3, "ranked": 0.2},
+        {"test": 0.95, "val": 0.0, "ranked": 0.0},
+    ],
+)
 def test_split_fractions_that_leave_too_little_training_are_refused(fractions):
     # a domain error (EyeVsAIError) so the CLI shows one line and exit code 2, still a ValueError for callers
     with pytest.raises(EyeVsAIError, match="at least 10% for training") as caught:

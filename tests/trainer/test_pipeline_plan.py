@@ -12,14 +12,21 @@ KNOWN = {"shallow": ("svm", "rf", "logreg"), "deep_v1": ("cnn",), "deep_v2": ("c
 
 def test_a_family_alone_means_all_its_variants_and_duplicates_collapse():
     assert parse_families(["shallow/rf, deep-v1", "shallow"], KNOWN) == [
-        ("shallow", "rf"), ("deep_v1", "cnn"), ("shallow", "svm"), ("shallow", "logreg")]
+        ("shallow", "rf"),
+        ("deep_v1", "cnn"),
+        ("shallow", "svm"),
+        ("shallow", "logreg"),
+    ]
 
 
-@pytest.mark.parametrize(("specs", "error", "fragment"), [
-    (["boosting"], UnknownFamilyError, "registered families: shallow, deep_v1, deep_v2"),
-    (["shallow/knn"], ConfigError, "no variant 'knn'"),
-    ([" , "], ConfigError, "No family selected"),
-])
+@pytest.mark.parametrize(
+    ("specs", "error", "fragment"),
+    [
+        (["boosting"], UnknownFamilyError, "registered families: shallow, deep_v1, deep_v2"),
+        (["shallow/knn"], ConfigError, "no variant 'knn'"),
+        ([" , "], ConfigError, "No family selected"),
+    ],
+)
 def test_bad_family_selections_name_the_problem(specs, error, fragment):
     with pytest.raises(error, match=fragment):
         parse_families(specs, KNOWN)
@@ -32,10 +39,14 @@ def test_packs_keep_their_order_without_duplicates():
 
 
 def test_settings_are_json_values_per_family_or_for_all():
-    settings = parse_settings(["epochs=3", "deep-v2.width=48", "shallow.gamma=scale", "pca_components=null",
-                               "augment=false"])
-    assert settings == {"*": {"epochs": 3, "pca_components": None, "augment": False},
-                        "deep_v2": {"width": 48}, "shallow": {"gamma": "scale"}}
+    settings = parse_settings(
+        ["epochs=3", "deep-v2.width=48", "shallow.gamma=scale", "pca_components=null", "augment=false"]
+    )
+    assert settings == {
+        "*": {"epochs": 3, "pca_components": None, "augment": False},
+        "deep_v2": {"width": 48},
+        "shallow": {"gamma": "scale"},
+    }
     with pytest.raises(ConfigError, match="is not KEY=VALUE"):
         parse_settings(["epochs"])
 
@@ -45,8 +56,11 @@ def test_the_plan_skips_jobs_with_a_finished_model_unless_retraining():
     done = {Job("a", "shallow", "svm", False): "a-svm-1"}
     entries = plan_jobs(selection, ["a", "b"], tune=False, finished=done)
     assert [(e.job.key, e.run, e.reason) for e in entries] == [
-        ("a.shallow.svm", False, "done: a-svm-1"), ("a.deep_v1.cnn", True, "to run"),
-        ("b.shallow.svm", True, "to run"), ("b.deep_v1.cnn", True, "to run")]
+        ("a.shallow.svm", False, "done: a-svm-1"),
+        ("a.deep_v1.cnn", True, "to run"),
+        ("b.shallow.svm", True, "to run"),
+        ("b.deep_v1.cnn", True, "to run"),
+    ]
     assert summary_counts(entries) == {"jobs": 4, "to_run": 3, "skipped": 1}
     again = plan_jobs(selection, ["a"], tune=False, finished=done, retrain=True)
     assert [(e.run, e.reason) for e in again] == [(True, "retrain"), (True, "to run")]

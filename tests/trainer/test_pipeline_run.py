@@ -35,8 +35,9 @@ def environment() -> dict[str, str]:
 
 
 def pipeline(workspace: Path, *args: str) -> tuple[int, dict, str]:
-    done = subprocess.run(command(workspace, *args, "--json"), capture_output=True, text=True, cwd=REPO,
-                          env=environment(), timeout=600)
+    done = subprocess.run(
+        command(workspace, *args, "--json"), capture_output=True, text=True, cwd=REPO, env=environment(), timeout=600
+    )
     return done.returncode, json.loads(done.stdout) if done.stdout.strip() else {}, done.stderr
 
 
@@ -53,8 +54,17 @@ def workspace(tmp_path) -> Path:
 
 
 def test_a_failed_job_is_isolated_and_a_rerun_skips_what_finished(workspace):
-    code, out, _ = pipeline(workspace, "--families", "shallow/logreg,shallow/rf", "--jobs", "2",
-                            "--set", "feature_size=32", "--set", "shallow.max_depth=-1")  # only rf uses max_depth
+    code, out, _ = pipeline(
+        workspace,
+        "--families",
+        "shallow/logreg,shallow/rf",
+        "--jobs",
+        "2",
+        "--set",
+        "feature_size=32",
+        "--set",
+        "shallow.max_depth=-1",
+    )  # only rf uses max_depth
     jobs = {job["variant"]: job for job in out["jobs"]}
     assert code == 1 and out["counts"] == {"done": 1, "skipped": 0, "failed": 1}
     assert jobs["logreg"]["status"] == "done" and jobs["logreg"]["test_accuracy"] > 0.8
@@ -62,23 +72,57 @@ def test_a_failed_job_is_isolated_and_a_rerun_skips_what_finished(workspace):
     log = Path(jobs["rf"]["log"]).read_text()
     assert "Traceback" in log and "max_depth" in log and "FAILED" in log
     assert {r["id"]: r["status"] for r in registry_rows(workspace)} == {
-        jobs["logreg"]["model_id"]: "done", jobs["rf"]["model_id"]: "failed"}
+        jobs["logreg"]["model_id"]: "done",
+        jobs["rf"]["model_id"]: "failed",
+    }
 
-    code, again, _ = pipeline(workspace, "--families", "shallow/logreg,shallow/rf", "--jobs", "2",
-                              "--set", "feature_size=32", "--set", "shallow.n_estimators=10", "--auto-cleanup")
+    code, again, _ = pipeline(
+        workspace,
+        "--families",
+        "shallow/logreg,shallow/rf",
+        "--jobs",
+        "2",
+        "--set",
+        "feature_size=32",
+        "--set",
+        "shallow.n_estimators=10",
+        "--auto-cleanup",
+    )
     rerun = {job["variant"]: job for job in again["jobs"]}
     assert code == 0 and again["counts"] == {"done": 1, "skipped": 1, "failed": 0}
     assert rerun["logreg"]["status"] == "skipped"
-    assert (rerun["logreg"]["model_id"], rerun["logreg"]["test_accuracy"]) == (jobs["logreg"]["model_id"],
-                                                                              jobs["logreg"]["test_accuracy"])
+    assert (rerun["logreg"]["model_id"], rerun["logreg"]["test_accuracy"]) == (
+        jobs["logreg"]["model_id"],
+        jobs["logreg"]["test_accuracy"],
+    )
     assert rerun["rf"]["status"] == "done"
     assert again["cleaned"] == [f"{jobs['rf']['model_id']} (failed: {jobs['rf']['error']})"]
     assert sorted(r["difficulty"] for r in registry_rows(workspace)) == ["easy", "hard"]
 
 
-TINY_RUN = ("--families", "shallow/logreg,deep-v1", "--jobs", "2", "--tune", "--trials", "3",
-            "--set", "feature_size=32", "--set", "pca_components=null", "--set", "deep_v1.epochs=3",
-            "--set", "image_size=16", "--set", "width=8", "--set", "blocks=2", "--set", "device=cpu")
+TINY_RUN = (
+    "--families",
+    "shallow/logreg,deep-v1",
+    "--jobs",
+    "2",
+    "--tune",
+    "--trials",
+    "3",
+    "--set",
+    "feature_size=32",
+    "--set",
+    "pca_components=null",
+    "--set",
+    "deep_v1.epochs=3",
+    "--set",
+    "image_size=16",
+    "--set",
+    "width=8",
+    "--set",
+    "blocks=2",
+    "--set",
+    "device=cpu",
+)
 
 
 def wait_for(condition, timeout: float, what: str):
@@ -112,8 +156,7 @@ def finished_trials(workspace: Path) -> list[tuple[int, float | None, str]]:
 def test_a_killed_pipeline_resumes_without_redoing_finished_work(workspace, tmp_path):
     pytest.importorskip("torch")
     with open(tmp_path / "first.out", "w") as out, open(tmp_path / "first.err", "w") as err:
-        first = subprocess.Popen(command(workspace, *TINY_RUN), stdout=out, stderr=err, cwd=REPO,
-                                 env=environment())
+        first = subprocess.Popen(command(workspace, *TINY_RUN), stdout=out, stderr=err, cwd=REPO, env=environment())
         finished = wait_for(lambda: done_rows(workspace) or first.poll() is not None, 400, "a first finished job")
         os.kill(first.pid, signal.SIGKILL)  # no chance to clean up: as a power cut or `kill -9` would
         first.wait()
@@ -130,15 +173,16 @@ def test_a_killed_pipeline_resumes_without_redoing_finished_work(workspace, tmp_
 
     assert code == 0, err
     reports = {job["family"]: job for job in out["jobs"]}
-    (done_id, _), = before.items()
+    ((done_id, _),) = before.items()
     finished_family = before[done_id]["family"]
     assert reports[finished_family]["status"] == "skipped" and reports[finished_family]["model_id"] == done_id
     assert [job["status"] for job in out["jobs"] if job["family"] != finished_family] == ["done"]
     # nothing finished was redone
     assert {model_id: (models / model_id / "model.onnx").stat().st_mtime_ns for model_id in before} == stamps
     after = done_rows(workspace)
-    assert {k: before[done_id][k] for k in ("onnx_sha256", "created", "finished")} == \
-        {k: after[done_id][k] for k in ("onnx_sha256", "created", "finished")}
+    assert {k: before[done_id][k] for k in ("onnx_sha256", "created", "finished")} == {
+        k: after[done_id][k] for k in ("onnx_sha256", "created", "finished")
+    }
     # the registry is consistent: one playing model per job, files matching, nothing left running or half-written
     rows = registry_rows(workspace)
     assert not [r for r in rows if r["status"] == "running"]
@@ -151,4 +195,4 @@ def test_a_killed_pipeline_resumes_without_redoing_finished_work(workspace, tmp_
     assert not list(models.glob("*.partial")) and not list((workspace / "checkpoints").glob("*.pt"))
     # the interrupted study was resumed, not restarted: its earlier trials are kept and it holds exactly 3
     trials_after = finished_trials(workspace)
-    assert trials_after[:len(trials_before)] == trials_before and len(trials_after) == 3
+    assert trials_after[: len(trials_before)] == trials_before and len(trials_after) == 3

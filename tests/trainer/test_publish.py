@@ -16,8 +16,11 @@ from trainer.registry import ModelRegistry, record_training
 from trainer.training import train_model
 
 FAST = {"feature_size": 32}
-MODELS = (("p-logreg", "logreg", {"C": 0.001}), ("p-rf", "rf", {"n_estimators": 3, "max_depth": 2}),
-          ("p-svm", "svm", {}))
+MODELS = (
+    ("p-logreg", "logreg", {"C": 0.001}),
+    ("p-rf", "rf", {"n_estimators": 3, "max_depth": 2}),
+    ("p-svm", "svm", {}),
+)
 
 
 def drive(work: Generator):
@@ -27,10 +30,21 @@ def drive(work: Generator):
 def train(workspace: Path, pack, model_id: str, variant: str, params: dict) -> None:
     registry = ModelRegistry(workspace / "registry.db")
     try:
-        work = train_model("shallow", pack, workspace / "models", variant=variant, params={**FAST, **params},
-                           model_id=model_id)
-        drive(record_training(registry, work, model_id=model_id, family="shallow", variant=variant,
-                              pack_id=pack.id, models_dir=workspace / "models", config={}))
+        work = train_model(
+            "shallow", pack, workspace / "models", variant=variant, params={**FAST, **params}, model_id=model_id
+        )
+        drive(
+            record_training(
+                registry,
+                work,
+                model_id=model_id,
+                family="shallow",
+                variant=variant,
+                pack_id=pack.id,
+                models_dir=workspace / "models",
+                config={},
+            )
+        )
     finally:
         registry.close()
 
@@ -61,7 +75,8 @@ def test_publish_ranks_the_models_into_terciles_in_the_game_folder(published, wo
     for model_id, level in levels.items():  # the workspace and the registry agree with what ships
         assert read_card(workspace / "models" / model_id).difficulty == level
     assert [(m["id"], m["difficulty"]) for m in report["models"]] == [
-        (model_id, levels[model_id]) for _, model_id in reversed(by_accuracy)]
+        (model_id, levels[model_id]) for _, model_id in reversed(by_accuracy)
+    ]
     for model in report["models"]:
         assert model["onnx_bytes"] == (destination / "models" / model["id"] / "model.onnx").stat().st_size
     text = (destination / "reports" / "tiny.txt").read_text()
@@ -91,8 +106,13 @@ def test_prediction_tables_are_what_the_server_computes_and_imports(published, w
         def resolved_database_url(self) -> str:
             return f"sqlite:///{tmp_path / 'server.db'}"
 
-    summary = run_import(ServerSettings(), pack.root, Path(report["ranked_labels"]),
-                         [destination / "models" / m["id"] for m in report["models"]], tables)
+    summary = run_import(
+        ServerSettings(),
+        pack.root,
+        Path(report["ranked_labels"]),
+        [destination / "models" / m["id"] for m in report["models"]],
+        tables,
+    )
     assert summary.images == 8
     assert dict(summary.models) == {m["id"]: m["difficulty"] for m in report["models"]}
 
@@ -103,8 +123,9 @@ def test_republishing_takes_superseded_models_out(published, workspace, tmp_path
     from classifiers.pack import open_pack
 
     train(workspace, open_pack(pack_dir), "p-logreg-2", "logreg", {"C": 1.0})
-    code = main(["--workspace", str(workspace), "--quiet", "publish", "--pack", "tiny", "--to", str(destination),
-                 "--json"])
+    code = main(
+        ["--workspace", str(workspace), "--quiet", "publish", "--pack", "tiny", "--to", str(destination), "--json"]
+    )
     assert code == 0
     report = json.loads((destination / "reports" / "tiny.json").read_text())
     assert report["removed"] == ["p-logreg"]
@@ -118,8 +139,17 @@ def test_a_model_the_registry_does_not_know_is_kept_and_ranked_with_the_others(p
     from classifiers.pack import open_pack
 
     destination, _ = published
-    drive(train_model("shallow", open_pack(workspace / "packs" / "tiny"), destination / "models", variant="rf",
-                      params={**FAST, "n_estimators": 2, "max_depth": 1}, model_id="foreign", reassign=False))
+    drive(
+        train_model(
+            "shallow",
+            open_pack(workspace / "packs" / "tiny"),
+            destination / "models",
+            variant="rf",
+            params={**FAST, "n_estimators": 2, "max_depth": 1},
+            model_id="foreign",
+            reassign=False,
+        )
+    )
     assert main(["--workspace", str(workspace), "--quiet", "publish", "--pack", "tiny", "--to", str(destination)]) == 0
     report = json.loads((destination / "reports" / "tiny.json").read_text())
     assert [m["id"] for m in report["models"] if m["kept"]] == ["foreign"] and report["removed"] == []

@@ -44,8 +44,18 @@ def dead_pid() -> int:
 
 def train(registry: ModelRegistry, pack, models_dir: Path, model_id: str, variant: str = "logreg", **params):
     work = train_model("shallow", pack, models_dir, variant=variant, params={**FAST, **params}, model_id=model_id)
-    return drive(record_training(registry, work, model_id=model_id, family="shallow", variant=variant,
-                                 pack_id=pack.id, models_dir=models_dir, config={"params": {**FAST, **params}}))
+    return drive(
+        record_training(
+            registry,
+            work,
+            model_id=model_id,
+            family="shallow",
+            variant=variant,
+            pack_id=pack.id,
+            models_dir=models_dir,
+            config={"params": {**FAST, **params}},
+        )
+    )
 
 
 @pytest.fixture(scope="module")
@@ -98,15 +108,28 @@ def test_a_run_records_where_its_checkpoint_goes(registry, pack, tmp_path):
     checkpoint = tmp_path / "checkpoints" / "run.pt"
     work = train_model("shallow", pack, tmp_path / "models", variant="logreg", params={"C": -1.0}, model_id="run")
     with pytest.raises(ConfigError):
-        drive(record_training(registry, work, model_id="run", family="shallow", variant="logreg", pack_id=pack.id,
-                              models_dir=tmp_path / "models", config={"params": {"checkpoint": str(checkpoint)}}))
+        drive(
+            record_training(
+                registry,
+                work,
+                model_id="run",
+                family="shallow",
+                variant="logreg",
+                pack_id=pack.id,
+                models_dir=tmp_path / "models",
+                config={"params": {"checkpoint": str(checkpoint)}},
+            )
+        )
     assert registry.get("run").checkpoint == str(checkpoint)
 
 
 def test_difficulties_are_terciles_of_the_active_models_and_rewrite_the_cards(registry, pack, tmp_path):
     models = tmp_path / "models"
-    for model_id, variant, params in (("a", "logreg", {"C": 0.001}), ("b", "rf", {"n_estimators": 3}),
-                                      ("c", "svm", {})):
+    for model_id, variant, params in (
+        ("a", "logreg", {"C": 0.001}),
+        ("b", "rf", {"n_estimators": 3}),
+        ("c", "svm", {}),
+    ):
         train(registry, pack, models, model_id, variant, **params)
     cards = [read_card(models / model_id) for model_id in "abc"]
     expected = assign_difficulties(cards)
@@ -118,14 +141,29 @@ def test_difficulties_are_terciles_of_the_active_models_and_rewrite_the_cards(re
 def test_reconcile_settles_runs_of_dead_processes_and_adopts_unknown_folders(registry, pack, tmp_path):
     models = tmp_path / "models"
     # a run killed after its folder was renamed into place: it finished
-    drive(train_model("shallow", pack, models, variant="logreg", params=FAST, model_id="finished-late",
-                      reassign=False))
+    drive(train_model("shallow", pack, models, variant="logreg", params=FAST, model_id="finished-late", reassign=False))
     gone = dead_pid()
-    registry.begin("finished-late", family="shallow", variant="logreg", pack_id=pack.id, config={},
-                   model_dir=models / "finished-late", pid=gone, owner_pid=gone)
+    registry.begin(
+        "finished-late",
+        family="shallow",
+        variant="logreg",
+        pack_id=pack.id,
+        config={},
+        model_dir=models / "finished-late",
+        pid=gone,
+        owner_pid=gone,
+    )
     # a run killed mid-way: only its half-written folder exists
-    registry.begin("killed", family="shallow", variant="rf", pack_id=pack.id, config={}, model_dir=models / "killed",
-                   pid=gone, owner_pid=gone)
+    registry.begin(
+        "killed",
+        family="shallow",
+        variant="rf",
+        pack_id=pack.id,
+        config={},
+        model_dir=models / "killed",
+        pid=gone,
+        owner_pid=gone,
+    )
     (models / "killed.partial").mkdir()
     # a run of a live process is left alone
     registry.begin("live", family="shallow", variant="svm", pack_id=pack.id, config={}, model_dir=models / "live")
@@ -137,8 +175,7 @@ def test_reconcile_settles_runs_of_dead_processes_and_adopts_unknown_folders(reg
     changes = registry.reconcile(models)
 
     status = {r.id: r.status for r in registry.records()}
-    assert status == {"finished-late": DONE, "killed": INTERRUPTED, "live": RUNNING, "stray": DONE,
-                      "deleted": MISSING}
+    assert status == {"finished-late": DONE, "killed": INTERRUPTED, "live": RUNNING, "stray": DONE, "deleted": MISSING}
     assert not (models / "killed.partial").exists()
     assert registry.get("finished-late").onnx_sha256 == read_card(models / "finished-late").onnx_sha256
     assert any("adopted" in line and "stray" in line for line in changes)

@@ -36,8 +36,7 @@ def pack(tmp_path_factory):
 def test_a_study_resumes_and_only_runs_the_missing_trials(pack, tmp_path):
     storage = tmp_path / "tuning.db"
     shallow = get_family("shallow")
-    events, first = drive(tune(shallow, pack, storage_path=storage, trials=2, variant="logreg",
-                               base_params=FIXED))
+    events, first = drive(tune(shallow, pack, storage_path=storage, trials=2, variant="logreg", base_params=FIXED))
     assert first.study_name == "tiny.shallow.logreg" == study_name("tiny", "shallow", "logreg")
     assert first.counts() == {"COMPLETE": 2, "PRUNED": 0, "FAIL": 0}
     assert first.params["feature_size"] == 32 and first.params["pca_components"] is None
@@ -63,22 +62,31 @@ def test_a_trial_left_running_by_a_dead_process_is_failed_and_retried(pack, tmp_
     dead.wait()
     stale.set_user_attr("pid", dead.pid)
 
-    events, result = drive(tune(get_family("shallow"), pack, storage_path=storage, trials=1, variant="rf",
-                                base_params=FIXED))
+    events, result = drive(
+        tune(get_family("shallow"), pack, storage_path=storage, trials=1, variant="rf", base_params=FIXED)
+    )
 
     assert any("1 interrupted trial(s)" in e.message for e in events)
     trials = load(storage, name).trials
     assert [t.state.name for t in trials] == ["FAIL", "COMPLETE"]
     retried = trials[1]
     assert retried.user_attrs["retry_of"] == 0
-    assert {k: retried.params[k] for k in params if k not in FIXED} == {k: v for k, v in stale.params.items()
-                                                                         if k not in FIXED}
+    assert {k: retried.params[k] for k in params if k not in FIXED} == {
+        k: v for k, v in stale.params.items() if k not in FIXED
+    }
     assert result.best_trial == 1
 
 
 def test_the_variant_is_tuned_when_none_is_given(pack, tmp_path):
-    _, result = drive(tune(get_family("shallow"), pack, storage_path=tmp_path / "t.db", trials=2,
-                           base_params={**FIXED, "n_estimators": 10}))
+    _, result = drive(
+        tune(
+            get_family("shallow"),
+            pack,
+            storage_path=tmp_path / "t.db",
+            trials=2,
+            base_params={**FIXED, "n_estimators": 10},
+        )
+    )
     assert result.study_name == "tiny.shallow" and result.variant in ("svm", "rf", "logreg")
     assert all("variant" in t["params"] for t in result.trials)
 
@@ -101,13 +109,27 @@ def test_a_deep_trial_below_the_median_at_an_epoch_is_pruned(pack, tmp_path):
     template = optuna.create_study().ask()
     deep_v1_space(template, "cnn")
     for _ in range(2):  # two earlier trials that were perfect at every epoch
-        study.add_trial(optuna.trial.create_trial(params=template.params, distributions=template.distributions,
-                                                  value=1.0, intermediate_values={1: 1.0, 2: 1.0}))
-    base = {"epochs": 2, "image_size": 16, "width": 8, "blocks": 2, "workers": 0, "device": "cpu",
-            "lr": 1e-7}  # a learning rate that learns nothing: far below the median after epoch 1
+        study.add_trial(
+            optuna.trial.create_trial(
+                params=template.params,
+                distributions=template.distributions,
+                value=1.0,
+                intermediate_values={1: 1.0, 2: 1.0},
+            )
+        )
+    base = {
+        "epochs": 2,
+        "image_size": 16,
+        "width": 8,
+        "blocks": 2,
+        "workers": 0,
+        "device": "cpu",
+        "lr": 1e-7,
+    }  # a learning rate that learns nothing: far below the median after epoch 1
 
-    _, result = drive(tune(get_family("deep_v1"), pack, storage_path=storage, trials=3, variant="cnn",
-                           base_params=base))
+    _, result = drive(
+        tune(get_family("deep_v1"), pack, storage_path=storage, trials=3, variant="cnn", base_params=base)
+    )
 
     pruned = load(storage, name).trials[2]
     assert pruned.state.name == "PRUNED" and list(pruned.intermediate_values) == [1]  # stopped after epoch 1

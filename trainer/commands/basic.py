@@ -34,25 +34,48 @@ def list_command(
     rows = []
     for info in list_families():
         missing = info.missing_modules()
-        rows.append({"family": info.name, "variants": list(info.variants), "available": not missing,
-                     "extra": info.extra, "missing": missing, "title": info.title,
-                     "install": None if not missing else f"eyevsai-train install {info.name}"})
+        rows.append(
+            {
+                "family": info.name,
+                "variants": list(info.variants),
+                "available": not missing,
+                "extra": info.extra,
+                "missing": missing,
+                "title": info.title,
+                "install": None if not missing else f"eyevsai-train install {info.name}",
+            }
+        )
     if as_json:
         output.emit_json(rows)
         return
-    output.table("Classifier families", ["family", "variants", "extra", "status", "description"], [
-        [r["family"], ", ".join(r["variants"]), r["extra"],
-         "[green]available[/]" if r["available"] else f"[yellow]missing {', '.join(r['missing'])}[/]: "
-         f"{r['install']}", r["title"]]
-        for r in rows
-    ])
+    output.table(
+        "Classifier families",
+        ["family", "variants", "extra", "status", "description"],
+        [
+            [
+                r["family"],
+                ", ".join(r["variants"]),
+                r["extra"],
+                "[green]available[/]"
+                if r["available"]
+                else f"[yellow]missing {', '.join(r['missing'])}[/]: {r['install']}",
+                r["title"],
+            ]
+            for r in rows
+        ],
+    )
 
 
 def install_command(
     ctx: typer.Context,
     family: Annotated[str, typer.Argument(help="Family name (see `eyevsai-train list`).")],
-    constraints: Annotated[Path | None, typer.Option(help="pip constraints file (default: $EYEVSAI_CONSTRAINTS, "
-                                                     "else the project's constraints.txt when there is one).")] = None,
+    constraints: Annotated[
+        Path | None,
+        typer.Option(
+            help="pip constraints file (default: $EYEVSAI_CONSTRAINTS, "
+            "else the project's constraints.txt when there is one)."
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option(help="Install even when the family is already available.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Let pip resolve and report, installing nothing.")] = False,
 ) -> None:
@@ -71,8 +94,10 @@ def install_command(
         return
     pins = find_constraints(constraints)
     if pins is None:
-        output.warn("no constraints file found: pip picks the newest versions; pass --constraints constraints.txt "
-                    "from the EyeVsAI sources to get the tested ones")
+        output.warn(
+            "no constraints file found: pip picks the newest versions; pass --constraints constraints.txt "
+            "from the EyeVsAI sources to get the tested ones"
+        )
     command = pip_command(extra_requirements(info.extra), pins, dry_run=dry_run)
     output.info("running: " + " ".join(command))
     try:
@@ -119,7 +144,9 @@ def evaluate_command(
     if as_json:
         output.emit_json(result)
         return
-    output.table(f"{classifier.card.id} on {target.id} (test split, {metrics['n_test']} images, "
-                 f"{classifier.provider})", ["class", "accuracy"],
-                 [[label, f"{acc:.1%}"] for label, acc in metrics["per_class"].items()])
+    output.table(
+        f"{classifier.card.id} on {target.id} (test split, {metrics['n_test']} images, {classifier.provider})",
+        ["class", "accuracy"],
+        [[label, f"{acc:.1%}"] for label, acc in metrics["per_class"].items()],
+    )
     output.out.print(f"test accuracy [bold]{metrics['test_accuracy']:.1%}[/]   macro F1 {metrics['macro_f1']:.3f}")

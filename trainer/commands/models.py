@@ -15,16 +15,24 @@ from classifiers.errors import ConfigError, ModelCardError
 from classifiers.locations import bundled_assets_dir
 from trainer.registry import DONE, REMOVABLE, RUNNING, STATUSES, ModelRecord, ModelRegistry, iter_stale_partials
 
-app = typer.Typer(help="The model registry: every model trained in the workspace, with its status.\n\n"
-                       "Without a subcommand, lists the models like `models list`.\n\n"
-                       "Example: eyevsai-train models list --pack fashion-mnist --all")
+app = typer.Typer(
+    help="The model registry: every model trained in the workspace, with its status.\n\n"
+    "Without a subcommand, lists the models like `models list`.\n\n"
+    "Example: eyevsai-train models list --pack fashion-mnist --all"
+)
 
 PackOpt = Annotated[str | None, typer.Option(help="Only models of this pack id.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 BundledOpt = Annotated[bool, typer.Option(help="Also list the models bundled with the game.")]
-AllOpt = Annotated[bool, typer.Option("--all", help="Every run of the registry (failed, interrupted, superseded, "
-                                                    "trained into other folders with --models-dir), not only the "
-                                                    "workspace's active models.")]
+AllOpt = Annotated[
+    bool,
+    typer.Option(
+        "--all",
+        help="Every run of the registry (failed, interrupted, superseded, "
+        "trained into other folders with --models-dir), not only the "
+        "workspace's active models.",
+    ),
+]
 
 
 def _open(ctx: typer.Context, as_json: bool = False) -> tuple[Any, ModelRegistry]:
@@ -39,8 +47,13 @@ def _open(ctx: typer.Context, as_json: bool = False) -> tuple[Any, ModelRegistry
 
 
 @app.callback(invoke_without_command=True)
-def models_root(ctx: typer.Context, pack: PackOpt = None, bundled: BundledOpt = True, all_runs: AllOpt = False,
-                as_json: JsonOpt = False) -> None:
+def models_root(
+    ctx: typer.Context,
+    pack: PackOpt = None,
+    bundled: BundledOpt = True,
+    all_runs: AllOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
     if ctx.invoked_subcommand is None:
         list_models(ctx, pack, bundled, all_runs, None, as_json)
 
@@ -75,28 +88,61 @@ def list_models(
         found, problems = discover_models(bundled_assets_dir() / "models")
         for problem in problems:
             state.output.warn(problem)
-        rows += [{"id": card.id, "pack": card.pack_id, "family": card.family, "variant": card.variant,
-                  "version": None, "status": "bundled", "tuned": bool(card.training.get("tuning")),
-                  "test_accuracy": card.test_accuracy, "difficulty": card.difficulty, "onnx_bytes": None,
-                  "created": card.created, "path": str(path)}
-                 for path, card in found if (pack is None or card.pack_id == pack) and card.id not in known]
+        rows += [
+            {
+                "id": card.id,
+                "pack": card.pack_id,
+                "family": card.family,
+                "variant": card.variant,
+                "version": None,
+                "status": "bundled",
+                "tuned": bool(card.training.get("tuning")),
+                "test_accuracy": card.test_accuracy,
+                "difficulty": card.difficulty,
+                "onnx_bytes": None,
+                "created": card.created,
+                "path": str(path),
+            }
+            for path, card in found
+            if (pack is None or card.pack_id == pack) and card.id not in known
+        ]
     if as_json:
         state.output.emit_json(rows)
         return
-    state.output.table(f"Models ({len(rows)})", ["id", "pack", "family", "v.", "status", "test acc.", "difficulty",
-                                                 "folder"], [
-        [r["id"], r["pack"], f"{r['family']}/{r['variant']}" + (" (tuned)" if r["tuned"] else ""),
-         r["version"] or "-", r["status"], "-" if r["test_accuracy"] is None else f"{r['test_accuracy']:.1%}",
-         r["difficulty"] or "-", r["path"]]
-        for r in rows
-    ])
+    state.output.table(
+        f"Models ({len(rows)})",
+        ["id", "pack", "family", "v.", "status", "test acc.", "difficulty", "folder"],
+        [
+            [
+                r["id"],
+                r["pack"],
+                f"{r['family']}/{r['variant']}" + (" (tuned)" if r["tuned"] else ""),
+                r["version"] or "-",
+                r["status"],
+                "-" if r["test_accuracy"] is None else f"{r['test_accuracy']:.1%}",
+                r["difficulty"] or "-",
+                r["path"],
+            ]
+            for r in rows
+        ],
+    )
 
 
 def _row(record: ModelRecord) -> dict[str, Any]:
-    return {"id": record.id, "pack": record.pack_id, "family": record.family, "variant": record.variant,
-            "version": record.version, "status": record.status, "tuned": record.tuned,
-            "test_accuracy": record.test_accuracy, "difficulty": record.difficulty, "onnx_bytes": record.onnx_bytes,
-            "created": record.created, "path": record.model_dir}
+    return {
+        "id": record.id,
+        "pack": record.pack_id,
+        "family": record.family,
+        "variant": record.variant,
+        "version": record.version,
+        "status": record.status,
+        "tuned": record.tuned,
+        "test_accuracy": record.test_accuracy,
+        "difficulty": record.difficulty,
+        "onnx_bytes": record.onnx_bytes,
+        "created": record.created,
+        "path": record.model_dir,
+    }
 
 
 @app.command("show")
@@ -121,27 +167,42 @@ def show_model(
         except ModelCardError as exc:
             state.output.warn(str(exc))
     if as_json:
-        state.output.emit_json({**record.as_dict(), "metrics": record.metrics, "config": record.config,
-                                "card": card.to_json_obj() if card else None})
+        state.output.emit_json(
+            {
+                **record.as_dict(),
+                "metrics": record.metrics,
+                "config": record.config,
+                "card": card.to_json_obj() if card else None,
+            }
+        )
         return
     metrics = record.metrics or (card.metrics if card else {})
-    rows = [["family / variant", f"{record.family} / {record.variant}"], ["pack", record.pack_id],
-            ["version", record.version], ["status", record.status + (f": {record.error}" if record.error else "")],
-            ["tuned", "yes" if record.tuned else "no"], ["created / finished", f"{record.created} / "
-                                                                              f"{record.finished or '-'}"],
-            ["training time", "-" if record.seconds is None else f"{record.seconds:.1f} s"],
-            ["test accuracy", "-" if record.test_accuracy is None else f"{record.test_accuracy:.2%}"],
-            ["macro F1", metrics.get("macro_f1", "-")], ["difficulty", record.difficulty or "-"],
-            ["ONNX", f"{record.onnx_path or '-'} ({record.onnx_bytes or 0:,} bytes)"],
-            ["ONNX sha256", record.onnx_sha256 or "-"], ["log", record.log_path or "-"],
-            ["checkpoint", record.checkpoint or "-"],
-            ["parameters", json.dumps((record.config or {}).get("params", {}), default=str)]]
+    rows = [
+        ["family / variant", f"{record.family} / {record.variant}"],
+        ["pack", record.pack_id],
+        ["version", record.version],
+        ["status", record.status + (f": {record.error}" if record.error else "")],
+        ["tuned", "yes" if record.tuned else "no"],
+        ["created / finished", f"{record.created} / {record.finished or '-'}"],
+        ["training time", "-" if record.seconds is None else f"{record.seconds:.1f} s"],
+        ["test accuracy", "-" if record.test_accuracy is None else f"{record.test_accuracy:.2%}"],
+        ["macro F1", metrics.get("macro_f1", "-")],
+        ["difficulty", record.difficulty or "-"],
+        ["ONNX", f"{record.onnx_path or '-'} ({record.onnx_bytes or 0:,} bytes)"],
+        ["ONNX sha256", record.onnx_sha256 or "-"],
+        ["log", record.log_path or "-"],
+        ["checkpoint", record.checkpoint or "-"],
+        ["parameters", json.dumps((record.config or {}).get("params", {}), default=str)],
+    ]
     if (record.config or {}).get("tuning"):
         rows.append(["tuning", json.dumps(record.config["tuning"], default=str)])
     state.output.table(f"Model {record.id}", ["field", "value"], rows)
     if metrics.get("per_class"):
-        state.output.table("Per-class test accuracy", ["class", "accuracy"],
-                           [[label, f"{value:.1%}"] for label, value in metrics["per_class"].items()])
+        state.output.table(
+            "Per-class test accuracy",
+            ["class", "accuracy"],
+            [[label, f"{value:.1%}"] for label, value in metrics["per_class"].items()],
+        )
 
 
 @app.command("remove")
@@ -187,11 +248,15 @@ class CleanupItem:
 
 def cleanup_plan(registry: ModelRegistry, workspace: Any) -> list[CleanupItem]:
     """Failed, interrupted, superseded and missing runs with their files; stray `*.partial` model folders."""
-    items = [CleanupItem(record.status + (f": {record.error}" if record.error else ""), record.id, record.files)
-             for record in registry.records(statuses=REMOVABLE)]
-    items += [CleanupItem("half-written model folder", None, [path])
-              for path in iter_stale_partials(workspace.models_dir, registry)
-              if not any(path in item.paths for item in items)]
+    items = [
+        CleanupItem(record.status + (f": {record.error}" if record.error else ""), record.id, record.files)
+        for record in registry.records(statuses=REMOVABLE)
+    ]
+    items += [
+        CleanupItem("half-written model folder", None, [path])
+        for path in iter_stale_partials(workspace.models_dir, registry)
+        if not any(path in item.paths for item in items)
+    ]
     return items
 
 
@@ -233,9 +298,11 @@ def cleanup_models(
         state.output.emit_json({"dry_run": dry_run, "items": [i.as_dict() for i in items], "bytes": freed})
         return
     verb = "Would remove" if dry_run else "Removed"
-    state.output.table(f"{verb} {len(items)} item(s), {freed / 1e6:.1f} MB", ["model / path", "why", "files"],
-                       [[item.model_id or "-", item.reason, "\n".join(str(p) for p in item.paths) or "-"]
-                        for item in items])
+    state.output.table(
+        f"{verb} {len(items)} item(s), {freed / 1e6:.1f} MB",
+        ["model / path", "why", "files"],
+        [[item.model_id or "-", item.reason, "\n".join(str(p) for p in item.paths) or "-"] for item in items],
+    )
 
 
 def _size(path: Path) -> int:

@@ -17,8 +17,13 @@ app = typer.Typer(help="Build and inspect image packs.", no_args_is_help=True)
 @app.command("build")
 def build(
     ctx: typer.Context,
-    src: Annotated[str, typer.Argument(help="A class-per-folder tree (SRC/<class>/<images>), or "
-                                            f"'{PREFIX}NAME' for a packaged dataset ({', '.join(PACKAGED)}).")],
+    src: Annotated[
+        str,
+        typer.Argument(
+            help="A class-per-folder tree (SRC/<class>/<images>), or "
+            f"'{PREFIX}NAME' for a packaged dataset ({', '.join(PACKAGED)})."
+        ),
+    ],
     pack_id: Annotated[str, typer.Option("--id", help="Id of the new pack (a folder name).")],
     title: Annotated[str | None, typer.Option(help="Title shown in the game.")] = None,
     licence: Annotated[str | None, typer.Option(help="Licence of the images.")] = None,
@@ -52,8 +57,19 @@ def build(
             output.warn("--limit applies only to packaged datasets; using every image of the folder")
         images, total = iter_image_folder(src), 0
         meta = {"title": title or Path(src).name, "licence": licence or "unknown", "source": str(Path(src).resolve())}
-    report: BuildReport = output.drive(_last(build_pack(images, out or state.workspace.packs_dir, pack_id=pack_id,
-                                                        fractions=fractions, seed=seed, total=total, **meta)))
+    report: BuildReport = output.drive(
+        _last(
+            build_pack(
+                images,
+                out or state.workspace.packs_dir,
+                pack_id=pack_id,
+                fractions=fractions,
+                seed=seed,
+                total=total,
+                **meta,
+            )
+        )
+    )
     _show_report(output, report, as_json)
 
 
@@ -70,8 +86,15 @@ def _last(work):
 
 def _show_report(output, report: BuildReport, as_json: bool) -> None:
     if as_json:
-        output.emit_json({"pack_dir": str(report.pack_dir), "counts": report.counts, "warnings": report.warnings,
-                          "duplicates": report.duplicates, "unreadable": report.unreadable})
+        output.emit_json(
+            {
+                "pack_dir": str(report.pack_dir),
+                "counts": report.counts,
+                "warnings": report.warnings,
+                "duplicates": report.duplicates,
+                "unreadable": report.unreadable,
+            }
+        )
         return
     for line in report.duplicates[:20]:
         output.warn(f"duplicate dropped: {line}")
@@ -83,9 +106,11 @@ def _show_report(output, report: BuildReport, as_json: bool) -> None:
         output.warn(line)
     classes = sorted({c for counts in report.counts.values() for c in counts})
     splits = list(report.counts)
-    output.table(f"Pack written to {report.pack_dir}", ["class", *splits], [
-        [c, *(report.counts[s].get(c, 0) for s in splits)] for c in classes
-    ])
+    output.table(
+        f"Pack written to {report.pack_dir}",
+        ["class", *splits],
+        [[c, *(report.counts[s].get(c, 0) for s in splits)] for c in classes],
+    )
 
 
 @app.command("info")

@@ -11,8 +11,13 @@ from classifiers.pack import Pack
 from classifiers.registry import FamilyInfo, get_family, list_families
 from trainer.pipeline.plan import PlanEntry, parse_families, parse_packs, parse_settings, plan_jobs, summary_counts
 
-SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Fix a hyperparameter: KEY=VALUE for every family "
-                                                   "that has it, FAMILY.KEY=VALUE for one (repeatable).")]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="Fix a hyperparameter: KEY=VALUE for every family that has it, FAMILY.KEY=VALUE for one (repeatable).",
+    ),
+]
 TrialsOpt = Annotated[int, typer.Option(help="Trials per study (in total: a resumed study runs only the missing).")]
 TimeoutOpt = Annotated[float | None, typer.Option(help="Start no new trial after this many seconds (per study).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
@@ -27,16 +32,24 @@ def register(app: typer.Typer) -> None:
 def _require_available(info: FamilyInfo) -> None:
     missing = info.missing_modules()
     if missing:
-        raise MissingExtraError(f"Family '{info.name}' needs {', '.join(missing)}, which is not installed. "
-                                f"Install it with `eyevsai-train install {info.name}`.")
+        raise MissingExtraError(
+            f"Family '{info.name}' needs {', '.join(missing)}, which is not installed. "
+            f"Install it with `eyevsai-train install {info.name}`."
+        )
 
 
 def pipeline_command(
     ctx: typer.Context,
     packs: Annotated[list[str], typer.Option("--packs", help="Pack ids (comma-separated or repeated).")],
-    families: Annotated[list[str] | None, typer.Option("--families", help="Families, FAMILY or FAMILY/VARIANT, "
-                                                       "comma-separated or repeated (default: every installed "
-                                                       "family, all variants).")] = None,
+    families: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--families",
+            help="Families, FAMILY or FAMILY/VARIANT, "
+            "comma-separated or repeated (default: every installed "
+            "family, all variants).",
+        ),
+    ] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Jobs run at once, each in its own process.")] = 1,
     tune: Annotated[bool, typer.Option("--tune", help="Tune each job's hyperparameters with Optuna first.")] = False,
     trials: TrialsOpt = 20,
@@ -44,9 +57,15 @@ def pipeline_command(
     settings: SetOpt = None,
     seed: Annotated[int, typer.Option(help="Seed of the tuning samplers.")] = 0,
     retrain: Annotated[bool, typer.Option(help="Run every job, even those with a finished model.")] = False,
-    auto_cleanup: Annotated[bool, typer.Option("--auto-cleanup", help="Afterwards remove superseded models and "
-                                               "earlier failed or interrupted runs (this run's failures stay, "
-                                               "with their logs).")] = False,
+    auto_cleanup: Annotated[
+        bool,
+        typer.Option(
+            "--auto-cleanup",
+            help="Afterwards remove superseded models and "
+            "earlier failed or interrupted runs (this run's failures stay, "
+            "with their logs).",
+        ),
+    ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan and stop.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -67,8 +86,9 @@ def pipeline_command(
     output.as_json = as_json
     selection = _select_families(families, output)
     pack_ids = [_trainable(workspace.find_pack(pack)).id for pack in parse_packs(packs)]
-    options = PipelineOptions(jobs=jobs, trials=trials, timeout=timeout, params=parse_settings(settings or []),
-                              seed=seed)
+    options = PipelineOptions(
+        jobs=jobs, trials=trials, timeout=timeout, params=parse_settings(settings or []), seed=seed
+    )
     with workspace_lock(workspace.root):
         registry = workspace.registry()
         try:
@@ -77,8 +97,9 @@ def pipeline_command(
             finished = {}
             for entry in plan_jobs(selection, pack_ids, tune=tune, finished={}):
                 job = entry.job
-                record = registry.finished_job(job.pack_id, job.family, job.variant, tuned=job.tune,
-                                                models_dir=workspace.models_dir)
+                record = registry.finished_job(
+                    job.pack_id, job.family, job.variant, tuned=job.tune, models_dir=workspace.models_dir
+                )
                 if record is not None:
                     finished[job] = record.id
             entries = plan_jobs(selection, pack_ids, tune=tune, finished=finished, retrain=retrain)
@@ -91,8 +112,10 @@ def pipeline_command(
             try:
                 reports = drive_pipeline(output, runner.run(), total=sum(e.run for e in entries))
             except KeyboardInterrupt:
-                output.error("interrupted: the running jobs were stopped and recorded as interrupted; run the same "
-                             "command again to go on (finished jobs are skipped).")
+                output.error(
+                    "interrupted: the running jobs were stopped and recorded as interrupted; run the same "
+                    "command again to go on (finished jobs are skipped)."
+                )
                 raise typer.Exit(EXIT_INTERRUPTED) from None
             cleaned = _auto_cleanup(registry, workspace, reports) if auto_cleanup else []
         finally:
@@ -111,8 +134,10 @@ def _trainable(pack: Pack) -> Pack:
         PackError: no training images.
     """
     if not pack.available("train"):
-        raise PackError(f"Pack '{pack.id}' at {pack.root} has no training images (a game pack?). Build the full "
-                        f"pack into the workspace first: eyevsai-train pack build SRC --id {pack.id}")
+        raise PackError(
+            f"Pack '{pack.id}' at {pack.root} has no training images (a game pack?). Build the full "
+            f"pack into the workspace first: eyevsai-train pack build SRC --id {pack.id}"
+        )
     return pack
 
 
@@ -127,23 +152,42 @@ def _select_families(specs: list[str] | None, output) -> list[tuple[str, str]]: 
     available = [info.name for info in infos if info.is_available]
     for info in infos:
         if not info.is_available:
-            output.warn(f"family {info.name} skipped: {', '.join(info.missing_modules())} not installed "
-                        f"(eyevsai-train install {info.name})")
+            output.warn(
+                f"family {info.name} skipped: {', '.join(info.missing_modules())} not installed "
+                f"(eyevsai-train install {info.name})"
+            )
     return parse_families([",".join(available)], known)
 
 
 def _plan_row(entry: PlanEntry) -> dict[str, Any]:
-    return {"job": entry.job.key, "pack": entry.job.pack_id, "family": entry.job.family,
-            "variant": entry.job.variant, "tuned": entry.job.tune, "run": entry.run, "reason": entry.reason}
+    return {
+        "job": entry.job.key,
+        "pack": entry.job.pack_id,
+        "family": entry.job.family,
+        "variant": entry.job.variant,
+        "tuned": entry.job.tune,
+        "run": entry.run,
+        "reason": entry.reason,
+    }
 
 
 def _show_plan(output, entries: list[PlanEntry]) -> None:  # noqa: ANN001 - Output
     counts = summary_counts(entries)
     output.info(f"Plan: {counts['jobs']} job(s), {counts['to_run']} to run, {counts['skipped']} already done")
     if not output.quiet:
-        output.table("Pipeline plan", ["job", "action"], [
-            [e.job.label, "[bold]run[/]" + ("" if e.reason == "to run" else f" ({e.reason})") if e.run
-             else f"skip ({e.reason})"] for e in entries])
+        output.table(
+            "Pipeline plan",
+            ["job", "action"],
+            [
+                [
+                    e.job.label,
+                    "[bold]run[/]" + ("" if e.reason == "to run" else f" ({e.reason})")
+                    if e.run
+                    else f"skip ({e.reason})",
+                ]
+                for e in entries
+            ],
+        )
 
 
 def _auto_cleanup(registry, workspace, reports) -> list[str]:  # noqa: ANN001
@@ -164,14 +208,25 @@ def _show_summary(output, entries, reports, cleaned: list[str], as_json: bool) -
     rows = []
     for r in reports:
         tuned = r.tuning or {}
-        rows.append([r.job.label, _status(r.status), r.model_id or "-",
-                     "-" if r.test_accuracy is None else f"{r.test_accuracy:.1%}", r.difficulty or "-",
-                     "-" if r.seconds is None else f"{r.seconds:.0f} s",
-                     f"{tuned['best_value']:.1%} ({tuned.get('COMPLETE', 0)}+{tuned.get('PRUNED', 0)} trials)"
-                     if tuned.get("best_value") is not None else "-"])
-    output.table(f"Pipeline summary: {counts['done']} trained, {counts['skipped']} skipped (already done), "
-                 f"{counts['failed']} failed",
-                 ["job", "status", "model", "test acc.", "difficulty", "time", "tuning (best val acc.)"], rows)
+        rows.append(
+            [
+                r.job.label,
+                _status(r.status),
+                r.model_id or "-",
+                "-" if r.test_accuracy is None else f"{r.test_accuracy:.1%}",
+                r.difficulty or "-",
+                "-" if r.seconds is None else f"{r.seconds:.0f} s",
+                f"{tuned['best_value']:.1%} ({tuned.get('COMPLETE', 0)}+{tuned.get('PRUNED', 0)} trials)"
+                if tuned.get("best_value") is not None
+                else "-",
+            ]
+        )
+    output.table(
+        f"Pipeline summary: {counts['done']} trained, {counts['skipped']} skipped (already done), "
+        f"{counts['failed']} failed",
+        ["job", "status", "model", "test acc.", "difficulty", "time", "tuning (best val acc.)"],
+        rows,
+    )
     for r in reports:
         if r.status == "failed":
             output.error(f"{r.job.label} failed: {r.error}\n  log: {r.log_path}")
@@ -187,8 +242,9 @@ def tune_command(
     pack: Annotated[str, typer.Option("--pack", help="Pack id or folder.")],
     trials: TrialsOpt = 20,
     timeout: TimeoutOpt = None,
-    variant: Annotated[str | None, typer.Option(help="Tune this variant only (default: the variant is tuned "
-                                                "too).")] = None,
+    variant: Annotated[
+        str | None, typer.Option(help="Tune this variant only (default: the variant is tuned too).")
+    ] = None,
     settings: SetOpt = None,
     seed: Annotated[int, typer.Option(help="Seed of the sampler.")] = 0,
     as_json: JsonOpt = False,
@@ -213,20 +269,46 @@ def tune_command(
     _require_available(info)
     target = _trainable(workspace.find_pack(pack))
     fixed = {**parse_settings(settings or []).get("*", {}), **parse_settings(settings or []).get(info.name, {})}
-    result = output.drive(tune(info, target, storage_path=workspace.tuning_storage, trials=trials, timeout=timeout,
-                               variant=variant, base_params=fixed, seed=seed))
+    result = output.drive(
+        tune(
+            info,
+            target,
+            storage_path=workspace.tuning_storage,
+            trials=trials,
+            timeout=timeout,
+            variant=variant,
+            base_params=fixed,
+            seed=seed,
+        )
+    )
     model_id = default_model_id(target.id, info.name, result.variant)
     params = dict(result.params)
     if "checkpoint" in estimator_defaults(info):  # a long re-train can be resumed with `train ... --resume`
         params.setdefault("checkpoint", str(workspace.checkpoints_dir / f"{model_id}.pt"))
     registry = workspace.registry()
     try:
-        work = train_model(info.name, target, workspace.models_dir, variant=result.variant, params=params,
-                           model_id=model_id, training_notes=result.notes())
-        trained = output.drive(record_training(registry, work, model_id=model_id, family=info.name,
-                                               variant=result.variant, pack_id=target.id,
-                                               models_dir=workspace.models_dir,
-                                               config={"params": params, **result.notes()}, tuned=True))
+        work = train_model(
+            info.name,
+            target,
+            workspace.models_dir,
+            variant=result.variant,
+            params=params,
+            model_id=model_id,
+            training_notes=result.notes(),
+        )
+        trained = output.drive(
+            record_training(
+                registry,
+                work,
+                model_id=model_id,
+                family=info.name,
+                variant=result.variant,
+                pack_id=target.id,
+                models_dir=workspace.models_dir,
+                config={"params": params, **result.notes()},
+                tuned=True,
+            )
+        )
     finally:
         registry.close()
     _show_tuning(output, result, trained, as_json)
@@ -235,24 +317,50 @@ def tune_command(
 def _show_tuning(output, result, trained, as_json: bool) -> None:  # noqa: ANN001
     card = trained.card
     if as_json:
-        output.emit_json({"study": result.study_name, "storage": result.storage, "best_value": result.best_value,
-                          "best_trial": result.best_trial, "variant": result.variant, "params": result.params,
-                          "counts": result.counts(), "trials": result.trials,
-                          "model": {"id": card.id, "model_dir": str(trained.model_dir), "metrics": card.metrics,
-                                    "difficulty": card.difficulty}})
+        output.emit_json(
+            {
+                "study": result.study_name,
+                "storage": result.storage,
+                "best_value": result.best_value,
+                "best_trial": result.best_trial,
+                "variant": result.variant,
+                "params": result.params,
+                "counts": result.counts(),
+                "trials": result.trials,
+                "model": {
+                    "id": card.id,
+                    "model_dir": str(trained.model_dir),
+                    "metrics": card.metrics,
+                    "difficulty": card.difficulty,
+                },
+            }
+        )
         return
     best = sorted((t for t in result.trials if t["state"] == "COMPLETE"), key=lambda t: -t["value"])[:10]
-    output.table(f"Study {result.study_name}: {len(result.trials)} trial(s): "
-                 + ", ".join(f"{n} {s.lower()}" for s, n in result.counts().items() if n),
-                 ["trial", "val acc.", "time", "parameters"],
-                 [[t["number"], f"{t['value']:.1%}", "-" if t["seconds"] is None else f"{t['seconds']:.0f} s",
-                   ", ".join(f"{k}={_short(v)}" for k, v in t["params"].items())] for t in best])
-    output.table(f"Best trial {result.best_trial} re-trained as {card.id}", ["field", "value"], [
-        ["val accuracy (tuning)", f"{result.best_value:.1%}"],
-        ["test accuracy", f"{card.metrics['test_accuracy']:.1%} on {card.metrics['n_test']} images"],
-        ["difficulty", card.difficulty or "-"],
-        ["saved to", str(trained.model_dir)],
-    ])
+    output.table(
+        f"Study {result.study_name}: {len(result.trials)} trial(s): "
+        + ", ".join(f"{n} {s.lower()}" for s, n in result.counts().items() if n),
+        ["trial", "val acc.", "time", "parameters"],
+        [
+            [
+                t["number"],
+                f"{t['value']:.1%}",
+                "-" if t["seconds"] is None else f"{t['seconds']:.0f} s",
+                ", ".join(f"{k}={_short(v)}" for k, v in t["params"].items()),
+            ]
+            for t in best
+        ],
+    )
+    output.table(
+        f"Best trial {result.best_trial} re-trained as {card.id}",
+        ["field", "value"],
+        [
+            ["val accuracy (tuning)", f"{result.best_value:.1%}"],
+            ["test accuracy", f"{card.metrics['test_accuracy']:.1%} on {card.metrics['n_test']} images"],
+            ["difficulty", card.difficulty or "-"],
+            ["saved to", str(trained.model_dir)],
+        ],
+    )
 
 
 def _short(value: Any) -> str:

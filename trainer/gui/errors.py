@@ -40,8 +40,10 @@ def crash_details(exc: BaseException, formatted_traceback: str | None = None) ->
     from trainer.training import TRAINER_VERSION
 
     tb = formatted_traceback or "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    return (f"eyevsai-trainer {TRAINER_VERSION}, Python {platform.python_version()}, {platform.platform()}\n"
-            f"{type(exc).__name__}: {exc}\n\n{tb}")
+    return (
+        f"eyevsai-trainer {TRAINER_VERSION}, Python {platform.python_version()}, {platform.platform()}\n"
+        f"{type(exc).__name__}: {exc}\n\n{tb}"
+    )
 
 
 class CrashDialog(QDialog):
@@ -53,8 +55,10 @@ class CrashDialog(QDialog):
         self.setObjectName("crash-dialog")
         self.resize(720, 460)
         self.details = details
-        message = QLabel(f"<b>Something went wrong that the trainer did not expect.</b><br>{summary}<br><br>"
-                         "Your packs and models are safe. Copy the details below into a bug report.")
+        message = QLabel(
+            f"<b>Something went wrong that the trainer did not expect.</b><br>{summary}<br><br>"
+            "Your packs and models are safe. Copy the details below into a bug report."
+        )
         message.setWordWrap(True)
         message.setTextFormat(Qt.TextFormat.RichText)
         self.text = QPlainTextEdit(details)

@@ -51,8 +51,13 @@ class MainWindow(QMainWindow):
         self.results_page = ResultsPage(services, self.tasks)
         self.tuning_page = TuningPage(services, self.tasks)
         self.registry_page = RegistryPage(services, self.tasks, game_data_dir=game_data_dir, confirm=confirm)
-        self.pages: dict[str, QWidget] = dict(zip(SCREENS, (self.pack_page, self.train_page, self.results_page,
-                                                            self.tuning_page, self.registry_page), strict=True))
+        self.pages: dict[str, QWidget] = dict(
+            zip(
+                SCREENS,
+                (self.pack_page, self.train_page, self.results_page, self.tuning_page, self.registry_page),
+                strict=True,
+            )
+        )
         self.sidebar = QListWidget()
         self.sidebar.setObjectName("sidebar")
         self.sidebar.setFixedWidth(150)
@@ -129,6 +134,7 @@ class MainWindow(QMainWindow):
         """Cancel running work and wait for it, so no model folder is left half-written."""
         still_running = self.tasks.shutdown()
         if still_running:
-            self.reporter.problem("Still working", "These tasks did not stop in time and will be abandoned: "
-                                                   + ", ".join(still_running))
+            self.reporter.problem(
+                "Still working", "These tasks did not stop in time and will be abandoned: " + ", ".join(still_running)
+            )
         event.accept()

@@ -69,8 +69,9 @@ def show_notes(label: QLabel, errors: list[str], warnings: list[str], ok_text: s
         return
     style = ERROR_STYLE if errors else WARNING_STYLE if warnings else OK_STYLE
     label.setStyleSheet(style)
-    label.setText("<br>".join(f"• {line}" for line in lines[:12]) + (" …" if len(lines) > 12 else "")
-                  if lines else ok_text)
+    label.setText(
+        "<br>".join(f"• {line}" for line in lines[:12]) + (" …" if len(lines) > 12 else "") if lines else ok_text
+    )
     label.setVisible(True)
 
 
@@ -113,22 +114,30 @@ class _PackList(QWidget):
         layout.addWidget(splitter)
 
     def show_summary(self, pack: Pack, summary: PackSummary) -> None:
-        kind = "game pack (test images only)" if not summary.is_trainable and summary.split_total("train") == 0 \
+        kind = (
+            "game pack (test images only)"
+            if not summary.is_trainable and summary.split_total("train") == 0
             else "full pack"
-        self.header.setText(f"<b>{pack.title}</b> ({pack.id}) — {len(pack.classes)} classes, {kind}<br>"
-                            f"<small>{pack.root}<br>licence: {pack.meta.get('licence', 'unknown')}; "
-                            f"ranked images: {summary.ranked}</small>")
+        )
+        self.header.setText(
+            f"<b>{pack.title}</b> ({pack.id}) — {len(pack.classes)} classes, {kind}<br>"
+            f"<small>{pack.root}<br>licence: {pack.meta.get('licence', 'unknown')}; "
+            f"ranked images: {summary.ranked}</small>"
+        )
         self.counts.setRowCount(len(summary.classes) + 1)
         for row, name in enumerate([*summary.classes, "total"]):
-            values = [name] + [str(summary.split_total(s) if name == "total" else summary.counts[s].get(name, 0))
-                               for s in ("train", "val", "test")]
+            values = [name] + [
+                str(summary.split_total(s) if name == "total" else summary.counts[s].get(name, 0))
+                for s in ("train", "val", "test")
+            ]
             for column, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 if column:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.counts.setItem(row, column, item)
-        show_notes(self.notes, [], summary.warnings, "Ready to train: every class has training, validation and "
-                                                     "test images.")
+        show_notes(
+            self.notes, [], summary.warnings, "Ready to train: every class has training, validation and test images."
+        )
 
 
 class _FolderBuilder(QWidget):
@@ -228,16 +237,21 @@ class PackPage(QWidget):
     # -- existing packs ---------------------------------------------------------------------------------------
     def refresh(self, select: str | None = None) -> None:
         """Re-read the packs; keep (or move to) the selected one."""
-        current = select or (self.existing.list.currentItem().data(Qt.ItemDataRole.UserRole)
-                             if self.existing.list.currentItem() else None)
+        current = select or (
+            self.existing.list.currentItem().data(Qt.ItemDataRole.UserRole)
+            if self.existing.list.currentItem()
+            else None
+        )
         packs, problems = self.services.packs()
         self.packs = {pack.id: pack for pack in packs}
         self.existing.list.blockSignals(True)
         self.existing.list.clear()
         for pack in packs:
             n_train = len(pack.splits["train"])
-            item = QListWidgetItem(f"{pack.title}\n{pack.id} · {len(pack.classes)} classes · "
-                                   f"{n_train or len(pack.splits['test'])} {'train' if n_train else 'test'} images")
+            item = QListWidgetItem(
+                f"{pack.title}\n{pack.id} · {len(pack.classes)} classes · "
+                f"{n_train or len(pack.splits['test'])} {'train' if n_train else 'test'} images"
+            )
             item.setToolTip(str(pack.root))
             item.setData(Qt.ItemDataRole.UserRole, pack.id)
             self.existing.list.addItem(item)
@@ -265,8 +279,11 @@ class PackPage(QWidget):
             return
         self.existing.show_summary(pack, summarise_pack(pack))
         self.existing.samples.clear()
-        self.tasks.start("load sample images", lambda: self._samples_of(pack),
-                         on_finished=lambda samples: self._show_pack_samples(pack, samples))
+        self.tasks.start(
+            "load sample images",
+            lambda: self._samples_of(pack),
+            on_finished=lambda samples: self._show_pack_samples(pack, samples),
+        )
         self.pack_selected.emit(pack)
 
     def _samples_of(self, pack: Pack):  # noqa: ANN202 - a generator for the worker
@@ -280,8 +297,9 @@ class PackPage(QWidget):
 
     # -- building ---------------------------------------------------------------------------------------------
     def _on_browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Choose a folder with one sub-folder per class",
-                                                  self.builder.folder.text() or str(Path.home()))
+        folder = QFileDialog.getExistingDirectory(
+            self, "Choose a folder with one sub-folder per class", self.builder.folder.text() or str(Path.home())
+        )
         if folder:
             self.inspect_folder(folder)
 
@@ -296,14 +314,19 @@ class PackPage(QWidget):
         self.builder.samples.clear()
         self.inspection = None
         self._busy(True)
-        self._worker = self.tasks.start("inspect the folder", lambda: self._inspect(folder),
-                                        on_progress=self._on_progress, on_finished=self._on_inspected,
-                                        on_stopped=lambda: self._busy(False))
+        self._worker = self.tasks.start(
+            "inspect the folder",
+            lambda: self._inspect(folder),
+            on_progress=self._on_progress,
+            on_finished=self._on_inspected,
+            on_stopped=lambda: self._busy(False),
+        )
 
     def _inspect(self, folder: Path):  # noqa: ANN202 - a generator for the worker
         report = yield from self.services.inspect_folder(folder)
-        samples = {c.name: [thumbnail(load_image(p), THUMB) for p in c.samples[:SAMPLES_PER_CLASS]]
-                   for c in report.classes}
+        samples = {
+            c.name: [thumbnail(load_image(p), THUMB) for p in c.samples[:SAMPLES_PER_CLASS]] for c in report.classes
+        }
         return report, samples
 
     def _on_inspected(self, result: tuple[FolderInspection, dict[str, list[np.ndarray]]]) -> None:
@@ -313,17 +336,24 @@ class PackPage(QWidget):
         self.builder.samples.set_tiles(_tiles(samples))
 
     def _on_build_clicked(self) -> None:
-        self.build_pack(self.builder.folder.text(), self.builder.pack_id.text().strip(),
-                        title=self.builder.title.text().strip(), licence=self.builder.licence.text().strip())
+        self.build_pack(
+            self.builder.folder.text(),
+            self.builder.pack_id.text().strip(),
+            title=self.builder.title.text().strip(),
+            licence=self.builder.licence.text().strip(),
+        )
 
     def build_pack(self, folder: str | Path, pack_id: str, *, title: str = "", licence: str = "") -> None:
         self.builder.build.setEnabled(False)
         self.build_report = None
         self._busy(True)
         self._worker = self.tasks.start(
-            "build the pack", lambda: self.services.build_pack(folder, pack_id, title=title, licence=licence),
-            on_progress=self._on_progress, on_finished=self._on_built,
-            on_stopped=lambda: self._on_build_stopped())
+            "build the pack",
+            lambda: self.services.build_pack(folder, pack_id, title=title, licence=licence),
+            on_progress=self._on_progress,
+            on_finished=self._on_built,
+            on_stopped=lambda: self._on_build_stopped(),
+        )
 
     def _on_build_stopped(self) -> None:
         self._busy(False)

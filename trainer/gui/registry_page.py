@@ -39,8 +39,18 @@ from trainer.gui.tasks import Tasks
 from trainer.publish import PublishReport
 from trainer.registry import DONE
 
-COLUMNS = ("model", "pack", "family", "variant", "status", "test accuracy", "macro F1", "difficulty", "tuned",
-           "finished")
+COLUMNS = (
+    "model",
+    "pack",
+    "family",
+    "variant",
+    "status",
+    "test accuracy",
+    "macro F1",
+    "difficulty",
+    "tuned",
+    "finished",
+)
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ROW_ROLE = Qt.ItemDataRole.UserRole + 2
 ALL = "all"
@@ -98,10 +108,15 @@ def _cells(row: ModelRow) -> list[QStandardItem]:
     f1 = row.macro_f1 if row.macro_f1 is not None else -1.0
     level = {"easy": 0, "medium": 1, "hard": 2}.get(row.difficulty or "", -1)
     items = [
-        _item(row.id, row.id, row), _item(row.pack_id, row.pack_id), _item(row.family, row.family),
-        _item(row.variant, row.variant), _item(row.status, row.status),
-        _item("–" if accuracy < 0 else f"{accuracy:.1%}", accuracy), _item("–" if f1 < 0 else f"{f1:.3f}", f1),
-        _item(row.difficulty or "–", level), _item("yes" if row.tuned else "", int(row.tuned)),
+        _item(row.id, row.id, row),
+        _item(row.pack_id, row.pack_id),
+        _item(row.family, row.family),
+        _item(row.variant, row.variant),
+        _item(row.status, row.status),
+        _item("–" if accuracy < 0 else f"{accuracy:.1%}", accuracy),
+        _item("–" if f1 < 0 else f"{f1:.3f}", f1),
+        _item(row.difficulty or "–", level),
+        _item("yes" if row.tuned else "", int(row.tuned)),
         _item(row.created, row.created),
     ]
     for item in items[5:7]:
@@ -123,8 +138,9 @@ class RegistryPage(QWidget):
     models_changed = Signal()
     published = Signal(object)
 
-    def __init__(self, services: TrainerServices, tasks: Tasks, *, game_data_dir: Path,
-                 confirm: Confirm | None = None) -> None:
+    def __init__(
+        self, services: TrainerServices, tasks: Tasks, *, game_data_dir: Path, confirm: Confirm | None = None
+    ) -> None:
         super().__init__()
         self.services = services
         self.tasks = tasks
@@ -159,11 +175,15 @@ class RegistryPage(QWidget):
         self.compare_button = QPushButton("Compare two")
         self.delete_button = QPushButton("Delete…")
         self.publish_button = QPushButton("Publish pack to the game…")
-        self.publish_button.setToolTip("Rank the pack's active models easy/medium/hard and copy them, with the pack's "
-                                       "test and ranked images, to the destination below.")
+        self.publish_button.setToolTip(
+            "Rank the pack's active models easy/medium/hard and copy them, with the pack's "
+            "test and ranked images, to the destination below."
+        )
         self.destination = QLineEdit(str(game_data_dir))
-        self.destination.setToolTip("The game reads <folder>/packs and <folder>/models; the default is the game's "
-                                    "user data folder on this computer.")
+        self.destination.setToolTip(
+            "The game reads <folder>/packs and <folder>/models; the default is the game's "
+            "user data folder on this computer."
+        )
         self.choose_destination = QPushButton("Choose…")
         self.status = QLabel("")
         self.status.setWordWrap(True)
@@ -205,8 +225,7 @@ class RegistryPage(QWidget):
         layout.addWidget(splitter)
 
         self.pack_filter.currentIndexChanged.connect(lambda: self.proxy.set(pack=self.pack_filter.currentData()))
-        self.family_filter.currentIndexChanged.connect(
-            lambda: self.proxy.set(family=self.family_filter.currentData()))
+        self.family_filter.currentIndexChanged.connect(lambda: self.proxy.set(family=self.family_filter.currentData()))
         self.search.textChanged.connect(lambda text: self.proxy.set(text=text))
         self.only_active.toggled.connect(lambda on: self.proxy.set(only_active=on))
         self.refresh_button.clicked.connect(self.refresh)
@@ -231,8 +250,10 @@ class RegistryPage(QWidget):
         self._fill_filter(self.pack_filter, "all packs", sorted({r.pack_id for r in self.rows}))
         self._fill_filter(self.family_filter, "all families", sorted({r.family for r in self.rows}))
         active = sum(r.status == DONE for r in self.rows)
-        self.status.setText(f"{active} active model(s), {len(self.rows)} run(s) in {self.services.workspace.root}"
-                            + (f"; registry updated: {'; '.join(changes[:3])}" if changes else ""))
+        self.status.setText(
+            f"{active} active model(s), {len(self.rows)} run(s) in {self.services.workspace.root}"
+            + (f"; registry updated: {'; '.join(changes[:3])}" if changes else "")
+        )
         return self.rows
 
     @staticmethod
@@ -289,13 +310,19 @@ class RegistryPage(QWidget):
         for i, row in enumerate(rows):
             label = row.label if row.section == section else f"{row.section}: {row.label}"
             section = row.section
-            delta = "" if row.delta is None else f"{100 * row.delta:+.1f} points" \
-                if "accuracy" in row.section + row.label else f"{row.delta:+.3g}"
+            delta = (
+                ""
+                if row.delta is None
+                else f"{100 * row.delta:+.1f} points"
+                if "accuracy" in row.section + row.label
+                else f"{row.delta:+.3g}"
+            )
             for column, text in enumerate((label, row.a, row.b, delta)):
                 cell = QTableWidgetItem(text)
                 if column == 3 and row.delta:
-                    better = row.delta > 0 if row.section != "settings that differ" and "seconds" not in row.label \
-                        else None
+                    better = (
+                        row.delta > 0 if row.section != "settings that differ" and "seconds" not in row.label else None
+                    )
                     if better is not None:
                         cell.setForeground(QBrush(QColor("#2ca02c" if better else "#d62728")))
                 self.compare_table.setItem(i, column, cell)
@@ -306,8 +333,9 @@ class RegistryPage(QWidget):
             self.tasks.reporter.problem("Delete models", "Select the model(s) to delete first.")
             return
         names = "\n".join(f"• {r.id}" for r in rows[:10]) + ("\n…" if len(rows) > 10 else "")
-        if not self.confirm("Delete models", f"Delete {len(rows)} model(s) and their files?\n{names}\n\n"
-                                             "This cannot be undone."):
+        if not self.confirm(
+            "Delete models", f"Delete {len(rows)} model(s) and their files?\n{names}\n\nThis cannot be undone."
+        ):
             return
         removed = 0
         for row in rows:
@@ -317,13 +345,15 @@ class RegistryPage(QWidget):
                 self.tasks.reporter.problem("Cannot delete a model", str(exc))
                 break
         self.refresh()
-        self.status.setText(f"Deleted {len(rows)} model(s) ({removed} file(s) or folder(s) removed); difficulties "
-                            "re-ranked.")
+        self.status.setText(
+            f"Deleted {len(rows)} model(s) ({removed} file(s) or folder(s) removed); difficulties re-ranked."
+        )
         self.models_changed.emit()
 
     def _on_choose_destination(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Publish to (the game reads <folder>/packs and /models)",
-                                                  self.destination.text())
+        folder = QFileDialog.getExistingDirectory(
+            self, "Publish to (the game reads <folder>/packs and /models)", self.destination.text()
+        )
         if folder:
             self.destination.setText(folder)
 
@@ -337,20 +367,28 @@ class RegistryPage(QWidget):
     def publish_selected_pack(self) -> None:
         pack_id = self.pack_to_publish()
         if pack_id is None:
-            self.tasks.reporter.problem("Publish", "Choose a pack in the Pack filter (or select models of one "
-                                                   "pack) to publish its models.")
+            self.tasks.reporter.problem(
+                "Publish", "Choose a pack in the Pack filter (or select models of one pack) to publish its models."
+            )
             return
         destination = Path(self.destination.text().strip()).expanduser()
         active = [r for r in self.rows if r.pack_id == pack_id and r.status == DONE]
-        if not self.confirm("Publish to the game", f"Publish the {len(active)} active model(s) of pack '{pack_id}' "
-                                                   f"to {destination}?\nModels of this pack already there that are no "
-                                                   "longer active are removed."):
+        if not self.confirm(
+            "Publish to the game",
+            f"Publish the {len(active)} active model(s) of pack '{pack_id}' "
+            f"to {destination}?\nModels of this pack already there that are no "
+            "longer active are removed.",
+        ):
             return
         self.publish_button.setEnabled(False)
         self.status.setText(f"Publishing {pack_id}…")
-        self.tasks.start("publish the pack", lambda: self.services.publish(pack_id, destination),
-                         on_progress=self._on_publish_progress, on_finished=self._on_published,
-                         on_stopped=lambda: self.publish_button.setEnabled(True))
+        self.tasks.start(
+            "publish the pack",
+            lambda: self.services.publish(pack_id, destination),
+            on_progress=self._on_publish_progress,
+            on_finished=self._on_published,
+            on_stopped=lambda: self.publish_button.setEnabled(True),
+        )
 
     def _on_publish_progress(self, event: Progress) -> None:
         if event.message:
@@ -361,7 +399,11 @@ class RegistryPage(QWidget):
         self.refresh()
         lines = [f"{m.id}: {m.difficulty} ({(m.test_accuracy or 0):.1%})" for m in report.models]
         removed = f" Removed {len(report.removed)} stale model(s)." if report.removed else ""
-        self.status.setText(f"Published {len(lines)} model(s) of {report.pack_id} to {report.destination}: "
-                            + "; ".join(lines) + "." + removed)
+        self.status.setText(
+            f"Published {len(lines)} model(s) of {report.pack_id} to {report.destination}: "
+            + "; ".join(lines)
+            + "."
+            + removed
+        )
         self.published.emit(report)
         self.models_changed.emit()

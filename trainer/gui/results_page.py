@@ -40,8 +40,7 @@ MAX_SHOWN = 60
 
 
 def caption(prediction: Prediction, classes: list[str]) -> str:
-    return (f"true: {classes[prediction.truth]}\n"
-            f"pred: {classes[prediction.predicted]} {prediction.confidence:.0%}")
+    return f"true: {classes[prediction.truth]}\npred: {classes[prediction.predicted]} {prediction.confidence:.0%}"
 
 
 def summary_html(card: ModelCard) -> str:
@@ -111,8 +110,9 @@ class ResultsPage(QWidget):
         left_column = QVBoxLayout(left)
         left_column.setContentsMargins(0, 0, 0, 0)
         left_column.addWidget(self.summary)
-        left_column.addWidget(QLabel("<b>Confusion matrix</b> <small>rows: true class · columns: predicted "
-                                     "class · click a cell</small>"))
+        left_column.addWidget(
+            QLabel("<b>Confusion matrix</b> <small>rows: true class · columns: predicted class · click a cell</small>")
+        )
         left_column.addWidget(self.matrix, 3)
         left_column.addWidget(self.cell_label)
         left_column.addWidget(self.gallery, 2)
@@ -182,15 +182,20 @@ class ResultsPage(QWidget):
             return
         self.cell_label.setText("Computing per-image predictions on the test split…")
         shown = self.card
-        self.tasks.start("compute the test predictions", lambda: self.services.predict_test(model_dir, self.pack),
-                         on_finished=lambda result: self._on_predictions(result, shown))
+        self.tasks.start(
+            "compute the test predictions",
+            lambda: self.services.predict_test(model_dir, self.pack),
+            on_finished=lambda result: self._on_predictions(result, shown),
+        )
 
     def _on_predictions(self, predictions: SplitPredictions, card: ModelCard) -> None:
         if card is not self.card:
             return  # another model was opened meanwhile
         self.predictions = predictions
-        self.cell_label.setText(f"Predictions ready ({len(predictions.items)} test images, accuracy "
-                                f"{predictions.accuracy():.1%}). Click a cell of the confusion matrix.")
+        self.cell_label.setText(
+            f"Predictions ready ({len(predictions.items)} test images, accuracy "
+            f"{predictions.accuracy():.1%}). Click a cell of the confusion matrix."
+        )
         self.predictions_ready.emit(predictions)
         if self._pending_cell is not None:
             self.show_cell(*self._pending_cell)
@@ -212,8 +217,11 @@ class ResultsPage(QWidget):
         self.shown_cell, self.shown_items = (truth, predicted), items[:MAX_SHOWN]
         self.gallery.clear()
         pack, shown = self.pack, self.shown_items
-        self.tasks.start("load the test images", lambda: self._thumbnails(pack, shown),
-                         on_finished=lambda images: self._on_thumbnails(images, shown, truth, predicted))
+        self.tasks.start(
+            "load the test images",
+            lambda: self._thumbnails(pack, shown),
+            on_finished=lambda images: self._on_thumbnails(images, shown, truth, predicted),
+        )
 
     def _thumbnails(self, pack: Pack, items: list[Prediction]) -> Generator[Progress, None, list[np.ndarray]]:
         images = self.services.test_thumbnails(pack, [p.sha256 for p in items], THUMB)
@@ -224,8 +232,12 @@ class ResultsPage(QWidget):
         if items is not self.shown_items or self.predictions is None:
             return
         classes = self.predictions.classes
-        self.gallery.set_tiles([Tile(image, caption(p, classes), f"image {p.sha256[:16]}…\n{caption(p, classes)}")
-                                for image, p in zip(images, items, strict=True)])
+        self.gallery.set_tiles(
+            [
+                Tile(image, caption(p, classes), f"image {p.sha256[:16]}…\n{caption(p, classes)}")
+                for image, p in zip(images, items, strict=True)
+            ]
+        )
         self.cell_shown.emit(truth, predicted)
 
 

@@ -64,12 +64,21 @@ def _row(record: ModelRecord) -> ModelRow:
             title = read_card(record.model_dir, check_onnx=False).title
         except Exception:  # noqa: BLE001 - a broken card still lists; reconcile reports it
             pass
-    return ModelRow(id=record.id, title=title, pack_id=record.pack_id, family=record.family, variant=record.variant,
-                    status=record.status, test_accuracy=record.test_accuracy,
-                    macro_f1=(record.metrics or {}).get("macro_f1"), difficulty=record.difficulty,
-                    created=(record.finished or record.created or "")[:19].replace("T", " "),
-                    model_dir=Path(record.model_dir) if record.model_dir else None, tuned=record.tuned,
-                    error=record.error or "")
+    return ModelRow(
+        id=record.id,
+        title=title,
+        pack_id=record.pack_id,
+        family=record.family,
+        variant=record.variant,
+        status=record.status,
+        test_accuracy=record.test_accuracy,
+        macro_f1=(record.metrics or {}).get("macro_f1"),
+        difficulty=record.difficulty,
+        created=(record.finished or record.created or "")[:19].replace("T", " "),
+        model_dir=Path(record.model_dir) if record.model_dir else None,
+        tuned=record.tuned,
+        error=record.error or "",
+    )
 
 
 class TrainerServices:
@@ -89,22 +98,32 @@ class TrainerServices:
     def inspect_folder(self, folder: str | Path) -> Generator[Progress, None, FolderInspection]:
         return inspect_image_folder(folder)
 
-    def build_pack(self, folder: str | Path, pack_id: str, *, title: str = "", licence: str = "",
-                   seed: int = 0) -> Generator[Progress, None, BuildReport]:
+    def build_pack(
+        self, folder: str | Path, pack_id: str, *, title: str = "", licence: str = "", seed: int = 0
+    ) -> Generator[Progress, None, BuildReport]:
         """Build a pack from a class-per-folder tree into the workspace.
 
         Raises:
             PackError: a bad id, an existing pack, or a folder that cannot make a pack.
         """
         if not PACK_ID.match(pack_id):
-            raise PackError(f"Pack id {pack_id!r} may contain only letters, digits, '-' and '_' (and must start "
-                            "with a letter or digit).")
+            raise PackError(
+                f"Pack id {pack_id!r} may contain only letters, digits, '-' and '_' (and must start "
+                "with a letter or digit)."
+            )
         folder = Path(folder)
         images = iter_image_folder(folder)
         report = None
-        for item in build_pack(images, self.workspace.packs_dir, pack_id=pack_id, title=title or folder.name,
-                               licence=licence or "unknown", source=str(folder.resolve()), seed=seed,
-                               fractions=SplitFractions()):
+        for item in build_pack(
+            images,
+            self.workspace.packs_dir,
+            pack_id=pack_id,
+            title=title or folder.name,
+            licence=licence or "unknown",
+            source=str(folder.resolve()),
+            seed=seed,
+            fractions=SplitFractions(),
+        ):
             if isinstance(item, BuildReport):
                 report = item
             else:
@@ -115,15 +134,25 @@ class TrainerServices:
     def sample_thumbnails(self, pack: Pack, per_class: int, size: int) -> dict[str, list[np.ndarray]]:
         """Thumbnails of a few images per class (train split when present, else test)."""
         split = "train" if pack.available("train") else "test"
-        return {name: [thumbnail(pack.load_image(sha), size) for sha in shas]
-                for name, shas in sample_shas(pack, split, per_class).items()}
+        return {
+            name: [thumbnail(pack.load_image(sha), size) for sha in shas]
+            for name, shas in sample_shas(pack, split, per_class).items()
+        }
 
     # -- training ---------------------------------------------------------------------------------------------
     def families(self) -> list[FamilyInfo]:
         return list_families()
 
-    def train(self, family: str, variant: str, pack: Pack, params: dict[str, Any], *, title: str = "",
-              tuning_notes: dict[str, Any] | None = None) -> Generator[Progress, None, TrainResult]:
+    def train(
+        self,
+        family: str,
+        variant: str,
+        pack: Pack,
+        params: dict[str, Any],
+        *,
+        title: str = "",
+        tuning_notes: dict[str, Any] | None = None,
+    ) -> Generator[Progress, None, TrainResult]:
         """Train one model into the workspace, recorded in its registry (running, then done/failed/interrupted).
 
         Args:
@@ -132,13 +161,30 @@ class TrainerServices:
         """
         info = get_family(family)
         model_id = default_model_id(pack.id, info.name, variant)
-        work = train_model(info.name, pack, self.workspace.models_dir, variant=variant, params=params,
-                           model_id=model_id, title=title or None, training_notes=tuning_notes)
+        work = train_model(
+            info.name,
+            pack,
+            self.workspace.models_dir,
+            variant=variant,
+            params=params,
+            model_id=model_id,
+            title=title or None,
+            training_notes=tuning_notes,
+        )
         with self._registry() as registry:
-            return (yield from record_training(registry, work, model_id=model_id, family=info.name, variant=variant,
-                                               pack_id=pack.id, models_dir=self.workspace.models_dir,
-                                               config={"params": params, **(tuning_notes or {})},
-                                               tuned=bool(tuning_notes)))
+            return (
+                yield from record_training(
+                    registry,
+                    work,
+                    model_id=model_id,
+                    family=info.name,
+                    variant=variant,
+                    pack_id=pack.id,
+                    models_dir=self.workspace.models_dir,
+                    config={"params": params, **(tuning_notes or {})},
+                    tuned=bool(tuning_notes),
+                )
+            )
 
     def predict_test(self, model_dir: str | Path, pack: Pack) -> Generator[Progress, None, SplitPredictions]:
         return predict_test_split(model_dir, pack)
@@ -197,8 +243,17 @@ class TrainerServices:
         return report
 
     # -- tuning -----------------------------------------------------------------------------------------------
-    def tune(self, family: str, pack: Pack, *, trials: int, variant: str | None, base_params: dict[str, Any],
-             timeout: float | None = None, seed: int = 0) -> Generator[Progress | StudySnapshot, None, Any]:
+    def tune(
+        self,
+        family: str,
+        pack: Pack,
+        *,
+        trials: int,
+        variant: str | None,
+        base_params: dict[str, Any],
+        timeout: float | None = None,
+        seed: int = 0,
+    ) -> Generator[Progress | StudySnapshot, None, Any]:
         """Run (or resume) the Optuna study of pack × family (× variant), yielding progress and, after every
         trial, a StudySnapshot for the trials table and plots; returns the TuneResult."""
         import optuna
@@ -207,8 +262,16 @@ class TrainerServices:
 
         info = get_family(family)
         storage_path = self.workspace.tuning_storage
-        work = tune(info, pack, storage_path=storage_path, trials=trials, timeout=timeout, variant=variant,
-                    base_params=base_params, seed=seed)
+        work = tune(
+            info,
+            pack,
+            storage_path=storage_path,
+            trials=trials,
+            timeout=timeout,
+            variant=variant,
+            base_params=base_params,
+            seed=seed,
+        )
         name = study_name(pack.id, info.name, variant)
         storage = None
         try:

@@ -195,8 +195,9 @@ class TrainPage(QWidget):
     def pack(self) -> Pack | None:
         return self.packs.get(self.pack_box.currentData())
 
-    def load_choice(self, family: str, variant: str, params: dict[str, Any],
-                    tuning_notes: dict[str, Any] | None = None) -> None:
+    def load_choice(
+        self, family: str, variant: str, params: dict[str, Any], tuning_notes: dict[str, Any] | None = None
+    ) -> None:
         """Fill the form, e.g. with a tuning study's best parameters (then `tuning_notes` marks the model tuned
         as long as the form still holds those parameters when training starts)."""
         self.family_box.setCurrentIndex(self.family_box.findData(family))
@@ -237,15 +238,22 @@ class TrainPage(QWidget):
         if has_epochs:
             self.curves_view.set_placeholder("Curves appear after the first epoch.")
         self.log.clear()
-        self._append_log(f"training {family} {variant} on {pack.id} with {params}"
-                         + (" (a tuning study's best parameters)" if notes else ""))
+        self._append_log(
+            f"training {family} {variant} on {pack.id} with {params}"
+            + (" (a tuning study's best parameters)" if notes else "")
+        )
         self._set_running(True)
         self._worker = self.tasks.start(
             "train the model",
-            lambda: self.services.train(family, variant, pack, params, title=self.title.text().strip(),
-                                        tuning_notes=notes),
-            on_progress=self._on_progress, on_finished=lambda result: self._on_finished(result, pack),
-            on_failed=self._on_failed, on_cancelled=self._on_cancelled, on_stopped=self._on_stopped)
+            lambda: self.services.train(
+                family, variant, pack, params, title=self.title.text().strip(), tuning_notes=notes
+            ),
+            on_progress=self._on_progress,
+            on_finished=lambda result: self._on_finished(result, pack),
+            on_failed=self._on_failed,
+            on_cancelled=self._on_cancelled,
+            on_stopped=self._on_stopped,
+        )
 
     def cancel_training(self) -> None:
         if self._worker is not None:
@@ -271,9 +279,11 @@ class TrainPage(QWidget):
     def _on_finished(self, result: TrainResult, pack: Pack) -> None:
         self.result, self.outcome = result, "finished"
         metrics = result.card.metrics
-        self.status.setText(f"Done in {format_duration(result.seconds)}: test accuracy "
-                            f"{metrics.get('test_accuracy', 0):.1%} on {metrics.get('n_test', 0)} images, "
-                            f"difficulty {result.card.difficulty or '–'}. Saved as {result.card.id}.")
+        self.status.setText(
+            f"Done in {format_duration(result.seconds)}: test accuracy "
+            f"{metrics.get('test_accuracy', 0):.1%} on {metrics.get('n_test', 0)} images, "
+            f"difficulty {result.card.difficulty or '–'}. Saved as {result.card.id}."
+        )
         self._append_log(f"saved {result.model_dir}")
         self.training_finished.emit(result, pack)
 
@@ -293,8 +303,15 @@ class TrainPage(QWidget):
         self.training_stopped.emit(self.outcome or "failed")
 
     def _set_running(self, running: bool) -> None:
-        for widget in (self.start_button, self.pack_box, self.family_box, self.variant_box, self.form,
-                       self.reset_button, self.title):
+        for widget in (
+            self.start_button,
+            self.pack_box,
+            self.family_box,
+            self.variant_box,
+            self.form,
+            self.reset_button,
+            self.title,
+        ):
             widget.setEnabled(not running)
         self.cancel_button.setEnabled(running)
         if running:

@@ -89,8 +89,9 @@ class TuningPage(QWidget):
         self.trials = QSpinBox()
         self.trials.setRange(1, 1000)
         self.trials.setValue(20)
-        self.trials.setToolTip("The study's total number of finished trials; re-running a study adds trials up "
-                               "to this total.")
+        self.trials.setToolTip(
+            "The study's total number of finished trials; re-running a study adds trials up to this total."
+        )
         self.timeout = QSpinBox()
         self.timeout.setRange(0, 24 * 60)
         self.timeout.setSuffix(" min")
@@ -99,8 +100,10 @@ class TuningPage(QWidget):
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 1000)
         self.epochs.setValue(8)
-        self.epochs.setToolTip("Epochs of every trial (deep families): short trials find good settings sooner; "
-                               "weak trials are pruned early.")
+        self.epochs.setToolTip(
+            "Epochs of every trial (deep families): short trials find good settings sooner; "
+            "weak trials are pruned early."
+        )
         self.start_button = QPushButton("Start tuning")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
@@ -212,16 +215,21 @@ class TuningPage(QWidget):
             return
         self._clear_study()
         if storage.is_file():
-            self.tasks.start("read the tuning study", lambda: _read_study(storage, name),
-                             on_finished=lambda snapshot: self._on_stored_study(snapshot, name))
+            self.tasks.start(
+                "read the tuning study",
+                lambda: _read_study(storage, name),
+                on_finished=lambda snapshot: self._on_stored_study(snapshot, name),
+            )
 
     def _on_stored_study(self, snapshot: StudySnapshot | None, name: str) -> None:
         if snapshot is None or name != self.study_name or self.is_tuning:
             return
         self.show_snapshot(snapshot)
         finished = snapshot.count("COMPLETE") + snapshot.count("PRUNED")
-        self.status.setText(f"Study {name} holds {finished} finished trial(s); Start tuning runs more until it holds "
-                            "the number of trials above.")
+        self.status.setText(
+            f"Study {name} holds {finished} finished trial(s); Start tuning runs more until it holds "
+            "the number of trials above."
+        )
 
     def _clear_study(self) -> None:
         self.snapshot = None
@@ -239,8 +247,14 @@ class TuningPage(QWidget):
     def start_tuning(self) -> None:
         pack = self.pack
         if pack is None:
-            self.tasks.reporter.problem("Cannot start tuning", str(ConfigError(
-                "No pack with training and validation images is selected. Build one on the Pack screen.")))
+            self.tasks.reporter.problem(
+                "Cannot start tuning",
+                str(
+                    ConfigError(
+                        "No pack with training and validation images is selected. Build one on the Pack screen."
+                    )
+                ),
+            )
             return
         family, variant, trials = self.family.name, self.variant, self.trials.value()
         base = {"epochs": self.epochs.value()} if self.epochs.isEnabled() else {}
@@ -251,10 +265,13 @@ class TuningPage(QWidget):
         self.status.setText(f"Tuning {family} on {pack.id}: up to {trials} trials…")
         self._worker = self.tasks.start(
             "tune the hyperparameters",
-            lambda: self.services.tune(family, pack, trials=trials, variant=variant, base_params=base,
-                                       timeout=timeout),
-            on_progress=self._on_item, on_finished=self._on_finished, on_failed=self._on_failed,
-            on_cancelled=self._on_cancelled, on_stopped=self._on_stopped)
+            lambda: self.services.tune(family, pack, trials=trials, variant=variant, base_params=base, timeout=timeout),
+            on_progress=self._on_item,
+            on_finished=self._on_finished,
+            on_failed=self._on_failed,
+            on_cancelled=self._on_cancelled,
+            on_stopped=self._on_stopped,
+        )
 
     def cancel_tuning(self) -> None:
         if self._worker is not None:
@@ -278,8 +295,13 @@ class TuningPage(QWidget):
         self.snapshot = snapshot
         self.table.setRowCount(len(snapshot.trials))
         for row, trial in enumerate(reversed(snapshot.trials)):  # newest first
-            values = [str(trial.number), trial.state.lower(), "" if trial.value is None else f"{trial.value:.4f}",
-                      "" if trial.seconds is None else f"{trial.seconds:.1f}", _params_text(trial.params)]
+            values = [
+                str(trial.number),
+                trial.state.lower(),
+                "" if trial.value is None else f"{trial.value:.4f}",
+                "" if trial.seconds is None else f"{trial.seconds:.1f}",
+                _params_text(trial.params),
+            ]
             for column, value in enumerate(values):
                 cell = QTableWidgetItem(value)
                 if column == 1:
@@ -293,16 +315,20 @@ class TuningPage(QWidget):
         self.importance_note.setText(snapshot.importance_note)
         best = snapshot.best
         if best is not None:
-            self.best_label.setText(f"<b>Best so far:</b> trial {best.number}, validation accuracy "
-                                    f"<b>{best.value:.1%}</b><br><small>{_params_text(best.params)}</small>")
+            self.best_label.setText(
+                f"<b>Best so far:</b> trial {best.number}, validation accuracy "
+                f"<b>{best.value:.1%}</b><br><small>{_params_text(best.params)}</small>"
+            )
         self.study_updated.emit(snapshot)
 
     def _on_finished(self, result: Any) -> None:
         self.result, self.outcome = result, "finished"
         counts = result.counts()
-        self.status.setText(f"Study {result.study_name}: {counts['COMPLETE']} complete, {counts['PRUNED']} pruned, "
-                            f"{counts['FAIL']} failed; best validation accuracy {result.best_value:.1%} "
-                            f"(trial {result.best_trial}).")
+        self.status.setText(
+            f"Study {result.study_name}: {counts['COMPLETE']} complete, {counts['PRUNED']} pruned, "
+            f"{counts['FAIL']} failed; best validation accuracy {result.best_value:.1%} "
+            f"(trial {result.best_trial})."
+        )
         self.train_best.setEnabled(True)
 
     def _on_failed(self, exc: BaseException, formatted: str) -> None:
@@ -320,8 +346,7 @@ class TuningPage(QWidget):
         self.tuning_stopped.emit(self.outcome or "failed")
 
     def _set_running(self, running: bool) -> None:
-        for widget in (self.start_button, self.pack_box, self.family_box, self.variant_box, self.trials,
-                       self.timeout):
+        for widget in (self.start_button, self.pack_box, self.family_box, self.variant_box, self.trials, self.timeout):
             widget.setEnabled(not running)
         self.epochs.setEnabled(not running and any(s.name == "epochs" for s in family_params(self.family)))
         self.cancel_button.setEnabled(running)

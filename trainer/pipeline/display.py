@@ -49,12 +49,14 @@ def drive_pipeline(output: Output, work: Generator[PipelineEvent, None, R], tota
         return run_to_end(work)
     # fixed narrow columns and an elastic note, so that every job keeps one line in an 80-column terminal
     fixed = {"no_wrap": True, "overflow": "ellipsis"}
-    columns = (TextColumn("{task.description}", table_column=Column(width=26, **fixed)),
-               BarColumn(bar_width=10, table_column=Column(width=10)),
-               MofNCompleteColumn(table_column=Column(min_width=9, justify="right", no_wrap=True)),
-               TimeElapsedColumn(table_column=Column(width=7, no_wrap=True)),
-               _Eta(table_column=Column(width=11, no_wrap=True)),
-               TextColumn("{task.fields[note]}", table_column=Column(**fixed)))
+    columns = (
+        TextColumn("{task.description}", table_column=Column(width=26, **fixed)),
+        BarColumn(bar_width=10, table_column=Column(width=10)),
+        MofNCompleteColumn(table_column=Column(min_width=9, justify="right", no_wrap=True)),
+        TimeElapsedColumn(table_column=Column(width=7, no_wrap=True)),
+        _Eta(table_column=Column(width=11, no_wrap=True)),
+        TextColumn("{task.fields[note]}", table_column=Column(**fixed)),
+    )
     started = time.monotonic()
     with Bar(*columns, console=output.err, transient=False) as bar:
         overall = bar.add_task("[bold]all jobs", total=total, note="", eta="-:--:--")
@@ -73,8 +75,12 @@ def drive_pipeline(output: Output, work: Generator[PipelineEvent, None, R], tota
                 p = event.progress
                 room = max(8, bar.console.width - FIXED_WIDTH)  # cut here: rich would squeeze the other columns
                 note = f"{p.stage}: {p.message}"
-                bar.update(tasks[key], completed=p.done, total=p.total or None,
-                           note=note if len(note) <= room else note[:room - 1] + "…")
+                bar.update(
+                    tasks[key],
+                    completed=p.done,
+                    total=p.total or None,
+                    note=note if len(note) <= room else note[: room - 1] + "…",
+                )
             elif event.kind == "ended" and event.report is not None:
                 if key in tasks:
                     bar.remove_task(tasks.pop(key))

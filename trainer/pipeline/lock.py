@@ -48,8 +48,10 @@ def workspace_lock(root: str | Path, *, what: str = "pipeline") -> Iterator[None
         if not _try_lock(handle):
             handle.seek(0)
             holder = handle.read().decode(errors="replace").strip() or "another process"
-            raise WorkspaceBusyError(f"A pipeline is already running in {Path(root)} ({holder}); wait for it to "
-                                     f"end (or stop it) before starting the {what}.")
+            raise WorkspaceBusyError(
+                f"A pipeline is already running in {Path(root)} ({holder}); wait for it to "
+                f"end (or stop it) before starting the {what}."
+            )
         # the lock guards byte 0 on Windows, so the holder's pid goes after it
         handle.seek(0)
         handle.truncate()

@@ -84,8 +84,14 @@ def parse_packs(specs: Sequence[str]) -> list[str]:
     return packs
 
 
-def plan_jobs(selection: Sequence[tuple[str, str]], packs: Sequence[str], *, tune: bool,
-              finished: Mapping[Job, str], retrain: bool = False) -> list[PlanEntry]:
+def plan_jobs(
+    selection: Sequence[tuple[str, str]],
+    packs: Sequence[str],
+    *,
+    tune: bool,
+    finished: Mapping[Job, str],
+    retrain: bool = False,
+) -> list[PlanEntry]:
     """Every (pack, family, variant) job, pack by pack in the order given, marked run or skip.
 
     Args:

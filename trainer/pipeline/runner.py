@@ -59,11 +59,21 @@ class JobReport:
     tuning: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"job": self.job.key, "pack": self.job.pack_id, "family": self.job.family,
-                "variant": self.job.variant, "tuned": self.job.tune, "status": self.status,
-                "model_id": self.model_id, "test_accuracy": self.test_accuracy, "difficulty": self.difficulty,
-                "seconds": None if self.seconds is None else round(self.seconds, 1), "log": self.log_path,
-                "error": self.error, "tuning": self.tuning}
+        return {
+            "job": self.job.key,
+            "pack": self.job.pack_id,
+            "family": self.job.family,
+            "variant": self.job.variant,
+            "tuned": self.job.tune,
+            "status": self.status,
+            "model_id": self.model_id,
+            "test_accuracy": self.test_accuracy,
+            "difficulty": self.difficulty,
+            "seconds": None if self.seconds is None else round(self.seconds, 1),
+            "log": self.log_path,
+            "error": self.error,
+            "tuning": self.tuning,
+        }
 
 
 @dataclass(frozen=True)
@@ -93,8 +103,9 @@ class _Running:
 class PipelineRunner:
     """Runs the `run` entries of a plan; `run()` is a generator of PipelineEvents returning every JobReport."""
 
-    def __init__(self, entries: Sequence[PlanEntry], workspace: Workspace, registry: ModelRegistry,
-                 options: PipelineOptions) -> None:
+    def __init__(
+        self, entries: Sequence[PlanEntry], workspace: Workspace, registry: ModelRegistry, options: PipelineOptions
+    ) -> None:
         self.entries, self.workspace, self.registry, self.options = list(entries), workspace, registry, options
         self.reports: dict[str, JobReport] = {}
         self.context = multiprocessing.get_context("spawn")
@@ -137,21 +148,40 @@ class PipelineRunner:
         params = job_params(job, self.options)
         has_checkpoints = "checkpoint" in estimator_defaults(get_family(job.family))
         checkpoint = self.workspace.checkpoints_dir / f"{job.slug}.pt" if has_checkpoints else None
-        return JobSpec(job, model_id, str(self.workspace.root), str(self.workspace.models_dir),
-                       str(self.workspace.logs_dir / "pipeline" / f"{model_id}.log"), params,
-                       str(checkpoint) if checkpoint else None, self.options.trials, self.options.timeout,
-                       self.options.seed)
+        return JobSpec(
+            job,
+            model_id,
+            str(self.workspace.root),
+            str(self.workspace.models_dir),
+            str(self.workspace.logs_dir / "pipeline" / f"{model_id}.log"),
+            params,
+            str(checkpoint) if checkpoint else None,
+            self.options.trials,
+            self.options.timeout,
+            self.options.seed,
+        )
 
     def _start(self, spec: JobSpec) -> _Running:
-        process = self.context.Process(target=job_main, args=(spec, self.events, os.getpid()),
-                                       name=f"eyevsai-job-{spec.job.slug}", daemon=False)
+        process = self.context.Process(
+            target=job_main, args=(spec, self.events, os.getpid()), name=f"eyevsai-job-{spec.job.slug}", daemon=False
+        )
         with _thread_limits(self._threads()):  # read by the math libraries when the child imports them
             process.start()
         job = spec.job
-        self.registry.begin(spec.model_id, family=job.family, variant=job.variant, pack_id=job.pack_id,
-                            config={"params": spec.params}, model_dir=Path(spec.models_dir) / spec.model_id,
-                            job=job.key, tuned=job.tune, log_path=spec.log_path, checkpoint=spec.checkpoint,
-                            pid=process.pid, owner_pid=os.getpid())
+        self.registry.begin(
+            spec.model_id,
+            family=job.family,
+            variant=job.variant,
+            pack_id=job.pack_id,
+            config={"params": spec.params},
+            model_dir=Path(spec.models_dir) / spec.model_id,
+            job=job.key,
+            tuned=job.tune,
+            log_path=spec.log_path,
+            checkpoint=spec.checkpoint,
+            pid=process.pid,
+            owner_pid=os.getpid(),
+        )
         return _Running(process, spec)
 
     def _threads(self) -> int:
@@ -176,18 +206,35 @@ class PipelineRunner:
         spec, outcome = item.spec, item.outcome
         if outcome is not None and outcome.ok and outcome.card is not None:
             card = ModelCard.from_json_obj(outcome.card, source=f"model card of {spec.model_id}")
-            self.registry.finish(card, outcome.model_dir or "", seconds=outcome.seconds,
-                                 config={"params": outcome.params, "tuning": outcome.tuning})
+            self.registry.finish(
+                card,
+                outcome.model_dir or "",
+                seconds=outcome.seconds,
+                config={"params": outcome.params, "tuning": outcome.tuning},
+            )
             self.registry.refresh_difficulties(spec.job.pack_id)
-            report = JobReport(spec.job, DONE, card.id, card.test_accuracy, None, outcome.seconds, spec.log_path,
-                               tuning=outcome.tuning)
+            report = JobReport(
+                spec.job, DONE, card.id, card.test_accuracy, None, outcome.seconds, spec.log_path, tuning=outcome.tuning
+            )
         else:
-            error = outcome.error if outcome is not None else (
-                f"the job's process exited with code {item.process.exitcode} before reporting (crashed or killed)")
+            error = (
+                outcome.error
+                if outcome is not None
+                else (
+                    f"the job's process exited with code {item.process.exitcode} before reporting (crashed or killed)"
+                )
+            )
             self.registry.fail(spec.model_id, error or "failed")
             shutil.rmtree(Path(spec.models_dir) / f"{spec.model_id}.partial", ignore_errors=True)
-            report = JobReport(spec.job, FAILED, spec.model_id, seconds=outcome.seconds if outcome else None,
-                               log_path=spec.log_path, error=error, tuning=outcome.tuning if outcome else None)
+            report = JobReport(
+                spec.job,
+                FAILED,
+                spec.model_id,
+                seconds=outcome.seconds if outcome else None,
+                log_path=spec.log_path,
+                error=error,
+                tuning=outcome.tuning if outcome else None,
+            )
         self.reports[spec.job.key] = report
         return PipelineEvent("ended", spec.job, report=report)
 
@@ -225,4 +272,3 @@ def _thread_limits(threads: int) -> Iterator[None]:
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)
-

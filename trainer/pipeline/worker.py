@@ -64,8 +64,11 @@ def job_main(spec: JobSpec, events: Any, parent_pid: int) -> None:
     log = _redirect_output(Path(spec.log_path))
     reporter = _Reporter(spec.job.key, events, log)
     outcome = run_job(spec, reporter)
-    log.write(f"=== {'finished' if outcome.ok else 'FAILED'} after {outcome.seconds:.1f} s"
-              + (f": {outcome.error}" if outcome.error else "") + "\n")
+    log.write(
+        f"=== {'finished' if outcome.ok else 'FAILED'} after {outcome.seconds:.1f} s"
+        + (f": {outcome.error}" if outcome.error else "")
+        + "\n"
+    )
     log.flush()
     events.put(("outcome", spec.job.key, outcome))
 
@@ -87,24 +90,52 @@ def run_job(spec: JobSpec, reporter: _Reporter) -> JobOutcome:
         info = get_family(job.family)
         notes: dict[str, Any] = {}
         if job.tune:
-            result = reporter.drive(tune(info, pack, storage_path=workspace.tuning_storage, trials=spec.trials,
-                                         timeout=spec.timeout, variant=job.variant, base_params=params,
-                                         seed=spec.seed))
+            result = reporter.drive(
+                tune(
+                    info,
+                    pack,
+                    storage_path=workspace.tuning_storage,
+                    trials=spec.trials,
+                    timeout=spec.timeout,
+                    variant=job.variant,
+                    base_params=params,
+                    seed=spec.seed,
+                )
+            )
             params, notes = result.params, result.notes()
             tuning = notes["tuning"]
         if spec.checkpoint:
             params |= _checkpoint_params(Path(spec.checkpoint), params, reporter)
-        trained = reporter.drive(train_model(job.family, pack, spec.models_dir, variant=job.variant, params=params,
-                                             model_id=spec.model_id, training_notes=notes, reassign=False))
+        trained = reporter.drive(
+            train_model(
+                job.family,
+                pack,
+                spec.models_dir,
+                variant=job.variant,
+                params=params,
+                model_id=spec.model_id,
+                training_notes=notes,
+                reassign=False,
+            )
+        )
         if spec.checkpoint:
             _forget_checkpoint(Path(spec.checkpoint))
     except Exception as exc:  # noqa: BLE001 - isolate the job: the pipeline goes on with the others
         reporter.log.write(traceback.format_exc())
         message = str(exc) if isinstance(exc, EyeVsAIError) else f"{type(exc).__name__}: {exc}"
-        return JobOutcome(job.key, False, spec.model_id, time.perf_counter() - started, params=params,
-                          tuning=tuning, error=message)
-    return JobOutcome(job.key, True, spec.model_id, time.perf_counter() - started, card=trained.card.to_json_obj(),
-                      model_dir=str(trained.model_dir), params=params, tuning=tuning)
+        return JobOutcome(
+            job.key, False, spec.model_id, time.perf_counter() - started, params=params, tuning=tuning, error=message
+        )
+    return JobOutcome(
+        job.key,
+        True,
+        spec.model_id,
+        time.perf_counter() - started,
+        card=trained.card.to_json_obj(),
+        model_dir=str(trained.model_dir),
+        params=params,
+        tuning=tuning,
+    )
 
 
 # -- checkpoints: an interrupted deep job resumes where it stopped, if its settings are the same ----------------
@@ -113,8 +144,9 @@ def _sidecar(checkpoint: Path) -> Path:
 
 
 def _checkpoint_params(checkpoint: Path, params: dict[str, Any], reporter: _Reporter) -> dict[str, Any]:
-    settings = json.dumps({k: v for k, v in params.items() if k not in ("checkpoint", "resume")}, sort_keys=True,
-                          default=str)
+    settings = json.dumps(
+        {k: v for k, v in params.items() if k not in ("checkpoint", "resume")}, sort_keys=True, default=str
+    )
     sidecar = _sidecar(checkpoint)
     resume = None
     if checkpoint.is_file() and sidecar.is_file() and sidecar.read_text(encoding="utf-8") == settings:
@@ -149,8 +181,10 @@ class _Reporter:
         tenth = 10 * event.done // event.total if event.total else -1
         if changed or event.stage in LOGGED_STAGES or tenth != self._logged_tenth:
             metrics = "  ".join(f"{k} {v:.4g}" for k, v in event.metrics.items())
-            self.log.write(f"{time.strftime('%H:%M:%S')} [{event.stage}] {event.done}/{event.total} "
-                           f"{event.message}{'  ' + metrics if metrics else ''}\n")
+            self.log.write(
+                f"{time.strftime('%H:%M:%S')} [{event.stage}] {event.done}/{event.total} "
+                f"{event.message}{'  ' + metrics if metrics else ''}\n"
+            )
             self.log.flush()
         self._stage, self._logged_tenth = event.stage, tenth
 

@@ -17,14 +17,16 @@ def run_sync(online: OnlineServices) -> int:
         print("eyevsai: no sync server is set; the game is offline. Set one with --server URL.", file=sys.stderr)
         return EXIT_NOT_READY
     if not online.is_signed_in:
-        print(f"eyevsai: not signed in to {online.client.base_url}. Sign in from the game's home screen first.",
-              file=sys.stderr)
+        print(
+            f"eyevsai: not signed in to {online.client.base_url}. Sign in from the game's home screen first.",
+            file=sys.stderr,
+        )
         return EXIT_NOT_READY
+
     def report(outcome: UploadOutcome) -> None:
         session = outcome.session_id[:8]
         if outcome.result is Result.sent:
-            print(f"session {session}: {'already on the server' if outcome.already_stored else 'uploaded'}",
-                  flush=True)
+            print(f"session {session}: {'already on the server' if outcome.already_stored else 'uploaded'}", flush=True)
         else:
             print(f"session {session}: {outcome.result.value}: {outcome.message}", flush=True)
 

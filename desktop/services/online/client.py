@@ -40,24 +40,41 @@ def _detail(response: httpx.Response) -> str:
     except (ValueError, AttributeError):
         return response.reason_phrase or f"HTTP {response.status_code}"
     if isinstance(detail, list):
+
         def message(d: dict) -> str:
             text = str(d.get("msg", ""))
             return "is not in the expected format" if text.startswith("String should match pattern") else text
 
-        return "; ".join(f"{'.'.join(str(p) for p in d.get('loc', [])[1:])}: {message(d)}"
-                         for d in detail[:3] if isinstance(d, dict)) or "invalid input"
+        return (
+            "; ".join(
+                f"{'.'.join(str(p) for p in d.get('loc', [])[1:])}: {message(d)}"
+                for d in detail[:3]
+                if isinstance(d, dict)
+            )
+            or "invalid input"
+        )
     return str(detail)[:300] if detail else f"HTTP {response.status_code}"
 
 
 class ServerClient:
     """One server's API for the game; thread-safe (httpx.Client pools connections across threads)."""
 
-    def __init__(self, base_url: str, tokens: TokenStore, *, transport: httpx.BaseTransport | None = None,
-                 timeout: httpx.Timeout = TIMEOUT) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        tokens: TokenStore,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        timeout: httpx.Timeout = TIMEOUT,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.tokens = tokens
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport,
-                                  headers={"User-Agent": user_agent(), "Accept": "application/json"})
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            timeout=timeout,
+            transport=transport,
+            headers={"User-Agent": user_agent(), "Accept": "application/json"},
+        )
         self._refresh_lock = threading.Lock()
         self.refreshes = 0  # how many times the token pair was refreshed (shown in diagnostics, checked in tests)
 
@@ -70,12 +87,16 @@ class ServerClient:
         try:
             return self._http.request(method, path, headers=headers, **kwargs)
         except httpx.TimeoutException:
-            raise ServerUnreachable(f"The server {self.base_url} did not answer in time. Check your connection; "
-                                    "the game keeps working offline.") from None
+            raise ServerUnreachable(
+                f"The server {self.base_url} did not answer in time. Check your connection; "
+                "the game keeps working offline."
+            ) from None
         except httpx.TransportError as exc:
-            raise ServerUnreachable(f"Cannot reach the server {self.base_url} ({type(exc).__name__}: {exc}). "
-                                    "Check your connection or the server address; the game keeps working "
-                                    "offline.") from None
+            raise ServerUnreachable(
+                f"Cannot reach the server {self.base_url} ({type(exc).__name__}: {exc}). "
+                "Check your connection or the server address; the game keeps working "
+                "offline."
+            ) from None
 
     def _checked(self, response: httpx.Response) -> httpx.Response:
         status = response.status_code
@@ -117,8 +138,9 @@ class ServerClient:
             response = self._send("POST", f"{API}/auth/refresh", json={"refresh_token": refresh})
             if response.status_code in (400, 401, 422):
                 self.tokens.clear()
-                raise SignInRequired(f"Your sign-in on {self.base_url} has expired or was signed out elsewhere. "
-                                     "Sign in again.")
+                raise SignInRequired(
+                    f"Your sign-in on {self.base_url} has expired or was signed out elsewhere. Sign in again."
+                )
             pair = self._checked(response).json()
             self.tokens.save(pair["access_token"], pair["refresh_token"])
             self.refreshes += 1
@@ -154,8 +176,9 @@ class ServerClient:
 
     def upgrade(self, email: str, password: str) -> Account:
         """Give the signed-in guest account an email and password; its history stays."""
-        return Account.from_json(self._authed("POST", "/auth/upgrade", json={"email": email, "password": password})
-                                 .json())
+        return Account.from_json(
+            self._authed("POST", "/auth/upgrade", json={"email": email, "password": password}).json()
+        )
 
     def me(self) -> Account:
         return Account.from_json(self._authed("GET", "/me").json())
@@ -169,11 +192,16 @@ class ServerClient:
         finally:
             self.tokens.clear()
 
-    def oauth_start(self, provider: str, *, redirect_uri: str, state: str, code_challenge: str,
-                    link_account: bool = False) -> tuple[str, int]:
+    def oauth_start(
+        self, provider: str, *, redirect_uri: str, state: str, code_challenge: str, link_account: bool = False
+    ) -> tuple[str, int]:
         """(authorization URL, seconds to finish). link_account: add the provider to the signed-in account."""
-        body = {"redirect_uri": redirect_uri, "state": state, "code_challenge": code_challenge,
-                "code_challenge_method": "S256"}
+        body = {
+            "redirect_uri": redirect_uri,
+            "state": state,
+            "code_challenge": code_challenge,
+            "code_challenge_method": "S256",
+        }
         path = f"/auth/oauth/{quote(provider, safe='')}/start"
         response = self._authed("POST", path, json=body) if link_account else self._public("POST", path, json=body)
         started = response.json()
@@ -192,29 +220,38 @@ class ServerClient:
     def sessions(self, limit: int = 20) -> list[dict[str, Any]]:
         return self._authed("GET", "/sessions", params={"limit": limit}).json()["items"]
 
-    def leaderboard(self, pack_id: str, difficulty: str, period: str, *, limit: int = 25,
-                    cursor: str | None = None) -> dict[str, Any]:
+    def leaderboard(
+        self, pack_id: str, difficulty: str, period: str, *, limit: int = 25, cursor: str | None = None
+    ) -> dict[str, Any]:
         params: dict[str, Any] = {"limit": limit, **({"cursor": cursor} if cursor else {})}
-        return self._public("GET", f"/leaderboards/{quote(pack_id, safe='')}/{difficulty}/{period}",
-                            params=params).json()
+        return self._public(
+            "GET", f"/leaderboards/{quote(pack_id, safe='')}/{difficulty}/{period}", params=params
+        ).json()
 
     def around_me(self, pack_id: str, difficulty: str, period: str, *, window: int = 5) -> dict[str, Any]:
-        return self._authed("GET", f"/leaderboards/{quote(pack_id, safe='')}/{difficulty}/{period}/around-me",
-                            params={"window": window}).json()
+        return self._authed(
+            "GET", f"/leaderboards/{quote(pack_id, safe='')}/{difficulty}/{period}/around-me", params={"window": window}
+        ).json()
 
     # -- ranked ------------------------------------------------------------------------------------------------------
     def ranked_packs(self) -> list[dict[str, Any]]:
         return self._public("GET", "/ranked/packs").json()
 
-    def ranked_start(self, *, pack_id: str, difficulty: str, client_seed: str,
-                     model_id: str | None = None) -> dict[str, Any]:
-        body = {"pack_id": pack_id, "difficulty": difficulty, "client_seed": client_seed,
-                **({"model_id": model_id} if model_id else {})}
+    def ranked_start(
+        self, *, pack_id: str, difficulty: str, client_seed: str, model_id: str | None = None
+    ) -> dict[str, Any]:
+        body = {
+            "pack_id": pack_id,
+            "difficulty": difficulty,
+            "client_seed": client_seed,
+            **({"model_id": model_id} if model_id else {}),
+        }
         return self._authed("POST", "/ranked/sessions", json=body).json()
 
     def ranked_next(self, session_id: str) -> dict[str, Any]:
         return self._authed("POST", f"/ranked/sessions/{session_id}/next").json()
 
     def ranked_answer(self, session_id: str, number: int, answer: str | None) -> dict[str, Any]:
-        return self._authed("POST", f"/ranked/sessions/{session_id}/rounds/{number}/answer",
-                            json={"answer": answer}).json()
+        return self._authed(
+            "POST", f"/ranked/sessions/{session_id}/rounds/{number}/answer", json={"answer": answer}
+        ).json()

@@ -40,8 +40,10 @@ def pkce_pair() -> tuple[str, str]:
 
 
 def _page(title: str, text: str) -> bytes:
-    return (f"<!doctype html><meta charset=utf-8><title>Eye vs AI</title><body style='font-family:sans-serif;"
-            f"margin:3em'><h1>{html.escape(title)}</h1><p>{html.escape(text)}</p>").encode()
+    return (
+        f"<!doctype html><meta charset=utf-8><title>Eye vs AI</title><body style='font-family:sans-serif;"
+        f"margin:3em'><h1>{html.escape(title)}</h1><p>{html.escape(text)}</p>"
+    ).encode()
 
 
 class _Listener(ThreadingHTTPServer):
@@ -71,14 +73,21 @@ class _Handler(BaseHTTPRequestHandler):
         params = dict(parse_qsl(parts.query))
         if not hmac.compare_digest(params.get("state", ""), self.server.expected_state) or self.server.arrived.is_set():
             self.server.ignored += 1
-            self._reply(400, _page("Sign-in not recognised", "This response does not belong to the sign-in the "
-                                   "game started. Start again from Eye vs AI."))
+            self._reply(
+                400,
+                _page(
+                    "Sign-in not recognised",
+                    "This response does not belong to the sign-in the game started. Start again from Eye vs AI.",
+                ),
+            )
             return
         self.server.result = params
         self.server.arrived.set()
         if "code" in params:
-            self._reply(200, _page("Signed in", "You are signed in to Eye vs AI. You can close this tab and go back "
-                                   "to the game."))
+            self._reply(
+                200,
+                _page("Signed in", "You are signed in to Eye vs AI. You can close this tab and go back to the game."),
+            )
         else:
             self._reply(200, _page("Sign-in not completed", "Go back to Eye vs AI to try again."))
 
@@ -103,16 +112,21 @@ class BrowserSignIn:
         self.state = secrets.token_urlsafe(24)
         self._listener = _Listener(self.state)
         self.redirect_uri = f"http://127.0.0.1:{self._listener.server_address[1]}{CALLBACK_PATH}"
-        self._thread = threading.Thread(target=self._listener.serve_forever, args=(POLL_S,), daemon=True,
-                                        name="eyevsai-oauth-loopback")
+        self._thread = threading.Thread(
+            target=self._listener.serve_forever, args=(POLL_S,), daemon=True, name="eyevsai-oauth-loopback"
+        )
         self._thread.start()
         self.expires_in = DEFAULT_WAIT_S
 
     def begin(self) -> str:
         """The provider's sign-in URL, to open in the system browser."""
-        url, self.expires_in = self.client.oauth_start(self.provider, redirect_uri=self.redirect_uri,
-                                                       state=self.state, code_challenge=self.challenge,
-                                                       link_account=self.link_account)
+        url, self.expires_in = self.client.oauth_start(
+            self.provider,
+            redirect_uri=self.redirect_uri,
+            state=self.state,
+            code_challenge=self.challenge,
+            link_account=self.link_account,
+        )
         return url
 
     def finish(self, *, cancelled: threading.Event | None = None, timeout_s: float | None = None) -> Account:
@@ -132,10 +146,11 @@ class BrowserSignIn:
         params = self._listener.result or {}
         if "code" not in params:
             reason = params.get("error_description") or params.get("error") or "no sign-in code came back"
-            raise SignInFailed(f"The sign-in with {self.provider} did not complete: {reason.rstrip('.')}. "
-                               "Try again, or choose another way to sign in.")
-        return self.client.oauth_token(code=params["code"], code_verifier=self.verifier,
-                                       redirect_uri=self.redirect_uri)
+            raise SignInFailed(
+                f"The sign-in with {self.provider} did not complete: {reason.rstrip('.')}. "
+                "Try again, or choose another way to sign in."
+            )
+        return self.client.oauth_token(code=params["code"], code_verifier=self.verifier, redirect_uri=self.redirect_uri)
 
     @property
     def ignored_callbacks(self) -> int:
@@ -146,8 +161,14 @@ class BrowserSignIn:
         self._listener.server_close()
 
 
-def sign_in_with_browser(client: ServerClient, provider: str, *, open_url: Callable[[str], object] = webbrowser.open,
-                         cancelled: threading.Event | None = None, link_account: bool = False) -> Account:
+def sign_in_with_browser(
+    client: ServerClient,
+    provider: str,
+    *,
+    open_url: Callable[[str], object] = webbrowser.open,
+    cancelled: threading.Event | None = None,
+    link_account: bool = False,
+) -> Account:
     """The whole browser sign-in in one blocking call (the CLI and tests; the UI runs the steps itself)."""
     flow = BrowserSignIn(client, provider, link_account=link_account)
     try:

@@ -87,8 +87,11 @@ class SyncStatus:
         if self.rejected:
             parts.append(f"{self.rejected} refused by the server")
         if not parts:
-            return f"All {self.sent} finished session{'s' if self.sent != 1 else ''} synced" if self.sent \
+            return (
+                f"All {self.sent} finished session{'s' if self.sent != 1 else ''} synced"
+                if self.sent
                 else "Nothing to sync yet"
+            )
         return "; ".join(parts)
 
 
@@ -114,21 +117,40 @@ def upload_body(session: dict[str, Any], rounds: list[dict[str, Any]]) -> dict[s
     uploads = []
     for row, ms in zip(rounds, _elapsed_ms(session["mode"], rounds), strict=True):
         record = json.loads(row["record"]) if row.get("record") else {}
-        uploads.append({"image_sha256": row["image"], "options": json.loads(row["options"]), "truth": row["truth"],
-                        "player_answer": row["player_answer"], "ai_answer": row["ai_answer"],
-                        "ai_confidence": int(row["ai_confidence"]), "ai_top1": row["ai_top1"], "elapsed_ms": ms,
-                        "commitment": row["commitment"], "salt": record.get("salt")})
-    return {"client_session_id": session["id"], "pack_id": session["pack_id"], "difficulty": session["difficulty"],
-            "mode": session["mode"], "model_id": session["model_id"], "model_sha256": session["model_sha256"],
-            "started_at": session["started"], "finished_at": session["finished"],
-            "session_commitment": session["session_commitment"], "rounds": uploads}
+        uploads.append(
+            {
+                "image_sha256": row["image"],
+                "options": json.loads(row["options"]),
+                "truth": row["truth"],
+                "player_answer": row["player_answer"],
+                "ai_answer": row["ai_answer"],
+                "ai_confidence": int(row["ai_confidence"]),
+                "ai_top1": row["ai_top1"],
+                "elapsed_ms": ms,
+                "commitment": row["commitment"],
+                "salt": record.get("salt"),
+            }
+        )
+    return {
+        "client_session_id": session["id"],
+        "pack_id": session["pack_id"],
+        "difficulty": session["difficulty"],
+        "mode": session["mode"],
+        "model_id": session["model_id"],
+        "model_sha256": session["model_sha256"],
+        "started_at": session["started"],
+        "finished_at": session["finished"],
+        "session_commitment": session["session_commitment"],
+        "rounds": uploads,
+    }
 
 
 class Outbox:
     """The outbox table of the game's store. Use it on the store's thread."""
 
-    def __init__(self, store: Store, *, now: Callable[[], dt.datetime] = utc_now,
-                 rng: Callable[[], float] = random.random) -> None:
+    def __init__(
+        self, store: Store, *, now: Callable[[], dt.datetime] = utc_now, rng: Callable[[], float] = random.random
+    ) -> None:
         self.store = store
         self.db = store.db
         self.now = now
@@ -138,7 +160,8 @@ class Outbox:
         """Pending sessions whose next attempt is due, oldest first, with their upload bodies."""
         rows = self.db.execute(
             "SELECT id, session_id, attempts FROM outbox WHERE kind = 'session' AND state = 'pending' "
-            "AND (next_attempt IS NULL OR next_attempt <= ?) ORDER BY id LIMIT ?", [_iso(self.now()), limit]
+            "AND (next_attempt IS NULL OR next_attempt <= ?) ORDER BY id LIMIT ?",
+            [_iso(self.now()), limit],
         ).fetchall()
         items = []
         for item_id, session_id, attempts in rows:
@@ -177,15 +200,22 @@ class Outbox:
             self.db.execute("UPDATE outbox SET next_attempt = NULL WHERE state = 'pending'")
 
     def status(self) -> SyncStatus:
-        counts = dict(self.db.execute("SELECT state, COUNT(*) FROM outbox WHERE kind = 'session' GROUP BY state")
-                      .fetchall())
+        counts = dict(
+            self.db.execute("SELECT state, COUNT(*) FROM outbox WHERE kind = 'session' GROUP BY state").fetchall()
+        )
         row = self.db.execute("SELECT MIN(next_attempt) FROM outbox WHERE state = 'pending'").fetchone()
-        error = self.db.execute("SELECT last_error FROM outbox WHERE state IN ('pending', 'rejected') AND "
-                                "last_error IS NOT NULL ORDER BY id DESC LIMIT 1").fetchone()
+        error = self.db.execute(
+            "SELECT last_error FROM outbox WHERE state IN ('pending', 'rejected') AND "
+            "last_error IS NOT NULL ORDER BY id DESC LIMIT 1"
+        ).fetchone()
         next_attempt = dt.datetime.fromisoformat(row[0]) if row and row[0] else None
-        return SyncStatus(pending=counts.get("pending", 0), sent=counts.get("sent", 0),
-                          rejected=counts.get("rejected", 0), next_attempt=next_attempt,
-                          last_error=error[0] if error else None)
+        return SyncStatus(
+            pending=counts.get("pending", 0),
+            sent=counts.get("sent", 0),
+            rejected=counts.get("rejected", 0),
+            next_attempt=next_attempt,
+            last_error=error[0] if error else None,
+        )
 
 
 def send(client: ServerClient, item: OutboxItem) -> UploadOutcome:
@@ -203,8 +233,9 @@ def send(client: ServerClient, item: OutboxItem) -> UploadOutcome:
     return UploadOutcome(item.id, item.session_id, Result.sent, already_stored=not created)
 
 
-def drain(outbox: Outbox, client: ServerClient, *, limit: int = 100,
-          on_outcome: Callable[[UploadOutcome], None] | None = None) -> SyncStatus:
+def drain(
+    outbox: Outbox, client: ServerClient, *, limit: int = 100, on_outcome: Callable[[UploadOutcome], None] | None = None
+) -> SyncStatus:
     """Upload due sessions one by one until done, or until one has to wait (offline) or needs a sign-in."""
     for item in outbox.due(limit):
         outcome = send(client, item)

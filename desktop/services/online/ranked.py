@@ -54,12 +54,17 @@ class RankedSummary:
 
 
 def _opponent(obj: dict[str, Any]) -> Opponent:
-    return Opponent(model_id=str(obj["id"]), title=str(obj["title"]), onnx_sha256=str(obj["onnx_sha256"]),
-                    difficulty=str(obj["difficulty"]))
+    return Opponent(
+        model_id=str(obj["id"]),
+        title=str(obj["title"]),
+        onnx_sha256=str(obj["onnx_sha256"]),
+        difficulty=str(obj["difficulty"]),
+    )
 
 
-def ranked_setup(client: ServerClient, *, pack_id: str, difficulty: str, local_ranked: Sequence[str],
-                 model_id: str | None) -> tuple[list[str] | None, str | None]:
+def ranked_setup(
+    client: ServerClient, *, pack_id: str, difficulty: str, local_ranked: Sequence[str], model_id: str | None
+) -> tuple[list[str] | None, str | None]:
     """(images to re-check the deal against, opponent to ask for) for a ranked session on the server.
 
     The images are the pack's local ranked split when the server deals from exactly as many (then they are the same
@@ -75,18 +80,32 @@ def ranked_setup(client: ServerClient, *, pack_id: str, difficulty: str, local_r
         pool = sorted(set(local_ranked)) if int(pack.get("images", -1)) == len(set(local_ranked)) else None
         offered = {o.get("id") for o in pack.get("opponents", []) if o.get("difficulty") == difficulty}
         if not offered:
-            raise ServerRefused(404, "no opponent", f"The server has no {difficulty} AI opponent for ranked play on "
-                                                    f"pack '{pack_id}'. Choose another difficulty.")
+            raise ServerRefused(
+                404,
+                "no opponent",
+                f"The server has no {difficulty} AI opponent for ranked play on "
+                f"pack '{pack_id}'. Choose another difficulty.",
+            )
         return pool, model_id if model_id in offered else None
-    raise ServerRefused(404, "no ranked pack", f"The server offers no ranked play on pack '{pack_id}'. Choose "
-                                               "another pack, or play classic or blitz offline.")
+    raise ServerRefused(
+        404,
+        "no ranked pack",
+        f"The server offers no ranked play on pack '{pack_id}'. Choose another pack, or play classic or blitz offline.",
+    )
 
 
 class RankedGame:
     """One ranked session; every method blocks on the network (run it in a worker)."""
 
-    def __init__(self, client: ServerClient, started: dict[str, Any], *, client_seed: str, classes: Sequence[str],
-                 ranked_images: Sequence[str] | None) -> None:
+    def __init__(
+        self,
+        client: ServerClient,
+        started: dict[str, Any],
+        *,
+        client_seed: str,
+        classes: Sequence[str],
+        ranked_images: Sequence[str] | None,
+    ) -> None:
         self.client = client
         self.id = str(started["id"])
         self.pack_id = str(started["pack_id"])
@@ -106,9 +125,17 @@ class RankedGame:
         self.finished: dict[str, Any] | None = None
 
     @classmethod
-    def start(cls, client: ServerClient, *, pack_id: str, difficulty: str, classes: Sequence[str],
-              ranked_images: Sequence[str] | None, model_id: str | None = None,
-              new_seed: Callable[[], str] = lambda: secrets.token_hex(16)) -> RankedGame:
+    def start(
+        cls,
+        client: ServerClient,
+        *,
+        pack_id: str,
+        difficulty: str,
+        classes: Sequence[str],
+        ranked_images: Sequence[str] | None,
+        model_id: str | None = None,
+        new_seed: Callable[[], str] = lambda: secrets.token_hex(16),
+    ) -> RankedGame:
         """Start a session; the game's random client seed is mixed into every deal."""
         seed = new_seed()
         started = client.ranked_start(pack_id=pack_id, difficulty=difficulty, client_seed=seed, model_id=model_id)
@@ -121,8 +148,13 @@ class RankedGame:
     def next_round(self) -> RankedRound:
         """Deal the next round (the server's clock starts now); asking again repeats an unanswered round."""
         dealt = self.client.ranked_next(self.id)
-        self.current = RankedRound(int(dealt["number"]), str(dealt["image_sha256"]), tuple(dealt["options"]),
-                                   str(dealt["commitment"]).lower(), float(dealt["seconds"]))
+        self.current = RankedRound(
+            int(dealt["number"]),
+            str(dealt["image_sha256"]),
+            tuple(dealt["options"]),
+            str(dealt["commitment"]).lower(),
+            float(dealt["seconds"]),
+        )
         return self.current
 
     def answer(self, choice: str | None) -> RoundResult:
@@ -135,25 +167,42 @@ class RankedGame:
             record = RoundRecord.from_json_obj(reveal["record"])
             ai = reveal["ai"]
         except (KeyError, TypeError, ValueError) as exc:
-            raise RankedProtocolError(f"The server's reveal of round {shown.number} cannot be read ({exc}); the "
-                                      "session cannot be verified.") from None
-        mismatches = [name for name, ok in (
-            ("commitment", verify_round(record, shown.commitment)),
-            ("session", record.session == self.id), ("round", record.round == shown.number),
-            ("image", record.image == shown.image), ("options", tuple(record.options) == shown.options),
-            ("model", record.model == self.opponent.onnx_sha256),
-            ("answer", record.answer == ai.get("answer") and record.confidence == ai.get("confidence")),
-        ) if not ok]
+            raise RankedProtocolError(
+                f"The server's reveal of round {shown.number} cannot be read ({exc}); the session cannot be verified."
+            ) from None
+        mismatches = [
+            name
+            for name, ok in (
+                ("commitment", verify_round(record, shown.commitment)),
+                ("session", record.session == self.id),
+                ("round", record.round == shown.number),
+                ("image", record.image == shown.image),
+                ("options", tuple(record.options) == shown.options),
+                ("model", record.model == self.opponent.onnx_sha256),
+                ("answer", record.answer == ai.get("answer") and record.confidence == ai.get("confidence")),
+            )
+            if not ok
+        ]
         if mismatches:
-            self.problems.append(f"round {shown.number}: the revealed AI record does not match "
-                                 f"({', '.join(mismatches)})")
+            self.problems.append(
+                f"round {shown.number}: the revealed AI record does not match ({', '.join(mismatches)})"
+            )
         truth = str(reveal["truth"])
         result = RoundResult(
-            number=shown.number, image=shown.image, options=shown.options, truth=truth,
-            player_answer=reveal.get("answer"), elapsed_s=int(reveal["elapsed_ms"]) / 1000,
-            player_correct=bool(reveal["is_correct"]), points=int(reveal["points"]),
+            number=shown.number,
+            image=shown.image,
+            options=shown.options,
+            truth=truth,
+            player_answer=reveal.get("answer"),
+            elapsed_s=int(reveal["elapsed_ms"]) / 1000,
+            player_correct=bool(reveal["is_correct"]),
+            points=int(reveal["points"]),
             ai=AiAnswer(record.answer, record.confidence, str(ai.get("top1") or record.answer)),
-            ai_correct=record.answer == truth, record=record, commitment=shown.commitment, verified=not mismatches)
+            ai_correct=record.answer == truth,
+            record=record,
+            commitment=shown.commitment,
+            verified=not mismatches,
+        )
         self.results.append(result)
         self.current = None
         session = reveal.get("session") or {}
@@ -170,14 +219,24 @@ class RankedGame:
             problems.append("the server did not reveal its seed")
         else:
             played = [PlayedRound(r.number, r.image, r.options, r.truth) for r in self.results]
-            problems += check_deal(server_seed=str(seed), seed_commitment=self.seed_commitment,
-                                   client_seed=self.client_seed, rounds=played, classes=self.classes,
-                                   ranked_images=self.ranked_images)
+            problems += check_deal(
+                server_seed=str(seed),
+                seed_commitment=self.seed_commitment,
+                client_seed=self.client_seed,
+                rounds=played,
+                classes=self.classes,
+                ranked_images=self.ranked_images,
+            )
         if not verify_session([r.commitment for r in self.results], str(session.get("session_commitment") or "")):
             problems.append("the session commitment does not match the round commitments shown")
         if sum(r.points for r in self.results) != session.get("score"):
             problems.append("the session score is not the sum of the round points")
-        return RankedSummary(score=int(session.get("score", 0)), correct=int(session.get("correct", 0)),
-                             ai_correct=int(session.get("ai_correct", 0)), rounds=len(self.results),
-                             total_time_ms=int(session.get("total_time_ms", 0)), problems=problems,
-                             images_checked=self.ranked_images is not None)
+        return RankedSummary(
+            score=int(session.get("score", 0)),
+            correct=int(session.get("correct", 0)),
+            ai_correct=int(session.get("ai_correct", 0)),
+            rounds=len(self.results),
+            total_time_ms=int(session.get("total_time_ms", 0)),
+            problems=problems,
+            images_checked=self.ranked_images is not None,
+        )

@@ -22,8 +22,14 @@ from desktop.services.store import Store
 class OnlineServices:
     """Owned by the store's thread; `client` may be used from any thread."""
 
-    def __init__(self, data_dir: Path, store: Store, *, keyring_backend: object = None,
-                 transport_factory: Callable[[], httpx.BaseTransport | None] = lambda: None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        store: Store,
+        *,
+        keyring_backend: object = None,
+        transport_factory: Callable[[], httpx.BaseTransport | None] = lambda: None,
+    ) -> None:
         """keyring_backend and transport_factory are for tests (an in-memory keyring, a mock transport)."""
         self.data_dir = data_dir
         self.store = store
@@ -44,8 +50,9 @@ class OnlineServices:
         url = self.settings.server_url
         if url is None:
             return
-        self.tokens = TokenStore(url, self.data_dir, file_allowed=self.settings.token_file_allowed,
-                                 backend=self._keyring_backend)
+        self.tokens = TokenStore(
+            url, self.data_dir, file_allowed=self.settings.token_file_allowed, backend=self._keyring_backend
+        )
         self.client = ServerClient(url, self.tokens, transport=self._transport_factory())
 
     def _save(self, settings: OnlineSettings) -> None:

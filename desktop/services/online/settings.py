@@ -35,8 +35,13 @@ class Account:
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> Account:
-        return cls(id=str(obj["id"]), display_name=str(obj["display_name"]), is_guest=bool(obj.get("is_guest")),
-                   email=obj.get("email"), providers=tuple(obj.get("providers") or ()))
+        return cls(
+            id=str(obj["id"]),
+            display_name=str(obj["display_name"]),
+            is_guest=bool(obj.get("is_guest")),
+            email=obj.get("email"),
+            providers=tuple(obj.get("providers") or ()),
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "providers": list(self.providers)}
@@ -81,11 +86,14 @@ def normalise_server_url(text: str | None) -> str | None:
         parts = urlsplit(text)
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
     except ValueError as exc:
-        raise OnlineSettingsError(f"The server address {text!r} is not a URL ({exc}). "
-                                  "Use one like https://eyevsai.example.org.") from None
+        raise OnlineSettingsError(
+            f"The server address {text!r} is not a URL ({exc}). Use one like https://eyevsai.example.org."
+        ) from None
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-        raise OnlineSettingsError(f"The server address {text!r} is not an http(s) URL. "
-                                  "Use one like https://eyevsai.example.org or http://127.0.0.1:8000.")
+        raise OnlineSettingsError(
+            f"The server address {text!r} is not an http(s) URL. "
+            "Use one like https://eyevsai.example.org or http://127.0.0.1:8000."
+        )
     return text.rstrip("/")
 
 
@@ -96,10 +104,12 @@ def read_settings(data_dir: Path) -> OnlineSettings:
         obj = json.loads(path.read_text(encoding="utf-8"))
         account = obj.get("account")
         known = {"server_url", "token_file_allowed", "account"}
-        return OnlineSettings(server_url=normalise_server_url(obj.get("server_url")),
-                              token_file_allowed=bool(obj.get("token_file_allowed", False)),
-                              account=Account.from_json(account) if isinstance(account, dict) else None,
-                              extra={k: v for k, v in obj.items() if k not in known})
+        return OnlineSettings(
+            server_url=normalise_server_url(obj.get("server_url")),
+            token_file_allowed=bool(obj.get("token_file_allowed", False)),
+            account=Account.from_json(account) if isinstance(account, dict) else None,
+            extra={k: v for k, v in obj.items() if k not in known},
+        )
     except (OSError, ValueError, KeyError, TypeError, AttributeError, OnlineSettingsError):
         return OnlineSettings()
 
@@ -108,8 +118,12 @@ def write_settings(data_dir: Path, settings: OnlineSettings) -> None:
     """Replace the settings file atomically (a crash leaves the old or the new file, never half of one)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / SETTINGS_FILE
-    obj = {**settings.extra, "server_url": settings.server_url, "token_file_allowed": settings.token_file_allowed,
-           "account": settings.account.to_json() if settings.account else None}
+    obj = {
+        **settings.extra,
+        "server_url": settings.server_url,
+        "token_file_allowed": settings.token_file_allowed,
+        "account": settings.account.to_json() if settings.account else None,
+    }
     tmp = path.with_name(f".{SETTINGS_FILE}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(obj, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(tmp, path)

@@ -153,8 +153,9 @@ class TokenStore:
             obj = json.loads(self.file_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
-        return {k: v for k, v in obj.items() if isinstance(k, str) and isinstance(v, str)} \
-            if isinstance(obj, dict) else {}
+        return (
+            {k: v for k, v in obj.items() if isinstance(k, str) and isinstance(v, str)} if isinstance(obj, dict) else {}
+        )
 
     def _write_file(self, tokens: dict[str, str]) -> None:
         """Written aside with mode 0600 from the start, then moved into place (never readable by others)."""

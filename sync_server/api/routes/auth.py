@@ -20,56 +20,78 @@ from sync_server.schemas.accounts import (
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED, dependencies=[AuthRateLimit],
-             responses=responses(409, 429))
+@router.post(
+    "/register", status_code=status.HTTP_201_CREATED, dependencies=[AuthRateLimit], responses=responses(409, 429)
+)
 def register(body: RegisterRequest, services: ServicesDep, session: SessionDep) -> TokenPair:
     """Create an email account and sign in."""
     if accounts.email_taken(session=session, email=body.email):
         raise http_error(accounts.AccountError(409, "Email already registered"))
     try:
-        user = accounts.create_user(session=session, email=body.email,
-                                    password_hash=services.passwords.hash(body.password),
-                                    display_name=body.display_name or body.email.split("@")[0][:40])
+        user = accounts.create_user(
+            session=session,
+            email=body.email,
+            password_hash=services.passwords.hash(body.password),
+            display_name=body.display_name or body.email.split("@")[0][:40],
+        )
     except accounts.AccountError as exc:
         raise http_error(exc) from None
-    return accounts.issue_tokens(session=session, user=user, tokens=services.tokens,
-                                 refresh_days=services.settings.refresh_token_days, now=services.clock())
+    return accounts.issue_tokens(
+        session=session,
+        user=user,
+        tokens=services.tokens,
+        refresh_days=services.settings.refresh_token_days,
+        now=services.clock(),
+    )
 
 
 @router.post("/login", dependencies=[AuthRateLimit], responses=responses(401, 429))
 def login(body: LoginRequest, services: ServicesDep, session: SessionDep) -> TokenPair:
     """Sign in with email and password."""
     try:
-        user = accounts.authenticate(session=session, passwords=services.passwords, email=body.email,
-                                     password=body.password)
+        user = accounts.authenticate(
+            session=session, passwords=services.passwords, email=body.email, password=body.password
+        )
     except accounts.AccountError as exc:
         raise http_error(exc) from None
-    return accounts.issue_tokens(session=session, user=user, tokens=services.tokens,
-                                 refresh_days=services.settings.refresh_token_days, now=services.clock())
+    return accounts.issue_tokens(
+        session=session,
+        user=user,
+        tokens=services.tokens,
+        refresh_days=services.settings.refresh_token_days,
+        now=services.clock(),
+    )
 
 
 @router.post("/guest", status_code=status.HTTP_201_CREATED, dependencies=[AuthRateLimit], responses=responses(429))
 def guest(body: GuestRequest, services: ServicesDep, session: SessionDep) -> TokenPair:
     """Create a guest (device) account and sign in; upgrade it later without losing its history."""
-    user = accounts.create_user(session=session, display_name=body.display_name or accounts.guest_name(),
-                                is_guest=True)
-    return accounts.issue_tokens(session=session, user=user, tokens=services.tokens,
-                                 refresh_days=services.settings.refresh_token_days, now=services.clock())
+    user = accounts.create_user(session=session, display_name=body.display_name or accounts.guest_name(), is_guest=True)
+    return accounts.issue_tokens(
+        session=session,
+        user=user,
+        tokens=services.tokens,
+        refresh_days=services.settings.refresh_token_days,
+        now=services.clock(),
+    )
 
 
 @router.post("/refresh", dependencies=[AuthRateLimit], responses=responses(401, 429))
 def refresh(body: RefreshRequest, services: ServicesDep, session: SessionDep) -> TokenPair:
     """Exchange a refresh token for a new access token and a new refresh token (the old one is spent)."""
     try:
-        return accounts.rotate_refresh_token(session=session, refresh_token=body.refresh_token,
-                                             tokens=services.tokens, refresh_days=services.settings.refresh_token_days,
-                                             now=services.clock())
+        return accounts.rotate_refresh_token(
+            session=session,
+            refresh_token=body.refresh_token,
+            tokens=services.tokens,
+            refresh_days=services.settings.refresh_token_days,
+            now=services.clock(),
+        )
     except accounts.AccountError as exc:
         raise http_error(exc) from None
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, dependencies=[AuthRateLimit],
-             responses=responses(429))
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, dependencies=[AuthRateLimit], responses=responses(429))
 def logout(body: RefreshRequest, session: SessionDep) -> None:
     """Revoke this sign-in (the refresh token and every token rotated from the same sign-in)."""
     accounts.logout(session=session, refresh_token=body.refresh_token)
@@ -85,9 +107,13 @@ def logout_all(user: CurrentUser, session: SessionDep) -> None:
 def upgrade(body: UpgradeRequest, user: CurrentUser, services: ServicesDep, session: SessionDep) -> UserPublic:
     """Give the signed-in guest account an email and password; its sessions and boards stay its own."""
     try:
-        user = accounts.upgrade_guest(session=session, user=user, email=body.email,
-                                      password_hash=services.passwords.hash(body.password),
-                                      display_name=body.display_name)
+        user = accounts.upgrade_guest(
+            session=session,
+            user=user,
+            email=body.email,
+            password_hash=services.passwords.hash(body.password),
+            display_name=body.display_name,
+        )
     except accounts.AccountError as exc:
         raise http_error(exc) from None
     return accounts.user_public(user)

@@ -24,8 +24,10 @@ ProviderName = Annotated[str, Path(pattern=f"^({'|'.join(PROVIDERS)})$", descrip
 MAX_FORM_BYTES = 16 * 1024
 _CALLBACK_RESPONSES: dict[int | str, dict] = {
     303: {"description": "To the app's loopback redirect, with `code` and `state` (or `error` and `state`)."},
-    400: {"description": "The sign-in cannot be returned to any app (unknown, used or expired state).",
-          "content": {"text/html": {"schema": {"type": "string"}}}},
+    400: {
+        "description": "The sign-in cannot be returned to any app (unknown, used or expired state).",
+        "content": {"text/html": {"schema": {"type": "string"}}},
+    },
     **responses(429),
 }
 
@@ -40,26 +42,38 @@ def list_providers(services: ServicesDep) -> list[OAuthProviderPublic]:
     return [OAuthProviderPublic(name=spec.name, title=spec.title) for spec in _oauth(services).enabled()]
 
 
-@router.post("/{provider}/start", status_code=status.HTTP_201_CREATED, dependencies=[AuthRateLimit],
-             responses=responses(401, 404, 413, 422, 429))
-def start(provider: ProviderName, body: OAuthStart, user: OptionalUser, services: ServicesDep,
-          session: SessionDep) -> OAuthStarted:
+@router.post(
+    "/{provider}/start",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[AuthRateLimit],
+    responses=responses(401, 404, 413, 422, 429),
+)
+def start(
+    provider: ProviderName, body: OAuthStart, user: OptionalUser, services: ServicesDep, session: SessionDep
+) -> OAuthStarted:
     """Begin a sign-in: open the returned URL in the system browser and wait on `redirect_uri`.
 
     With a bearer token the provider is linked to the signed-in account instead (a guest is thereby upgraded and
     keeps its history). The browser comes back to `redirect_uri` with `code` and your `state` (or `error`);
     exchange the code at `/auth/oauth/token`.
     """
-    url, lifetime = _oauth(services).start(session=session, provider=provider, redirect_uri=body.redirect_uri,
-                                           state=body.state, code_challenge=body.code_challenge, link_user=user,
-                                           now=services.clock())
+    url, lifetime = _oauth(services).start(
+        session=session,
+        provider=provider,
+        redirect_uri=body.redirect_uri,
+        state=body.state,
+        code_challenge=body.code_challenge,
+        link_user=user,
+        now=services.clock(),
+    )
     return OAuthStarted(authorization_url=url, expires_in=lifetime)
 
 
 def _finish_callback(services: ServicesDep, provider: str, params: dict[str, str]) -> Response:
     try:
-        target = _oauth(services).callback(sessions=services.sessions, provider=provider, params=params,
-                                           now=services.clock())
+        target = _oauth(services).callback(
+            sessions=services.sessions, provider=provider, params=params, now=services.clock()
+        )
     except CallbackError as exc:
         return _page(str(exc), status.HTTP_400_BAD_REQUEST)
     except ServiceError as exc:  # the provider was disabled since the flow started
@@ -68,13 +82,16 @@ def _finish_callback(services: ServicesDep, provider: str, params: dict[str, str
 
 
 def _page(message: str, status_code: int) -> HTMLResponse:
-    body = (f"<!doctype html><meta charset=utf-8><title>EyeVsAI sign-in</title><h1>Sign-in failed</h1>"
-            f"<p>{html.escape(message)} Start again from the EyeVsAI app.</p>")
+    body = (
+        f"<!doctype html><meta charset=utf-8><title>EyeVsAI sign-in</title><h1>Sign-in failed</h1>"
+        f"<p>{html.escape(message)} Start again from the EyeVsAI app.</p>"
+    )
     return HTMLResponse(body, status_code=status_code)
 
 
-@router.get("/{provider}/callback", response_class=HTMLResponse, responses=_CALLBACK_RESPONSES,
-            dependencies=[AuthRateLimit])
+@router.get(
+    "/{provider}/callback", response_class=HTMLResponse, responses=_CALLBACK_RESPONSES, dependencies=[AuthRateLimit]
+)
 @any_query
 def callback(provider: ProviderName, request: Request, services: ServicesDep) -> Response:
     """Where the provider sends the browser back (register this URL at the provider). Not called by apps."""
@@ -82,8 +99,9 @@ def callback(provider: ProviderName, request: Request, services: ServicesDep) ->
     return _finish_callback(services, provider, params)
 
 
-@router.post("/{provider}/callback", response_class=HTMLResponse, responses=_CALLBACK_RESPONSES,
-             dependencies=[AuthRateLimit])
+@router.post(
+    "/{provider}/callback", response_class=HTMLResponse, responses=_CALLBACK_RESPONSES, dependencies=[AuthRateLimit]
+)
 @any_query
 async def callback_form(provider: ProviderName, request: Request, services: ServicesDep) -> Response:
     """The same, for providers that post the result as a form (Apple's `response_mode=form_post`)."""
@@ -100,8 +118,18 @@ async def callback_form(provider: ProviderName, request: Request, services: Serv
 @router.post("/token", dependencies=[AuthRateLimit], responses=responses(400, 413, 422, 429))
 def token(body: OAuthTokenRequest, services: ServicesDep, session: SessionDep) -> TokenPair:
     """Exchange the one-time sign-in code and your PKCE verifier for an access and a refresh token."""
-    user, family = _oauth(services).redeem(session=session, code=body.code, code_verifier=body.code_verifier,
-                                           redirect_uri=body.redirect_uri, now=services.clock())
-    return accounts.issue_tokens(session=session, user=user, tokens=services.tokens,
-                                 refresh_days=services.settings.refresh_token_days, family=family,
-                                 now=services.clock())
+    user, family = _oauth(services).redeem(
+        session=session,
+        code=body.code,
+        code_verifier=body.code_verifier,
+        redirect_uri=body.redirect_uri,
+        now=services.clock(),
+    )
+    return accounts.issue_tokens(
+        session=session,
+        user=user,
+        tokens=services.tokens,
+        refresh_days=services.settings.refresh_token_days,
+        family=family,
+        now=services.clock(),
+    )

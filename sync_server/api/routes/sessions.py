@@ -19,10 +19,22 @@ UploadLimit = Depends(account_rate_limit("uploads", lambda s: s.rate_limits.uplo
 
 
 def session_public(game: GameSession) -> SessionPublic:
-    return SessionPublic(id=game.public_id, mode=game.mode, pack_id=game.pack_id, difficulty=game.difficulty,
-                         model_id=game.model_id, is_verified=game.is_verified, status=game.status, score=game.score,
-                         correct=game.correct, ai_correct=game.ai_correct, rounds_played=game.rounds_played,
-                         total_time_ms=game.total_time_ms, started_at=game.started_at, finished_at=game.finished_at)
+    return SessionPublic(
+        id=game.public_id,
+        mode=game.mode,
+        pack_id=game.pack_id,
+        difficulty=game.difficulty,
+        model_id=game.model_id,
+        is_verified=game.is_verified,
+        status=game.status,
+        score=game.score,
+        correct=game.correct,
+        ai_correct=game.ai_correct,
+        rounds_played=game.rounds_played,
+        total_time_ms=game.total_time_ms,
+        started_at=game.started_at,
+        finished_at=game.finished_at,
+    )
 
 
 def session_detail(game: GameSession) -> SessionDetail:
@@ -30,20 +42,37 @@ def session_detail(game: GameSession) -> SessionDetail:
     for r in game.rounds:
         # A ranked round not answered yet keeps its truth, the AI's answer and the salt hidden.
         hidden = game.mode == "ranked" and r.answered_at is None
-        rounds.append(RoundPublic(number=r.number, image_sha256=r.image_sha256, options=list(r.options),
-                                  truth=None if hidden else r.truth, player_answer=r.player_answer,
-                                  is_correct=r.is_correct, ai_answer=None if hidden else r.ai_answer,
-                                  ai_confidence=None if hidden else r.ai_confidence, commitment=r.commitment,
-                                  salt=None if hidden else r.salt, elapsed_ms=r.elapsed_ms, points=r.points))
-    return SessionDetail(**session_public(game).model_dump(), session_commitment=game.session_commitment,
-                         rounds=rounds)
+        rounds.append(
+            RoundPublic(
+                number=r.number,
+                image_sha256=r.image_sha256,
+                options=list(r.options),
+                truth=None if hidden else r.truth,
+                player_answer=r.player_answer,
+                is_correct=r.is_correct,
+                ai_answer=None if hidden else r.ai_answer,
+                ai_confidence=None if hidden else r.ai_confidence,
+                commitment=r.commitment,
+                salt=None if hidden else r.salt,
+                elapsed_ms=r.elapsed_ms,
+                points=r.points,
+            )
+        )
+    return SessionDetail(**session_public(game).model_dump(), session_commitment=game.session_commitment, rounds=rounds)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[UploadLimit],
-             responses={200: {"model": SessionPublic, "description": "Already uploaded: the stored session"},
-                        **responses(401, 409, 413, 422, 429)})
-def upload(body: SessionUpload, user: CurrentUser, services: ServicesDep, session: SessionDep,
-           response: Response) -> SessionPublic:
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[UploadLimit],
+    responses={
+        200: {"model": SessionPublic, "description": "Already uploaded: the stored session"},
+        **responses(401, 409, 413, 422, 429),
+    },
+)
+def upload(
+    body: SessionUpload, user: CurrentUser, services: ServicesDep, session: SessionDep, response: Response
+) -> SessionPublic:
     """Upload a finished offline session to the player's history (unverified; never on global boards).
 
     Idempotent: the same `client_session_id` again answers 200 with the stored session.
@@ -55,16 +84,20 @@ def upload(body: SessionUpload, user: CurrentUser, services: ServicesDep, sessio
 
 
 @router.get("", responses=responses(401, 422, 429))
-def list_sessions(user: CurrentUser, session: SessionDep,
-                  limit: Annotated[int, Query(ge=1, le=100)] = 20,
-                  cursor: Annotated[str | None, Query(max_length=20, pattern=r"^[0-9]{1,19}$")] = None) -> SessionPage:
+def list_sessions(
+    user: CurrentUser,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=20, pattern=r"^[0-9]{1,19}$")] = None,
+) -> SessionPage:
     """The signed-in player's sessions, newest first."""
     before = int(cursor) if cursor else None
     if before is not None and before >= 2**63:
         raise ServiceError(422, "Invalid cursor")
     games, next_before = sessions.history(session=session, user=user, limit=limit, before=before)
-    return SessionPage(items=[session_public(g) for g in games],
-                       next_cursor=None if next_before is None else str(next_before))
+    return SessionPage(
+        items=[session_public(g) for g in games], next_cursor=None if next_before is None else str(next_before)
+    )
 
 
 @router.get("/{session_id}", responses=responses(401, 404, 422, 429))

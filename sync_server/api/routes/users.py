@@ -22,9 +22,15 @@ def read_me(user: CurrentUser) -> UserPublic:
 def update_me(body: UserUpdate, user: CurrentUser, services: ServicesDep, session: SessionDep) -> UserPublic:
     """Change the display name; the email or password too, with the current password."""
     try:
-        user = accounts.update_user(session=session, passwords=services.passwords, user=user,
-                                    display_name=body.display_name, email=body.email,
-                                    new_password=body.new_password, current_password=body.current_password)
+        user = accounts.update_user(
+            session=session,
+            passwords=services.passwords,
+            user=user,
+            display_name=body.display_name,
+            email=body.email,
+            new_password=body.new_password,
+            current_password=body.current_password,
+        )
     except accounts.AccountError as exc:
         raise http_error(exc) from None
     return accounts.user_public(user)

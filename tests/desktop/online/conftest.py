@@ -88,13 +88,15 @@ def catalog():
     return load_catalog([bundled_assets_dir()])
 
 
-def play_offline(store: Store, catalog, *, profile: str = "Ann", mode: str = "classic", right: int = 7,
-                 difficulty: str = "medium") -> GameSession:
+def play_offline(
+    store: Store, catalog, *, profile: str = "Ann", mode: str = "classic", right: int = 7, difficulty: str = "medium"
+) -> GameSession:
     """Play and store a whole session the way the game window does, against a stand-in opponent."""
     pack = catalog.packs["fashion-mnist"]
     entry = catalog.opponents_for(pack.id, difficulty)[0]
-    session = start_session(pack, FakeOpponent(entry), MODES[mode], seed=uuid.uuid4().hex,
-                            session_id=str(uuid.uuid4()), new_salt=new_salt)
+    session = start_session(
+        pack, FakeOpponent(entry), MODES[mode], seed=uuid.uuid4().hex, session_id=str(uuid.uuid4()), new_salt=new_salt
+    )
     store.begin_session(session, store.profile_id(profile), entry.difficulty)
     for i in range(len(session.rounds) if mode == "classic" else 5):
         dealt = session.current_round()

@@ -79,8 +79,9 @@ class LiveServer:
     def copies_of(self, session_id: str) -> int:
         """How many sessions with this uuid the server's database holds."""
         with self.services.sessions() as db:
-            return int(db.scalar(select(func.count()).select_from(GameSession)
-                                 .where(GameSession.public_id == session_id)) or 0)
+            return int(
+                db.scalar(select(func.count()).select_from(GameSession).where(GameSession.public_id == session_id)) or 0
+            )
 
     def stop(self) -> None:
         self.gate.release.set()
@@ -103,13 +104,24 @@ def start_server(tmp: Path, *, oauth_providers: tuple[str, ...] = ()) -> LiveSer
     if oauth_providers:
         from tests.sync_server.fake_provider import FakeProvider
 
-        providers = {name: FakeProvider(name, f"{url}/api/v1/auth/oauth/{name}/callback",
-                                        lambda: dt.datetime.now(dt.UTC)).start() for name in oauth_providers}
-    settings = Settings(data_dir=tmp / "server", database_url=f"sqlite:///{tmp / 'server.sqlite3'}",
-                        argon2=FAST_ARGON2, log_level="WARNING", env="test", public_url=url,
-                        rate_limits=RateLimits(auth_per_ip=0, per_ip=0, per_account=0, uploads_per_account=0,
-                                               ranked_starts_per_account=0),
-                        oauth={name: provider.settings() for name, provider in providers.items()})
+        providers = {
+            name: FakeProvider(
+                name, f"{url}/api/v1/auth/oauth/{name}/callback", lambda: dt.datetime.now(dt.UTC)
+            ).start()
+            for name in oauth_providers
+        }
+    settings = Settings(
+        data_dir=tmp / "server",
+        database_url=f"sqlite:///{tmp / 'server.sqlite3'}",
+        argon2=FAST_ARGON2,
+        log_level="WARNING",
+        env="test",
+        public_url=url,
+        rate_limits=RateLimits(
+            auth_per_ip=0, per_ip=0, per_account=0, uploads_per_account=0, ranked_starts_per_account=0
+        ),
+        oauth={name: provider.settings() for name, provider in providers.items()},
+    )
     services = build_services(settings)
     import_bundled(services, images=RANKED_IMAGES)
     gate = UploadGate(create_app(settings, services=services))

@@ -48,8 +48,9 @@ def test_requests_carry_the_game_version_and_have_timeouts(live_server, data_dir
     client.close()
 
 
-def test_an_expired_access_token_is_refreshed_once_then_the_call_retried(live_server, data_dir,
-                                                                         keyring_backend) -> None:
+def test_an_expired_access_token_is_refreshed_once_then_the_call_retried(
+    live_server, data_dir, keyring_backend
+) -> None:
     transport = CountingTransport()
     client = _client(live_server.url, data_dir, keyring_backend, transport)
     account = client.guest()

@@ -24,14 +24,21 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def _sync(data_dir: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "EYEVSAI_DATA_DIR": str(data_dir)}
-    return subprocess.Popen([sys.executable, "-m", "desktop", "sync"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "desktop", "sync"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX SIGKILL")
 @pytest.mark.parametrize("moment", ["before", "after"], ids=["before-the-server-stores", "after-the-server-stored"])
-def test_kill_mid_upload_then_restart_leaves_exactly_one_copy(live_server, data_dir: Path, catalog,
-                                                              moment: str) -> None:
+def test_kill_mid_upload_then_restart_leaves_exactly_one_copy(
+    live_server, data_dir: Path, catalog, moment: str
+) -> None:
     store = Store(data_dir / "eyevsai.db")
     session = play_offline(store, catalog)
     online = OnlineServices(data_dir, store)  # this machine has no keyring: the player allowed a token file

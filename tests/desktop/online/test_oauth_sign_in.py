@@ -28,6 +28,7 @@ def client(live_server, data_dir: Path, keyring_backend):
 
 def browser_in_background(opened: list[str]):
     """A stand-in for the system browser: follows the redirects (provider, server, loopback) in a thread."""
+
     def open_url(url: str) -> bool:
         opened.append(url)
         browser = fake_provider.Browser(None)

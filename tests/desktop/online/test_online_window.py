@@ -43,8 +43,9 @@ def make_window(qtbot, data_dir: Path, catalog):
 
 def play_classic(qtbot, window) -> None:
     window.home.play.click()
-    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.round and window.round.buttons[0].isEnabled(),
-                    timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: window.stack.currentWidget() is window.round and window.round.buttons[0].isEnabled(), timeout=WAIT_MS
+    )
     session = window.session
     while session.has_next_round:
         window.round.answered.emit(session.current_round().truth)
@@ -125,8 +126,9 @@ def test_sign_in_with_a_provider_from_the_dialog(qtbot, make_window, live_server
     assert "Dialog Octo" in ui.bar.account.text()
 
 
-def test_ranked_play_in_the_window_then_the_board_highlights_my_row(qtbot, make_window, live_server,
-                                                                     keyring_backend) -> None:
+def test_ranked_play_in_the_window_then_the_board_highlights_my_row(
+    qtbot, make_window, live_server, keyring_backend
+) -> None:
     from desktop.ui.global_board import OWN_ROW
 
     window, ui = make_window(keyring_backend=keyring_backend)
@@ -143,8 +145,9 @@ def test_ranked_play_in_the_window_then_the_board_highlights_my_row(qtbot, make_
         qtbot.waitUntil(lambda: view.next.isEnabled(), timeout=WAIT_MS)
         assert "re-hashed commitment <span style='color:#2e7d32'><b>verified ✓" in view.reveal.text()
         view.next.click()
-        qtbot.waitUntil(lambda: window.stack.currentWidget() is ui.ranked.end or view.buttons[0].isEnabled(),
-                        timeout=WAIT_MS)
+        qtbot.waitUntil(
+            lambda: window.stack.currentWidget() is ui.ranked.end or view.buttons[0].isEnabled(), timeout=WAIT_MS
+        )
     assert "Verified ✓" in ui.ranked.end.checks.text()
     ui.ranked.end.board_requested.emit()
     board = ui.board

@@ -28,8 +28,9 @@ def test_backoff_doubles_with_jitter_up_to_a_cap() -> None:
     assert backoff_delay(40, lambda: 1.0) == BACKOFF_CAP_S
 
 
-def test_play_offline_go_online_and_the_outbox_drains_once(live_server, data_dir: Path, keyring_backend,
-                                                           catalog) -> None:
+def test_play_offline_go_online_and_the_outbox_drains_once(
+    live_server, data_dir: Path, keyring_backend, catalog
+) -> None:
     store = Store(data_dir / "eyevsai.db")
     online = OnlineServices(data_dir, store, keyring_backend=keyring_backend)
     assert online.client is None  # offline: nothing to talk to
@@ -61,8 +62,7 @@ def test_a_round_that_ran_out_of_time_uploads(live_server, data_dir: Path, keyri
     """The game's clock may read 15.04 s for a timed-out 15 s round; the upload keeps to the server's bounds."""
     store = Store(data_dir / "eyevsai.db")
     session = play_offline(store, catalog, right=3)
-    store.db.execute("UPDATE rounds SET elapsed_s = 15.04 WHERE session_id = ? AND number = 10",
-                     [session.session_id])
+    store.db.execute("UPDATE rounds SET elapsed_s = 15.04 WHERE session_id = ? AND number = 10", [session.session_id])
     online = OnlineServices(data_dir, store, keyring_backend=keyring_backend)
     online.set_server(live_server.url)
     online.signed_in(online.client.guest())
@@ -97,8 +97,9 @@ def test_failures_back_off_and_the_wait_survives_a_restart(data_dir: Path, catal
     client.close()
 
 
-def test_a_session_the_server_refuses_is_kept_and_explained(live_server, data_dir: Path, keyring_backend,
-                                                            catalog) -> None:
+def test_a_session_the_server_refuses_is_kept_and_explained(
+    live_server, data_dir: Path, keyring_backend, catalog
+) -> None:
     store = Store(data_dir / "eyevsai.db")
     session = play_offline(store, catalog)
     online = OnlineServices(data_dir, store, keyring_backend=keyring_backend)
@@ -125,9 +126,13 @@ def test_an_old_database_gets_the_outbox_columns(tmp_path: Path) -> None:
     path = tmp_path / "v1.db"
     db = sqlite_utils.Database(path)
     MIGRATIONS[0](db)
-    db["outbox"].insert_all([{"kind": "session", "payload": '{"session": "a"}', "created": "x", "sent": "y"},
-                             {"kind": "session", "payload": '{"session": "b"}', "created": "x"},
-                             {"kind": "session", "payload": '{"session": "b"}', "created": "x"}])
+    db["outbox"].insert_all(
+        [
+            {"kind": "session", "payload": '{"session": "a"}', "created": "x", "sent": "y"},
+            {"kind": "session", "payload": '{"session": "b"}', "created": "x"},
+            {"kind": "session", "payload": '{"session": "b"}', "created": "x"},
+        ]
+    )
     db.execute("PRAGMA user_version = 1")
     db.close()
     store = Store(path)

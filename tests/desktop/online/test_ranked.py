@@ -39,8 +39,9 @@ def _play(client: ServerClient, catalog, difficulty: str = "hard") -> RankedGame
     pack = catalog.packs[PACK]
     local = [e.sha256 for e in pack.splits["ranked"]]
     pool, opponent = ranked_setup(client, pack_id=PACK, difficulty=difficulty, local_ranked=local, model_id=None)
-    game = RankedGame.start(client, pack_id=PACK, difficulty=difficulty, classes=pack.classes, ranked_images=pool,
-                            model_id=opponent)
+    game = RankedGame.start(
+        client, pack_id=PACK, difficulty=difficulty, classes=pack.classes, ranked_images=pool, model_id=opponent
+    )
     while game.has_next_round:
         dealt = game.next_round()
         assert pack.has_image(dealt.image)  # the round shows an image of the game's own pack
@@ -57,24 +58,46 @@ def test_deal_matches_the_servers(catalog) -> None:
         seed, client_seed = secrets.token_hex(32), secrets.token_hex(8)
         played, shown = [], set()
         for number in range(1, rng.randint(2, 12)):
-            dealt = deal_round(server_seed=seed, client_seed=client_seed, number=number, images=images, shown=shown,
-                               classes=pack.classes)
+            dealt = deal_round(
+                server_seed=seed,
+                client_seed=client_seed,
+                number=number,
+                images=images,
+                shown=shown,
+                classes=pack.classes,
+            )
             remaining = [sha for sha, _ in images if sha not in shown]
             assert remaining[image_index(seed, client_seed, number, len(remaining))] == dealt.image
             assert options_for(seed, client_seed, number, dealt.truth, pack.classes) == dealt.options
             played.append(PlayedRound(number, dealt.image, dealt.options, dealt.truth))
             shown.add(dealt.image)
         pool = [sha for sha, _ in images]
-        assert check_deal(server_seed=seed, seed_commitment=seed_hash(seed), client_seed=client_seed,
-                          rounds=played, classes=pack.classes, ranked_images=pool) == []
+        assert (
+            check_deal(
+                server_seed=seed,
+                seed_commitment=seed_hash(seed),
+                client_seed=client_seed,
+                rounds=played,
+                classes=pack.classes,
+                ranked_images=pool,
+            )
+            == []
+        )
         other = next(sha for sha in pool if sha != played[0].image)  # the server showed another image than dealt
         swapped = [PlayedRound(1, other, played[0].options, played[0].truth), *played[1:]]
-        assert check_deal(server_seed=seed, seed_commitment=seed_hash(seed), client_seed=client_seed,
-                          rounds=swapped, classes=pack.classes, ranked_images=pool)
+        assert check_deal(
+            server_seed=seed,
+            seed_commitment=seed_hash(seed),
+            client_seed=client_seed,
+            rounds=swapped,
+            classes=pack.classes,
+            ranked_images=pool,
+        )
 
 
-def test_a_ranked_session_end_to_end_is_verified_and_on_the_board(live_server, data_dir: Path, keyring_backend,
-                                                                   catalog) -> None:
+def test_a_ranked_session_end_to_end_is_verified_and_on_the_board(
+    live_server, data_dir: Path, keyring_backend, catalog
+) -> None:
     client = ServerClient(live_server.url, TokenStore(live_server.url, data_dir, backend=keyring_backend))
     me = client.guest(display_name="Ranked Ann")
     game = _play(client, catalog)
@@ -90,8 +113,9 @@ def test_a_ranked_session_end_to_end_is_verified_and_on_the_board(live_server, d
     client.close()
 
 
-def test_a_reveal_that_does_not_match_its_commitment_is_caught(live_server, data_dir: Path, keyring_backend,
-                                                               catalog) -> None:
+def test_a_reveal_that_does_not_match_its_commitment_is_caught(
+    live_server, data_dir: Path, keyring_backend, catalog
+) -> None:
     def swap_ai_answer(reveal: dict) -> None:
         record = reveal["record"]
         other = next(o for o in record["options"] if o != record["answer"])
@@ -103,13 +127,15 @@ def test_a_reveal_that_does_not_match_its_commitment_is_caught(live_server, data
     game = _play(client, catalog, difficulty="easy")
     assert not any(r.verified for r in game.results)
     summary = game.summary()
-    assert not summary.is_verified and "round 1: the revealed AI record does not match (commitment" in \
-        summary.problems[0]
+    assert (
+        not summary.is_verified and "round 1: the revealed AI record does not match (commitment" in summary.problems[0]
+    )
     client.close()
 
 
-def test_a_server_seed_that_does_not_match_its_hash_is_caught(live_server, data_dir: Path, keyring_backend,
-                                                              catalog) -> None:
+def test_a_server_seed_that_does_not_match_its_hash_is_caught(
+    live_server, data_dir: Path, keyring_backend, catalog
+) -> None:
     def other_seed(reveal: dict) -> None:
         if reveal["session"]["server_seed"]:
             reveal["session"]["server_seed"] = secrets.token_hex(32)

@@ -64,8 +64,10 @@ def test_a_keyring_that_fails_when_writing_falls_back_without_crashing(data_dir:
     tokens = TokenStore(URL, data_dir, backend=keyring_backend)
     tokens.save("access", "refresh")
     assert tokens.storage is TokenStorage.memory
-    assert tokens.problem == ("The system keyring could not be used (RuntimeError: org.freedesktop.Secret.Error."
-                              "IsLocked: the collection is locked).")
+    assert tokens.problem == (
+        "The system keyring could not be used (RuntimeError: org.freedesktop.Secret.Error."
+        "IsLocked: the collection is locked)."
+    )
     assert tokens.refresh_token() == "refresh"
 
 

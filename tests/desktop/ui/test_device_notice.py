@@ -19,8 +19,9 @@ def _window(qtbot, tmp_path: Path, classifier: SimpleNamespace, device: str):
     from desktop.ui.main_window import MainWindow
 
     store = Store(tmp_path / "notice.db")
-    win = MainWindow(load_catalog(content_roots(tmp_path)), store,
-                     opponent_loader=fake_loader(classifier=classifier, device=device))
+    win = MainWindow(
+        load_catalog(content_roots(tmp_path)), store, opponent_loader=fake_loader(classifier=classifier, device=device)
+    )
     qtbot.addWidget(win)
     win.show()
     qtbot.waitUntil(lambda: device in win.home.device.text(), timeout=5_000)

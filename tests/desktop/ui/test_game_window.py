@@ -32,8 +32,7 @@ def window(qtbot, tmp_path: Path):
 
 def _start(qtbot, win) -> None:
     win.home.play.click()
-    qtbot.waitUntil(lambda: win.stack.currentWidget() is win.round and win.round.buttons[0].isEnabled(),
-                    timeout=20_000)
+    qtbot.waitUntil(lambda: win.stack.currentWidget() is win.round and win.round.buttons[0].isEnabled(), timeout=20_000)
 
 
 def test_home_shows_device_and_opponents(window) -> None:
@@ -69,8 +68,11 @@ def test_a_classic_session_with_keys_then_proof_verifies(qtbot, window, tmp_path
 
 
 def test_a_round_times_out_without_an_answer(qtbot, window, monkeypatch) -> None:
-    monkeypatch.setitem(__import__("desktop.core.rules", fromlist=["MODES"]).MODES, "classic",
-                        Mode("classic", rounds=10, seconds_per_round=0.3, total_seconds=None))
+    monkeypatch.setitem(
+        __import__("desktop.core.rules", fromlist=["MODES"]).MODES,
+        "classic",
+        Mode("classic", rounds=10, seconds_per_round=0.3, total_seconds=None),
+    )
     _start(qtbot, window)
     qtbot.waitUntil(lambda: bool(window.session.results), timeout=5_000)
     result = window.session.results[0]
@@ -79,15 +81,24 @@ def test_a_round_times_out_without_an_answer(qtbot, window, monkeypatch) -> None
 
 
 def test_a_blitz_session_ends_when_the_clock_runs_out(qtbot, window, monkeypatch) -> None:
-    monkeypatch.setitem(__import__("desktop.core.rules", fromlist=["MODES"]).MODES, "blitz",
-                        Mode("blitz", rounds=None, seconds_per_round=None, total_seconds=2.0))
+    monkeypatch.setitem(
+        __import__("desktop.core.rules", fromlist=["MODES"]).MODES,
+        "blitz",
+        Mode("blitz", rounds=None, seconds_per_round=None, total_seconds=2.0),
+    )
     window.home.mode.setCurrentIndex(window.home.mode.findData("blitz"))
     _start(qtbot, window)
     for _ in range(3):
         dealt = window.session.current_round()
         window.round.answered.emit(dealt.truth)
-        qtbot.waitUntil(lambda: window.session is None or window.round.buttons[0].isEnabled()
-                        or window.stack.currentWidget() is window.end, timeout=5_000)
+        qtbot.waitUntil(
+            lambda: (
+                window.session is None
+                or window.round.buttons[0].isEnabled()
+                or window.stack.currentWidget() is window.end
+            ),
+            timeout=5_000,
+        )
     qtbot.waitUntil(lambda: window.stack.currentWidget() is window.end, timeout=5_000)
     assert len(window.session.results) >= 3
     assert window.store.history()[0]["mode"] == "blitz"

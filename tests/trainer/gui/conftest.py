@@ -49,15 +49,26 @@ def image_folder(tmp_path: Path) -> Path:
     return root
 
 
-def train_recorded(workspace: Workspace, pack: Pack, model_id: str, variant: str = "logreg",
-                   **params: Any) -> TrainResult:
+def train_recorded(
+    workspace: Workspace, pack: Pack, model_id: str, variant: str = "logreg", **params: Any
+) -> TrainResult:
     """Train a shallow model into the workspace and record it in the registry, as the CLI does."""
     params = {**FAST_SHALLOW, **params}
     registry = workspace.registry()
     try:
         work = train_model("shallow", pack, workspace.models_dir, variant=variant, params=params, model_id=model_id)
-        return drive(record_training(registry, work, model_id=model_id, family="shallow", variant=variant,
-                                     pack_id=pack.id, models_dir=workspace.models_dir, config={"params": params}))
+        return drive(
+            record_training(
+                registry,
+                work,
+                model_id=model_id,
+                family="shallow",
+                variant=variant,
+                pack_id=pack.id,
+                models_dir=workspace.models_dir,
+                config={"params": params},
+            )
+        )
     finally:
         registry.close()
 
@@ -80,8 +91,10 @@ def trained_workspace(trained_template: Path, tmp_path: Path) -> Workspace:
     shutil.copytree(trained_template, root)
     registry = Workspace(root).registry()
     try:  # the copied registry still points at the template's folders
-        registry.db.execute("UPDATE models SET model_dir = replace(model_dir, ?, ?), "
-                            "onnx_path = replace(onnx_path, ?, ?)", [str(trained_template), str(root)] * 2)
+        registry.db.execute(
+            "UPDATE models SET model_dir = replace(model_dir, ?, ?), onnx_path = replace(onnx_path, ?, ?)",
+            [str(trained_template), str(root)] * 2,
+        )
         registry.db.conn.commit()
     finally:
         registry.close()

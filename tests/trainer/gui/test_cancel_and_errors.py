@@ -26,8 +26,18 @@ def test_cancel_a_deep_training_run(window, qtbot) -> None:
     train = window.train_page
     window.show_screen("Train")
     train.family_box.setCurrentIndex(train.family_box.findData("deep_v1"))
-    train.form.set_values({"epochs": 500, "batch_size": 4, "image_size": 16, "width": 8, "blocks": 2, "workers": 0,
-                           "patience": 0, "device": "cpu"})
+    train.form.set_values(
+        {
+            "epochs": 500,
+            "batch_size": 4,
+            "image_size": 16,
+            "width": 8,
+            "blocks": 2,
+            "workers": 0,
+            "patience": 0,
+            "device": "cpu",
+        }
+    )
     qtbot.mouseClick(train.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(train.curves.epochs) >= 1, timeout=WAIT_MS)
 
@@ -86,6 +96,7 @@ def test_a_failing_task_shows_a_problem_or_a_crash_dialog(empty_window, qtbot) -
 def test_an_exception_in_a_slot_opens_the_crash_dialog(empty_window, qtbot) -> None:
     previous = install_excepthook(empty_window.reporter)
     try:
+
         def broken_slot() -> None:
             raise KeyError("missing-column")
 

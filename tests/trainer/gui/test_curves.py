@@ -28,8 +28,9 @@ def test_deep_run_events_become_epoch_series_with_throughput_and_eta() -> None:
         for step in (1, 2):
             clock.now += 5
             assert not curves.update(Progress("step", step, 2, "", {"loss": 1.0, "images_per_s": 120.0}))
-        assert curves.update(epoch(n, 10, loss=1.0 / n, val_loss=1.2 / n, accuracy=0.5 * n, val_accuracy=0.4 * n,
-                                   lr=0.01))
+        assert curves.update(
+            epoch(n, 10, loss=1.0 / n, val_loss=1.2 / n, accuracy=0.5 * n, val_accuracy=0.4 * n, lr=0.01)
+        )
     assert curves.epochs == [1, 2]
     assert curves.series["val_accuracy"] == [0.4, 0.8]
     assert curves.images_per_s == 120.0
@@ -80,14 +81,26 @@ def test_an_explicit_phase_event_marks_once() -> None:
 
 
 def test_curves_rebuilt_from_model_cards() -> None:
-    deep = TrainingCurves.from_training_info({"history": [
-        {"epoch": 1, "loss": 1.0, "val_loss": 1.1, "accuracy": 0.5, "val_accuracy": 0.4, "lr": 0.002,
-         "rss_mb": 500.0},
-        {"epoch": 2, "loss": 0.8, "val_loss": 0.9, "accuracy": 0.6, "val_accuracy": 0.5, "lr": 0.001}]})
+    deep = TrainingCurves.from_training_info(
+        {
+            "history": [
+                {
+                    "epoch": 1,
+                    "loss": 1.0,
+                    "val_loss": 1.1,
+                    "accuracy": 0.5,
+                    "val_accuracy": 0.4,
+                    "lr": 0.002,
+                    "rss_mb": 500.0,
+                },
+                {"epoch": 2, "loss": 0.8, "val_loss": 0.9, "accuracy": 0.6, "val_accuracy": 0.5, "lr": 0.001},
+            ]
+        }
+    )
     assert deep.epochs == [1, 2] and deep.series["lr"] == [0.002, 0.001] and not deep.phases
-    transfer = TrainingCurves.from_training_info({"phases": {
-        "frozen": {"history": [{"loss": 1.0}, {"loss": 0.9}]},
-        "fine-tune": {"history": [{"loss": 0.7}]}}})
+    transfer = TrainingCurves.from_training_info(
+        {"phases": {"frozen": {"history": [{"loss": 1.0}, {"loss": 0.9}]}, "fine-tune": {"history": [{"loss": 0.7}]}}}
+    )
     assert transfer.epochs == [1, 2, 3]
     assert [(m.x, m.label) for m in transfer.phases] == [(2.5, "fine-tune")]
     assert not TrainingCurves.from_training_info({"params": {}}).has_epochs()

@@ -23,8 +23,10 @@ def test_build_a_pack_from_a_folder(empty_window, qtbot, image_folder: Path) -> 
 
     builder = page.builder
     names = list(CLASS_STYLES)[:3]
-    rows = {builder.classes.item(r, 0).text(): (builder.classes.item(r, 1).text(), builder.classes.item(r, 2).text())
-            for r in range(builder.classes.rowCount())}
+    rows = {
+        builder.classes.item(r, 0).text(): (builder.classes.item(r, 1).text(), builder.classes.item(r, 2).text())
+        for r in range(builder.classes.rowCount())
+    }
     assert rows == {names[0]: ("17", "16"), names[1]: ("17", "16"), names[2]: ("4", "4")}
     notes = builder.notes.text()
     assert builder.notes.isVisible()
@@ -83,8 +85,9 @@ def test_train_shallow_then_click_a_confusion_cell(window, qtbot, stripes_pack) 
 
     # click the off-diagonal cell with the most images, else the first diagonal one
     matrix = card.metrics["confusion"]
-    cells = sorted(((matrix[t][p], t, p) for t in range(len(matrix)) for p in range(len(matrix)) if t != p),
-                   reverse=True)
+    cells = sorted(
+        ((matrix[t][p], t, p) for t in range(len(matrix)) for p in range(len(matrix)) if t != p), reverse=True
+    )
     _, truth, predicted = cells[0] if cells[0][0] else (0, 0, 0)
     rect = results.matrix.visualItemRect(results.matrix.item(truth, predicted))
     with qtbot.waitSignal(results.cell_shown, timeout=WAIT_MS):
@@ -124,8 +127,9 @@ def test_models_screen_sorts_filters_compares_deletes_and_publishes(window, qtbo
     report = published.args[0]
     game = tmp_path / "game"
     assert report.destination == str(game)
-    assert {m.id: m.difficulty for m in report.models} == {"stripes-logreg": "hard", "stripes-rf": "easy"} or \
-        {m.id: m.difficulty for m in report.models} == {"stripes-logreg": "easy", "stripes-rf": "hard"}
+    assert {m.id: m.difficulty for m in report.models} == {"stripes-logreg": "hard", "stripes-rf": "easy"} or {
+        m.id: m.difficulty for m in report.models
+    } == {"stripes-logreg": "easy", "stripes-rf": "hard"}
     assert "Published 2 model(s) of stripes" in page.status.text()
     catalog = load_catalog([game])  # the game finds the pack and both opponents
     assert "stripes" in catalog.packs
@@ -172,8 +176,7 @@ def test_a_tuning_study_shows_its_trials_and_sends_the_best_to_training(window, 
     best = final.best
     assert f"{best.value:.1%}" in page.best_label.text()
     assert page.history.dots.getData()[1].tolist() == [t.value for t in final.completed]
-    assert set(page.importances.values) <= set(best.params) and (page.importances.values or
-                                                                 page.importance_note.text())
+    assert set(page.importances.values) <= set(best.params) and (page.importances.values or page.importance_note.text())
     assert page.train_best.isEnabled()
     qtbot.mouseClick(page.train_best, Qt.MouseButton.LeftButton)
     train = window.train_page

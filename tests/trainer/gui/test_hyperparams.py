@@ -54,8 +54,7 @@ def test_docstring_args_parsing() -> None:
     Returns:
         nothing: ignored.
     """
-    assert parse_docstring_args(doc) == {"alpha": "first line continued here.", "beta": "shared.",
-                                         "gamma": "shared."}
+    assert parse_docstring_args(doc) == {"alpha": "first line continued here.", "beta": "shared.", "gamma": "shared."}
     assert parse_docstring_args("No args section.") == {}
     assert parse_docstring_args(None) == {}
 

@@ -37,8 +37,9 @@ def test_predictions_reproduce_the_cards_confusion_matrix_cell_by_cell(trained_t
 
 
 def test_a_model_of_other_classes_is_refused(trained_template, tmp_path) -> None:
-    other = make_synthetic_pack(tmp_path, pack_id="three", per_class=10,
-                                classes=["red_horizontal", "green_vertical", "blue_diagonal"])
+    other = make_synthetic_pack(
+        tmp_path, pack_id="three", per_class=10, classes=["red_horizontal", "green_vertical", "blue_diagonal"]
+    )
     with pytest.raises(ModelCardError, match="Open the model with the pack it was trained on"):
         drive(predict_test_split(Workspace(trained_template).models_dir / "stripes-logreg", other))
 

@@ -58,8 +58,9 @@ class ConfusionMatrixView(QTableWidget):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 item.setBackground(QBrush(cell_colour(count, int(totals[i]), is_diagonal=i == j)))
                 share = count / totals[i] if totals[i] else 0.0
-                item.setToolTip(f"true {classes[i]}, predicted {classes[j]}: {count} image(s), {share:.0%} of "
-                                f"{classes[i]}")
+                item.setToolTip(
+                    f"true {classes[i]}, predicted {classes[j]}: {count} image(s), {share:.0%} of {classes[i]}"
+                )
                 self.setItem(i, j, item)
 
     def count(self, truth: int, predicted: int) -> int:

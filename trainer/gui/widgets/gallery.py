@@ -50,8 +50,8 @@ class ImageGallery(QListWidget):
         self.clear()
         for tile in tiles:
             pixmap = QPixmap.fromImage(to_qimage(tile.image)).scaled(
-                self._thumb, self._thumb, Qt.AspectRatioMode.KeepAspectRatio,
-                Qt.TransformationMode.FastTransformation)
+                self._thumb, self._thumb, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation
+            )
             item = QListWidgetItem(QIcon(pixmap), tile.caption)
             item.setToolTip(tile.tooltip or tile.caption)
             item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)

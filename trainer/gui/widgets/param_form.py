@@ -28,7 +28,7 @@ NONE_TEXT = "auto / off"
 
 
 def label_for(name: str) -> str:
-    """"batch_size" → "Batch size"; acronyms and single letters stay as they are ("C", "lr" → "LR")."""
+    """ "batch_size" → "Batch size"; acronyms and single letters stay as they are ("C", "lr" → "LR")."""
     if name == "lr":
         return "Learning rate"
     if len(name) <= 2:
@@ -59,16 +59,21 @@ class _Editor:
             spin = QSpinBox()
             low = int(spec.minimum if spec.minimum is not None else -INT_LIMIT)
             # an optional int shows its None as the special value one below the minimum
-            spin.setRange(low - 1 if spec.optional else low, int(spec.maximum if spec.maximum is not None
-                                                                 else INT_LIMIT))
+            spin.setRange(
+                low - 1 if spec.optional else low, int(spec.maximum if spec.maximum is not None else INT_LIMIT)
+            )
             if spec.optional:
                 spin.setSpecialValueText(NONE_TEXT)
             return spin
         if spec.kind == "float" and spec.log:
             # a value spanning orders of magnitude (1e-5 … 1e-1) reads best as text: "0.0003", "1e-05"
             line = QLineEdit()
-            validator = QDoubleValidator(spec.minimum if spec.minimum is not None else 0.0,
-                                         spec.maximum if spec.maximum is not None else 1e12, 12, line)
+            validator = QDoubleValidator(
+                spec.minimum if spec.minimum is not None else 0.0,
+                spec.maximum if spec.maximum is not None else 1e12,
+                12,
+                line,
+            )
             validator.setNotation(QDoubleValidator.Notation.ScientificNotation)
             validator.setLocale(QLocale.c())
             line.setValidator(validator)
@@ -76,8 +81,9 @@ class _Editor:
         if spec.kind == "float":
             spin = QDoubleSpinBox()
             spin.setDecimals(3)
-            spin.setRange(spec.minimum if spec.minimum is not None else -1e9,
-                          spec.maximum if spec.maximum is not None else 1e9)
+            spin.setRange(
+                spec.minimum if spec.minimum is not None else -1e9, spec.maximum if spec.maximum is not None else 1e9
+            )
             spin.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
             return spin
         line = QLineEdit()
@@ -118,7 +124,6 @@ class _Editor:
             return coerce_text(self.spec, widget.text())
         except ValueError as exc:
             raise ConfigError(str(exc)) from exc
-
 
     def _float_text(self, text: str) -> float:
         spec = self.spec

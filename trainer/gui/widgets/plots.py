@@ -42,8 +42,12 @@ def _points(xs: list[float], ys: list[float]) -> tuple[np.ndarray, np.ndarray]:
 class CurvesView(QWidget):
     """Loss, accuracy (train and validation) and learning rate per epoch, with dashed phase markers."""
 
-    def __init__(self, parent: QWidget | None = None, *, placeholder: str = "Curves appear after the first epoch.",
-                 ) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        placeholder: str = "Curves appear after the first epoch.",
+    ) -> None:
         super().__init__(parent)
         self.loss = _plot("Loss", "cross entropy")
         self.accuracy = _plot("Accuracy", "fraction correct")
@@ -115,8 +119,13 @@ class CurvesView(QWidget):
         self._remove_markers()
         for phase in curves.phases:
             for plot in (self.loss, self.accuracy, self.lr):
-                line = pg.InfiniteLine(pos=phase.x, angle=90, pen=PHASE_PEN, label=phase.label,
-                                       labelOpts={"position": 0.9, "color": "#555", "rotateAxis": (1, 0)})
+                line = pg.InfiniteLine(
+                    pos=phase.x,
+                    angle=90,
+                    pen=PHASE_PEN,
+                    label=phase.label,
+                    labelOpts={"position": 0.9, "color": "#555", "rotateAxis": (1, 0)},
+                )
                 plot.addItem(line)
                 self._markers.append((plot, line))
 
@@ -132,8 +141,9 @@ class CurvesView(QWidget):
 class BarChart(pg.PlotWidget):
     """Horizontal bars with category names on the y axis (per-class accuracy, parameter importances)."""
 
-    def __init__(self, title: str, value_label: str, *, x_range: tuple[float, float] | None = (0, 1),
-                 percent: bool = True) -> None:
+    def __init__(
+        self, title: str, value_label: str, *, x_range: tuple[float, float] | None = (0, 1), percent: bool = True
+    ) -> None:
         super().__init__()
         self.setTitle(title, size="10pt")
         self.setLabel("bottom", value_label)
@@ -161,8 +171,7 @@ class BarChart(pg.PlotWidget):
         self._bars = pg.BarGraphItem(x0=0, y=ys, height=0.7, width=widths, brush=BAR_BRUSH, pen=None)
         self.addItem(self._bars)
         for y, value in zip(ys, widths, strict=True):
-            text = pg.TextItem(f"{value:.0%}" if self._percent else f"{value:.2f}", color="#222",
-                               anchor=(0, 0.5))
+            text = pg.TextItem(f"{value:.0%}" if self._percent else f"{value:.2f}", color="#222", anchor=(0, 0.5))
             text.setPos(value, y)
             self.addItem(text)
             self._texts.append(text)
