@@ -12,7 +12,7 @@ from classifiers.errors import EyeVsAIError
 from classifiers.locations import bundled_assets_dir, display_problem, user_data_dir
 from classifiers.runtime import install_problem
 from desktop.services.catalog import Catalog, load_catalog
-from desktop.services.online.services import OnlineServices
+from desktop.services.online.connection import OnlineConnection
 from desktop.services.store import Store
 
 DB_FILE = "eyevsai.db"
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
             return run_verify(args.proof, rerun=args.rerun, catalog=catalog, device=args.device)
         store = Store(data_dir / DB_FILE)
         store.abandon_unfinished()
-        online = OnlineServices(data_dir, store)
+        online = OnlineConnection(data_dir, store)
         if args.server is not None:
             online.set_server(args.server)
         if args.command == "sync":

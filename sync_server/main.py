@@ -1,4 +1,4 @@
-"""The server's composition root: settings → engine → services → FastAPI app.
+"""The server's composition root: settings → engine → app state → FastAPI app.
 
 `create_app(settings)` is what tests and `python -m sync_server` use; `create_app_from_env()` is the factory each
 uvicorn worker process calls (settings come from the environment the parent set up).
@@ -18,9 +18,9 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sync_server import __version__
-from sync_server.api.deps import Services, StrictQuery
+from sync_server.api.deps import AppState, StrictQuery
 from sync_server.api.errors import error_detail
-from sync_server.api.routes import auth, health, leaderboards, oauth, ranked, sessions, users
+from sync_server.api.routes import auth, games, health, leaderboards, oauth, ranked, users
 from sync_server.db import create_db_engine, migrate, session_factory
 from sync_server.errors import ServiceError
 from sync_server.logs import configure_logging, get_logger
@@ -40,19 +40,19 @@ upload, and ranked sessions dealt, timed and scored by the server. Send the acce
 """
 
 
-def build_services(
+def build_app_state(
     settings: Settings, *, clock: Callable[[], dt.datetime] | None = None, oauth_http: object | None = None
-) -> Services:
+) -> AppState:
     """Everything a request needs, built once: engine (migrated when `auto_migrate`), hashers, limiter, OAuth."""
     from sync_server.oauth import OAuthService
 
     engine = create_db_engine(settings.resolved_database_url())
     if settings.auto_migrate:
         migrate(engine)
-    return Services(
+    return AppState(
         settings=settings,
         engine=engine,
-        sessions=session_factory(engine),
+        db_sessions=session_factory(engine),
         passwords=Passwords(settings.argon2),
         tokens=AccessTokens(
             secret=settings.resolved_secret_key(), minutes=settings.access_token_minutes, issuer=settings.public_url
@@ -63,17 +63,17 @@ def build_services(
     )
 
 
-def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
-    """The FastAPI app with its routes and middleware; builds the services from `settings` unless given."""
-    settings = settings or (services.settings if services else load_settings())
+def create_app(settings: Settings | None = None, *, app_state: AppState | None = None) -> FastAPI:
+    """The FastAPI app with its routes and middleware; builds the app state from `settings` unless given."""
+    settings = settings or (app_state.settings if app_state else load_settings())
     configure_logging(settings.log_level, as_json=settings.log_json)
-    services = services or build_services(settings)
+    app_state = app_state or build_app_state(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        _log.info("server started", extra={"database": services.engine.dialect.name, "version": __version__})
+        _log.info("server started", extra={"database": app_state.engine.dialect.name, "version": __version__})
         yield
-        services.engine.dispose()
+        app_state.engine.dispose()
 
     app = FastAPI(
         title="EyeVsAI sync server",
@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         docs_url="/docs",
         redoc_url="/redoc",
     )
-    app.state.services = services
+    app.state.app_state = app_state
     app.include_router(health.router, dependencies=[StrictQuery])
     for module in (auth, oauth, users):
         app.include_router(module.router, prefix=API_PREFIX, dependencies=[StrictQuery])
@@ -92,7 +92,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     _add_error_handlers(app)
     # Outermost last: request id/logging wraps everything, then CORS, then the body limit, then the IP limit.
     limits = settings.rate_limits
-    app.add_middleware(IpRateLimitMiddleware, limiter=services.limiter, limit=limits.per_ip, window_s=limits.window_s)
+    app.add_middleware(IpRateLimitMiddleware, limiter=app_state.limiter, limit=limits.per_ip, window_s=limits.window_s)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
@@ -110,7 +110,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
 
 def _add_routers(app: FastAPI) -> None:
     """Routers added as the features land (kept apart so the list reads as the API's table of contents)."""
-    for module in (sessions, leaderboards, ranked):
+    for module in (games, leaderboards, ranked):
         app.include_router(module.router, prefix=API_PREFIX, dependencies=[StrictQuery])
 
 

@@ -183,7 +183,7 @@ class OAuthService:
     # -- provider callback ---------------------------------------------------------------------------------------
 
     def callback(
-        self, *, sessions: sessionmaker[Session], provider: str, params: dict[str, str], now: dt.datetime
+        self, *, db_sessions: sessionmaker[Session], provider: str, params: dict[str, str], now: dt.datetime
     ) -> str:
         """Handle the provider's redirect; returns where to send the browser (the app's loopback redirect).
 
@@ -193,7 +193,7 @@ class OAuthService:
         Raises:
             CallbackError: the state is missing, unknown, for another provider, already used or expired.
         """
-        flow = self._claim(sessions, provider, params.get("state", ""), now)
+        flow = self._claim(db_sessions, provider, params.get("state", ""), now)
         error = params.get("error")
         if error or not params.get("code"):
             # Only the standard codes the app can act on pass through; anything else reads as a refusal.
@@ -212,15 +212,15 @@ class OAuthService:
         if identity.name is None and provider == "apple":
             identity = ProviderIdentity(identity.subject, identity.email, apple_user_name(params.get("user")))
         try:
-            grant = self._settle(sessions, flow, identity, now)
+            grant = self._settle(db_sessions, flow, identity, now)
         except ServiceError as exc:
             return _to_app(flow, error="access_denied", error_description=exc.detail)
         return _to_app(flow, code=grant)
 
-    def _claim(self, sessions: sessionmaker[Session], provider: str, state: str, now: dt.datetime) -> Flow:
+    def _claim(self, db_sessions: sessionmaker[Session], provider: str, state: str, now: dt.datetime) -> Flow:
         if not state or len(state) > 255:
             raise CallbackError("The sign-in response has no state.")
-        with write_session(sessions) as session:
+        with write_session(db_sessions) as session:
             row = session.scalar(select(OAuthFlow).where(OAuthFlow.state == token_hash(state)))
             if row is None or row.provider != provider:
                 raise CallbackError("This sign-in is unknown to the server.")
@@ -255,11 +255,13 @@ class OAuthService:
         except (OAuthError, httpx.HTTPError, IdentityError, ValueError, KeyError) as exc:
             raise ProviderError(f"{type(exc).__name__}: {exc}") from exc
 
-    def _settle(self, sessions: sessionmaker[Session], flow: Flow, identity: ProviderIdentity, now: dt.datetime) -> str:
+    def _settle(
+        self, db_sessions: sessionmaker[Session], flow: Flow, identity: ProviderIdentity, now: dt.datetime
+    ) -> str:
         """Find, link or create the account; store a one-time grant for the app and return it."""
         for attempt in (1, 2):  # a concurrent first sign-in of the same subject may win the insert: look again
             try:
-                with write_session(sessions) as session:
+                with write_session(db_sessions) as session:
                     user = _account_for(session, flow, identity)
                     grant = new_opaque_token()
                     session.execute(

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from desktop.app import content_roots  # noqa: E402
 from desktop.services.catalog import load_catalog  # noqa: E402
-from desktop.services.online.services import OnlineServices  # noqa: E402
+from desktop.services.online.connection import OnlineConnection  # noqa: E402
 from desktop.services.store import Store  # noqa: E402
 from desktop.ui.main_window import MainWindow  # noqa: E402
 from desktop.ui.online_ui import OnlineUi  # noqa: E402
@@ -47,7 +47,7 @@ def main() -> None:
     window = MainWindow(load_catalog(content_roots(data)), store)
     # Offline (no server) until _online_shots sets one; the failing keyring backend keeps the shots the same on
     # every machine and never writes these throwaway sign-ins into the developer's real keyring.
-    online = OnlineUi(window, OnlineServices(data, store, keyring_backend=NoKeyring()))
+    online = OnlineUi(window, OnlineConnection(data, store, keyring_backend=NoKeyring()))
     window.resize(900, 760)
     window.show()
     _wait(app, lambda: window.opponents)

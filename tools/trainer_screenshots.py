@@ -118,7 +118,7 @@ def main() -> None:
     wait_until(lambda: not train.is_training and idle(), 300)
 
     # Models: compare the two, then publish the pack to the (temporary) game folder
-    models = window.registry_page
+    models = window.models_page
     window.show_screen("Models")
     models.refresh()
     models.select_ids(*(row.id for row in models.visible_rows()[:2]))

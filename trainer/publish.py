@@ -30,8 +30,8 @@ from classifiers.card import ONNX_FILE, ModelCard, discover_models, read_card, w
 from classifiers.errors import PackError
 from classifiers.pack import Pack
 from classifiers.progress import Progress
+from trainer.model_registry import DONE, ModelRegistry, now, rank_cards
 from trainer.packs import RANKED_LABELS_FILE
-from trainer.registry import DONE, ModelRegistry, now, rank_cards
 
 PREDICTION_BATCH = 64
 

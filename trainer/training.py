@@ -24,7 +24,7 @@ from classifiers.parity import ParityReport, check_parity
 from classifiers.progress import Progress
 from classifiers.registry import get_family
 from classifiers.runtime import OnnxClassifier
-from trainer.registry import rank_cards
+from trainer.model_registry import rank_cards
 
 TRAINER_VERSION = "0.1.0"
 PARITY_IMAGES = 64

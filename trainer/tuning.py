@@ -89,7 +89,7 @@ def _retry_stale_trials(study: Any, storage: Any, name: str) -> int:
     """Fail RUNNING trials whose process is gone (killed mid-trial) and queue their parameters again."""
     from optuna.trial import TrialState
 
-    from trainer.registry import is_alive
+    from trainer.model_registry import is_alive
 
     retried = 0
     study_id = storage.get_study_id_from_name(name)

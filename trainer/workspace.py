@@ -13,7 +13,7 @@ from classifiers.locations import bundled_assets_dir, user_data_dir
 from classifiers.pack import Pack, find_pack
 
 if TYPE_CHECKING:
-    from trainer.registry import ModelRegistry
+    from trainer.model_registry import ModelRegistry
 
 WORKSPACE_ENV = "EYEVSAI_WORKSPACE"
 
@@ -58,7 +58,7 @@ class Workspace:
 
     def registry(self) -> ModelRegistry:
         """Open (creating if needed) the workspace's model registry; the caller closes it."""
-        from trainer.registry import ModelRegistry
+        from trainer.model_registry import ModelRegistry
 
         return ModelRegistry(self.registry_path)
 

@@ -9,7 +9,7 @@ from PySide6.QtCore import QThreadPool, QTimer
 from PySide6.QtWidgets import QApplication
 
 from desktop.services.catalog import Catalog
-from desktop.services.online.services import OnlineServices
+from desktop.services.online.connection import OnlineConnection
 from desktop.services.store import Store
 from desktop.ui.main_window import MainWindow
 from desktop.ui.online_ui import OnlineUi
@@ -23,7 +23,7 @@ def run_game(
     *,
     device: str | None = None,
     quit_when_shown: Callable[[], None] | None = None,
-    online: OnlineServices | None = None,
+    online: OnlineConnection | None = None,
 ) -> int:
     """Show the game window and run the event loop until it closes.
 

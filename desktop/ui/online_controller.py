@@ -13,10 +13,10 @@ from typing import Any
 from PySide6.QtCore import QObject, QThreadPool, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 
+from desktop.services.online.connection import OnlineConnection
 from desktop.services.online.errors import SignInFailed
 from desktop.services.online.oauth_loopback import BrowserSignIn
 from desktop.services.online.outbox import Result, SyncStatus, UploadOutcome, send, utc_now
-from desktop.services.online.services import OnlineServices
 from desktop.services.online.settings import Account
 from desktop.services.online.tokens import TokenStorage
 from desktop.ui.worker import run_in_background
@@ -47,7 +47,7 @@ class OnlineController(QObject):
 
     def __init__(
         self,
-        online: OnlineServices,
+        online: OnlineConnection,
         parent: QObject | None = None,
         *,
         open_url: Callable[[str], object] = open_in_system_browser,

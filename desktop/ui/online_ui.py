@@ -9,8 +9,8 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QMessageBox
 
+from desktop.services.online.connection import OnlineConnection
 from desktop.services.online.outbox import SyncStatus
-from desktop.services.online.services import OnlineServices
 from desktop.ui.account_bar import AccountBar
 from desktop.ui.global_board import GlobalBoardView
 from desktop.ui.main_window import MainWindow
@@ -24,7 +24,11 @@ class OnlineUi(QObject):
     """Owned by the window; `shutdown()` before the window goes."""
 
     def __init__(
-        self, window: MainWindow, online: OnlineServices, *, open_url: Callable[[str], object] = open_in_system_browser
+        self,
+        window: MainWindow,
+        online: OnlineConnection,
+        *,
+        open_url: Callable[[str], object] = open_in_system_browser,
     ) -> None:
         super().__init__(window)
         self.window = window

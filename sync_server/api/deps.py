@@ -1,4 +1,4 @@
-"""FastAPI dependencies as `Annotated` aliases: the services, a database session, the signed-in user, limits."""
+"""FastAPI dependencies as `Annotated` aliases: the app state, a database session, the signed-in user, limits."""
 
 from __future__ import annotations
 
@@ -23,12 +23,12 @@ from sync_server.settings import Settings
 
 
 @dataclass
-class Services:
+class AppState:
     """What the composition root builds once per process and every request shares."""
 
     settings: Settings
     engine: Engine
-    sessions: sessionmaker[Session]
+    db_sessions: sessionmaker[Session]
     passwords: Passwords
     tokens: AccessTokens
     limiter: RateLimiter
@@ -36,16 +36,16 @@ class Services:
     oauth: object  # sync_server.oauth.OAuthService; typed loosely to keep this module free of Authlib
 
 
-def get_services(request: Request) -> Services:
-    return request.app.state.services
+def get_app_state(request: Request) -> AppState:
+    return request.app.state.app_state
 
 
-ServicesDep = Annotated[Services, Depends(get_services)]
+AppStateDep = Annotated[AppState, Depends(get_app_state)]
 
 
-def get_session(request: Request, services: ServicesDep) -> Iterator[Session]:
+def get_session(request: Request, app_state: AppStateDep) -> Iterator[Session]:
     """One session per request; requests that may write take SQLite's write lock up front (see db.py)."""
-    with services.sessions() as session:
+    with app_state.db_sessions() as session:
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             begin_write(session)
         yield session
@@ -69,7 +69,7 @@ def too_many_requests(wait: float) -> HTTPException:
 
 
 def get_current_user(
-    services: ServicesDep,
+    app_state: AppStateDep,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
@@ -77,14 +77,14 @@ def get_current_user(
     if credentials is None:
         raise CREDENTIALS_ERROR
     try:
-        public_id = services.tokens.subject(credentials.credentials, now=services.clock())
+        public_id = app_state.tokens.subject(credentials.credentials, now=app_state.clock())
     except InvalidTokenError:
         raise CREDENTIALS_ERROR from None
     user = user_by_public_id(session=session, public_id=public_id)
     if user is None or not user.is_active:
         raise CREDENTIALS_ERROR
-    limits = services.settings.rate_limits
-    wait = services.limiter.hit(f"account:{user.id}", limits.per_account, limits.window_s)
+    limits = app_state.settings.rate_limits
+    wait = app_state.limiter.hit(f"account:{user.id}", limits.per_account, limits.window_s)
     if wait is not None:
         raise too_many_requests(wait)
     return user
@@ -94,23 +94,23 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
 def optional_user(
-    services: ServicesDep,
+    app_state: AppStateDep,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User | None:
     """The signed-in user when a token is sent (and valid), else None."""
     if credentials is None:
         return None
-    return get_current_user(services, session, credentials)
+    return get_current_user(app_state, session, credentials)
 
 
 OptionalUser = Annotated[User | None, Depends(optional_user)]
 
 
-def auth_rate_limit(request: Request, services: ServicesDep) -> None:
+def auth_rate_limit(request: Request, app_state: AppStateDep) -> None:
     """The stricter per-IP budget of the sign-in endpoints (password guessing, account farming)."""
-    limits = services.settings.rate_limits
-    wait = services.limiter.hit(f"auth:{client_ip(request.scope)}", limits.auth_per_ip, limits.window_s)
+    limits = app_state.settings.rate_limits
+    wait = app_state.limiter.hit(f"auth:{client_ip(request.scope)}", limits.auth_per_ip, limits.window_s)
     if wait is not None:
         raise too_many_requests(wait)
 
@@ -121,9 +121,9 @@ AuthRateLimit = Depends(auth_rate_limit)
 def account_rate_limit(bucket: str, limit_of: Callable[[Settings], int]) -> Callable[..., None]:
     """A dependency counting the signed-in user's requests in a named bucket (uploads, ranked starts)."""
 
-    def check(user: CurrentUser, services: ServicesDep) -> None:
-        limits = services.settings.rate_limits
-        wait = services.limiter.hit(f"{bucket}:{user.id}", limit_of(services.settings), limits.window_s)
+    def check(user: CurrentUser, app_state: AppStateDep) -> None:
+        limits = app_state.settings.rate_limits
+        wait = app_state.limiter.hit(f"{bucket}:{user.id}", limit_of(app_state.settings), limits.window_s)
         if wait is not None:
             raise too_many_requests(wait)
 

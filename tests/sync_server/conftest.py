@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from sync_server.db import create_db_engine, migrate
-from sync_server.main import build_services, create_app
+from sync_server.main import build_app_state, create_app
 from sync_server.settings import Argon2Params, Settings
 from tests.sync_server.helpers import ApiClient, FakeClock
 
@@ -98,8 +98,8 @@ def make_client(make_settings, clock: FakeClock):
 
     def make(oauth_http: object | None = None, **overrides: object) -> ApiClient:
         settings = make_settings(**overrides)
-        services = build_services(settings, clock=clock, oauth_http=oauth_http)
-        client = ApiClient(create_app(settings, services=services), services)
+        app_state = build_app_state(settings, clock=clock, oauth_http=oauth_http)
+        client = ApiClient(create_app(settings, app_state=app_state), app_state)
         clients.append(client)
         return client
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from anyio.from_thread import start_blocking_portal
 
-from sync_server.api.deps import Services
+from sync_server.api.deps import AppState
 
 
 class FakeClock:
@@ -27,10 +27,10 @@ class FakeClock:
 class ApiClient:
     """httpx against the app in-process (ASGI transport), driven synchronously through an anyio portal."""
 
-    def __init__(self, app: Any, services: Services, *, raise_app_exceptions: bool = True) -> None:
+    def __init__(self, app: Any, app_state: AppState, *, raise_app_exceptions: bool = True) -> None:
         """`raise_app_exceptions=False` answers a server bug with the 500 a real client would see."""
         self.app = app
-        self.services = services
+        self.app_state = app_state
         self._portal_cm = start_blocking_portal()
         self._portal = self._portal_cm.__enter__()
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
@@ -54,7 +54,7 @@ class ApiClient:
     def close(self) -> None:
         self._portal.call(self._client.aclose)
         self._portal_cm.__exit__(None, None, None)
-        self.services.engine.dispose()
+        self.app_state.engine.dispose()
 
     # Shortcuts used across the tests.
     def register(self, email: str = "ada@example.org", password: str = "correct horse", **extra: Any) -> dict:
@@ -100,7 +100,7 @@ def fake_table(card, labels: dict[str, str], *, truth_probability: float = 0.7):
     return PredictionTable(card.id, card.onnx_sha256, list(card.classes), predictions)
 
 
-def import_bundled(services: Services, *, images: int = 30) -> dict[str, str]:
+def import_bundled(app_state: AppState, *, images: int = 30) -> dict[str, str]:
     """Make the bundled pack playable in ranked mode on the app's database; returns the labels used."""
     from classifiers.card import read_card
     from classifiers.pack import open_pack
@@ -109,6 +109,6 @@ def import_bundled(services: Services, *, images: int = 30) -> dict[str, str]:
     pack = open_pack(bundled_pack_dir())
     labels = fake_labels(pack, images)
     models = [(card, fake_table(card, labels)) for card in map(read_card, bundled_model_dirs())]
-    with services.sessions() as session:
+    with app_state.db_sessions() as session:
         import_ranked(session=session, pack=pack, labels=labels, models=models)
     return labels

@@ -55,7 +55,7 @@ def test_unknown_account_still_pays_for_a_password_check(api: ApiClient, monkeyp
         PasswordHasher, "verify", lambda self, stored, pw: calls.append(stored) or real_verify(self, stored, pw)
     )
     api.post(f"{AUTH}/login", json={"email": "nobody@example.org", "password": "whatever1"})
-    assert calls == [api.services.passwords._dummy_hash]
+    assert calls == [api.app_state.passwords._dummy_hash]
 
 
 def test_me_needs_a_valid_token(api: ApiClient) -> None:
@@ -68,7 +68,7 @@ def test_me_needs_a_valid_token(api: ApiClient) -> None:
 
 def test_access_tokens_expire(api: ApiClient, clock) -> None:
     pair = api.register()
-    token = api.services.tokens.issue(pair["user"]["id"], now=clock().replace(year=2020))[0]
+    token = api.app_state.tokens.issue(pair["user"]["id"], now=clock().replace(year=2020))[0]
     assert api.get("/api/v1/me", token=token).status_code == 401
 
 
@@ -212,6 +212,6 @@ def test_refresh_tokens_are_stored_hashed(api: ApiClient) -> None:
     from sync_server.models import RefreshToken
 
     pair = api.register()
-    with api.services.sessions() as session:
+    with api.app_state.db_sessions() as session:
         stored = session.scalars(select(RefreshToken.token_hash)).all()
     assert pair["refresh_token"] not in stored and len(stored) == 1 and len(stored[0]) == 64

@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from sync_server.main import build_services, create_app
+from sync_server.main import build_app_state, create_app
 from sync_server.settings import Settings
 from tests.sync_server.conftest import FAST_ARGON2
 from tests.sync_server.helpers import ApiClient, import_bundled
@@ -63,11 +63,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[object, s
             }
         },
     )
-    services = build_services(config)
-    app = create_app(config, services=services)
-    client = ApiClient(app, services)
+    app_state = build_app_state(config)
+    app = create_app(config, app_state=app_state)
+    client = ApiClient(app, app_state)
     try:
-        import_bundled(services)
+        import_bundled(app_state)
         token = client.register("fuzz@example.org")["access_token"]
         yield app, token
     finally:

@@ -27,7 +27,7 @@ def finish(
     difficulty: str = "easy",
 ) -> str:
     """Store a finished verified session for the player and offer it to the boards, as ranked play does."""
-    with api.services.sessions() as session:
+    with api.app_state.db_sessions() as session:
         user = session.query(User).filter_by(public_id=player_id).one()
         game = GameSession(
             public_id=str(uuid.uuid4()),

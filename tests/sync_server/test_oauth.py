@@ -127,7 +127,7 @@ def test_an_email_never_links_accounts(make_harness) -> None:
 
 
 def test_a_guest_upgrades_through_a_provider_and_keeps_its_history(make_harness) -> None:
-    from tests.sync_server.test_sessions import upload_body
+    from tests.sync_server.test_games import upload_body
 
     harness = make_harness("discord")
     guest = harness.api.guest()

@@ -45,7 +45,7 @@ def test_health_docs_and_openapi(api: ApiClient) -> None:
 
 
 def test_health_says_when_the_database_is_unreachable(api: ApiClient) -> None:
-    api.services.engine = create_engine(
+    api.app_state.engine = create_engine(
         "postgresql+psycopg://nobody@127.0.0.1:9/none", connect_args={"connect_timeout": 2}
     )
     response = api.get("/health")
@@ -59,7 +59,7 @@ def test_migrations_match_the_models(api: ApiClient) -> None:
     from sync_server.db import current_revision, head_revision
     from sync_server.models import Base
 
-    engine = api.services.engine
+    engine = api.app_state.engine
     assert current_revision(engine) == head_revision(engine) is not None
     with engine.connect() as connection:
         differences = compare_metadata(
@@ -132,7 +132,7 @@ def test_per_account_and_sign_in_limits(make_client) -> None:
 
 @SQLITE_ONLY
 def test_upload_limit_per_account(make_client) -> None:
-    from tests.sync_server.test_sessions import upload_body
+    from tests.sync_server.test_games import upload_body
 
     api = make_client(rate_limits={"uploads_per_account": 2})
     token = api.register()["access_token"]
@@ -191,7 +191,7 @@ def test_a_server_bug_answers_500_without_details(make_client, monkeypatch: pyte
 
     plain = make_client()
     api = ApiClient(
-        create_app(plain.services.settings, services=plain.services), plain.services, raise_app_exceptions=False
+        create_app(plain.app_state.settings, app_state=plain.app_state), plain.app_state, raise_app_exceptions=False
     )
 
     def broken(**_kwargs: object) -> None:

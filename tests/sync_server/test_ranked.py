@@ -17,7 +17,7 @@ SEED = "00112233445566778899aabbccddeeff"
 
 @pytest.fixture
 def ranked(api: ApiClient) -> tuple[ApiClient, dict[str, str]]:
-    return api, import_bundled(api.services)
+    return api, import_bundled(api.app_state)
 
 
 def start(api: ApiClient, token: str, difficulty: str = "easy", **extra) -> dict:
@@ -160,7 +160,7 @@ def test_ranked_failures(ranked, clock: FakeClock) -> None:
 
 
 def test_a_pack_without_enough_images_cannot_start(api: ApiClient) -> None:
-    import_bundled(api.services, images=5)
+    import_bundled(api.app_state, images=5)
     token = api.register()["access_token"]
     response = api.post(
         f"{RANKED}/sessions", token=token, json={"pack_id": "fashion-mnist", "difficulty": "easy", "client_seed": SEED}

@@ -16,7 +16,7 @@ import pytest
 
 from classifiers.card import file_sha256, read_card
 from tests.helpers.synthetic import make_synthetic_pack
-from trainer.registry import is_alive
+from trainer.model_registry import is_alive
 from trainer.tuning import open_storage
 from trainer.workspace import WORKSPACE_ENV
 

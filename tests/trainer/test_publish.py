@@ -12,7 +12,7 @@ from classifiers.card import discover_models, read_card
 from classifiers.progress import run_to_end
 from tests.helpers.synthetic import make_synthetic_pack
 from trainer.cli import main
-from trainer.registry import ModelRegistry, record_training
+from trainer.model_registry import ModelRegistry, record_training
 from trainer.training import train_model
 
 FAST = {"feature_size": 32}

@@ -13,7 +13,7 @@ import typer
 from classifiers.card import discover_models, read_card
 from classifiers.errors import ConfigError, ModelCardError
 from classifiers.locations import bundled_assets_dir
-from trainer.registry import DONE, REMOVABLE, RUNNING, STATUSES, ModelRecord, ModelRegistry, iter_stale_partials
+from trainer.model_registry import DONE, REMOVABLE, RUNNING, STATUSES, ModelRecord, ModelRegistry, iter_stale_partials
 
 app = typer.Typer(
     help="The model registry: every model trained in the workspace, with its status.\n\n"

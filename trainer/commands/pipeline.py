@@ -257,7 +257,7 @@ def tune_command(
     Example: eyevsai-train tune shallow --pack fashion-mnist --trials 30 --timeout 3600
     """
     from trainer.cli import state_of
-    from trainer.registry import record_training
+    from trainer.model_registry import record_training
     from trainer.training import default_model_id, train_model
     from trainer.tuning import tune
     from trainer.tuning_spaces import estimator_defaults

@@ -9,7 +9,7 @@ import typer
 
 from classifiers.errors import ConfigError
 from classifiers.registry import get_family
-from trainer.registry import record_training
+from trainer.model_registry import record_training
 from trainer.training import default_model_id, train_model
 
 app = typer.Typer(help="Train one model on a pack and export it to ONNX with its model card.", no_args_is_help=True)
@@ -46,7 +46,7 @@ def run_training(
     """Shared by every family's command: train (recorded in the workspace's model registry), then print a summary.
 
     A family's train command (e.g. `train transfer`) calls this, or wraps its own `train_model` generator in
-    `trainer.registry.record_training`, so that every model it makes is in the registry.
+    `trainer.model_registry.record_training`, so that every model it makes is in the registry.
     """
     from trainer.cli import state_of
 

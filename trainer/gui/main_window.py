@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
 
 from classifiers.pack import Pack
 from trainer.gui.errors import ErrorReporter
+from trainer.gui.models_page import Confirm, ModelsPage
 from trainer.gui.pack_page import PackPage
-from trainer.gui.registry_page import Confirm, RegistryPage
 from trainer.gui.results_page import ResultsPage
 from trainer.gui.services import ModelRow, TrainerServices
 from trainer.gui.tasks import Tasks
@@ -50,11 +50,11 @@ class MainWindow(QMainWindow):
         self.train_page = TrainPage(services, self.tasks)
         self.results_page = ResultsPage(services, self.tasks)
         self.tuning_page = TuningPage(services, self.tasks)
-        self.registry_page = RegistryPage(services, self.tasks, game_data_dir=game_data_dir, confirm=confirm)
+        self.models_page = ModelsPage(services, self.tasks, game_data_dir=game_data_dir, confirm=confirm)
         self.pages: dict[str, QWidget] = dict(
             zip(
                 SCREENS,
-                (self.pack_page, self.train_page, self.results_page, self.tuning_page, self.registry_page),
+                (self.pack_page, self.train_page, self.results_page, self.tuning_page, self.models_page),
                 strict=True,
             )
         )
@@ -79,16 +79,16 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.workspace_label)
         self._connect()
         self.pack_page.refresh()
-        self.registry_page.refresh()
-        self.results_page.refresh_models(self.registry_page.rows)
+        self.models_page.refresh()
+        self.results_page.refresh_models(self.models_page.rows)
         self.sidebar.setCurrentRow(0)
 
     def _connect(self) -> None:
         self.sidebar.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.pack_page.pack_selected.connect(self._on_pack_selected)
         self.train_page.training_finished.connect(self._on_training_finished)
-        self.registry_page.open_requested.connect(self._on_open_requested)
-        self.registry_page.models_changed.connect(self._on_models_changed)
+        self.models_page.open_requested.connect(self._on_open_requested)
+        self.models_page.models_changed.connect(self._on_models_changed)
         self.tuning_page.best_chosen.connect(self._on_best_chosen)
         self.tasks.busy_changed.connect(self._on_busy_changed)
         self.reporter.reported.connect(lambda kind, text: self.statusBar().showMessage(text.splitlines()[0], 8000))
@@ -107,8 +107,8 @@ class MainWindow(QMainWindow):
         self.tuning_page.set_packs(packs, pack)
 
     def _on_training_finished(self, result: TrainResult, pack: Pack) -> None:
-        self.registry_page.refresh()
-        self.results_page.refresh_models(self.registry_page.rows)
+        self.models_page.refresh()
+        self.results_page.refresh_models(self.models_page.rows)
         self.results_page.show_model(result.model_dir, pack)
         self.show_screen("Results")
 
@@ -118,7 +118,7 @@ class MainWindow(QMainWindow):
             self.show_screen("Results")
 
     def _on_models_changed(self) -> None:
-        self.results_page.refresh_models(self.registry_page.rows)
+        self.results_page.refresh_models(self.models_page.rows)
 
     def _on_best_chosen(self, family: str, variant: str, params: dict, notes: dict) -> None:
         self.train_page.load_choice(family, variant, params, notes)

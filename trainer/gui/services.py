@@ -1,7 +1,7 @@
 """The GUI's one door to the trainer: packs, training, predictions, the model registry, tuning and publishing.
 
 Qt-free, so every page's data path is testable without a window, and thin: each method delegates to the module
-the CLI uses (`trainer.packs`, `trainer.training`, `trainer.registry`, `trainer.tuning`, ...). Long operations
+the CLI uses (`trainer.packs`, `trainer.training`, `trainer.model_registry`, `trainer.tuning`, ...). Long operations
 return Progress generators for a `GeneratorWorker`. The registry's SQLite connection belongs to the thread that
 opened it, so every registry operation opens its own short-lived connection on the thread it runs on.
 """
@@ -23,10 +23,10 @@ from classifiers.pack import Pack, discover_packs
 from classifiers.progress import Progress
 from classifiers.registry import FamilyInfo, get_family, list_families
 from trainer.inspection import FolderInspection, inspect_image_folder, sample_shas, thumbnail
+from trainer.model_registry import DONE, ModelRecord, ModelRegistry, record_training
 from trainer.packs import BuildReport, SplitFractions, build_pack, export_game_pack, iter_image_folder
 from trainer.predictions import SplitPredictions, predict_test_split
 from trainer.publish import PublishReport, publish
-from trainer.registry import DONE, ModelRecord, ModelRegistry, record_training
 from trainer.study_summary import StudySnapshot, summarise_study
 from trainer.training import TrainResult, default_model_id, train_model
 from trainer.workspace import Workspace

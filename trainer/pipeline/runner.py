@@ -23,9 +23,9 @@ from typing import Any
 from classifiers.card import ModelCard
 from classifiers.progress import Progress
 from classifiers.registry import get_family
+from trainer.model_registry import DONE, FAILED, INTERRUPTED, ModelRegistry
 from trainer.pipeline.plan import Job, PlanEntry
 from trainer.pipeline.worker import JobOutcome, JobSpec, job_main
-from trainer.registry import DONE, FAILED, INTERRUPTED, ModelRegistry
 from trainer.training import default_model_id
 from trainer.tuning_spaces import estimator_defaults
 from trainer.workspace import Workspace

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import sys
 
+from desktop.services.online.connection import OnlineConnection
 from desktop.services.online.outbox import Result, UploadOutcome, drain
-from desktop.services.online.services import OnlineServices
 
 EXIT_OK, EXIT_PENDING, EXIT_NOT_READY = 0, 1, 2
 
 
-def run_sync(online: OnlineServices) -> int:
+def run_sync(online: OnlineConnection) -> int:
     """Upload every due session. Exit codes: 0 all synced; 1 some wait (offline) or were refused; 2 no server set or
     not signed in."""
     if online.client is None:

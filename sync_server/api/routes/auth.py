@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from sync_server import accounts
-from sync_server.api.deps import AuthRateLimit, CurrentUser, ServicesDep, SessionDep
+from sync_server.api.deps import AppStateDep, AuthRateLimit, CurrentUser, SessionDep
 from sync_server.api.errors import http_error, responses
 from sync_server.schemas.accounts import (
     GuestRequest,
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 @router.post(
     "/register", status_code=status.HTTP_201_CREATED, dependencies=[AuthRateLimit], responses=responses(409, 429)
 )
-def register(body: RegisterRequest, services: ServicesDep, session: SessionDep) -> TokenPair:
+def register(body: RegisterRequest, app_state: AppStateDep, session: SessionDep) -> TokenPair:
     """Create an email account and sign in."""
     if accounts.email_taken(session=session, email=body.email):
         raise http_error(accounts.AccountError(409, "Email already registered"))
@@ -31,7 +31,7 @@ def register(body: RegisterRequest, services: ServicesDep, session: SessionDep) 
         user = accounts.create_user(
             session=session,
             email=body.email,
-            password_hash=services.passwords.hash(body.password),
+            password_hash=app_state.passwords.hash(body.password),
             display_name=body.display_name or body.email.split("@")[0][:40],
         )
     except accounts.AccountError as exc:
@@ -39,53 +39,53 @@ def register(body: RegisterRequest, services: ServicesDep, session: SessionDep) 
     return accounts.issue_tokens(
         session=session,
         user=user,
-        tokens=services.tokens,
-        refresh_days=services.settings.refresh_token_days,
-        now=services.clock(),
+        tokens=app_state.tokens,
+        refresh_days=app_state.settings.refresh_token_days,
+        now=app_state.clock(),
     )
 
 
 @router.post("/login", dependencies=[AuthRateLimit], responses=responses(401, 429))
-def login(body: LoginRequest, services: ServicesDep, session: SessionDep) -> TokenPair:
+def login(body: LoginRequest, app_state: AppStateDep, session: SessionDep) -> TokenPair:
     """Sign in with email and password."""
     try:
         user = accounts.authenticate(
-            session=session, passwords=services.passwords, email=body.email, password=body.password
+            session=session, passwords=app_state.passwords, email=body.email, password=body.password
         )
     except accounts.AccountError as exc:
         raise http_error(exc) from None
     return accounts.issue_tokens(
         session=session,
         user=user,
-        tokens=services.tokens,
-        refresh_days=services.settings.refresh_token_days,
-        now=services.clock(),
+        tokens=app_state.tokens,
+        refresh_days=app_state.settings.refresh_token_days,
+        now=app_state.clock(),
     )
 
 
 @router.post("/guest", status_code=status.HTTP_201_CREATED, dependencies=[AuthRateLimit], responses=responses(429))
-def guest(body: GuestRequest, services: ServicesDep, session: SessionDep) -> TokenPair:
+def guest(body: GuestRequest, app_state: AppStateDep, session: SessionDep) -> TokenPair:
     """Create a guest (device) account and sign in; upgrade it later without losing its history."""
     user = accounts.create_user(session=session, display_name=body.display_name or accounts.guest_name(), is_guest=True)
     return accounts.issue_tokens(
         session=session,
         user=user,
-        tokens=services.tokens,
-        refresh_days=services.settings.refresh_token_days,
-        now=services.clock(),
+        tokens=app_state.tokens,
+        refresh_days=app_state.settings.refresh_token_days,
+        now=app_state.clock(),
     )
 
 
 @router.post("/refresh", dependencies=[AuthRateLimit], responses=responses(401, 429))
-def refresh(body: RefreshRequest, services: ServicesDep, session: SessionDep) -> TokenPair:
+def refresh(body: RefreshRequest, app_state: AppStateDep, session: SessionDep) -> TokenPair:
     """Exchange a refresh token for a new access token and a new refresh token (the old one is spent)."""
     try:
         return accounts.rotate_refresh_token(
             session=session,
             refresh_token=body.refresh_token,
-            tokens=services.tokens,
-            refresh_days=services.settings.refresh_token_days,
-            now=services.clock(),
+            tokens=app_state.tokens,
+            refresh_days=app_state.settings.refresh_token_days,
+            now=app_state.clock(),
         )
     except accounts.AccountError as exc:
         raise http_error(exc) from None
@@ -104,14 +104,14 @@ def logout_all(user: CurrentUser, session: SessionDep) -> None:
 
 
 @router.post("/upgrade", responses=responses(401, 409, 429))
-def upgrade(body: UpgradeRequest, user: CurrentUser, services: ServicesDep, session: SessionDep) -> UserPublic:
+def upgrade(body: UpgradeRequest, user: CurrentUser, app_state: AppStateDep, session: SessionDep) -> UserPublic:
     """Give the signed-in guest account an email and password; its sessions and boards stay its own."""
     try:
         user = accounts.upgrade_guest(
             session=session,
             user=user,
             email=body.email,
-            password_hash=services.passwords.hash(body.password),
+            password_hash=app_state.passwords.hash(body.password),
             display_name=body.display_name,
         )
     except accounts.AccountError as exc:

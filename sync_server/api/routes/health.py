@@ -7,7 +7,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from sync_server import __version__
-from sync_server.api.deps import ServicesDep
+from sync_server.api.deps import AppStateDep
 
 router = APIRouter(tags=["health"])
 
@@ -19,12 +19,12 @@ class Health(BaseModel):
 
 
 @router.get("/health", responses={503: {"model": Health, "description": "The database is unreachable"}})
-def health(services: ServicesDep, response: Response) -> Health:
+def health(app_state: AppStateDep, response: Response) -> Health:
     """`ok` when the database answers; 503 otherwise."""
     try:
-        with services.engine.connect() as connection:
+        with app_state.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception:  # noqa: BLE001 - any database failure means "not ready"
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
         return Health(status="unavailable", database="unreachable", version=__version__)
-    return Health(status="ok", database=services.engine.dialect.name, version=__version__)
+    return Health(status="ok", database=app_state.engine.dialect.name, version=__version__)

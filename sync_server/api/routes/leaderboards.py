@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from sync_server import leaderboards
-from sync_server.api.deps import CurrentUser, ServicesDep, SessionDep
+from sync_server.api.deps import AppStateDep, CurrentUser, SessionDep
 from sync_server.api.errors import responses
 from sync_server.errors import ServiceError
 from sync_server.leaderboards import Board, CursorError, Period
@@ -29,9 +29,9 @@ At = Annotated[
 
 
 def _board(
-    services: ServicesDep, pack_id: str, difficulty: str, period: Period, at: dt.date | None
+    app_state: AppStateDep, pack_id: str, difficulty: str, period: Period, at: dt.date | None
 ) -> tuple[Board, dt.date | None, bool]:
-    today = services.clock().astimezone(dt.UTC).date()
+    today = app_state.clock().astimezone(dt.UTC).date()
     start, end = leaderboards.period_bounds(period, at or today)
     return Board(pack_id, difficulty, period, start), end, end is not None and end <= today
 
@@ -76,14 +76,14 @@ def read_board(
     pack_id: PackId,
     difficulty: DifficultyPath,
     period: Period,
-    services: ServicesDep,
+    app_state: AppStateDep,
     session: SessionDep,
     at: At = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
 ) -> LeaderboardPage:
     """The best verified session of each player, best first (score, then accuracy, then less time)."""
-    board, end, closed = _board(services, pack_id, difficulty, period, at)
+    board, end, closed = _board(app_state, pack_id, difficulty, period, at)
     try:
         rows, next_cursor = leaderboards.top(session=session, board=board, limit=limit, cursor=cursor)
     except CursorError as exc:
@@ -97,12 +97,12 @@ def read_around_me(
     difficulty: DifficultyPath,
     period: Period,
     user: CurrentUser,
-    services: ServicesDep,
+    app_state: AppStateDep,
     session: SessionDep,
     at: At = None,
     window: Annotated[int, Query(ge=0, le=50, description="Rows above and below.")] = 5,
 ) -> LeaderboardPage:
     """The signed-in player's row with its neighbours; no entries when the player is not on the board."""
-    board, end, closed = _board(services, pack_id, difficulty, period, at)
+    board, end, closed = _board(app_state, pack_id, difficulty, period, at)
     rows = leaderboards.around(session=session, board=board, user_id=user.id, window=window)
     return _page(session, board, end, closed, rows, None)

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from sync_server import accounts
-from sync_server.api.deps import AuthRateLimit, OptionalUser, ServicesDep, SessionDep, any_query
+from sync_server.api.deps import AppStateDep, AuthRateLimit, OptionalUser, SessionDep, any_query
 from sync_server.api.errors import responses
 from sync_server.errors import ServiceError
 from sync_server.oauth import CallbackError, OAuthService
@@ -32,14 +32,14 @@ _CALLBACK_RESPONSES: dict[int | str, dict] = {
 }
 
 
-def _oauth(services: ServicesDep) -> OAuthService:
-    return services.oauth  # type: ignore[return-value]  # Services keeps it loosely typed
+def _oauth(app_state: AppStateDep) -> OAuthService:
+    return app_state.oauth  # type: ignore[return-value]  # AppState keeps it loosely typed
 
 
 @router.get("/providers", responses=responses(429))
-def list_providers(services: ServicesDep) -> list[OAuthProviderPublic]:
+def list_providers(app_state: AppStateDep) -> list[OAuthProviderPublic]:
     """The sign-in providers this server has enabled (show one button each)."""
-    return [OAuthProviderPublic(name=spec.name, title=spec.title) for spec in _oauth(services).enabled()]
+    return [OAuthProviderPublic(name=spec.name, title=spec.title) for spec in _oauth(app_state).enabled()]
 
 
 @router.post(
@@ -49,7 +49,7 @@ def list_providers(services: ServicesDep) -> list[OAuthProviderPublic]:
     responses=responses(401, 404, 413, 422, 429),
 )
 def start(
-    provider: ProviderName, body: OAuthStart, user: OptionalUser, services: ServicesDep, session: SessionDep
+    provider: ProviderName, body: OAuthStart, user: OptionalUser, app_state: AppStateDep, session: SessionDep
 ) -> OAuthStarted:
     """Begin a sign-in: open the returned URL in the system browser and wait on `redirect_uri`.
 
@@ -57,22 +57,22 @@ def start(
     keeps its history). The browser comes back to `redirect_uri` with `code` and your `state` (or `error`);
     exchange the code at `/auth/oauth/token`.
     """
-    url, lifetime = _oauth(services).start(
+    url, lifetime = _oauth(app_state).start(
         session=session,
         provider=provider,
         redirect_uri=body.redirect_uri,
         state=body.state,
         code_challenge=body.code_challenge,
         link_user=user,
-        now=services.clock(),
+        now=app_state.clock(),
     )
     return OAuthStarted(authorization_url=url, expires_in=lifetime)
 
 
-def _finish_callback(services: ServicesDep, provider: str, params: dict[str, str]) -> Response:
+def _finish_callback(app_state: AppStateDep, provider: str, params: dict[str, str]) -> Response:
     try:
-        target = _oauth(services).callback(
-            sessions=services.sessions, provider=provider, params=params, now=services.clock()
+        target = _oauth(app_state).callback(
+            db_sessions=app_state.db_sessions, provider=provider, params=params, now=app_state.clock()
         )
     except CallbackError as exc:
         return _page(str(exc), status.HTTP_400_BAD_REQUEST)
@@ -93,17 +93,17 @@ def _page(message: str, status_code: int) -> HTMLResponse:
     "/{provider}/callback", response_class=HTMLResponse, responses=_CALLBACK_RESPONSES, dependencies=[AuthRateLimit]
 )
 @any_query
-def callback(provider: ProviderName, request: Request, services: ServicesDep) -> Response:
+def callback(provider: ProviderName, request: Request, app_state: AppStateDep) -> Response:
     """Where the provider sends the browser back (register this URL at the provider). Not called by apps."""
     params = {key: value for key, value in request.query_params.items() if len(value) <= 2048}
-    return _finish_callback(services, provider, params)
+    return _finish_callback(app_state, provider, params)
 
 
 @router.post(
     "/{provider}/callback", response_class=HTMLResponse, responses=_CALLBACK_RESPONSES, dependencies=[AuthRateLimit]
 )
 @any_query
-async def callback_form(provider: ProviderName, request: Request, services: ServicesDep) -> Response:
+async def callback_form(provider: ProviderName, request: Request, app_state: AppStateDep) -> Response:
     """The same, for providers that post the result as a form (Apple's `response_mode=form_post`)."""
     body = await request.body()
     params: dict[str, str] = {}
@@ -112,24 +112,24 @@ async def callback_form(provider: ProviderName, request: Request, services: Serv
             params = dict(parse_qsl(body[:MAX_FORM_BYTES].decode("utf-8"), max_num_fields=20))
         except (UnicodeDecodeError, ValueError):
             params = {}
-    return await run_in_threadpool(_finish_callback, services, provider, params)
+    return await run_in_threadpool(_finish_callback, app_state, provider, params)
 
 
 @router.post("/token", dependencies=[AuthRateLimit], responses=responses(400, 413, 422, 429))
-def token(body: OAuthTokenRequest, services: ServicesDep, session: SessionDep) -> TokenPair:
+def token(body: OAuthTokenRequest, app_state: AppStateDep, session: SessionDep) -> TokenPair:
     """Exchange the one-time sign-in code and your PKCE verifier for an access and a refresh token."""
-    user, family = _oauth(services).redeem(
+    user, family = _oauth(app_state).redeem(
         session=session,
         code=body.code,
         code_verifier=body.code_verifier,
         redirect_uri=body.redirect_uri,
-        now=services.clock(),
+        now=app_state.clock(),
     )
     return accounts.issue_tokens(
         session=session,
         user=user,
-        tokens=services.tokens,
-        refresh_days=services.settings.refresh_token_days,
+        tokens=app_state.tokens,
+        refresh_days=app_state.settings.refresh_token_days,
         family=family,
-        now=services.clock(),
+        now=app_state.clock(),
     )

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, status
 from sqlalchemy import select
 
 from sync_server import catalog, ranked
-from sync_server.api.deps import CurrentUser, ServicesDep, SessionDep, account_rate_limit
+from sync_server.api.deps import AppStateDep, CurrentUser, SessionDep, account_rate_limit
 from sync_server.api.errors import responses
 from sync_server.models import AiModel, GameSession, SessionRound
 from sync_server.models import Pack as PackRow
@@ -105,9 +105,9 @@ def list_packs(session: SessionDep) -> list[RankedPack]:
     dependencies=[StartLimit],
     responses=responses(401, 404, 409, 413, 422, 429),
 )
-def start(body: RankedStart, user: CurrentUser, services: ServicesDep, session: SessionDep) -> RankedSessionPublic:
+def start(body: RankedStart, user: CurrentUser, app_state: AppStateDep, session: SessionDep) -> RankedSessionPublic:
     """Start a ranked session; the server seed's hash is shown now and the seed itself at the end."""
-    settings = services.settings
+    settings = app_state.settings
     game = ranked.start_session(
         session=session,
         user=user,
@@ -117,7 +117,7 @@ def start(body: RankedStart, user: CurrentUser, services: ServicesDep, session: 
         client_seed=body.client_seed,
         rounds=settings.ranked_rounds,
         round_ms=round(settings.ranked_seconds_per_round * 1000),
-        now=services.clock(),
+        now=app_state.clock(),
     )
     return _public(session, game)
 
@@ -129,11 +129,11 @@ def read(session_id: Uuid, user: CurrentUser, session: SessionDep) -> RankedSess
 
 
 @router.post("/sessions/{session_id}/next", responses=responses(401, 404, 409, 422, 429))
-def next_round(session_id: Uuid, user: CurrentUser, services: ServicesDep, session: SessionDep) -> RankedRound:
+def next_round(session_id: Uuid, user: CurrentUser, app_state: AppStateDep, session: SessionDep) -> RankedRound:
     """Deal the next round with the AI's commitment; the server's clock starts now. Repeats the current round
     while it is unanswered (safe to retry)."""
     game = ranked.load_session(session=session, user=user, public_id=session_id, for_update=True)
-    return _round(game, ranked.next_round(session=session, game=game, now=services.clock()))
+    return _round(game, ranked.next_round(session=session, game=game, now=app_state.clock()))
 
 
 @router.post("/sessions/{session_id}/rounds/{number}/answer", responses=responses(401, 404, 409, 413, 422, 429))
@@ -142,12 +142,12 @@ def answer(
     number: RoundNumber,
     body: RankedAnswer,
     user: CurrentUser,
-    services: ServicesDep,
+    app_state: AppStateDep,
     session: SessionDep,
 ) -> RankedReveal:
     """Answer a round: timed by the server, scored, and the AI's answer, confidence and salt revealed."""
     game = ranked.load_session(session=session, user=user, public_id=session_id, for_update=True)
-    current = ranked.answer_round(session=session, game=game, number=number, answer=body.answer, now=services.clock())
+    current = ranked.answer_round(session=session, game=game, number=number, answer=body.answer, now=app_state.clock())
     record = ranked.record_of(game, current)
     return RankedReveal(
         number=current.number,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from sync_server import accounts
-from sync_server.api.deps import CurrentUser, ServicesDep, SessionDep
+from sync_server.api.deps import AppStateDep, CurrentUser, SessionDep
 from sync_server.api.errors import http_error, responses
 from sync_server.schemas.accounts import UserPublic, UserUpdate
 
@@ -19,12 +19,12 @@ def read_me(user: CurrentUser) -> UserPublic:
 
 
 @router.patch("", responses=responses(400, 401, 403, 409, 429))
-def update_me(body: UserUpdate, user: CurrentUser, services: ServicesDep, session: SessionDep) -> UserPublic:
+def update_me(body: UserUpdate, user: CurrentUser, app_state: AppStateDep, session: SessionDep) -> UserPublic:
     """Change the display name; the email or password too, with the current password."""
     try:
         user = accounts.update_user(
             session=session,
-            passwords=services.passwords,
+            passwords=app_state.passwords,
             user=user,
             display_name=body.display_name,
             email=body.email,

@@ -19,7 +19,7 @@ from typing import Any
 import uvicorn
 from sqlalchemy import func, select
 
-from sync_server.main import build_services, create_app
+from sync_server.main import build_app_state, create_app
 from sync_server.models import GameSession
 from sync_server.settings import Argon2Params, RateLimits, Settings
 from tests.sync_server.helpers import import_bundled
@@ -70,7 +70,7 @@ class UploadGate:
 @dataclass
 class LiveServer:
     url: str
-    services: Any
+    app_state: Any
     gate: UploadGate
     providers: dict[str, Any] = field(default_factory=dict)
     _server: Any = None
@@ -78,7 +78,7 @@ class LiveServer:
 
     def copies_of(self, session_id: str) -> int:
         """How many sessions with this uuid the server's database holds."""
-        with self.services.sessions() as db:
+        with self.app_state.db_sessions() as db:
             return int(
                 db.scalar(select(func.count()).select_from(GameSession).where(GameSession.public_id == session_id)) or 0
             )
@@ -90,7 +90,7 @@ class LiveServer:
             self._thread.join(10)
         for provider in self.providers.values():
             provider.stop()
-        self.services.engine.dispose()
+        self.app_state.engine.dispose()
 
 
 def start_server(tmp: Path, *, oauth_providers: tuple[str, ...] = ()) -> LiveServer:
@@ -122,9 +122,9 @@ def start_server(tmp: Path, *, oauth_providers: tuple[str, ...] = ()) -> LiveSer
         ),
         oauth={name: provider.settings() for name, provider in providers.items()},
     )
-    services = build_services(settings)
-    import_bundled(services, images=RANKED_IMAGES)
-    gate = UploadGate(create_app(settings, services=services))
+    app_state = build_app_state(settings)
+    import_bundled(app_state, images=RANKED_IMAGES)
+    gate = UploadGate(create_app(settings, app_state=app_state))
     server = uvicorn.Server(uvicorn.Config(gate, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="sync-server")
     thread.start()
@@ -133,4 +133,4 @@ def start_server(tmp: Path, *, oauth_providers: tuple[str, ...] = ()) -> LiveSer
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the sync server did not start")
         time.sleep(0.02)
-    return LiveServer(url, services, gate, providers, server, thread)
+    return LiveServer(url, app_state, gate, providers, server, thread)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.services.online.services import OnlineServices
+from desktop.services.online.connection import OnlineConnection
 from desktop.services.store import Store
 from tests.desktop.online.conftest import play_offline
 
@@ -41,7 +41,7 @@ def test_kill_mid_upload_then_restart_leaves_exactly_one_copy(
 ) -> None:
     store = Store(data_dir / "eyevsai.db")
     session = play_offline(store, catalog)
-    online = OnlineServices(data_dir, store)  # this machine has no keyring: the player allowed a token file
+    online = OnlineConnection(data_dir, store)  # this machine has no keyring: the player allowed a token file
     online.set_server(live_server.url)
     online.allow_token_file(True)
     online.signed_in(online.client.guest())

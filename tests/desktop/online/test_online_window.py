@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from keyring.backends.fail import Keyring as NoKeyring
 
-from desktop.services.online.services import OnlineServices
+from desktop.services.online.connection import OnlineConnection
 from desktop.services.store import Store
 from tests.helpers.fakes import fake_loader
 
@@ -26,7 +26,7 @@ def make_window(qtbot, data_dir: Path, catalog):
 
     def make(*, keyring_backend=None, open_url=lambda url: True):
         store = Store(data_dir / "eyevsai.db")
-        online = OnlineServices(data_dir, store, keyring_backend=keyring_backend or NoKeyring())
+        online = OnlineConnection(data_dir, store, keyring_backend=keyring_backend or NoKeyring())
         window = MainWindow(catalog, store, device="cpu", opponent_loader=fake_loader())
         ui = OnlineUi(window, online, open_url=open_url)
         qtbot.addWidget(window)

@@ -7,8 +7,8 @@ import socket
 from pathlib import Path
 
 from desktop.services.online.client import ServerClient
+from desktop.services.online.connection import OnlineConnection
 from desktop.services.online.outbox import BACKOFF_CAP_S, Outbox, Result, backoff_delay, drain
-from desktop.services.online.services import OnlineServices
 from desktop.services.online.tokens import TokenStore
 from desktop.services.store import SCHEMA_VERSION, Store
 from tests.desktop.online.conftest import play_offline
@@ -32,7 +32,7 @@ def test_play_offline_go_online_and_the_outbox_drains_once(
     live_server, data_dir: Path, keyring_backend, catalog
 ) -> None:
     store = Store(data_dir / "eyevsai.db")
-    online = OnlineServices(data_dir, store, keyring_backend=keyring_backend)
+    online = OnlineConnection(data_dir, store, keyring_backend=keyring_backend)
     assert online.client is None  # offline: nothing to talk to
     classic = play_offline(store, catalog)
     blitz = play_offline(store, catalog, mode="blitz")
@@ -63,7 +63,7 @@ def test_a_round_that_ran_out_of_time_uploads(live_server, data_dir: Path, keyri
     store = Store(data_dir / "eyevsai.db")
     session = play_offline(store, catalog, right=3)
     store.db.execute("UPDATE rounds SET elapsed_s = 15.04 WHERE session_id = ? AND number = 10", [session.session_id])
-    online = OnlineServices(data_dir, store, keyring_backend=keyring_backend)
+    online = OnlineConnection(data_dir, store, keyring_backend=keyring_backend)
     online.set_server(live_server.url)
     online.signed_in(online.client.guest())
     assert online.sync().sent == 1
@@ -102,7 +102,7 @@ def test_a_session_the_server_refuses_is_kept_and_explained(
 ) -> None:
     store = Store(data_dir / "eyevsai.db")
     session = play_offline(store, catalog)
-    online = OnlineServices(data_dir, store, keyring_backend=keyring_backend)
+    online = OnlineConnection(data_dir, store, keyring_backend=keyring_backend)
     online.set_server(live_server.url)
     thief = ServerClient(live_server.url, TokenStore(live_server.url, data_dir / "other"))
     thief.guest()

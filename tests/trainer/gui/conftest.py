@@ -14,7 +14,7 @@ import pytest
 from classifiers.pack import Pack, open_pack
 from classifiers.progress import run_to_end
 from tests.helpers.synthetic import CLASS_STYLES, make_synthetic_pack, synthetic_image
-from trainer.registry import record_training
+from trainer.model_registry import record_training
 from trainer.training import TrainResult, train_model
 from trainer.workspace import Workspace
 

@@ -12,7 +12,7 @@ from classifiers.errors import PackError
 from classifiers.progress import Progress
 from tests.trainer.gui.conftest import WAIT_MS
 from trainer.gui.errors import CrashDialog, install_excepthook
-from trainer.registry import INTERRUPTED
+from trainer.model_registry import INTERRUPTED
 
 pytestmark = pytest.mark.gui
 

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from classifiers.card import read_card
 from tests.helpers.synthetic import CLASS_STYLES
 from tests.trainer.gui.conftest import WAIT_MS, make_window, write_image_folder
-from trainer.registry import DONE
+from trainer.model_registry import DONE
 
 pytestmark = pytest.mark.gui
 
@@ -103,7 +103,7 @@ def test_train_shallow_then_click_a_confusion_cell(window, qtbot, stripes_pack) 
 def test_models_screen_sorts_filters_compares_deletes_and_publishes(window, qtbot, tmp_path: Path) -> None:
     from desktop.services.catalog import load_catalog
 
-    page = window.registry_page
+    page = window.models_page
     window.show_screen("Models")
     shown = page.visible_rows()
     assert {row.id for row in shown} == {"stripes-logreg", "stripes-rf"}
@@ -147,7 +147,7 @@ def test_models_screen_sorts_filters_compares_deletes_and_publishes(window, qtbo
 
 
 def test_open_a_model_from_the_models_screen(window, qtbot) -> None:
-    page = window.registry_page
+    page = window.models_page
     page.select_ids("stripes-rf")
     with qtbot.waitSignal(window.results_page.predictions_ready, timeout=WAIT_MS):
         qtbot.mouseClick(page.open_button, Qt.MouseButton.LeftButton)

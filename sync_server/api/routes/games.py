@@ -6,13 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from sync_server import sessions
-from sync_server.api.deps import CurrentUser, ServicesDep, SessionDep, account_rate_limit
+from sync_server import games
+from sync_server.api.deps import AppStateDep, CurrentUser, SessionDep, account_rate_limit
 from sync_server.api.errors import responses
 from sync_server.errors import ServiceError
 from sync_server.models import GameSession
 from sync_server.schemas.common import Uuid
-from sync_server.schemas.sessions import RoundPublic, SessionDetail, SessionPage, SessionPublic, SessionUpload
+from sync_server.schemas.games import RoundPublic, SessionDetail, SessionPage, SessionPublic, SessionUpload
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
 UploadLimit = Depends(account_rate_limit("uploads", lambda s: s.rate_limits.uploads_per_account))
@@ -71,13 +71,13 @@ def session_detail(game: GameSession) -> SessionDetail:
     },
 )
 def upload(
-    body: SessionUpload, user: CurrentUser, services: ServicesDep, session: SessionDep, response: Response
+    body: SessionUpload, user: CurrentUser, app_state: AppStateDep, session: SessionDep, response: Response
 ) -> SessionPublic:
     """Upload a finished offline session to the player's history (unverified; never on global boards).
 
     Idempotent: the same `client_session_id` again answers 200 with the stored session.
     """
-    game, created = sessions.upload_session(session=session, user=user, body=body, now=services.clock())
+    game, created = games.upload_session(session=session, user=user, body=body, now=app_state.clock())
     if not created:
         response.status_code = status.HTTP_200_OK
     return session_public(game)
@@ -94,13 +94,13 @@ def list_sessions(
     before = int(cursor) if cursor else None
     if before is not None and before >= 2**63:
         raise ServiceError(422, "Invalid cursor")
-    games, next_before = sessions.history(session=session, user=user, limit=limit, before=before)
+    played, next_before = games.history(session=session, user=user, limit=limit, before=before)
     return SessionPage(
-        items=[session_public(g) for g in games], next_cursor=None if next_before is None else str(next_before)
+        items=[session_public(g) for g in played], next_cursor=None if next_before is None else str(next_before)
     )
 
 
 @router.get("/{session_id}", responses=responses(401, 404, 422, 429))
 def read_session(session_id: Uuid, user: CurrentUser, session: SessionDep) -> SessionDetail:
     """One of the player's sessions with its rounds."""
-    return session_detail(sessions.session_of(session=session, user=user, public_id=session_id))
+    return session_detail(games.session_of(session=session, user=user, public_id=session_id))

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from sync_server.errors import ServiceError
 from sync_server.models import GameSession, SessionRound, User
-from sync_server.schemas.sessions import SessionUpload
+from sync_server.schemas.games import SessionUpload
 from sync_server.scoring import points
 
 CLOCK_SKEW = dt.timedelta(minutes=10)

@@ -1,6 +1,6 @@
 """Models screen: the workspace's model registry, sortable and filterable; compare, delete, publish.
 
-Rows come from `trainer.registry` (reconciled with the models folder on every refresh). Publishing ranks a
+Rows come from `trainer.model_registry` (reconciled with the models folder on every refresh). Publishing ranks a
 pack's active models into easy/medium/hard and writes them, with the pack's test and ranked images, where the
 game finds them (its user data folder by default).
 """
@@ -36,8 +36,8 @@ from classifiers.progress import Progress
 from trainer.comparison import ComparisonRow, compare_cards
 from trainer.gui.services import ModelRow, TrainerServices
 from trainer.gui.tasks import Tasks
+from trainer.model_registry import DONE
 from trainer.publish import PublishReport
-from trainer.registry import DONE
 
 COLUMNS = (
     "model",
@@ -127,7 +127,7 @@ def _cells(row: ModelRow) -> list[QStandardItem]:
     return items
 
 
-class RegistryPage(QWidget):
+class ModelsPage(QWidget):
     """Signals:
     open_requested(object): a ModelRow to show on the Results screen.
     models_changed(): models were deleted or published (other screens refresh).

@@ -15,7 +15,7 @@ from classifiers.difficulty import assign_difficulties
 from classifiers.errors import ConfigError
 from classifiers.progress import run_to_end
 from tests.helpers.synthetic import make_synthetic_pack
-from trainer.registry import (
+from trainer.model_registry import (
     DONE,
     FAILED,
     INTERRUPTED,

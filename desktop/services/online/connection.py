@@ -19,7 +19,7 @@ from desktop.services.online.tokens import TokenStorage, TokenStore
 from desktop.services.store import Store
 
 
-class OnlineServices:
+class OnlineConnection:
     """Owned by the store's thread; `client` may be used from any thread."""
 
     def __init__(
