@@ -76,8 +76,10 @@ def run_import(
     table_paths: list[Path],
 ):  # noqa: ANN201 - catalog.ImportSummary
     """Read the pack, labels, cards and tables, compute missing tables, and import them all in one transaction."""
+    from classifiers.batch_prediction import compute_prediction_table
     from classifiers.card import read_card
     from classifiers.pack import open_pack
+    from classifiers.progress import run_to_end
     from sync_server import catalog
     from sync_server.db import create_db_engine, migrate, session_factory
 
@@ -91,7 +93,7 @@ def run_import(
         table = tables.pop(card.id, None)
         if table is None:
             _out.print(f"Running {card.id} on {len(playable)} ranked image(s)…")
-            table = catalog.compute_prediction_table(model_dir, card, pack, playable)
+            table = run_to_end(compute_prediction_table(model_dir, card, pack, playable))
         models.append((card, table))
     if tables:
         raise catalog.CatalogError(

@@ -2,7 +2,8 @@
 
 The server never runs a model during a game: an AI's answers come from its prediction table (image sha256 →
 probabilities in the model's class order), made once from the model's ONNX file on the pack's ranked split.
-A prediction table file is JSON: `{"model_id", "onnx_sha256", "classes": [...], "predictions": {sha256: [p…]}}`.
+Its type and file format are `game_rules.prediction_table`; a model imported without one gets it computed by
+`classifiers.batch_prediction.compute_prediction_table`, as the trainer's publish computes it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from classifiers.card import ModelCard
 from classifiers.errors import EyeVsAIError
 from classifiers.pack import Pack
+from game_rules.prediction_table import PredictionTable, PredictionTableError
 from sync_server.models import AiModel, Prediction, RankedImage
 from sync_server.models import Pack as PackRow
 from sync_server.scoring import DIFFICULTIES
@@ -26,22 +28,6 @@ from sync_server.scoring import DIFFICULTIES
 
 class CatalogError(EyeVsAIError):
     """Ranked data that cannot be imported (labels or predictions that do not fit the pack)."""
-
-
-@dataclass(frozen=True)
-class PredictionTable:
-    model_id: str
-    onnx_sha256: str
-    classes: list[str]
-    predictions: dict[str, list[float]]
-
-    def to_json_obj(self) -> dict:
-        return {
-            "model_id": self.model_id,
-            "onnx_sha256": self.onnx_sha256,
-            "classes": self.classes,
-            "predictions": self.predictions,
-        }
 
 
 def read_labels(path: Path) -> dict[str, str]:
@@ -60,36 +46,15 @@ def read_labels(path: Path) -> dict[str, str]:
 
 
 def read_prediction_table(path: Path) -> PredictionTable:
-    """Raises: CatalogError for an unreadable or malformed table."""
+    """A prediction table file, as `eyevsai-train publish` writes it.
+
+    Raises:
+        CatalogError: an unreadable or malformed table.
+    """
     try:
-        obj = json.loads(path.read_text(encoding="utf-8"))
-        return PredictionTable(
-            str(obj["model_id"]),
-            str(obj["onnx_sha256"]),
-            [str(c) for c in obj["classes"]],
-            {str(k): [float(p) for p in v] for k, v in obj["predictions"].items()},
-        )
-    except (OSError, json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise CatalogError(
-            f"Prediction table {path} is not valid ({type(exc).__name__}: {exc}). Expected "
-            '{"model_id", "onnx_sha256", "classes", "predictions": {sha256: [probabilities]}}.'
-        ) from exc
-
-
-def compute_prediction_table(
-    model_dir: Path, card: ModelCard, pack: Pack, shas: Sequence[str], *, batch: int = 64
-) -> PredictionTable:
-    """Run the model (ONNX Runtime, through the shared classifiers runtime) on the given ranked images."""
-    from classifiers.runtime import OnnxClassifier
-
-    classifier = OnnxClassifier(model_dir, card=card, device="cpu")
-    predictions: dict[str, list[float]] = {}
-    for start in range(0, len(shas), batch):
-        chunk = list(shas[start : start + batch])
-        probabilities = classifier.predict_batch([pack.load_image(sha) for sha in chunk])
-        for sha, row in zip(chunk, probabilities, strict=True):
-            predictions[sha] = [round(float(p), 6) for p in row]
-    return PredictionTable(card.id, card.onnx_sha256, list(card.classes), predictions)
+        return PredictionTable.read(path)
+    except PredictionTableError as exc:  # the admin CLI reports catalog errors as one line with exit code 2
+        raise CatalogError(str(exc)) from exc
 
 
 @dataclass(frozen=True)

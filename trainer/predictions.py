@@ -13,13 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
+from classifiers.batch_prediction import BATCH, predict_images
 from classifiers.errors import ModelCardError
 from classifiers.metrics import confusion_matrix
 from classifiers.pack import Pack
 from classifiers.progress import Progress
 from classifiers.runtime import OnnxClassifier
-
-BATCH = 64
 
 
 @dataclass(frozen=True)
@@ -79,15 +78,13 @@ def predict_test_split(
     check_compatible(classifier, pack)
     index = {name: i for i, name in enumerate(pack.classes)}
     entries = pack.available("test")
-    result = SplitPredictions(classifier.card.id, list(pack.classes))
-    for start in range(0, len(entries), batch):
-        chunk = entries[start : start + batch]
-        probs = classifier.predict_batch([pack.load_image(e.sha256) for e in chunk])
-        predicted = probs.argmax(1)
-        for entry, row, guess in zip(chunk, probs, predicted, strict=True):
-            # float32 sums can exceed 1 by an ulp; a probability shown as "100.00001%" would look broken
-            confidence = min(1.0, float(row[guess]))
-            result.items.append(Prediction(entry.sha256, index[entry.label], int(guess), confidence))
-        done = start + len(chunk)
-        yield Progress("predict", done, len(entries), f"predicting {done}/{len(entries)} test images")
-    return result
+    result = yield from predict_images(
+        classifier, pack, [e.sha256 for e in entries], batch=batch, message="predicting test images"
+    )
+    predictions = SplitPredictions(classifier.card.id, list(pack.classes))
+    for entry, row in zip(entries, result.probabilities, strict=True):
+        guess = int(row.argmax())
+        # float32 sums can exceed 1 by an ulp; a probability shown as "100.00001%" would look broken
+        confidence = min(1.0, float(row[guess]))
+        predictions.items.append(Prediction(entry.sha256, index[entry.label], guess, confidence))
+    return predictions

@@ -8,9 +8,9 @@ DIR/predictions/<pack id>/<model id>.json            {"model_id", "onnx_sha256",
 DIR/predictions/<pack id>/ranked_labels.json         copied from the pack, for `eyevsai-server import-pack`
 DIR/reports/<pack id>.json, <pack id>.txt            every model with accuracy, difficulty and size
 ```
-A prediction table is exactly what `sync_server.catalog.read_prediction_table` reads and
-`compute_prediction_table` would compute (onnxruntime on the CPU, probabilities rounded to 6 decimals), made on
-the pack's whole ranked split. A model of the pack already in DIR that the registry says no longer plays
+A prediction table (`game_rules.prediction_table.PredictionTable`) is made by
+`classifiers.batch_prediction.compute_prediction_table`, as the server's `import-pack` makes a missing one, on the
+pack's whole ranked split. A model of the pack already in DIR that the registry says no longer plays
 (superseded or failed) is taken out, so the game never meets stale opponents; any other model of the pack there
 (trained elsewhere, or with `train --models-dir DIR/models`) is kept, ranked and tabled with the rest, so the
 difficulties in DIR are always the terciles of exactly the models the game will find there.
@@ -26,14 +26,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from classifiers.batch_prediction import compute_prediction_table
 from classifiers.card import ONNX_FILE, ModelCard, discover_models, read_card, write_card
 from classifiers.errors import PackError
 from classifiers.pack import Pack
 from classifiers.progress import Progress
 from trainer.model_registry import DONE, ModelRegistry, now, rank_cards
 from trainer.packs import RANKED_LABELS_FILE
-
-PREDICTION_BATCH = 64
 
 
 @dataclass
@@ -107,9 +106,9 @@ def publish(
     for index, (model_id, path, card, is_kept) in enumerate(every):
         yield Progress("publish", index, len(every), f"{'ranking' if is_kept else 'copying'} {model_id}")
         target = path if is_kept else _copy_model(path, card, destination / "models")
-        table = yield from prediction_table(target, card, pack, ranked)
+        table = yield from compute_prediction_table(target, card, pack, ranked)
         table_path = tables_dir / f"{model_id}.json"
-        _write_json(table_path, table)
+        table.write(table_path)
         report.models.append(
             PublishedModel(
                 card.id,
@@ -137,28 +136,6 @@ def publish(
     _write_json(destination / "reports" / f"{pack.id}.json", report.to_json_obj())
     (destination / "reports" / f"{pack.id}.txt").write_text(render_text(report), encoding="utf-8")
     return report
-
-
-def prediction_table(
-    model_dir: Path, card: ModelCard, pack: Pack, shas: list[str]
-) -> Generator[Progress, None, dict[str, Any]]:
-    """The server's prediction table of one model on the given images (see the module docstring)."""
-    from classifiers.runtime import OnnxClassifier
-
-    classifier = OnnxClassifier(model_dir, card=card, device="cpu")
-    predictions: dict[str, list[float]] = {}
-    for start in range(0, len(shas), PREDICTION_BATCH):
-        chunk = shas[start : start + PREDICTION_BATCH]
-        probabilities = classifier.predict_batch([pack.load_image(sha) for sha in chunk])
-        for sha, row in zip(chunk, probabilities, strict=True):
-            predictions[sha] = [round(float(p), 6) for p in row]
-        yield Progress("ranked", start + len(chunk), len(shas), f"{card.id}: predictions on the ranked split")
-    return {
-        "model_id": card.id,
-        "onnx_sha256": card.onnx_sha256,
-        "classes": list(card.classes),
-        "predictions": predictions,
-    }
 
 
 def _sort_out_destination(

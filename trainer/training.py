@@ -14,8 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from classifiers.batch_prediction import BATCH, predict_images
 from classifiers.card import ONNX_FILE, ModelCard, discover_models, file_sha256, write_card
 from classifiers.families.base import load_split_images
 from classifiers.metrics import classification_metrics
@@ -42,17 +41,15 @@ def default_model_id(pack_id: str, family: str, variant: str) -> str:
     return f"{pack_id}-{family}-{variant}-{datetime.now(UTC):%Y%m%d%H%M%S}"
 
 
-def evaluate_on_test(classifier: OnnxClassifier, pack: Pack, batch: int = 64) -> Generator[Progress, None, dict]:
+def evaluate_on_test(classifier: OnnxClassifier, pack: Pack, batch: int = BATCH) -> Generator[Progress, None, dict]:
     """Metrics of an ONNX model on the pack's test split, yielding progress per batch."""
     shas, truth = pack.labelled("test")
-    probs = []
-    for start in range(0, len(shas), batch):
-        images = [pack.load_image(sha) for sha in shas[start : start + batch]]
-        probs.append(classifier.predict_batch(images))
-        yield Progress("evaluate", min(start + batch, len(shas)), len(shas), "evaluating on the test split")
     if not shas:
         return {"test_accuracy": 0.0, "macro_f1": 0.0, "per_class": {}, "confusion": [], "n_test": 0}
-    return classification_metrics(truth, np.concatenate(probs), list(pack.classes))
+    result = yield from predict_images(
+        classifier, pack, shas, batch=batch, stage="evaluate", message="evaluating on the test split"
+    )
+    return classification_metrics(truth, result.probabilities, list(pack.classes))
 
 
 def train_model(

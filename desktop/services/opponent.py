@@ -8,13 +8,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from classifiers.errors import ImageDecodeError, PackError
+from classifiers.batch_prediction import predict_images
 from classifiers.pack import Pack
+from classifiers.progress import run_to_end
 from classifiers.runtime import OnnxClassifier
 from desktop.core.session import Opponent
 from desktop.services.catalog import OpponentEntry
-
-BATCH = 64
 
 
 @dataclass
@@ -46,22 +45,8 @@ class LoadedOpponent:
             PackError / ImageDecodeError: an image is missing or cannot be decoded (the message names it),
                 unless skip_broken.
         """
-        out: dict[str, dict[str, float]] = {}
-        classes = self.classifier.card.classes
-        for start in range(0, len(shas), BATCH):
-            chunk, images = [], []
-            for sha in shas[start : start + BATCH]:
-                try:
-                    images.append(pack.load_image(sha))
-                except (PackError, ImageDecodeError):
-                    if not skip_broken:
-                        raise
-                    continue
-                chunk.append(sha)
-            probs = self.classifier.predict_batch(images)
-            for sha, row in zip(chunk, probs, strict=True):
-                out[sha] = {label: float(p) for label, p in zip(classes, row, strict=True)}
-        return out
+        work = predict_images(self.classifier, pack, shas, skip_unreadable=skip_broken)
+        return run_to_end(work).by_image()
 
 
 def load_opponent(entry: OpponentEntry, *, device: str | None = None) -> LoadedOpponent:

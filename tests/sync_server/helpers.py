@@ -91,7 +91,7 @@ def fake_labels(pack, count: int) -> dict[str, str]:
 
 def fake_table(card, labels: dict[str, str], *, truth_probability: float = 0.7):
     """A prediction table that puts `truth_probability` on the true label and spreads the rest evenly."""
-    from sync_server.catalog import PredictionTable
+    from game_rules.prediction_table import PredictionTable
 
     rest = (1 - truth_probability) / (len(card.classes) - 1)
     predictions = {

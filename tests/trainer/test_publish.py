@@ -83,38 +83,63 @@ def test_publish_ranks_the_models_into_terciles_in_the_game_folder(published, wo
     assert all(model_id in text for model_id, _, _ in MODELS) and "difficulty" in text
 
 
+def _server_settings(database: Path):
+    class ServerSettings:
+        def resolved_database_url(self) -> str:
+            return f"sqlite:///{database}"
+
+    return ServerSettings()
+
+
+def _stored_predictions(database: Path) -> dict[str, dict[str, list[float]]]:
+    """model id → image sha256 → probabilities, as the server's database holds them after import-pack."""
+    from sqlalchemy import select
+
+    from sync_server.db import create_db_engine, session_factory
+    from sync_server.models import Prediction
+
+    engine = create_db_engine(f"sqlite:///{database}")
+    try:
+        with session_factory(engine)() as session:
+            stored: dict[str, dict[str, list[float]]] = {}
+            for row in session.scalars(select(Prediction)):
+                stored.setdefault(row.model_id, {})[row.image_sha256] = list(row.probabilities)
+            return stored
+    finally:
+        engine.dispose()
+
+
 def test_prediction_tables_are_what_the_server_computes_and_imports(published, workspace, tmp_path):
     pytest.importorskip("sqlalchemy")
+    from classifiers.batch_prediction import compute_prediction_table
     from classifiers.pack import open_pack
-    from sync_server import catalog
+    from game_rules.prediction_table import PredictionTable
     from sync_server.admin import run_import
 
     destination, report = published
     pack = open_pack(workspace / "packs" / "tiny")
     ranked = [entry.sha256 for entry in pack.splits["ranked"]]
     assert report["ranked_images"] == len(ranked) == 8
-    tables = []
-    for model in report["models"]:
-        path = Path(model["predictions"])
-        table = catalog.read_prediction_table(path)
-        model_dir = destination / "models" / model["id"]
-        expected = catalog.compute_prediction_table(model_dir, read_card(model_dir), pack, sorted(ranked))
-        assert table.to_json_obj() == expected.to_json_obj()
-        tables.append(path)
+    model_dirs = [destination / "models" / m["id"] for m in report["models"]]
+    tables = [Path(model["predictions"]) for model in report["models"]]
+    for path, model_dir in zip(tables, model_dirs, strict=True):
+        table = PredictionTable.read(path)
+        assert table.model_id == model_dir.name and sorted(table.predictions) == sorted(ranked)
+        expected = drive(compute_prediction_table(model_dir, read_card(model_dir), pack, sorted(ranked)))
+        assert table == expected
 
-    class ServerSettings:
-        def resolved_database_url(self) -> str:
-            return f"sqlite:///{tmp_path / 'server.db'}"
-
-    summary = run_import(
-        ServerSettings(),
-        pack.root,
-        Path(report["ranked_labels"]),
-        [destination / "models" / m["id"] for m in report["models"]],
-        tables,
-    )
-    assert summary.images == 8
-    assert dict(summary.models) == {m["id"]: m["difficulty"] for m in report["models"]}
+    labels = Path(report["ranked_labels"])
+    given = run_import(_server_settings(tmp_path / "given.db"), pack.root, labels, model_dirs, tables)
+    assert given.images == 8
+    assert dict(given.models) == {m["id"]: m["difficulty"] for m in report["models"]}
+    # import-pack without the tables runs the models itself: the database ends up with the very same rows
+    computed = run_import(_server_settings(tmp_path / "computed.db"), pack.root, labels, model_dirs, [])
+    assert computed == given
+    stored = _stored_predictions(tmp_path / "given.db")
+    assert stored == _stored_predictions(tmp_path / "computed.db")
+    for path in tables:
+        table = PredictionTable.read(path)
+        assert stored[table.model_id] == table.predictions
 
 
 def test_republishing_takes_superseded_models_out(published, workspace, tmp_path):
