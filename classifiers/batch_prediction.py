@@ -93,7 +93,8 @@ def predict_images(
                 unreadable.append(sha)
                 continue
             kept.append(sha)
-        rows.append(classifier.predict_batch(images))
+        if images:  # a batch of unreadable images only has nothing to run
+            rows.append(classifier.predict_batch(images))
         done = min(start + batch, len(shas))
         yield Progress(stage, done, len(shas), f"{message} ({done}/{len(shas)})")
     probabilities = np.concatenate(rows) if rows else np.zeros((0, len(classes)), np.float32)
