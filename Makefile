@@ -1,5 +1,8 @@
 # Every target creates or updates .venv itself, so a fresh clone needs only `make run` or `make test`.
-PYTHON ?= python3.11
+# The interpreter for .venv: PYTHON=... when given, else the first supported one that runs (3.11, then 3.12, then
+# 3.13). "Runs", not "is on PATH": pyenv puts shims on PATH for versions that are installed but not selected.
+SUPPORTED_PYTHONS := python3.11 python3.12 python3.13
+PYTHON ?= $(firstword $(foreach py,$(SUPPORTED_PYTHONS),$(shell $(py) -c "" >/dev/null 2>&1 && echo $(py))))
 VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
@@ -9,6 +12,8 @@ PYTEST := QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 .PHONY: run test test-fast bench screenshots bundle lint clean-venv
 
 $(VENV)/pyvenv.cfg:
+	@test -n "$(PYTHON)" || { echo "No supported Python found (tried $(SUPPORTED_PYTHONS)). Install one of them," \
+		"or name an interpreter: make $(or $(MAKECMDGOALS),run) PYTHON=/path/to/python3.12" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip setuptools wheel
 
@@ -17,9 +22,10 @@ $(VENV)/.stamp-game: $(VENV)/pyvenv.cfg pyproject.toml constraints.txt
 	$(PIP) -e '.[game]'
 	touch $@
 
-# Everything: game, trainer (all families), server, dev tools.
+# Everything: the game (with the CPU onnxruntime, which the trainer and server use too), trainer (all families,
+# GUI), server, dev tools. pyproject.toml says why exactly one of the extras cpu / game / gpu is named.
 $(VENV)/.stamp-all: $(VENV)/pyvenv.cfg pyproject.toml constraints.txt
-	$(PIP) -e '.[game,train,server,dev]'
+	$(PIP) -e '.[game,train,trainer-gui,server,dev]'
 	touch $@ $(VENV)/.stamp-game
 
 $(VENV)/.stamp-bundle: $(VENV)/.stamp-game pyproject.toml constraints.txt
@@ -29,7 +35,8 @@ $(VENV)/.stamp-bundle: $(VENV)/.stamp-game pyproject.toml constraints.txt
 run: $(VENV)/.stamp-game
 	QT_QPA_PLATFORM= $(BIN)/eyevsai $(ARGS)
 
-test: $(VENV)/.stamp-all
+# Lint first: it takes seconds, the suite minutes.
+test: lint
 	$(PYTEST) -q
 
 # Skips Qt, framework-heavy and slow tests: the core, the shallow family, the server.
@@ -53,6 +60,7 @@ bundle: $(VENV)/.stamp-bundle
 
 lint: $(VENV)/.stamp-all
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
 clean-venv:

@@ -8,13 +8,20 @@ from collections.abc import Mapping
 from pathlib import Path
 
 APP_NAME = "eyevsai"
+# Where a wheel and a PyInstaller bundle hold the bundled pack and models, relative to their root.
+INSTALLED_ASSETS = ("classifiers", "assets")
 
 
 def bundled_assets_dir() -> Path:
-    """The `assets/` folder shipped with the program (packs/ and models/ inside)."""
+    """The bundled pack and models (packs/ and models/ inside), wherever this copy of the program runs from.
+
+    A PyInstaller bundle and an installed wheel carry them as `classifiers/assets/` (build.spec, setup.py); a
+    source checkout or an editable install reads the repository's top-level `assets/`.
+    """
+    package = Path(__file__).resolve().parent
     frozen_root = getattr(sys, "_MEIPASS", None)
-    candidates = [Path(frozen_root) / "assets"] if frozen_root else []
-    candidates += [Path(__file__).resolve().parents[1] / "assets", Path(sys.prefix) / "share" / APP_NAME / "assets"]
+    candidates = [Path(frozen_root, *INSTALLED_ASSETS)] if frozen_root else []
+    candidates += [package / INSTALLED_ASSETS[-1], package.parent / "assets"]
     for candidate in candidates:
         if (candidate / "packs").is_dir() or (candidate / "models").is_dir():
             return candidate

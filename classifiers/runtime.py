@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from classifiers.card import ONNX_FILE, ModelCard, read_card
-from classifiers.errors import ModelCardError
+from classifiers.errors import MissingExtraError, ModelCardError
 from classifiers.features import FeatureParams, extract_batch
 from classifiers.preprocess import prepare_batch
 
@@ -34,8 +34,21 @@ DEVICE_ENV = "EYEVSAI_DEVICE"  # "cpu" forces the CPU; "auto" (default) tries CU
 
 
 def _ort() -> Any:
-    import onnxruntime
+    """The onnxruntime module.
 
+    Raises:
+        MissingExtraError: no onnxruntime build is installed (the train and server extras name none: the user picks
+            the CPU or the GPU build, see pyproject.toml).
+    """
+    try:
+        import onnxruntime
+    except ModuleNotFoundError as exc:
+        if exc.name != "onnxruntime":
+            raise
+        raise MissingExtraError(
+            "Running a model needs onnxruntime, which is not installed. Install one build: "
+            "`pip install 'eyevsai[cpu]'`, or `pip install 'eyevsai[gpu]'` for the game on an NVIDIA GPU."
+        ) from exc
     return onnxruntime
 
 

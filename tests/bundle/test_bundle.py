@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from classifiers.commitment import new_salt
-from classifiers.locations import bundled_assets_dir
+from classifiers.locations import INSTALLED_ASSETS, bundled_assets_dir
 from desktop.core.rules import CLASSIC
 from desktop.services.catalog import load_catalog
 from desktop.services.dealer import start_session
@@ -101,7 +101,7 @@ def test_the_bundle_holds_the_game_and_no_training_framework(bundle: Path) -> No
     assert [p.name for p in files if p.name.startswith(FORBIDDEN_FILE_PREFIXES)] == []
     for expected in ("onnxruntime", "cv2", "PySide6", "numpy"):
         assert (internal / expected).is_dir(), f"{expected} is missing from the bundle"
-    assets = internal / "assets"
+    assets = internal.joinpath(*INSTALLED_ASSETS)
     assert (assets / "packs" / "fashion-mnist" / "pack.json").is_file()
     bundled_models = sorted(p.name for p in (assets / "models").iterdir())
     assert bundled_models == sorted(p.name for p in (bundled_assets_dir() / "models").iterdir())
@@ -118,7 +118,7 @@ def test_the_self_test_passes_in_the_bundle(bundle: Path, tmp_path: Path) -> Non
     assert result.returncode == 0, f"self-test failed:\n{result.stdout}\n{result.stderr}"
     out = result.stdout
     assert f"running from: PyInstaller bundle ({bundle / EXE_NAME})" in out
-    assert f"bundled assets: {bundle / '_internal' / 'assets'}" in out
+    assert f"bundled assets: {bundle.joinpath('_internal', *INSTALLED_ASSETS)}" in out
     for model in sorted((bundled_assets_dir() / "models").iterdir()):
         assert f"model {model.name} (" in out
     assert "commitment verified" in out and out.rstrip().splitlines()[-1].startswith("self-test passed in ")

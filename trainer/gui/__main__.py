@@ -45,8 +45,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         from trainer.gui.app import run_trainer
-    except ImportError as exc:  # the GUI needs the train extra (PySide6, pyqtgraph)
-        print(f"eyevsai-trainer needs {exc.name or 'a missing package'}: pip install 'eyevsai[train]'", file=sys.stderr)
+    except ImportError as exc:  # Qt and pyqtgraph come with the trainer-gui extra, which also brings train
+        print(
+            f"eyevsai-trainer needs {exc.name or 'a missing package'}, which is not installed: "
+            "pip install 'eyevsai[trainer-gui,cpu]' (the command line, eyevsai-train, needs only 'eyevsai[train,cpu]')",
+            file=sys.stderr,
+        )
         return 2
     workspace = Workspace.resolve(args.workspace)
     return run_trainer(workspace, game_data_dir=args.game_data_dir or user_data_dir(), argv=[sys.argv[0]])
