@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from classifiers.errors import ModelCardError
+from game_rules.scoring import DIFFICULTIES
 
 CARD_FILE = "model.json"
 ONNX_FILE = "model.onnx"
-DIFFICULTIES = ("easy", "medium", "hard")
 
 
 def file_sha256(path: str | Path) -> str:

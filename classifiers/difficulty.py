@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from classifiers.card import DIFFICULTIES, ModelCard
+from classifiers.card import ModelCard
+from game_rules.scoring import DIFFICULTIES
 
 
 def assign_difficulties(cards: Iterable[ModelCard]) -> dict[str, str]:

@@ -74,11 +74,11 @@ def run_verify(proof_path: Path, *, rerun: bool, catalog: Catalog, device: str |
     from desktop.verify import check_proof, read_proof, rerun_with_catalog
 
     proof = read_proof(proof_path)
-    session_ok, checks = check_proof(proof, rerun_with_catalog(catalog, proof, device) if rerun else None)
+    session_ok, checks = check_proof(proof, rerun_with_catalog(catalog, proof.to_json_obj(), device) if rerun else None)
     for check in checks:
         ok = check.hash_ok and check.rerun_ok is not False
         print(f"round {check.number:3d}  {'OK ' if ok else 'BAD'}  {check.note}")
-    print(f"session commitment {'OK' if session_ok else 'MISMATCH'}: {proof['session_commitment']}")
+    print(f"session commitment {'OK' if session_ok else 'MISMATCH'}: {proof.session_commitment}")
     all_ok = session_ok and all(c.hash_ok and c.rerun_ok is not False for c in checks)
     print("proof verified" if all_ok else "proof FAILED verification")
     return 0 if all_ok else 1

@@ -20,16 +20,17 @@ from pathlib import Path
 import numpy as np
 
 from classifiers import runtime
-from classifiers.commitment import new_salt, session_commitment, verify_round
 from classifiers.errors import EyeVsAIError
 from classifiers.pack import Pack
-from desktop.core.rules import CLASSIC, points
 from desktop.core.session import GameSession, RoundResult
 from desktop.services.catalog import Catalog, OpponentEntry, load_catalog
 from desktop.services.dealer import start_session
 from desktop.services.opponent import LoadedOpponent, load_opponent
 from desktop.services.store import Store
 from desktop.verify import check_proof
+from game_rules.commitment import new_salt, session_commitment, verify_round
+from game_rules.modes import CLASSIC
+from game_rules.scoring import points, to_ms
 
 SEED = "self-test"
 CHECK_IMAGES = 200  # per model: enough to tell a working model (~85 %) from a broken one (10 % on 10 classes)
@@ -200,7 +201,7 @@ def _check_round(session: GameSession, result: RoundResult, difficulty: str) -> 
         )
     if session_commitment(session.commitments) != session.session_commitment:
         raise SelfTestError("The session commitment does not match the round commitments.")
-    expected = points(True, ANSWER_AFTER_S, difficulty)
+    expected = points(is_correct=True, elapsed_ms=to_ms(ANSWER_AFTER_S), difficulty=difficulty)
     if not result.player_correct or result.points != expected:
         raise SelfTestError(
             f"A correct answer after {ANSWER_AFTER_S:.0f} s scored {result.points} points, "

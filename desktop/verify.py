@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from classifiers.commitment import RoundRecord, session_commitment, verify_round
 from classifiers.errors import EyeVsAIError
-from desktop.core.rules import ai_answer
-from desktop.core.session import PROOF_FORMAT
 from desktop.services.catalog import Catalog
 from desktop.services.opponent import load_opponent
+from game_rules.commitment import RoundRecord, session_commitment, verify_round
+from game_rules.deal import ai_answer
+from game_rules.proof import Proof, ProofFormatError
 
 CONFIDENCE_TOLERANCE = 2  # per-mille: execution providers differ slightly
 
@@ -30,39 +29,33 @@ class RoundCheck:
     note: str
 
 
-def read_proof(path: Path) -> dict[str, Any]:
+def read_proof(path: Path) -> Proof:
+    """The proof in the file at `path`.
+
+    Raises:
+        ProofError: no such file, unreadable, or not a proof this game reads (the message says why).
+    """
     try:
-        proof = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ProofError(f"No proof file at {path}.") from None
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise ProofError(f"{path} is not a readable JSON proof ({exc}).") from exc
-    if not isinstance(proof, dict) or proof.get("format") != PROOF_FORMAT:
-        raise ProofError(f"{path} is not an EyeVsAI proof (format must be {PROOF_FORMAT!r}).")
-    for key in ("records", "commitments", "session_commitment"):
-        if key not in proof:
-            raise ProofError(f"Proof {path} lacks '{key}'.")
-    if len(proof["records"]) != len(proof["commitments"]):
-        raise ProofError(
-            f"Proof {path} has {len(proof['records'])} records but {len(proof['commitments'])} commitments."
-        )
-    return proof
+    try:
+        return Proof.parse(text)
+    except ProofFormatError as exc:
+        raise ProofError(f"{path} cannot be checked: {exc}.") from None
 
 
 def check_proof(
-    proof: dict[str, Any], rerun: Callable[[list[RoundRecord]], dict[str, dict[str, float]]] | None = None
+    proof: Proof, rerun: Callable[[list[RoundRecord]], dict[str, dict[str, float]]] | None = None
 ) -> tuple[bool, list[RoundCheck]]:
     """(session commitment ok, per-round checks). With `rerun`, the model's fresh probabilities per image must
     give the committed answer among the options and the committed confidence within ±2 per-mille."""
-    records = []
-    for obj in proof["records"]:
-        try:
-            records.append(RoundRecord.from_json_obj(obj))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ProofError(f"Round {obj.get('round', '?')} of the proof is malformed: {exc}") from exc
+    records = list(proof.records)
     fresh = rerun(records) if rerun else {}
     checks = []
-    for record, commitment in zip(records, proof["commitments"], strict=True):
+    for record, commitment in zip(records, proof.commitments, strict=True):
         hash_ok = verify_round(record, commitment)
         rerun_ok, note = None, "hash ok" if hash_ok else "hash MISMATCH"
         if rerun:
@@ -72,7 +65,7 @@ def check_proof(
             )
             note += f"; rerun {again.answer} {again.confidence}‰ vs committed {record.answer} {record.confidence}‰"
         checks.append(RoundCheck(record.round, hash_ok, rerun_ok, note))
-    session_ok = session_commitment(list(proof["commitments"])) == str(proof["session_commitment"]).lower()
+    session_ok = session_commitment(list(proof.commitments)) == proof.session_commitment.lower()
     return session_ok, checks
 
 

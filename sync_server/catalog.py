@@ -21,9 +21,9 @@ from classifiers.card import ModelCard
 from classifiers.errors import EyeVsAIError
 from classifiers.pack import Pack
 from game_rules.prediction_table import PredictionTable, PredictionTableError
+from game_rules.scoring import DIFFICULTIES
 from sync_server.models import AiModel, Prediction, RankedImage
 from sync_server.models import Pack as PackRow
-from sync_server.scoring import DIFFICULTIES
 
 
 class CatalogError(EyeVsAIError):

@@ -2,7 +2,8 @@
 
 An upload is idempotent by the client's session uuid: sending the same session again (a retry after a lost
 reply, an outbox replayed after a crash) returns the stored one and changes nothing. Uploaded values are bounded
-and the points are recomputed here from the rounds, but an offline session stays unverified: the server did not
+and the points are recomputed here from the rounds by the game's own rules (game_rules.scoring: the same
+milliseconds, the same time-out rule), but an offline session stays unverified: the server did not
 deal, time or watch it, so it never enters a global leaderboard.
 """
 
@@ -14,10 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from game_rules.modes import MODES
+from game_rules.scoring import is_timed_out, points
 from sync_server.errors import ServiceError
 from sync_server.models import GameSession, SessionRound, User
-from sync_server.schemas.games import SessionUpload
-from sync_server.scoring import points
+from sync_server.schemas.games import RoundUpload, SessionUpload
 
 CLOCK_SKEW = dt.timedelta(minutes=10)
 MAX_AGE = dt.timedelta(days=366)
@@ -57,29 +59,12 @@ def upload_session(*, session: Session, user: User, body: SessionUpload, now: dt
         ai_correct=0,
         total_time_ms=0,
     )
+    mode = MODES[body.mode]
     for number, r in enumerate(body.rounds, start=1):
-        is_correct = r.player_answer is not None and r.player_answer == r.truth
-        earned = points(is_correct=is_correct, elapsed_ms=r.elapsed_ms, difficulty=body.difficulty)
-        game.rounds.append(
-            SessionRound(
-                number=number,
-                image_sha256=r.image_sha256,
-                options=list(r.options),
-                truth=r.truth,
-                player_answer=r.player_answer,
-                is_correct=is_correct,
-                ai_answer=r.ai_answer,
-                ai_confidence=r.ai_confidence,
-                ai_top1=r.ai_top1,
-                commitment=r.commitment,
-                salt=r.salt,
-                elapsed_ms=r.elapsed_ms,
-                points=earned,
-                timed_out=r.player_answer is None,
-            )
-        )
-        game.score += earned
-        game.correct += int(is_correct)
+        scored = _scored_round(number, r, difficulty=body.difficulty, limit_ms=mode.limit_ms(game.total_time_ms))
+        game.rounds.append(scored)
+        game.score += scored.points
+        game.correct += int(scored.is_correct)
         game.ai_correct += int(r.ai_answer == r.truth)
         game.total_time_ms += r.elapsed_ms
     game.rounds_played = len(body.rounds)
@@ -93,6 +78,31 @@ def upload_session(*, session: Session, user: User, body: SessionUpload, now: dt
             raise
         return _same_upload(existing, user, body), False
     return game, True
+
+
+def _scored_round(number: int, r: RoundUpload, *, difficulty: str, limit_ms: int | None) -> SessionRound:
+    """An uploaded round scored again by the game's rules; `limit_ms` is the time the round had (see Mode.limit_ms).
+
+    An answer the game should have refused as late counts as a time-out, as it does in the game.
+    """
+    timed_out = r.player_answer is None or is_timed_out(r.elapsed_ms, limit_ms)
+    is_correct = not timed_out and r.player_answer == r.truth
+    return SessionRound(
+        number=number,
+        image_sha256=r.image_sha256,
+        options=list(r.options),
+        truth=r.truth,
+        player_answer=None if timed_out else r.player_answer,
+        is_correct=is_correct,
+        ai_answer=r.ai_answer,
+        ai_confidence=r.ai_confidence,
+        ai_top1=r.ai_top1,
+        commitment=r.commitment,
+        salt=r.salt,
+        elapsed_ms=r.elapsed_ms,
+        points=points(is_correct=is_correct, elapsed_ms=r.elapsed_ms, difficulty=difficulty),
+        timed_out=timed_out,
+    )
 
 
 def _same_upload(existing: GameSession, user: User, body: SessionUpload) -> GameSession:

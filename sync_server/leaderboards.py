@@ -19,8 +19,8 @@ from enum import StrEnum
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from game_rules.scoring import accuracy_ppm
 from sync_server.models import GameSession, LeaderboardEntry, User
-from sync_server.scoring import accuracy_ppm
 
 MAX_LIMIT = 100
 ALL_TIME_START = dt.date(1970, 1, 1)

@@ -1,9 +1,10 @@
 """Ranked sessions (DESIGN section 6): dealt one round at a time, timed and scored by the server.
 
 Flow: `start_session` draws a secret server seed and shows its hash; `next_round` deals the next image and
-options (classifiers.ranked_deal), commits to the AI's answer from the model's prediction table (classifiers.commitment)
-and notes the time it showed the round; `answer_round` measures the answer time with the server's clock, scores
-it and reveals the truth, the AI's answer and the salt. After the last round the session is finished, the seed is
+options (game_rules.ranked_deal), commits to the AI's answer from the model's prediction table
+(game_rules.commitment) and notes the time it showed the round; `answer_round` measures the answer time with the
+server's clock, scores it by the game's rules (game_rules.scoring: whole milliseconds, one time-out rule) and
+reveals the truth, the AI's answer and the salt. After the last round the session is finished, the seed is
 revealed and the session enters the leaderboards. Data functions take `session` keyword-only and commit.
 """
 
@@ -17,24 +18,23 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from classifiers.commitment import RoundRecord, new_salt, quantise_confidence, session_commitment
-from classifiers.ranked_deal import DEFAULT_OPTIONS, deal_round, seed_hash
+from game_rules.commitment import RoundRecord, new_salt, session_commitment
+from game_rules.deal import AiAnswer, ai_answer
+from game_rules.modes import DEFAULT_OPTIONS
+from game_rules.ranked_deal import deal_round, seed_hash
+from game_rules.scoring import is_timed_out, points, to_ms
 from sync_server import catalog, leaderboards
 from sync_server.errors import ServiceError
 from sync_server.models import AiModel, GameSession, SessionRound, User
-from sync_server.scoring import points
 
 RANKED = "ranked"
 PLAYING, FINISHED = "playing", "finished"
 SESSION_NOT_FOUND = ServiceError(404, "Ranked session not found")
 
 
-def ai_choice(probabilities: list[float], classes: list[str], options: tuple[str, ...]) -> tuple[str, int, str]:
-    """The AI's answer among the shown options (ties: the earlier option), its per-mille confidence, its top-1."""
-    by_label = dict(zip(classes, probabilities, strict=True))
-    answer = max(options, key=lambda label: (by_label[label], -options.index(label)))
-    top1 = max(classes, key=lambda label: by_label[label])
-    return answer, quantise_confidence(by_label[answer]), top1
+def ai_choice(probabilities: list[float], classes: list[str], options: tuple[str, ...]) -> AiAnswer:
+    """The AI's answer among the shown options, from a prediction table row (probabilities in `classes` order)."""
+    return ai_answer(dict(zip(classes, probabilities, strict=True)), options)
 
 
 def start_session(
@@ -140,7 +140,7 @@ def next_round(*, session: Session, game: GameSession, now: dt.datetime) -> Sess
         raise ServiceError(
             409, "The AI opponent has no prediction for this pack's images; ask an admin to re-import the pack"
         )
-    answer, confidence, top1 = ai_choice(probabilities, list(model.classes), dealt.options)
+    ai = ai_choice(probabilities, list(model.classes), dealt.options)
     salt = new_salt()
     record = RoundRecord(
         session=game.public_id,
@@ -148,8 +148,8 @@ def next_round(*, session: Session, game: GameSession, now: dt.datetime) -> Sess
         image=dealt.image,
         model=model.onnx_sha256,
         options=dealt.options,
-        answer=answer,
-        confidence=confidence,
+        answer=ai.answer,
+        confidence=ai.confidence,
         salt=salt,
     )
     current = SessionRound(
@@ -158,9 +158,9 @@ def next_round(*, session: Session, game: GameSession, now: dt.datetime) -> Sess
         image_sha256=dealt.image,
         options=list(dealt.options),
         truth=dealt.truth,
-        ai_answer=answer,
-        ai_confidence=confidence,
-        ai_top1=top1,
+        ai_answer=ai.answer,
+        ai_confidence=ai.confidence,
+        ai_top1=ai.top1,
         commitment=record.commitment(),
         salt=salt,
         shown_at=now,
@@ -195,7 +195,8 @@ def answer_round(
 ) -> SessionRound:
     """Score the player's answer to round `number`, timed by the server from the moment the round was dealt.
 
-    A round answered after its time is up scores 0 (timed out), whatever the answer. After the last round the
+    A round answered when its time is up (`game_rules.scoring.is_timed_out`: at the limit or later) scores 0
+    (timed out), whatever the answer. After the last round the
     session is finished and offered to the leaderboards.
 
     Raises:
@@ -210,8 +211,8 @@ def answer_round(
     if answer is not None and answer not in current.options:
         raise ServiceError(422, "The answer must be one of the round's options")
     shown_at = current.shown_at or now
-    elapsed_ms = max(0, int((now - shown_at).total_seconds() * 1000))
-    timed_out = elapsed_ms > (game.round_ms or 0)
+    elapsed_ms = to_ms(max(0.0, (now - shown_at).total_seconds()))
+    timed_out = is_timed_out(elapsed_ms, game.round_ms or 0)
     current.answered_at, current.timed_out = now, timed_out
     current.elapsed_ms = min(elapsed_ms, game.round_ms or elapsed_ms)
     current.player_answer = None if timed_out else answer

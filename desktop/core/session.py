@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from classifiers.commitment import RoundRecord, session_commitment, verify_round
-from desktop.core.rules import AiAnswer, DealtRound, Mode, ai_answer, points
-
-PROOF_FORMAT = "eyevsai-proof"
-PROOF_VERSION = 1
+from game_rules.commitment import RoundRecord, session_commitment, verify_round
+from game_rules.deal import AiAnswer, DealtRound, ai_answer
+from game_rules.modes import Mode
+from game_rules.proof import PlayedAnswer, Proof
+from game_rules.scoring import is_timed_out, points, to_ms
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,7 @@ class RoundResult:
     options: tuple[str, ...]
     truth: str
     player_answer: str | None  # None: time ran out
-    elapsed_s: float
+    elapsed_ms: int
     player_correct: bool
     points: int
     ai: AiAnswer
@@ -45,6 +44,10 @@ class RoundResult:
     record: RoundRecord
     commitment: str
     verified: bool
+
+    @property
+    def elapsed_s(self) -> float:
+        return self.elapsed_ms / 1000
 
 
 @dataclass
@@ -121,13 +124,23 @@ class GameSession:
     def current_commitment(self) -> str:
         return self.commitments[self.current_index]
 
+    @property
+    def answer_time_ms(self) -> int:
+        """The answer time used so far, summed over the rounds played (what a blitz session's total limits)."""
+        return sum(r.elapsed_ms for r in self.results)
+
     def answer(self, choice: str | None, elapsed_s: float) -> RoundResult:
-        """Record the player's answer (None when time ran out) to the current round and reveal the AI's."""
+        """Record the player's answer (None when time ran out) to the current round and reveal the AI's.
+
+        Args:
+            elapsed_s: the time from showing the round to the answer on the game's clock; it is rounded to whole
+                milliseconds (`game_rules.scoring.to_ms`) before it is scored or stored, as the server scores it.
+        """
         dealt = self.current_round()
         if choice is not None and choice not in dealt.options:
             raise ValueError(f"{choice!r} is not one of this round's options {dealt.options}.")
-        limit = self.mode.seconds_per_round
-        timed_out = choice is None or (limit is not None and elapsed_s >= limit)
+        elapsed_ms = to_ms(elapsed_s)
+        timed_out = choice is None or is_timed_out(elapsed_ms, self.mode.limit_ms(self.answer_time_ms))
         correct = not timed_out and choice == dealt.truth
         index = self.current_index
         record, commitment = self.records[index], self.commitments[index]
@@ -138,9 +151,9 @@ class GameSession:
             options=dealt.options,
             truth=dealt.truth,
             player_answer=None if timed_out else choice,
-            elapsed_s=round(elapsed_s, 3),
+            elapsed_ms=elapsed_ms,
             player_correct=correct,
-            points=points(correct, elapsed_s, self.opponent.difficulty),
+            points=points(is_correct=correct, elapsed_ms=elapsed_ms, difficulty=self.opponent.difficulty),
             ai=ai,
             ai_correct=ai.answer == dealt.truth,
             record=record,
@@ -175,20 +188,15 @@ class GameSession:
             return "draw"
         return "player" if self.player_correct > self.ai_correct else "ai"
 
-    def proof(self) -> dict[str, Any]:
+    def proof(self) -> Proof:
         """The exportable proof (DESIGN section 5): every dealt record, its commitment and the session commitment."""
-        return {
-            "format": PROOF_FORMAT,
-            "version": PROOF_VERSION,
-            "session": self.session_id,
-            "pack_id": self.pack_id,
-            "model_id": self.opponent.model_id,
-            "mode": self.mode.name,
-            "records": [record.to_json_obj() for record in self.records],
-            "commitments": list(self.commitments),
-            "session_commitment": self.session_commitment,
-            "played": [
-                {"round": r.number, "player_answer": r.player_answer, "elapsed_s": r.elapsed_s, "truth": r.truth}
-                for r in self.results
-            ],
-        }
+        return Proof(
+            session=self.session_id,
+            pack_id=self.pack_id,
+            model_id=self.opponent.model_id,
+            mode=self.mode.name,
+            records=tuple(self.records),
+            commitments=tuple(self.commitments),
+            session_commitment=self.session_commitment,
+            played=tuple(PlayedAnswer(r.number, r.player_answer, r.elapsed_ms, r.truth) for r in self.results),
+        )

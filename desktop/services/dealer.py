@@ -3,13 +3,15 @@ worker and `eyevsai --self-test` runs it directly, so both play through the same
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Protocol
 
 from classifiers.errors import PackError
 from classifiers.pack import Pack
-from desktop.core.rules import Mode, deal, keep_playable
 from desktop.core.session import GameSession, Opponent
+from game_rules.deal import DealtRound, deal
+from game_rules.modes import Mode
 
 BLITZ_DEALT_ROUNDS = 60
 SPARE_ROUNDS = 5
@@ -26,6 +28,21 @@ class CommittingOpponent(Protocol):
     ) -> dict[str, dict[str, float]]: ...
 
 
+def keep_playable(candidates: Sequence[DealtRound], playable: set[str], n_rounds: int) -> list[DealtRound]:
+    """The first n_rounds candidates whose image is playable (decodes), renumbered 1..n.
+
+    Raises:
+        PackError: fewer than n_rounds playable candidates.
+    """
+    kept = [r for r in candidates if r.image in playable][:n_rounds]
+    if len(kept) < n_rounds:
+        raise PackError(
+            f"Only {len(kept)} of the dealt images could be read; {n_rounds} are needed. "
+            "The pack's image files may be damaged: reinstall or rebuild it."
+        )
+    return [replace(r, number=i) for i, r in enumerate(kept, start=1)]
+
+
 def start_session(
     pack: Pack, opponent: CommittingOpponent, mode: Mode, *, seed: str, session_id: str, new_salt: Callable[[], str]
 ) -> GameSession:
@@ -34,7 +51,7 @@ def start_session(
     Args:
         seed: the session seed; equal seeds deal equal sessions.
         session_id: the session's uuid (part of every commitment).
-        new_salt: source of 64-hex-char salts (classifiers.commitment.new_salt in the game).
+        new_salt: source of 64-hex-char salts (game_rules.commitment.new_salt in the game).
 
     Raises:
         PackError: the pack has no test images, or too few of them are readable.

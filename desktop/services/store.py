@@ -205,7 +205,7 @@ class Store:
                     "player_points": session.player_points,
                     "player_correct": session.player_correct,
                     "ai_correct": session.ai_correct,
-                    "proof": json.dumps(session.proof(), ensure_ascii=False),
+                    "proof": session.proof().to_json(),
                 },
             )
             # Same transaction as the result: a finished session is always queued for upload, exactly once.

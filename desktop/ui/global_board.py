@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from classifiers.card import DIFFICULTIES
 from desktop.services.catalog import Catalog
 from desktop.services.online.errors import OnlineError, SignInRequired
 from desktop.ui.online_controller import OnlineController
+from game_rules.scoring import DIFFICULTIES
 
 PAGE_SIZE = 25
 AROUND_WINDOW = 5

@@ -16,9 +16,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from classifiers.card import DIFFICULTIES
-from desktop.core.rules import MODES
 from desktop.services.catalog import Catalog, OpponentEntry
+from game_rules.modes import MODES
+from game_rules.scoring import DIFFICULTIES
 
 
 class HomeScreen(QWidget):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Callable
@@ -11,10 +10,8 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox, QStackedWidget
 
-from classifiers.commitment import new_salt
 from classifiers.errors import EyeVsAIError
 from desktop.core.consistency import describe_consistency
-from desktop.core.rules import MODES
 from desktop.core.session import GameSession, RoundResult
 from desktop.services.catalog import Catalog, OpponentEntry
 from desktop.services.dealer import start_session
@@ -24,6 +21,8 @@ from desktop.ui.end_view import EndView, HistoryView
 from desktop.ui.home import HomeScreen
 from desktop.ui.round_view import RoundView
 from desktop.ui.worker import run_in_background
+from game_rules.commitment import new_salt
+from game_rules.modes import MODES
 
 TICK_MS = 100
 BLITZ_REVEAL_MS = 700
@@ -264,7 +263,7 @@ class MainWindow(QMainWindow):
 
     def export_proof(self, path: Path) -> None:
         assert self.session is not None
-        path.write_text(json.dumps(self.session.proof(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        path.write_text(self.session.proof().to_json(), encoding="utf-8")
         self.end.status.setText(f"Proof saved to {path}. Check it with: eyevsai verify {path} --rerun")
 
     def _on_history_requested(self) -> None:

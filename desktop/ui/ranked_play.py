@@ -10,12 +10,12 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from classifiers.errors import EyeVsAIError
-from desktop.core.rules import DealtRound
 from desktop.core.session import RoundResult
 from desktop.services.catalog import Catalog
 from desktop.services.online.ranked import RankedGame, RankedRound, RankedSummary, ranked_setup
 from desktop.ui.online_controller import OnlineController
 from desktop.ui.round_view import RoundView, short_hash
+from game_rules.deal import DealtRound
 
 TICK_MS = 100
 

@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.rules import DealtRound
 from desktop.core.session import RoundResult
+from game_rules.deal import DealtRound
 
 
 def short_hash(value: str) -> str:

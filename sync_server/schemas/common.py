@@ -6,6 +6,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from game_rules.scoring import DIFFICULTIES
+
 Email = Annotated[
     str,
     StringConstraints(
@@ -30,7 +32,7 @@ Uuid = Annotated[
     ),
 ]
 OpaqueToken = Annotated[str, StringConstraints(min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
-Difficulty = Annotated[str, Field(pattern=r"^(easy|medium|hard)$")]
+Difficulty = Annotated[str, Field(pattern=f"^({'|'.join(DIFFICULTIES)})$")]
 Permille = Annotated[int, Field(ge=0, le=1000)]
 
 

@@ -1,14 +1,25 @@
-"""Session upload and history bodies."""
+"""Session upload and history bodies.
+
+`RoundUpload` and `SessionUpload` validate the body the game builds with `game_rules.upload` (same keys, same
+types: a test compares them); their bounds come from `game_rules.modes`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
+from game_rules.modes import (
+    BLITZ_MAX_ROUNDS,
+    BLITZ_TOTAL_MS,
+    CLASSIC_ROUND_MS,
+    CLASSIC_ROUNDS,
+    MAX_OPTIONS,
+    ModeName,
+)
 from sync_server.schemas.common import Difficulty, Label, ModelId, PackId, Permille, Sha256, StrictBody, Uuid
-from sync_server.scoring import BLITZ_MAX_ROUNDS, BLITZ_TOTAL_MS, CLASSIC_ROUND_MS, CLASSIC_ROUNDS, MAX_OPTIONS
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -51,7 +62,7 @@ class SessionUpload(StrictBody):
     client_session_id: Uuid
     pack_id: PackId
     difficulty: Difficulty
-    mode: Literal["classic", "blitz"]
+    mode: ModeName
     model_id: ModelId
     model_sha256: Sha256 | None = None
     started_at: AwareDatetime

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from classifiers.commitment import new_salt
 from classifiers.locations import INSTALLED_ASSETS, bundled_assets_dir
-from desktop.core.rules import CLASSIC
 from desktop.services.catalog import load_catalog
 from desktop.services.dealer import start_session
 from desktop.services.opponent import load_opponent
+from game_rules.commitment import new_salt
+from game_rules.modes import CLASSIC
 
 # The build takes ~1 min on a quiet 2-core machine and up to ~3 min on a busy one.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
@@ -157,12 +157,12 @@ def test_verify_checks_a_proof_in_the_bundle(bundle: Path, tmp_path: Path) -> No
     opponent = load_opponent(catalog.opponents_for(pack.id)[0], device="cpu")
     session = start_session(pack, opponent, CLASSIC, seed="bundle", session_id=str(uuid.uuid4()), new_salt=new_salt)
     proof = tmp_path / "proof.json"
-    proof.write_text(json.dumps(session.proof()), encoding="utf-8")
+    proof.write_text(session.proof().to_json(), encoding="utf-8")
     result = _run(bundle, "verify", str(proof), "--rerun", home=tmp_path / "home", cwd=tmp_path)
     assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
     assert result.stdout.rstrip().endswith("proof verified")
 
-    tampered = session.proof()
+    tampered = session.proof().to_json_obj()
     tampered["records"][0]["confidence"] = (tampered["records"][0]["confidence"] + 100) % 1000
     proof.write_text(json.dumps(tampered), encoding="utf-8")
     result = _run(bundle, "verify", str(proof), home=tmp_path / "home", cwd=tmp_path)

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from classifiers.commitment import new_salt
 from classifiers.locations import bundled_assets_dir
 from desktop.app import content_roots, main
-from desktop.core.rules import CLASSIC, deal
 from desktop.core.session import GameSession
 from desktop.services.catalog import load_catalog
 from desktop.services.opponent import load_opponent
+from game_rules.commitment import new_salt
+from game_rules.deal import deal
+from game_rules.modes import CLASSIC
 
 PACK = "fashion-mnist"
 
@@ -67,7 +68,7 @@ def _proof(tmp_path: Path) -> Path:
         new_salt=new_salt,
     )
     path = tmp_path / "proof.json"
-    path.write_text(json.dumps(session.proof()))
+    path.write_text(session.proof().to_json())
     return path
 
 

@@ -6,9 +6,11 @@ import itertools
 
 import pytest
 
-from classifiers.commitment import RoundRecord, session_commitment, verify_round
-from desktop.core.rules import BLITZ, CLASSIC, deal
 from desktop.core.session import GameSession, Opponent
+from game_rules.commitment import session_commitment, verify_round
+from game_rules.deal import deal
+from game_rules.modes import BLITZ, CLASSIC
+from game_rules.proof import Proof
 
 CLASSES = ["bag", "coat", "dress", "sandal"]
 IMAGES = [(f"{i:064x}", CLASSES[i % 4]) for i in range(30)]
@@ -83,16 +85,25 @@ def test_winner_and_end_of_session() -> None:
         session.current_round()
 
 
-def test_blitz_has_no_per_round_limit() -> None:
+def test_blitz_has_no_per_round_limit_but_its_total_ends_the_answers() -> None:
     session = _session(mode=BLITZ, n=30)
     assert session.answer(session.current_round().truth, 40.0).player_correct
+    assert session.answer(session.current_round().truth, 19.999).player_correct  # 59.999 s of answer time in all
+    late = session.answer(session.current_round().truth, 0.001)  # exactly 60 s: the blitz clock has run out
+    assert late.player_answer is None and late.points == 0
+
+
+def test_answer_times_are_scored_and_kept_in_whole_milliseconds() -> None:
+    session = _session()
+    result = session.answer(session.current_round().truth, 1.9996)  # rounds to 2.000 s: bonus 4, not 5
+    assert result.elapsed_ms == 2000 and result.elapsed_s == 2.0 and result.points == 30 + 4
 
 
 def test_proof_holds_every_record_and_round_trips() -> None:
     session = _session()
     session.answer(session.current_round().truth, 2.0)
     proof = session.proof()
-    assert proof["session_commitment"] == session.session_commitment
-    records = [RoundRecord.from_json_obj(obj) for obj in proof["records"]]
-    assert [r.commitment() for r in records] == proof["commitments"]
-    assert proof["played"][0]["player_answer"] == session.results[0].truth
+    assert proof.session_commitment == session.session_commitment
+    assert [r.commitment() for r in proof.records] == list(proof.commitments)
+    assert proof.played[0].player_answer == session.results[0].truth
+    assert Proof.parse(proof.to_json()) == proof

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core.rules import CLASSIC
 from desktop.services.store import SCHEMA_VERSION, Store, StoreError
+from game_rules.modes import CLASSIC
 from tests.desktop.test_session import _session
 
 

@@ -7,8 +7,8 @@ import hashlib
 import pytest
 
 from classifiers.card import read_card
-from classifiers.commitment import RoundRecord, session_commitment
-from classifiers.ranked_deal import deal_round
+from game_rules.commitment import RoundRecord, session_commitment
+from game_rules.ranked_deal import deal_round
 from tests.sync_server.helpers import ApiClient, FakeClock, bundled_model_dirs, import_bundled
 
 RANKED = "/api/v1/ranked"

@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from desktop.core.rules import MODES
 from desktop.services.online.client import ServerClient
 from desktop.services.online.errors import OnlineError, ServerRefused, SignInRequired
 from desktop.services.store import Store
+from game_rules.scoring import to_ms
+from game_rules.upload import RoundUpload, SessionUpload, upload_body
 
 BACKOFF_BASE_S = 5.0
 BACKOFF_CAP_S = 30 * 60.0
@@ -55,7 +56,7 @@ class OutboxItem:
     id: int
     session_id: str
     attempts: int
-    body: dict[str, Any]
+    body: SessionUpload
 
 
 @dataclass(frozen=True)
@@ -95,54 +96,37 @@ class SyncStatus:
         return "; ".join(parts)
 
 
-def _elapsed_ms(mode: str, rounds: list[dict[str, Any]]) -> list[int]:
-    """Round times in ms, capped at what the mode allows (a timed-out round may read 15.03 s on the game's clock)."""
-    rules = MODES.get(mode)
-    per_round = int(rules.seconds_per_round * 1000) if rules and rules.seconds_per_round else None
-    budget = int(rules.total_seconds * 1000) if rules and rules.total_seconds else None
-    out, used = [], 0
-    for row in rounds:
-        ms = max(0, round(float(row["elapsed_s"]) * 1000))
-        if per_round is not None:
-            ms = min(ms, per_round)
-        if budget is not None:
-            ms = min(ms, budget - used)
-        used += ms
-        out.append(ms)
-    return out
+def _round_upload(row: dict[str, Any]) -> RoundUpload:
+    record = json.loads(row["record"]) if row.get("record") else {}
+    return RoundUpload(
+        image_sha256=row["image"],
+        options=json.loads(row["options"]),
+        truth=row["truth"],
+        player_answer=row["player_answer"],
+        ai_answer=row["ai_answer"],
+        ai_confidence=int(row["ai_confidence"]),
+        ai_top1=row["ai_top1"],
+        # The store keeps the whole milliseconds the round was scored with, as seconds: this gives them back.
+        elapsed_ms=to_ms(max(0.0, float(row["elapsed_s"]))),
+        commitment=row["commitment"],
+        salt=record.get("salt"),
+    )
 
 
-def upload_body(session: dict[str, Any], rounds: list[dict[str, Any]]) -> dict[str, Any]:
-    """The server's SessionUpload for a stored session and its rounds."""
-    uploads = []
-    for row, ms in zip(rounds, _elapsed_ms(session["mode"], rounds), strict=True):
-        record = json.loads(row["record"]) if row.get("record") else {}
-        uploads.append(
-            {
-                "image_sha256": row["image"],
-                "options": json.loads(row["options"]),
-                "truth": row["truth"],
-                "player_answer": row["player_answer"],
-                "ai_answer": row["ai_answer"],
-                "ai_confidence": int(row["ai_confidence"]),
-                "ai_top1": row["ai_top1"],
-                "elapsed_ms": ms,
-                "commitment": row["commitment"],
-                "salt": record.get("salt"),
-            }
-        )
-    return {
-        "client_session_id": session["id"],
-        "pack_id": session["pack_id"],
-        "difficulty": session["difficulty"],
-        "mode": session["mode"],
-        "model_id": session["model_id"],
-        "model_sha256": session["model_sha256"],
-        "started_at": session["started"],
-        "finished_at": session["finished"],
-        "session_commitment": session["session_commitment"],
-        "rounds": uploads,
-    }
+def session_upload(session: dict[str, Any], rounds: list[dict[str, Any]]) -> SessionUpload:
+    """The server's SessionUpload for a stored session and its rounds (rows of the game's store)."""
+    return upload_body(
+        client_session_id=session["id"],
+        pack_id=session["pack_id"],
+        difficulty=session["difficulty"],
+        mode=session["mode"],
+        model_id=session["model_id"],
+        model_sha256=session["model_sha256"],
+        started_at=session["started"],
+        finished_at=session["finished"],
+        session_commitment=session["session_commitment"],
+        rounds=[_round_upload(row) for row in rounds],
+    )
 
 
 class Outbox:
@@ -170,14 +154,14 @@ class Outbox:
                 items.append(OutboxItem(item_id, session_id, attempts, body))
         return items
 
-    def _body(self, item_id: int, session_id: str) -> dict[str, Any] | None:
+    def _body(self, item_id: int, session_id: str) -> SessionUpload | None:
         found = list(self.db["sessions"].rows_where("id = ? AND status = 'finished'", [session_id], limit=1))
         rounds = self.store.rounds(session_id)
         if not found or not rounds:  # nothing the server could store (a blitz ended before any answer)
             with self.db.conn:
                 self.db["outbox"].update(item_id, {"state": "skipped", "last_error": "no rounds played"})
             return None
-        return upload_body(found[0], rounds)
+        return session_upload(found[0], rounds)
 
     def record(self, outcome: UploadOutcome) -> None:
         """Write what an upload attempt came to."""

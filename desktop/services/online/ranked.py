@@ -13,12 +13,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from classifiers.commitment import RoundRecord, verify_round, verify_session
-from desktop.core.ranked_deal import PlayedRound, check_deal
-from desktop.core.rules import AiAnswer
 from desktop.core.session import Opponent, RoundResult
 from desktop.services.online.client import ServerClient
 from desktop.services.online.errors import OnlineError, ServerRefused
+from game_rules.commitment import RoundRecord, verify_round, verify_session
+from game_rules.deal import AiAnswer, DealtRound
+from game_rules.ranked_deal import check_deal
 
 
 class RankedProtocolError(OnlineError):
@@ -27,7 +27,11 @@ class RankedProtocolError(OnlineError):
 
 @dataclass(frozen=True)
 class RankedRound:
-    """A dealt round as shown: the image, the options and the AI's commitment (truth unknown until the reveal)."""
+    """A dealt round as shown: the image, the options and the AI's commitment (truth unknown until the reveal).
+
+    Not a `DealtRound`: it lacks the truth (the server reveals it only after the answer) and carries what the
+    player sees before answering (the commitment and the round's time limit).
+    """
 
     number: int
     image: str
@@ -194,7 +198,7 @@ class RankedGame:
             options=shown.options,
             truth=truth,
             player_answer=reveal.get("answer"),
-            elapsed_s=int(reveal["elapsed_ms"]) / 1000,
+            elapsed_ms=int(reveal["elapsed_ms"]),
             player_correct=bool(reveal["is_correct"]),
             points=int(reveal["points"]),
             ai=AiAnswer(record.answer, record.confidence, str(ai.get("top1") or record.answer)),
@@ -218,7 +222,7 @@ class RankedGame:
         if not seed:
             problems.append("the server did not reveal its seed")
         else:
-            played = [PlayedRound(r.number, r.image, r.options, r.truth) for r in self.results]
+            played = [DealtRound(r.number, r.image, r.options, r.truth) for r in self.results]
             problems += check_deal(
                 server_seed=str(seed),
                 seed_commitment=self.seed_commitment,

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from game_rules.scoring import DIFFICULTIES
 from sync_server import leaderboards
 from sync_server.api.deps import AppStateDep, CurrentUser, SessionDep
 from sync_server.api.errors import responses
@@ -14,7 +15,6 @@ from sync_server.errors import ServiceError
 from sync_server.leaderboards import Board, CursorError, Period
 from sync_server.schemas.common import PackId
 from sync_server.schemas.leaderboards import LeaderboardPage, LeaderboardRow
-from sync_server.scoring import DIFFICULTIES
 
 router = APIRouter(prefix="/leaderboards", tags=["leaderboards"])
 DifficultyPath = Annotated[str, Path(pattern=f"^({'|'.join(DIFFICULTIES)})$")]

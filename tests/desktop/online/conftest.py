@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from keyring.backend import KeyringBackend
 
-from classifiers.commitment import new_salt
 from classifiers.locations import bundled_assets_dir
-from desktop.core.rules import MODES
 from desktop.core.session import GameSession
 from desktop.services.catalog import load_catalog
 from desktop.services.dealer import start_session
 from desktop.services.store import Store
+from game_rules.commitment import new_salt
+from game_rules.modes import MODES
 from tests.desktop.online.server import LiveServer, start_server
 from tests.helpers.fakes import FakeOpponent
 

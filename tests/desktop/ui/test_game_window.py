@@ -10,9 +10,9 @@ from PySide6.QtCore import Qt
 
 from desktop.app import content_roots
 from desktop.app import main as eyevsai
-from desktop.core.rules import Mode
 from desktop.services.catalog import load_catalog
 from desktop.services.store import Store
+from game_rules.modes import MODES, Mode
 
 pytestmark = pytest.mark.gui
 
@@ -69,7 +69,7 @@ def test_a_classic_session_with_keys_then_proof_verifies(qtbot, window, tmp_path
 
 def test_a_round_times_out_without_an_answer(qtbot, window, monkeypatch) -> None:
     monkeypatch.setitem(
-        __import__("desktop.core.rules", fromlist=["MODES"]).MODES,
+        MODES,
         "classic",
         Mode("classic", rounds=10, seconds_per_round=0.3, total_seconds=None),
     )
@@ -82,7 +82,7 @@ def test_a_round_times_out_without_an_answer(qtbot, window, monkeypatch) -> None
 
 def test_a_blitz_session_ends_when_the_clock_runs_out(qtbot, window, monkeypatch) -> None:
     monkeypatch.setitem(
-        __import__("desktop.core.rules", fromlist=["MODES"]).MODES,
+        MODES,
         "blitz",
         Mode("blitz", rounds=None, seconds_per_round=None, total_seconds=2.0),
     )
@@ -132,9 +132,9 @@ def test_unreadable_images_are_never_dealt(qtbot, tmp_path: Path) -> None:
 
     from classifiers.locations import bundled_assets_dir
     from classifiers.pack import open_pack
-    from desktop.core.rules import deal
     from desktop.services.dealer import SPARE_ROUNDS
     from desktop.ui.main_window import MainWindow
+    from game_rules.deal import deal
 
     user_pack = tmp_path / "packs" / "fashion-mnist"  # the user's copy wins over the bundled pack
     shutil.copytree(bundled_assets_dir() / "packs" / "fashion-mnist", user_pack)

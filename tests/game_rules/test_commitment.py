@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from classifiers.commitment import (
+from game_rules.commitment import (
     RoundRecord,
     canonical_json,
     new_salt,

@@ -1,39 +1,19 @@
-"""The game's rules (DESIGN section 4): modes, dealing, the AI's constrained answer, scoring. Pure: no Qt, no I/O."""
+"""Dealing a game (DESIGN section 4): the rounds a session seed deals, and the AI's answer among the shown options.
+
+`DealtRound` is the one round type of the game: the offline deal (`deal`, from the session seed) and the ranked
+deal (`game_rules.ranked_deal`, from the server's seed) both produce it, and a finished ranked session is checked
+against the same type.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import math
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from classifiers.commitment import quantise_confidence
-from classifiers.errors import PackError
-
-DEFAULT_OPTIONS = 4
-BASE_POINTS = {"easy": 10, "medium": 20, "hard": 30}
-SPEED_BONUS_MAX = 5
-SPEED_STEP_S = 2.0
-
-
-@dataclass(frozen=True)
-class Mode:
-    """A game mode's clock: either a fixed number of timed rounds, or as many rounds as fit in a total time."""
-
-    name: str
-    rounds: int | None  # None: unlimited (blitz)
-    seconds_per_round: float | None
-    total_seconds: float | None
-
-    @property
-    def is_blitz(self) -> bool:
-        return self.rounds is None
-
-
-CLASSIC = Mode("classic", rounds=10, seconds_per_round=15.0, total_seconds=None)
-BLITZ = Mode("blitz", rounds=None, seconds_per_round=None, total_seconds=60.0)
-MODES = {mode.name: mode for mode in (CLASSIC, BLITZ)}
+from game_rules.commitment import quantise_confidence
+from game_rules.modes import DEFAULT_OPTIONS
 
 
 @dataclass(frozen=True)
@@ -84,7 +64,7 @@ def deal(
         distractors = rng.sample(sorted(known - {truth}), n_options - 1)
         options = [truth, *distractors]
         rng.shuffle(options)
-        dealt.append(DealtRound(number, sha, tuple(options), truth))
+        dealt.append(DealtRound(number=number, image=sha, options=tuple(options), truth=truth))
     return dealt
 
 
@@ -107,32 +87,3 @@ def ai_answer(probabilities: Mapping[str, float], options: Sequence[str]) -> AiA
     answer = max(options, key=lambda label: (probabilities[label], -options.index(label)))
     top1 = max(probabilities, key=lambda label: probabilities[label])
     return AiAnswer(answer, quantise_confidence(probabilities[answer]), top1)
-
-
-def speed_bonus(elapsed_s: float) -> int:
-    """max(0, 5 − floor(t / 2 s)) for t < 10 s, else 0."""
-    if elapsed_s < 0:
-        raise ValueError(f"Elapsed time cannot be negative ({elapsed_s}).")
-    return max(0, SPEED_BONUS_MAX - math.floor(elapsed_s / SPEED_STEP_S))
-
-
-def points(correct: bool, elapsed_s: float, difficulty: str) -> int:
-    """Points for one answer: base (by difficulty) + speed bonus when correct, else 0."""
-    if difficulty not in BASE_POINTS:
-        raise ValueError(f"Unknown difficulty {difficulty!r}; expected one of {list(BASE_POINTS)}.")
-    return BASE_POINTS[difficulty] + speed_bonus(elapsed_s) if correct else 0
-
-
-def keep_playable(candidates: Sequence[DealtRound], playable: set[str], n_rounds: int) -> list[DealtRound]:
-    """The first n_rounds candidates whose image is playable (decodes), renumbered 1..n.
-
-    Raises:
-        PackError: fewer than n_rounds playable candidates.
-    """
-    kept = [r for r in candidates if r.image in playable][:n_rounds]
-    if len(kept) < n_rounds:
-        raise PackError(
-            f"Only {len(kept)} of the dealt images could be read; {n_rounds} are needed. "
-            "The pack's image files may be damaged: reinstall or rebuild it."
-        )
-    return [replace(r, number=i) for i, r in enumerate(kept, start=1)]

@@ -13,7 +13,8 @@ are needed), each block read as eight big-endian unsigned 32-bit integers x0, x1
 
 The server seed's SHA-256 is shown when the session starts and the seed itself when it ends, so a player can
 check that no round was chosen after seeing their answers. The server deals with `deal_round`; the game re-deals
-a finished session with `image_index` and `options_for` (desktop.core.ranked_deal): one algorithm for both.
+a finished session with `check_deal` (through `image_index` and `options_for`): one algorithm for both, and one
+round type (`game_rules.deal.DealtRound`) for what the server dealt and what the player saw.
 """
 
 from __future__ import annotations
@@ -21,17 +22,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
-DEFAULT_OPTIONS = 4
-
-
-@dataclass(frozen=True)
-class DealtRound:
-    number: int
-    image: str
-    truth: str
-    options: tuple[str, ...]
+from game_rules.deal import DealtRound
+from game_rules.modes import DEFAULT_OPTIONS
 
 
 def seed_hash(server_seed: str) -> str:
@@ -78,7 +71,7 @@ def deal_round(
     sha, truth = remaining[next(stream) % len(remaining)]
     if not set(classes) - {truth}:
         raise ValueError("A round needs at least two classes.")
-    return DealtRound(number, sha, truth, _options(stream, truth, classes, n_options))
+    return DealtRound(number=number, image=sha, options=_options(stream, truth, classes, n_options), truth=truth)
 
 
 def image_index(server_seed: str, client_seed: str, number: int, remaining: int) -> int:
@@ -109,3 +102,44 @@ def _options(stream: Iterator[int], truth: str, classes: Sequence[str], n_option
         j = next(stream) % (i + 1)
         options[i], options[j] = options[j], options[i]
     return tuple(options)
+
+
+def check_deal(
+    *,
+    server_seed: str,
+    seed_commitment: str,
+    client_seed: str,
+    rounds: Sequence[DealtRound],
+    classes: Sequence[str],
+    ranked_images: Sequence[str] | None,
+) -> list[str]:
+    """Problems found re-dealing a finished ranked session from its revealed seed; empty when all is right.
+
+    Args:
+        seed_commitment: the seed hash the server showed before the first round.
+        rounds: what the player saw in each round, with the truth revealed after it.
+        ranked_images: the server's playable ranked images (sha256). When None the image choice cannot be
+            checked (the client's pack does not hold exactly the server's ranked set); options still are.
+    """
+    if len(server_seed) != 64 or any(c not in "0123456789abcdef" for c in server_seed):
+        return [f"the revealed server seed {server_seed[:16]!r}… is not 64 lowercase hex characters"]
+    problems = []
+    if not hmac.compare_digest(seed_hash(server_seed), seed_commitment.lower()):
+        problems.append("the revealed server seed does not hash to the commitment shown at the start")
+    pool = sorted(set(ranked_images)) if ranked_images is not None else None
+    shown: set[str] = set()
+    for played in sorted(rounds, key=lambda r: r.number):
+        if pool is not None:
+            remaining = [sha for sha in pool if sha not in shown]
+            if not remaining or played.image not in remaining:
+                problems.append(f"round {played.number}: image {played.image[:12]}… is not one the deal could pick")
+            elif remaining[image_index(server_seed, client_seed, played.number, len(remaining))] != played.image:
+                problems.append(f"round {played.number}: the seed deals another image than the one shown")
+        expected = options_for(server_seed, client_seed, played.number, played.truth, classes)
+        if expected != played.options:
+            problems.append(
+                f"round {played.number}: the seed deals the options {list(expected)}, the server showed "
+                f"{list(played.options)}"
+            )
+        shown.add(played.image)
+    return problems
