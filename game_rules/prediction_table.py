@@ -6,8 +6,8 @@ On disk it is one JSON file per model (`json.dumps(..., indent=1, ensure_ascii=F
     {"model_id": "...", "onnx_sha256": "...", "classes": [...], "predictions": {image sha256: [p, ...]}}
 
 Each row lists the probabilities in `classes` order (the model card's order), rounded to `DECIMALS` decimals so
-that tables made on different machines compare equal. Pure data and JSON only: computing a table needs
-onnxruntime and lives in `classifiers.batch_prediction`.
+that tables made on different machines compare equal. Pure data and JSON text only: computing a table needs
+onnxruntime and lives in `classifiers.batch_prediction`; the callers read and write the files.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 DECIMALS = 6
@@ -68,26 +67,20 @@ class PredictionTable:
             {str(k): [float(p) for p in v] for k, v in obj["predictions"].items()},
         )
 
+    def to_json(self) -> str:
+        """The file's text: `json.dumps(..., indent=1, ensure_ascii=False)` and a final newline."""
+        return json.dumps(self.to_json_obj(), indent=1, ensure_ascii=False) + "\n"
+
     @classmethod
-    def read(cls, path: str | Path) -> PredictionTable:
-        """The table in a JSON file.
+    def parse(cls, text: str, *, source: str = "Prediction table") -> PredictionTable:
+        """The table in a file's text; `source` names the file in the error message.
 
         Raises:
-            PredictionTableError: the file is unreadable, not JSON, or not shaped like a prediction table.
+            PredictionTableError: the text is not JSON, or not shaped like a prediction table.
         """
-        path = Path(path)
         try:
-            return cls.from_json_obj(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            return cls.from_json_obj(json.loads(text))
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
             raise PredictionTableError(
-                f"Prediction table {path} is not valid ({type(exc).__name__}: {exc}). Expected {EXPECTED_SHAPE}."
+                f"{source} is not valid ({type(exc).__name__}: {exc}). Expected {EXPECTED_SHAPE}."
             ) from exc
-
-    def write(self, path: str | Path) -> None:
-        """Write the table to path (creating its folder), replacing any earlier file in one rename."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        # a reader (the server's import, a publish in progress) never sees half a file
-        tmp.write_text(json.dumps(self.to_json_obj(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        tmp.replace(path)

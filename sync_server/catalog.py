@@ -52,7 +52,9 @@ def read_prediction_table(path: Path) -> PredictionTable:
         CatalogError: an unreadable or malformed table.
     """
     try:
-        return PredictionTable.read(path)
+        return PredictionTable.parse(path.read_text(encoding="utf-8"), source=f"Prediction table {path}")
+    except OSError as exc:
+        raise CatalogError(f"Cannot read prediction table {path}: {exc.strerror or exc}.") from exc
     except PredictionTableError as exc:  # the admin CLI reports catalog errors as one line with exit code 2
         raise CatalogError(str(exc)) from exc
 

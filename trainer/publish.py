@@ -108,7 +108,7 @@ def publish(
         target = path if is_kept else _copy_model(path, card, destination / "models")
         table = yield from compute_prediction_table(target, card, pack, ranked)
         table_path = tables_dir / f"{model_id}.json"
-        table.write(table_path)
+        _write_text(table_path, table.to_json())
         report.models.append(
             PublishedModel(
                 card.id,
@@ -177,11 +177,16 @@ def _copy_model(source: Path, card: ModelCard, models_dir: Path) -> Path:
     return target
 
 
-def _write_json(path: Path, obj: Any) -> None:
+def _write_text(path: Path, text: str) -> None:
+    """Write a file in one rename: a reader (the server's import) never sees half of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    _write_text(path, json.dumps(obj, indent=1, ensure_ascii=False) + "\n")
 
 
 def report_rows(report: PublishReport) -> list[list[str]]:

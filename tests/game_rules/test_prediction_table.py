@@ -1,9 +1,8 @@
-"""The prediction table: its exact file format, a lossless round trip, and clear errors for broken files."""
+"""The prediction table: its exact file text, a lossless round trip, and clear errors for broken text."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -18,26 +17,21 @@ def _table() -> PredictionTable:
     )
 
 
-def test_the_file_format_is_pinned(tmp_path: Path) -> None:
-    path = tmp_path / "tables" / "m-1.json"
-    _table().write(path)
+def test_the_file_format_is_pinned() -> None:
     # indent 1, non-ASCII kept, rows in the order given, probabilities rounded to 6 decimals, a final newline
     expected = (
         '{\n "model_id": "m-1",\n "onnx_sha256": "' + "f" * 64 + '",\n "classes": [\n  "cat",\n  "chat"\n ],\n'
         ' "predictions": {\n  "' + SHA_B + '": [\n   0.25,\n   0.75\n  ],\n  "' + SHA_A + '": [\n'
         "   0.333333,\n   0.666667\n  ]\n }\n}\n"
     )
-    assert path.read_text(encoding="utf-8") == expected
-    assert [p.name for p in path.parent.iterdir()] == ["m-1.json"]  # no temporary file left behind
+    assert _table().to_json() == expected
 
 
-def test_a_written_table_reads_back_equal(tmp_path: Path) -> None:
+def test_a_table_reads_back_equal() -> None:
     table = PredictionTable.from_rows("modèle", "0" * 64, ["été", "hiver"], [(SHA_A, [0.5, 0.5])])
-    table.write(tmp_path / "t.json")
-    assert "modèle" in (tmp_path / "t.json").read_text(encoding="utf-8")
-    assert PredictionTable.read(tmp_path / "t.json") == table
-    table.write(tmp_path / "t.json")  # writing again replaces the file
-    assert PredictionTable.read(tmp_path / "t.json") == table
+    text = table.to_json()
+    assert "modèle" in text
+    assert PredictionTable.parse(text) == table
 
 
 @pytest.mark.parametrize(
@@ -49,14 +43,7 @@ def test_a_written_table_reads_back_equal(tmp_path: Path) -> None:
         (json.dumps({"model_id": "m", "onnx_sha256": "", "classes": [], "predictions": {"a": ["x"]}}), "ValueError"),
     ],
 )
-def test_a_broken_table_is_refused_with_the_expected_shape(tmp_path: Path, content: str, detail: str) -> None:
-    path = tmp_path / "broken.json"
-    path.write_text(content, encoding="utf-8")
+def test_a_broken_table_is_refused_with_the_expected_shape(content: str, detail: str) -> None:
     with pytest.raises(PredictionTableError, match=detail) as raised:
-        PredictionTable.read(path)
-    assert str(path) in str(raised.value) and '"predictions": {sha256: [probabilities]}' in str(raised.value)
-
-
-def test_a_missing_table_names_its_path(tmp_path: Path) -> None:
-    with pytest.raises(PredictionTableError, match="missing.json"):
-        PredictionTable.read(tmp_path / "missing.json")
+        PredictionTable.parse(content, source="Prediction table broken.json")
+    assert "broken.json" in str(raised.value) and '"predictions": {sha256: [probabilities]}' in str(raised.value)

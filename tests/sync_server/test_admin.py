@@ -77,3 +77,14 @@ def test_import_failures_are_one_line_with_exit_2(
     assert _import(tmp_path, "--labels", str(labels_file), "-m", str(svm), "-p", str(short)) == 2
     err = capsys.readouterr().err
     assert "no row for 9 ranked image(s)" in err and "Traceback" not in err
+
+
+def test_a_missing_or_broken_prediction_table_is_one_catalog_error(tmp_path: Path) -> None:
+    from sync_server.catalog import CatalogError, read_prediction_table
+
+    with pytest.raises(CatalogError, match="missing.json"):
+        read_prediction_table(tmp_path / "missing.json")
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json", encoding="utf-8")
+    with pytest.raises(CatalogError, match="broken.json.*JSONDecodeError"):
+        read_prediction_table(broken)

@@ -123,7 +123,7 @@ def test_prediction_tables_are_what_the_server_computes_and_imports(published, w
     model_dirs = [destination / "models" / m["id"] for m in report["models"]]
     tables = [Path(model["predictions"]) for model in report["models"]]
     for path, model_dir in zip(tables, model_dirs, strict=True):
-        table = PredictionTable.read(path)
+        table = PredictionTable.parse(path.read_text(encoding="utf-8"))
         assert table.model_id == model_dir.name and sorted(table.predictions) == sorted(ranked)
         expected = drive(compute_prediction_table(model_dir, read_card(model_dir), pack, sorted(ranked)))
         assert table == expected
@@ -138,7 +138,7 @@ def test_prediction_tables_are_what_the_server_computes_and_imports(published, w
     stored = _stored_predictions(tmp_path / "given.db")
     assert stored == _stored_predictions(tmp_path / "computed.db")
     for path in tables:
-        table = PredictionTable.read(path)
+        table = PredictionTable.parse(path.read_text(encoding="utf-8"))
         assert stored[table.model_id] == table.predictions
 
 
