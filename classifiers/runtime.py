@@ -34,7 +34,7 @@ DEVICE_ENV = "EYEVSAI_DEVICE"  # "cpu" forces the CPU; "auto" (default) tries CU
 
 
 def _ort() -> Any:
-    import onnxruntime
+    import onnxruntime  # lazy: onnxruntime
 
     return onnxruntime
 

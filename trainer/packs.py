@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -149,11 +150,25 @@ def build_pack(
     Raises:
         PackError: a bad pack id, an existing pack, fewer than two classes of readable images.
     """
+    # checked now, not at the first step, so a front end reports a bad id before it shows any progress
     check_pack_id(pack_id)
-    fractions = fractions or SplitFractions()
     pack_dir = Path(out_dir) / pack_id
     if (pack_dir / PACK_FILE).exists():
         raise PackError(f"A pack already exists at {pack_dir}. Choose another --id or delete that folder.")
+    meta = {"id": pack_id, "title": title or pack_id, "licence": licence, "source": source, "seed": seed}
+    return _write_pack(images, pack_dir, meta, fractions or SplitFractions(), total, min_per_class)
+
+
+def _write_pack(
+    images: Iterable[SourceImage | str],
+    pack_dir: Path,
+    meta: dict[str, Any],
+    fractions: SplitFractions,
+    total: int,
+    min_per_class: int,
+) -> Generator[Progress, None, BuildReport]:
+    """Import, split and write the pack through a `.partial` folder, renamed into place when complete."""
+    seed = meta["seed"]
     tmp_dir = pack_dir.with_name(pack_dir.name + ".partial")
     shutil.rmtree(tmp_dir, ignore_errors=True)
     report = BuildReport(pack_dir)
@@ -164,12 +179,12 @@ def build_pack(
         splits = _stratified_split(by_class, fractions, seed)
         _check_balance(by_class, min_per_class, report)
         height, width = (int(np.median([s[i] for s in sizes])) for i in (0, 1))
-        meta = {
-            "id": pack_id,
-            "title": title or pack_id,
+        pack_meta = {
+            "id": meta["id"],
+            "title": meta["title"],
             "version": 1,
-            "licence": licence,
-            "source": source,
+            "licence": meta["licence"],
+            "source": meta["source"],
             "classes": sorted(by_class),
             "image_size": [height, width],
             "seed": seed,
@@ -180,7 +195,7 @@ def build_pack(
                 for name, entries in splits.items()
             },
         }
-        (tmp_dir / PACK_FILE).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+        (tmp_dir / PACK_FILE).write_text(json.dumps(pack_meta, indent=1) + "\n", encoding="utf-8")
         ranked_labels = {sha: label for sha, label in splits["ranked"]}
         (tmp_dir / RANKED_LABELS_FILE).write_text(json.dumps(ranked_labels, indent=1) + "\n", encoding="utf-8")
         tmp_dir.replace(pack_dir)

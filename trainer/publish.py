@@ -26,10 +26,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+from rich.table import Table
+
 from classifiers.card import ONNX_FILE, ModelCard, discover_models, read_card, write_card
 from classifiers.errors import PackError
 from classifiers.pack import Pack
 from classifiers.progress import Progress
+from classifiers.runtime import OnnxClassifier
 from trainer.model_registry import DONE, ModelRegistry, now, rank_cards
 from trainer.packs import RANKED_LABELS_FILE
 
@@ -143,7 +147,6 @@ def prediction_table(
     model_dir: Path, card: ModelCard, pack: Pack, shas: list[str]
 ) -> Generator[Progress, None, dict[str, Any]]:
     """The server's prediction table of one model on the given images (see the module docstring)."""
-    from classifiers.runtime import OnnxClassifier
 
     classifier = OnnxClassifier(model_dir, card=card, device="cpu")
     predictions: dict[str, list[float]] = {}
@@ -226,8 +229,6 @@ REPORT_COLUMNS = ["model", "family/variant", "test acc.", "macro F1", "difficult
 
 def render_text(report: PublishReport) -> str:
     """The report as a plain-text table (what `publish` prints), for reading without tools."""
-    from rich.console import Console
-    from rich.table import Table
 
     buffer = io.StringIO()
     console = Console(file=buffer, width=120, color_system=None, highlight=False)

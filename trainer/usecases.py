@@ -224,7 +224,7 @@ class TrainerUseCases:
         variant = variant or info.variants[0]
         destination = Path(models_dir or self.workspace.models_dir)
         model_id = model_id or default_model_id(pack.id, info.name, variant)
-        if not replace:
+        if not replace:  # now, not at the first step: nothing starts, no progress shows, for a refused run
             refuse_to_overwrite(destination / model_id)
         work = train_model(
             info.name,
@@ -236,18 +236,32 @@ class TrainerUseCases:
             title=title or None,
             training_notes=tuning_notes,
         )
+        config = {"params": params, **(tuning_notes or {})}
+        return self._recorded(work, model_id, info.name, variant, pack.id, destination, config)
+
+    def _recorded(
+        self,
+        work: Generator[Progress, None, TrainResult],
+        model_id: str,
+        family: str,
+        variant: str,
+        pack_id: str,
+        models_dir: Path,
+        config: dict[str, Any],
+    ) -> Generator[Progress, None, TrainResult]:
+        """The training run recorded in the registry, whose connection lives on the thread that drives the run."""
         with self._registry() as registry:
             return (
                 yield from record_training(
                     registry,
                     work,
                     model_id=model_id,
-                    family=info.name,
+                    family=family,
                     variant=variant,
-                    pack_id=pack.id,
-                    models_dir=destination,
-                    config={"params": params, **(tuning_notes or {})},
-                    tuned=bool(tuning_notes),
+                    pack_id=pack_id,
+                    models_dir=models_dir,
+                    config=config,
+                    tuned="tuning" in config,
                 )
             )
 
@@ -264,6 +278,10 @@ class TrainerUseCases:
                 f"Model '{classifier.card.id}' predicts {classifier.card.classes} but pack '{pack.id}' has classes "
                 f"{pack.classes}. Evaluate it on the pack it was trained for."
             )
+        return self._evaluation(classifier, pack)
+
+    @staticmethod
+    def _evaluation(classifier: OnnxClassifier, pack: Pack) -> Generator[Progress, None, Evaluation]:
         metrics = yield from evaluate_on_test(classifier, pack)
         return Evaluation(classifier.card.id, pack.id, classifier.provider, metrics)
 
@@ -409,7 +427,9 @@ class TrainerUseCases:
         destination = Path(destination)
         if destination.resolve() == self.workspace.root.resolve():
             raise ConfigError(f"{destination} is the trainer workspace itself; publish into another folder.")
-        pack = self.find_pack(pack_id)
+        return self._publish(self.find_pack(pack_id), destination, with_game_pack)
+
+    def _publish(self, pack: Pack, destination: Path, with_game_pack: bool) -> Generator[Progress, None, PublishReport]:
         with self._registry() as registry:
             registry.reconcile(self.workspace.models_dir)
             report = yield from publish(registry, pack, destination, models_dir=self.workspace.models_dir)

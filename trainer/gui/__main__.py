@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     try:
-        from trainer.gui.app import run_trainer
+        from trainer.gui.app import run_trainer  # lazy: Qt (PySide6), after the command line is checked
     except ImportError as exc:  # the GUI needs the train extra (PySide6, pyqtgraph)
         print(f"eyevsai-trainer needs {exc.name or 'a missing package'}: pip install 'eyevsai[train]'", file=sys.stderr)
         return 2

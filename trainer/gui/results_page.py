@@ -7,6 +7,7 @@ predicted labels and the model's confidence, as fastai's interpretation plots do
 
 from __future__ import annotations
 
+import json
 from collections.abc import Generator
 from pathlib import Path
 
@@ -242,8 +243,6 @@ class ResultsPage(QWidget):
 
 
 def _card_text(card: ModelCard) -> str:
-    import json
-
     obj = card.to_json_obj()
     obj.get("training", {}).pop("history", None)  # shown as curves
     return json.dumps(obj, indent=2, ensure_ascii=False, default=str)
