@@ -7,6 +7,8 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from platformdirs import user_data_path
+
 APP_NAME = "eyevsai"
 # Where a wheel and a PyInstaller bundle hold the bundled pack and models, relative to their root.
 INSTALLED_ASSETS = ("classifiers", "assets")
@@ -34,7 +36,6 @@ def user_data_dir(override: str | Path | None = None) -> Path:
         return Path(override)
     if os.environ.get("EYEVSAI_DATA_DIR"):
         return Path(os.environ["EYEVSAI_DATA_DIR"])
-    from platformdirs import user_data_path
 
     return user_data_path(APP_NAME, appauthor=False)
 

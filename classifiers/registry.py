@@ -76,7 +76,7 @@ def register_family(
 
 
 def _ensure_loaded() -> None:
-    import classifiers.families  # noqa: F401  (its imports run the decorators)
+    import classifiers.families  # noqa: F401  # lazy: the family modules, which import this registry
 
 
 def list_families() -> list[FamilyInfo]:

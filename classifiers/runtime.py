@@ -37,11 +37,11 @@ def _ort() -> Any:
     """The onnxruntime module.
 
     Raises:
-        MissingExtraError: no onnxruntime build is installed (the train and server extras name none: the user picks
-            the CPU or the GPU build, see pyproject.toml).
+        MissingExtraError: no onnxruntime build is installed (the train extras name none: the user picks the CPU
+            or the GPU build, see pyproject.toml).
     """
     try:
-        import onnxruntime
+        import onnxruntime  # lazy: onnxruntime (a training box installs its build separately)
     except ModuleNotFoundError as exc:
         if exc.name != "onnxruntime":
             raise

@@ -24,7 +24,7 @@ from classifiers.locations import bundled_assets_dir  # noqa: E402
 from classifiers.pack import open_pack  # noqa: E402
 from desktop.ui.waiting import wait_until  # noqa: E402
 from trainer.gui.main_window import MainWindow  # noqa: E402
-from trainer.gui.services import TrainerServices  # noqa: E402
+from trainer.usecases import TrainerUseCases  # noqa: E402
 from trainer.workspace import Workspace  # noqa: E402
 
 PER_CLASS = 60
@@ -64,7 +64,7 @@ def main() -> None:
     temp = Path(tempfile.mkdtemp(prefix="eyevsai-trainer-shots-"))
     source = make_source_folder(temp / "fashion-photos")
     window = MainWindow(
-        TrainerServices(Workspace(temp / "workspace")), game_data_dir=temp / "game", confirm=lambda title, text: True
+        TrainerUseCases(Workspace(temp / "workspace")), game_data_dir=temp / "game", confirm=lambda title, text: True
     )
     window.resize(1280, 820)
     window.show()

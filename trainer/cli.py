@@ -1,33 +1,18 @@
-"""`eyevsai-train`: the trainer CLI and its composition root.
-
-Exit codes: 0 success; 1 a pipeline job failed or an unexpected error (rerun with --traceback);
-2 bad input (usage, missing pack or model, invalid data or option); 3 an export failed its parity check.
-"""
+"""`eyevsai-train`: the trainer CLI and its composition root (exit codes: `trainer.commands.context`)."""
 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from classifiers.errors import EyeVsAIError, ParityError
+from trainer.commands import basic, models, pack, pipeline, publish, train, train_deep, train_transfer
+from trainer.commands.context import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_PARITY, State
 from trainer.console import Output
 from trainer.workspace import Workspace
-
-EXIT_FAILED, EXIT_BAD_INPUT, EXIT_PARITY = 1, 2, 3
-
-
-@dataclass
-class State:
-    """What every command receives through the click context."""
-
-    workspace: Workspace | None = None
-    output: Output = field(default_factory=Output)
-    traceback: bool = False
-
 
 app = typer.Typer(
     name="eyevsai-train",
@@ -55,13 +40,7 @@ def _root(
     state.traceback = traceback
 
 
-def state_of(ctx: typer.Context) -> State:
-    return ctx.ensure_object(State)
-
-
 def _register_commands() -> None:
-    from trainer.commands import basic, models, pack, pipeline, publish, train, train_deep, train_transfer
-
     train_deep.register(train.app)
     train_transfer.register(train.app, app)
     app.add_typer(pack.app, name="pack")

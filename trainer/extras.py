@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import tomllib
 from importlib import metadata
 from pathlib import Path
 
@@ -21,8 +22,6 @@ def _declared() -> list[str]:
     try:
         return list(metadata.requires(DISTRIBUTION) or [])
     except metadata.PackageNotFoundError:
-        import tomllib
-
         project = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["project"]
         return [
             f'{req}; extra == "{extra}"' for extra, reqs in project["optional-dependencies"].items() for req in reqs

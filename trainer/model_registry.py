@@ -143,7 +143,7 @@ def is_alive(pid: int | None) -> bool:
     if not pid:
         return False
     if os.name == "nt":  # os.kill(pid, 0) would send Ctrl-C on Windows
-        import ctypes
+        import ctypes  # lazy: ctypes, Windows only
 
         handle = ctypes.windll.kernel32.OpenProcess(0x100000, False, pid)  # SYNCHRONIZE
         if not handle:
@@ -170,7 +170,7 @@ class ModelRegistry:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         try:
-            import sqlite_utils
+            import sqlite_utils  # lazy: sqlite_utils, an optional extra (a clear error when missing)
         except ModuleNotFoundError as exc:
             raise MissingExtraError(
                 "The model registry needs sqlite-utils, which is not installed. Install it "

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 from collections import Counter, defaultdict
 from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -23,6 +25,7 @@ from classifiers.progress import Progress
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff"}
 RANKED_LABELS_FILE = "ranked_labels.json"
+PACK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")  # a folder name on every OS, never a hidden one
 _EXT_BY_MAGIC = (
     (b"\xff\xd8\xff", ".jpg"),
     (b"\x89PNG", ".png"),
@@ -136,18 +139,36 @@ def build_pack(
     seed: int = 0,
     total: int = 0,
     min_per_class: int = 10,
-) -> Iterator[Progress | BuildReport]:
-    """Write a pack to out_dir/pack_id, yielding progress, then the BuildReport.
+) -> Generator[Progress, None, BuildReport]:
+    """Write a pack to out_dir/pack_id, yielding progress; returns the BuildReport.
 
     Args:
         images: SourceImage items (and message strings for files that could not be read).
         total: expected number of images, for the progress total (0 if unknown).
         min_per_class: classes with fewer images get a warning.
+
+    Raises:
+        PackError: a bad pack id, an existing pack, fewer than two classes of readable images.
     """
-    fractions = fractions or SplitFractions()
+    # checked now, not at the first step, so a front end reports a bad id before it shows any progress
+    check_pack_id(pack_id)
     pack_dir = Path(out_dir) / pack_id
     if (pack_dir / PACK_FILE).exists():
         raise PackError(f"A pack already exists at {pack_dir}. Choose another --id or delete that folder.")
+    meta = {"id": pack_id, "title": title or pack_id, "licence": licence, "source": source, "seed": seed}
+    return _write_pack(images, pack_dir, meta, fractions or SplitFractions(), total, min_per_class)
+
+
+def _write_pack(
+    images: Iterable[SourceImage | str],
+    pack_dir: Path,
+    meta: dict[str, Any],
+    fractions: SplitFractions,
+    total: int,
+    min_per_class: int,
+) -> Generator[Progress, None, BuildReport]:
+    """Import, split and write the pack through a `.partial` folder, renamed into place when complete."""
+    seed = meta["seed"]
     tmp_dir = pack_dir.with_name(pack_dir.name + ".partial")
     shutil.rmtree(tmp_dir, ignore_errors=True)
     report = BuildReport(pack_dir)
@@ -158,12 +179,12 @@ def build_pack(
         splits = _stratified_split(by_class, fractions, seed)
         _check_balance(by_class, min_per_class, report)
         height, width = (int(np.median([s[i] for s in sizes])) for i in (0, 1))
-        meta = {
-            "id": pack_id,
-            "title": title or pack_id,
+        pack_meta = {
+            "id": meta["id"],
+            "title": meta["title"],
             "version": 1,
-            "licence": licence,
-            "source": source,
+            "licence": meta["licence"],
+            "source": meta["source"],
             "classes": sorted(by_class),
             "image_size": [height, width],
             "seed": seed,
@@ -174,7 +195,7 @@ def build_pack(
                 for name, entries in splits.items()
             },
         }
-        (tmp_dir / PACK_FILE).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+        (tmp_dir / PACK_FILE).write_text(json.dumps(pack_meta, indent=1) + "\n", encoding="utf-8")
         ranked_labels = {sha: label for sha, label in splits["ranked"]}
         (tmp_dir / RANKED_LABELS_FILE).write_text(json.dumps(ranked_labels, indent=1) + "\n", encoding="utf-8")
         tmp_dir.replace(pack_dir)
@@ -183,7 +204,20 @@ def build_pack(
         shutil.rmtree(tmp_dir, ignore_errors=True)
         raise
     report.counts = {name: dict(Counter(label for _, label in entries)) for name, entries in splits.items()}
-    yield report
+    return report
+
+
+def check_pack_id(pack_id: str) -> None:
+    """The one rule for pack ids, which name the pack's folder.
+
+    Raises:
+        PackError: pack_id has other characters than letters, digits, '-' and '_', or starts with '-' or '_'.
+    """
+    if not PACK_ID.match(pack_id):
+        raise PackError(
+            f"Pack id {pack_id!r} may contain only letters, digits, '-' and '_' (and must start "
+            "with a letter or digit)."
+        )
 
 
 def _import_images(

@@ -26,6 +26,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+from rich.table import Table
+
 from classifiers.batch_prediction import compute_prediction_table
 from classifiers.card import ONNX_FILE, ModelCard, discover_models, read_card, write_card
 from classifiers.errors import PackError
@@ -208,8 +211,6 @@ REPORT_COLUMNS = ["model", "family/variant", "test acc.", "macro F1", "difficult
 
 def render_text(report: PublishReport) -> str:
     """The report as a plain-text table (what `publish` prints), for reading without tools."""
-    from rich.console import Console
-    from rich.table import Table
 
     buffer = io.StringIO()
     console = Console(file=buffer, width=120, color_system=None, highlight=False)

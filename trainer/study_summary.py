@@ -7,9 +7,12 @@ or afterwards to reopen a finished study. Needs optuna, no Qt.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from trainer.tuning import open_storage
 
 MIN_TRIALS_FOR_IMPORTANCE = 3
 
@@ -80,9 +83,8 @@ def summarise_study(study: Any, *, with_importances: bool = True) -> StudySnapsh
 
 def parameter_importances(study: Any, snapshot: StudySnapshot) -> tuple[dict[str, float], str]:
     """Importances from Optuna's default evaluator (PED-ANOVA in Optuna 5), or ({}, why not)."""
-    import warnings
 
-    import optuna
+    import optuna  # lazy: optuna
 
     completed = snapshot.completed
     if len(completed) < MIN_TRIALS_FOR_IMPORTANCE:
@@ -107,9 +109,7 @@ def load_snapshot(storage_path: str | Path, study_name: str) -> StudySnapshot:
     Raises:
         KeyError: no study of that name in the database.
     """
-    import optuna
-
-    from trainer.tuning import open_storage
+    import optuna  # lazy: optuna
 
     study = optuna.load_study(study_name=study_name, storage=open_storage(storage_path))
     return summarise_study(study)
@@ -119,8 +119,6 @@ def study_names(storage_path: str | Path) -> list[str]:
     """The studies stored in a tuning database (none when the file does not exist yet)."""
     if not Path(storage_path).is_file():
         return []
-    import optuna
-
-    from trainer.tuning import open_storage
+    import optuna  # lazy: optuna
 
     return sorted(s.study_name for s in optuna.get_all_study_summaries(open_storage(storage_path)))

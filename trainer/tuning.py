@@ -28,6 +28,7 @@ from classifiers.families.base import load_split_images
 from classifiers.pack import Pack
 from classifiers.progress import Progress
 from classifiers.registry import FamilyInfo
+from trainer.model_registry import is_alive
 from trainer.tuning_spaces import space_for
 
 OBJECTIVE = "val_accuracy"
@@ -76,7 +77,7 @@ def study_name(pack_id: str, family: str, variant: str | None = None) -> str:
 
 def open_storage(path: str | Path) -> Any:
     """The Optuna RDB storage in a SQLite file (created with its tables if missing)."""
-    import optuna
+    import optuna  # lazy: optuna
 
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     # several pipeline jobs may tune at once: wait for the SQLite lock rather than fail
@@ -87,9 +88,7 @@ def open_storage(path: str | Path) -> Any:
 
 def _retry_stale_trials(study: Any, storage: Any, name: str) -> int:
     """Fail RUNNING trials whose process is gone (killed mid-trial) and queue their parameters again."""
-    from optuna.trial import TrialState
-
-    from trainer.model_registry import is_alive
+    from optuna.trial import TrialState  # lazy: optuna
 
     retried = 0
     study_id = storage.get_study_id_from_name(name)
@@ -127,8 +126,8 @@ def tune(
         ConfigError: bad arguments, or a pack without a val split.
         TuningError: no trial completed.
     """
-    import optuna
-    from optuna.trial import TrialState
+    import optuna  # lazy: optuna
+    from optuna.trial import TrialState  # lazy: optuna
 
     _check_arguments(info, pack, trials, variant)
     name = study_name(pack.id, info.name, variant)
@@ -184,7 +183,7 @@ def _check_arguments(info: FamilyInfo, pack: Pack, trials: int, variant: str | N
 
 def _open_study(storage_path: str | Path, name: str, seed: int) -> tuple[Any, int]:
     """Create or load the study, fail and re-queue trials of dead processes; return it and how many were."""
-    import optuna
+    import optuna  # lazy: optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = open_storage(storage_path)
@@ -209,7 +208,7 @@ def _run_trial(
     val_labels: np.ndarray,
 ) -> Generator[Progress, None, float]:
     """Fit one trial's estimator, reporting per-epoch validation accuracy for pruning; return val accuracy."""
-    import optuna
+    import optuna  # lazy: optuna
 
     chosen = variant or trial.suggest_categorical("variant", list(info.variants))
     params = {**space(PinnedTrial(trial, base), chosen), **base}
@@ -259,7 +258,7 @@ def _count(study: Any, *states: Any) -> int:
 
 
 def _best(study: Any) -> dict[str, float]:
-    from optuna.trial import TrialState
+    from optuna.trial import TrialState  # lazy: optuna
 
     values = [t.value for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))]
     return {"best": max(values)} if values else {}
@@ -268,7 +267,7 @@ def _best(study: Any) -> dict[str, float]:
 def _result(
     study: Any, name: str, storage_path: str | Path, info: FamilyInfo, variant: str | None, base_params: dict[str, Any]
 ) -> TuneResult:
-    from optuna.trial import TrialState
+    from optuna.trial import TrialState  # lazy: optuna
 
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     if not complete:
@@ -295,7 +294,7 @@ def _result(
 
 def _replay_space(info: FamilyInfo, variant: str, params: dict[str, Any], pinned: dict[str, Any]) -> dict[str, Any]:
     """Re-run the space with a fixed trial so the best parameters come out as estimator keyword arguments."""
-    import optuna
+    import optuna  # lazy: optuna
 
     fixed = optuna.trial.FixedTrial({**params, "variant": variant})
     return space_for(info)(PinnedTrial(fixed, pinned), variant)

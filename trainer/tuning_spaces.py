@@ -15,6 +15,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from classifiers.errors import ConfigError
 from classifiers.registry import FamilyInfo
 
 Space = Callable[[Any, str], dict[str, Any]]
@@ -121,7 +122,6 @@ def space_for(info: FamilyInfo) -> Space:
     Raises:
         ConfigError: the family declares no space and has no hyperparameter the generic space knows.
     """
-    from classifiers.errors import ConfigError
 
     if info.name in SPACES:
         return SPACES[info.name]

@@ -5,15 +5,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from classifiers.card import CARD_FILE
 from classifiers.errors import ModelCardError
 from classifiers.locations import bundled_assets_dir, user_data_dir
 from classifiers.pack import Pack, find_pack
-
-if TYPE_CHECKING:
-    from trainer.model_registry import ModelRegistry
+from trainer.model_registry import ModelRegistry
 
 WORKSPACE_ENV = "EYEVSAI_WORKSPACE"
 
@@ -52,14 +49,17 @@ class Workspace:
         return self.root / "checkpoints"
 
     @property
+    def weights_dir(self) -> Path:
+        """Pretrained backbone weights converted or fetched for the transfer family."""
+        return self.root / "weights"
+
+    @property
     def tuning_storage(self) -> Path:
         """Optuna studies, one SQLite file beside the registry (a study per pack, family and variant)."""
         return self.root / "tuning.db"
 
     def registry(self) -> ModelRegistry:
         """Open (creating if needed) the workspace's model registry; the caller closes it."""
-        from trainer.model_registry import ModelRegistry
-
         return ModelRegistry(self.registry_path)
 
     def pack_roots(self) -> list[Path]:

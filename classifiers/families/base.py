@@ -9,6 +9,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from classifiers.card import InputSpec
+from classifiers.errors import PackError
 from classifiers.pack import Pack
 from classifiers.progress import Progress
 
@@ -50,7 +51,6 @@ def load_split_images(pack: Pack, split: str, limit: int | None = None) -> tuple
 
 def check_trainable(pack: Pack, min_per_class: int = 2) -> None:
     """Raise a clear error when the train split cannot train a classifier."""
-    from classifiers.errors import PackError
 
     _, labels = pack.labelled("train")
     counts = np.bincount(labels, minlength=len(pack.classes))

@@ -71,7 +71,7 @@ class DeepEstimator:
         raise NotImplementedError
 
     def _train_config(self) -> Any:
-        """The `deep_torch_common.TrainConfig` for this estimator."""
+        """The `deep_torch_config.TrainConfig` for this estimator."""
         raise NotImplementedError
 
     # -- training -----------------------------------------------------------------------------------------------
@@ -116,7 +116,7 @@ class DeepEstimator:
         """Train on the pack's train split with early stopping on its val split; yields Progress events."""
         self._validate()
         check_trainable(pack)
-        from classifiers.families import deep_torch_common as common
+        from classifiers.families import deep_torch_common as common  # lazy: torch
 
         size = self.resolved_image_size(pack)
         n_classes = len(pack.classes)
@@ -138,7 +138,7 @@ class DeepEstimator:
 
     # -- inference and export -----------------------------------------------------------------------------------
     def predict_proba(self, images: Sequence[np.ndarray]) -> np.ndarray:
-        from classifiers.families import deep_torch_common as common
+        from classifiers.families import deep_torch_common as common  # lazy: torch
 
         return common.predict_proba(self.network_, self.mean_, self.std_, images, self.image_size_)
 
@@ -147,6 +147,6 @@ class DeepEstimator:
         return InputSpec(kind="image", height=size, width=size)
 
     def export_onnx(self, path: Path) -> int:
-        from classifiers.families import deep_torch_common as common
+        from classifiers.families import deep_torch_common as common  # lazy: torch
 
         return common.export_onnx(self.network_, self.mean_, self.std_, self.image_size_, path)

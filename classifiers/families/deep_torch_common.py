@@ -2,7 +2,7 @@
 
 Imports torch at module level: `deep_v1` and `deep_v2` import this module inside their methods, so listing
 families never loads torch. The training loop (`Trainer` in `deep_torch_loop`) is driven by `fit_network`, a
-generator of Progress events.
+generator of Progress events; how to train (`TrainConfig`) is in `deep_torch_config`, which both import.
 """
 
 from __future__ import annotations
@@ -10,11 +10,9 @@ from __future__ import annotations
 import logging
 import os
 import random
-import resource
-import sys
 import warnings
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +22,8 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from classifiers.errors import ConfigError
-from classifiers.families.deep_torch_augment import AugmentConfig
+from classifiers.families.deep_torch_config import TrainConfig
+from classifiers.families.deep_torch_loop import Trainer
 from classifiers.pack import Pack
 from classifiers.preprocess import decode_image, prepare_batch, resize_rgb
 from classifiers.progress import Progress
@@ -33,53 +32,6 @@ ONNX_OPSET = 18  # the lowest opset torch.onnx's dynamo exporter writes natively
 CHECKPOINT_FORMAT = 1
 _STATS_IMAGES = 2000
 _PREDICT_BATCH = 256
-
-
-@dataclass
-class TrainConfig:
-    """How to train, independent of the network. Every field's "off" value disables that feature.
-
-    Attributes:
-        epochs: the most epochs to run (early stopping may end sooner).
-        batch_size: images per forward pass; one optimizer step takes `accumulate` of them.
-        lr, weight_decay: AdamW's peak learning rate and decoupled weight decay.
-        patience: stop after this many epochs without a lower validation loss (0: never stop early).
-        schedule: "cosine" (linear warm-up, cosine decay to 0) or "onecycle" (warm-up from lr/25, cosine decay
-            to lr/250000, 30 % warm-up when `warmup` is 0).
-        warmup: warm-up length in epochs.
-        accumulate: gradient accumulation (forward passes per optimizer step).
-        clip: gradient-norm clipping threshold (0: no clipping).
-        label_smoothing, mixup_alpha, mixup_prob: target smoothing and mixup (alpha 0 or prob 0: no mixup).
-        augment: batch augmentation of training images.
-        amp: "none", "bf16" or "fp16" autocast; used only on a GPU.
-        compile: torch.compile the network; used only on a GPU.
-        seed: seeds weights, shuffling, augmentation, mixup and dropout (per epoch, so a resumed run matches).
-        workers: DataLoader worker processes decoding images (0: decode in this process).
-        device: "auto" (CUDA when available), "cpu" or "cuda".
-        checkpoint: write a checkpoint here after every epoch (None: no checkpoint).
-        resume: continue from this checkpoint.
-    """
-
-    epochs: int
-    batch_size: int
-    lr: float
-    weight_decay: float = 0.0
-    patience: int = 0
-    schedule: str = "cosine"
-    warmup: float = 0.0
-    accumulate: int = 1
-    clip: float = 0.0
-    label_smoothing: float = 0.0
-    mixup_alpha: float = 0.0
-    mixup_prob: float = 0.0
-    augment: AugmentConfig = field(default_factory=AugmentConfig)
-    amp: str = "none"
-    compile: bool = False
-    seed: int = 0
-    workers: int = 0
-    device: str = "auto"
-    checkpoint: str | None = None
-    resume: str | None = None
 
 
 @dataclass
@@ -111,28 +63,6 @@ def pick_device(device: str) -> torch.device:
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     return torch.device(device)
-
-
-def memory_metrics(device: torch.device) -> dict[str, float]:
-    """This process's resident memory now and at its peak (MB), and the GPU's peak allocation since the last
-    call when training on CUDA."""
-    metrics: dict[str, float] = {}
-    try:
-        import psutil  # optional: more portable than /proc
-
-        metrics["rss_mb"] = psutil.Process().memory_info().rss / 2**20
-    except ImportError:
-        try:
-            with open("/proc/self/statm") as handle:
-                metrics["rss_mb"] = int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-        except (OSError, ValueError, IndexError, AttributeError):
-            pass
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    metrics["peak_rss_mb"] = peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes vs KiB
-    if device.type == "cuda":
-        metrics["gpu_peak_mb"] = torch.cuda.max_memory_allocated(device) / 2**20
-        torch.cuda.reset_peak_memory_stats(device)
-    return {key: round(value, 1) for key, value in metrics.items()}
 
 
 # -- data -------------------------------------------------------------------------------------------------------
@@ -240,8 +170,6 @@ def fit_network(
 
     Yields Progress events ("prepare", "step", "epoch"); returns the best epoch's network on the CPU.
     """
-    from classifiers.families.deep_torch_loop import Trainer
-
     device = pick_device(config.device)
     train_set = PackImages.from_pack(pack, "train", image_size)
     val_set = PackImages.from_pack(pack, "val", image_size)

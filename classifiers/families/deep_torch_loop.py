@@ -1,7 +1,7 @@
 """The training loop of the deep families: epochs of augmented, mixed, accumulated and clipped steps with a
 warm-up learning-rate schedule, early stopping with best-weights restore, checkpoints and progress metrics.
 
-Imports torch at module level: only `deep_torch_common.fit_network` imports this module.
+Imports torch at module level: only `deep_torch_common` (its `fit_network`) imports this module.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
@@ -20,10 +20,8 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from classifiers.families.deep_torch_augment import augment_batch, mixup, soft_targets
+from classifiers.families.deep_torch_config import TrainConfig, memory_metrics
 from classifiers.progress import Progress
-
-if TYPE_CHECKING:
-    from classifiers.families.deep_torch_common import TrainConfig
 
 _MIN_IMPROVEMENT = 1e-4  # a smaller drop in validation loss is noise, not progress
 _STEP_EVENTS_PER_EPOCH = 25
@@ -236,8 +234,6 @@ class Trainer:
 
     def end_epoch(self, val_loader: DataLoader) -> Progress:
         """Validate, update early stopping and the history; return the "epoch" event."""
-        from classifiers.families.deep_torch_common import memory_metrics
-
         self.epoch += 1
         record: dict[str, float] = {"epoch": self.epoch, **self._epoch_train, "lr": self.lr}
         if len(val_loader.dataset) > 0:  # type: ignore[arg-type]

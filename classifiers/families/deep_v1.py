@@ -105,13 +105,13 @@ class DeepV1Classifier(DeepEstimator):
         return {"width": self.width, "blocks": self.blocks, "dropout": self.dropout}
 
     def _network(self, n_classes: int) -> Any:
-        from classifiers.families.deep_torch_nets import BasicCNN
+        from classifiers.families.deep_torch_nets import BasicCNN  # lazy: torch
 
         return BasicCNN(n_classes, width=self.width, blocks=self.blocks, dropout=self.dropout)
 
     def _train_config(self) -> Any:
-        from classifiers.families.deep_torch_augment import AugmentConfig
-        from classifiers.families.deep_torch_common import TrainConfig
+        from classifiers.families.deep_torch_augment import AugmentConfig  # lazy: torch
+        from classifiers.families.deep_torch_config import TrainConfig  # lazy: torch
 
         augment = AugmentConfig(crop_scale=0.9, flip=True) if self.augment else AugmentConfig()
         return TrainConfig(

@@ -180,7 +180,7 @@ class DeepV2Classifier(DeepEstimator):
         return {"width": self.width, "stages": self.stages, "depth": self.depth, "dropout": self.dropout}
 
     def _network(self, n_classes: int) -> Any:
-        from classifiers.families.deep_torch_nets import AttentionResNet
+        from classifiers.families.deep_torch_nets import AttentionResNet  # lazy: torch
 
         return AttentionResNet(
             n_classes,
@@ -192,8 +192,8 @@ class DeepV2Classifier(DeepEstimator):
         )
 
     def _train_config(self) -> Any:
-        from classifiers.families.deep_torch_augment import AugmentConfig
-        from classifiers.families.deep_torch_common import TrainConfig
+        from classifiers.families.deep_torch_augment import AugmentConfig  # lazy: torch
+        from classifiers.families.deep_torch_config import TrainConfig  # lazy: torch
 
         augment = AugmentConfig(
             crop_scale=self.crop_scale, flip=self.flip, jitter=self.jitter, erase_prob=self.erase_prob

@@ -93,10 +93,10 @@ class ShallowClassifier:
                 raise ConfigError(f"{name} must be a positive integer or None, got {value}.")
 
     def _classifier(self) -> Any:
-        from sklearn.calibration import CalibratedClassifierCV
-        from sklearn.ensemble import RandomForestClassifier
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.svm import SVC
+        from sklearn.calibration import CalibratedClassifierCV  # lazy: sklearn
+        from sklearn.ensemble import RandomForestClassifier  # lazy: sklearn
+        from sklearn.linear_model import LogisticRegression  # lazy: sklearn
+        from sklearn.svm import SVC  # lazy: sklearn
 
         if self.variant == "svm":
             # SVC(probability=True) is deprecated in scikit-learn 1.9; sigmoid calibration converts exactly.
@@ -115,10 +115,10 @@ class ShallowClassifier:
         return LogisticRegression(C=self.C, max_iter=2000, random_state=self.seed)
 
     def _pipeline(self, n_samples: int, n_features: int) -> Any:
-        from sklearn.decomposition import PCA
-        from sklearn.feature_selection import SelectKBest, f_classif
-        from sklearn.pipeline import Pipeline
-        from sklearn.preprocessing import StandardScaler
+        from sklearn.decomposition import PCA  # lazy: sklearn
+        from sklearn.feature_selection import SelectKBest, f_classif  # lazy: sklearn
+        from sklearn.pipeline import Pipeline  # lazy: sklearn
+        from sklearn.preprocessing import StandardScaler  # lazy: sklearn
 
         steps: list[tuple[str, Any]] = [("scale", StandardScaler())]
         width = n_features
@@ -175,8 +175,8 @@ class ShallowClassifier:
         return InputSpec(kind="features", height=self.feature_size, width=self.feature_size, extractor=extractor)
 
     def export_onnx(self, path: Path) -> int:
-        from skl2onnx import convert_sklearn
-        from skl2onnx.common.data_types import FloatTensorType
+        from skl2onnx import convert_sklearn  # lazy: skl2onnx
+        from skl2onnx.common.data_types import FloatTensorType  # lazy: skl2onnx
 
         if len(self.pipeline_.classes_) != len(self.classes_):
             raise ConfigError("Every class needs training images before export; rebuild the pack.")

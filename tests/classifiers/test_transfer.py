@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from classifiers.errors import ConfigError
-from classifiers.families.transfer import BACKBONES, LITE0_PACKAGE, TransferClassifier
+from classifiers.families.transfer import TransferClassifier
+from classifiers.families.transfer_spec import BACKBONES, LITE0_PACKAGE
 from classifiers.pack import Pack
 from tests.helpers.synthetic import make_synthetic_pack
 from trainer.cli import main

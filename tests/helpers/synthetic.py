@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 
 from classifiers.pack import Pack, open_pack
+from classifiers.progress import run_to_end
 from trainer.packs import SourceImage, SplitFractions, build_pack
 
 CLASS_STYLES = {
@@ -52,18 +53,17 @@ def synthetic_sources(per_class: int, seed: int = 0, classes: list[str] | None =
 def make_synthetic_pack(
     out_dir: Path, pack_id: str = "synthetic", per_class: int = 40, seed: int = 0, classes: list[str] | None = None
 ) -> Pack:
-    report = None
-    for item in build_pack(
-        synthetic_sources(per_class, seed, classes),
-        out_dir,
-        pack_id=pack_id,
-        title="Synthetic stripes",
-        licence="CC0",
-        source="tests",
-        seed=seed,
-        fractions=SplitFractions(val=0.15, test=0.2, ranked=0.1),
-        min_per_class=5,
-    ):
-        report = item
-    assert report is not None
+    run_to_end(
+        build_pack(
+            synthetic_sources(per_class, seed, classes),
+            out_dir,
+            pack_id=pack_id,
+            title="Synthetic stripes",
+            licence="CC0",
+            source="tests",
+            seed=seed,
+            fractions=SplitFractions(val=0.15, test=0.2, ranked=0.1),
+            min_per_class=5,
+        )
+    )
     return open_pack(out_dir / pack_id)

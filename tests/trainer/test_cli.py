@@ -248,6 +248,7 @@ def test_export_game_writes_a_small_game_pack(capsys, trained_workspace, tmp_pat
         (["pack", "build", "packaged:cifar", "--id", "y"], "Unknown packaged dataset 'cifar'"),
         (["pack", "build", "SRC", "--id", "x"], "already exists"),
         (["pack", "build", "SRC", "--id", "bad id!"], "may contain only"),
+        (["pack", "build", "SRC", "--id=-pets"], "may contain only"),
         (["pack", "build", "SRC", "--id", "y", "--test", "0.9"], "leave at least 10% for training"),
         (["pack", "export-game", "x", "--to", "WS/packs"], "onto its source pack"),
     ],

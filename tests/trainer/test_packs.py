@@ -39,8 +39,15 @@ def write_image_folder(root: Path, per_class: int = PER_CLASS, seed: int = 0) ->
 
 
 def run_build(images, out_dir: Path, pack_id: str = "pets", **kwargs) -> BuildReport:
-    *progress, report = build_pack(images, out_dir, pack_id=pack_id, **kwargs)
-    assert all(isinstance(p, Progress) for p in progress)
+    work = build_pack(images, out_dir, pack_id=pack_id, **kwargs)
+    progress: list[object] = []
+    while True:
+        try:
+            progress.append(next(work))
+        except StopIteration as stop:
+            report = stop.value
+            break
+    assert all(isinstance(p, Progress) for p in progress)  # the report is returned, not yielded
     assert isinstance(report, BuildReport)
     return report
 
@@ -219,6 +226,20 @@ def test_an_existing_pack_is_never_overwritten(source, tmp_path):
     with pytest.raises(PackError, match="already exists"):
         run_build(iter_image_folder(root), tmp_path / "packs", seed=1)
     assert (report.pack_dir / PACK_FILE).read_text() == before
+
+
+@pytest.mark.parametrize("pack_id", ["-pets", "_pets", "pets!", "my pets", ".pets", "", "a/b"])
+def test_a_pack_id_that_is_no_plain_folder_name_is_refused(source, tmp_path, pack_id):
+    root, _ = source
+    with pytest.raises(PackError, match="may contain only letters, digits, '-' and '_'"):
+        run_build(iter_image_folder(root), tmp_path / "packs", pack_id=pack_id)
+    assert not (tmp_path / "packs").exists() or list((tmp_path / "packs").iterdir()) == []
+
+
+def test_a_pack_id_may_use_dashes_and_underscores_after_its_first_character(source, tmp_path):
+    root, _ = source
+    report = run_build(iter_image_folder(root), tmp_path / "packs", pack_id="Pets_2-b")
+    assert open_pack(report.pack_dir).id == "Pets_2-b"
 
 
 def _image_files(root: Path) -> set[str]:

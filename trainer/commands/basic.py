@@ -9,9 +9,11 @@ from typing import Annotated
 
 import typer
 
+from classifiers.errors import EyeVsAIError
 from classifiers.registry import get_family, list_families
-from classifiers.runtime import OnnxClassifier
-from trainer.training import evaluate_on_test
+from trainer.commands.context import EXIT_FAILED, state_of
+from trainer.extras import extra_requirements, find_constraints, pip_command
+from trainer.usecases import TrainerUseCases
 
 
 def register(app: typer.Typer) -> None:
@@ -28,8 +30,6 @@ def list_command(
 
     Example: eyevsai-train list
     """
-    from trainer.cli import state_of
-
     output = state_of(ctx).output
     rows = []
     for info in list_families():
@@ -83,10 +83,6 @@ def install_command(
 
     Example: eyevsai-train install deep-v1
     """
-    from classifiers.errors import EyeVsAIError
-    from trainer.cli import EXIT_FAILED, state_of
-    from trainer.extras import extra_requirements, find_constraints, pip_command
-
     output = state_of(ctx).output
     info = get_family(family)
     if info.is_available and not force:
@@ -125,27 +121,18 @@ def evaluate_command(
 
     Example: eyevsai-train evaluate fashion-mnist-shallow-svm
     """
-    from trainer.cli import state_of
-
     state = state_of(ctx)
     output = state.output
     output.as_json = as_json
-    classifier = OnnxClassifier(state.workspace.model_dir(model))
-    target = state.workspace.find_pack(pack or classifier.card.pack_id)
-    if list(target.classes) != list(classifier.card.classes):
-        from classifiers.errors import ModelCardError
-
-        raise ModelCardError(
-            f"Model '{classifier.card.id}' predicts {classifier.card.classes} but pack '{target.id}' has classes "
-            f"{target.classes}. Evaluate it on the pack it was trained for."
-        )
-    metrics = output.drive(evaluate_on_test(classifier, target))
-    result = {"model": classifier.card.id, "pack": target.id, "provider": classifier.provider, **metrics}
+    evaluation = output.drive(TrainerUseCases(state.workspace).evaluate(model, pack))
+    metrics = evaluation.metrics
+    result = {"model": evaluation.model_id, "pack": evaluation.pack_id, "provider": evaluation.provider, **metrics}
     if as_json:
         output.emit_json(result)
         return
+    where = f"test split, {metrics['n_test']} images, {evaluation.provider}"
     output.table(
-        f"{classifier.card.id} on {target.id} (test split, {metrics['n_test']} images, {classifier.provider})",
+        f"{evaluation.model_id} on {evaluation.pack_id} ({where})",
         ["class", "accuracy"],
         [[label, f"{acc:.1%}"] for label, acc in metrics["per_class"].items()],
     )

@@ -13,7 +13,11 @@ import typer
 from classifiers.card import discover_models, read_card
 from classifiers.errors import ConfigError, ModelCardError
 from classifiers.locations import bundled_assets_dir
-from trainer.model_registry import DONE, REMOVABLE, RUNNING, STATUSES, ModelRecord, ModelRegistry, iter_stale_partials
+from trainer.commands.context import State, state_of
+from trainer.model_registry import DONE, REMOVABLE, STATUSES, ModelRecord, ModelRegistry, iter_stale_partials
+from trainer.pipeline.lock import workspace_lock
+from trainer.usecases import TrainerUseCases
+from trainer.workspace import Workspace
 
 app = typer.Typer(
     help="The model registry: every model trained in the workspace, with its status.\n\n"
@@ -35,15 +39,15 @@ AllOpt = Annotated[
 ]
 
 
-def _open(ctx: typer.Context, as_json: bool = False) -> tuple[Any, ModelRegistry]:
-    from trainer.cli import state_of
-
+def _start(ctx: typer.Context, as_json: bool) -> tuple[State, TrainerUseCases]:
     state = state_of(ctx)
     state.output.as_json = as_json
-    registry = state.workspace.registry()
-    for change in registry.reconcile(state.workspace.models_dir):
+    return state, TrainerUseCases(state.workspace)
+
+
+def _report_changes(state: State, changes: list[str]) -> None:
+    for change in changes:
         state.output.info(f"registry: {change}")
-    return state, registry
 
 
 @app.callback(invoke_without_command=True)
@@ -73,15 +77,13 @@ def list_models(
     """
     if status is not None and status not in STATUSES:
         raise ConfigError(f"Unknown status {status!r}; choose one of {', '.join(STATUSES)}.")
-    state, registry = _open(ctx, as_json)
-    try:
-        statuses = (status,) if status else (None if all_runs else (DONE,))
-        records = registry.records(pack_id=pack, statuses=statuses)
-        if not (all_runs or status):  # what plays: the workspace's folder, not models made with --models-dir
-            folder = state.workspace.models_dir.resolve()
-            records = [r for r in records if r.model_dir and Path(r.model_dir).resolve().parent == folder]
-    finally:
-        registry.close()
+    state, usecases = _start(ctx, as_json)
+    statuses = (status,) if status else (None if all_runs else (DONE,))
+    records, changes = usecases.model_records(pack_id=pack, statuses=statuses)
+    _report_changes(state, changes)
+    if not (all_runs or status):  # what plays: the workspace's folder, not models made with --models-dir
+        folder = state.workspace.models_dir.resolve()
+        records = [r for r in records if r.model_dir and Path(r.model_dir).resolve().parent == folder]
     rows = [_row(record) for record in records]
     if bundled and status in (None, "bundled"):
         known = {row["id"] for row in rows}
@@ -155,11 +157,9 @@ def show_model(
 
     Example: eyevsai-train models show fashion-mnist-shallow-svm-20261101120000
     """
-    state, registry = _open(ctx, as_json)
-    try:
-        record = registry.get(model)
-    finally:
-        registry.close()
+    state, usecases = _start(ctx, as_json)
+    record, changes = usecases.model_record(model)
+    _report_changes(state, changes)
     card = None
     if record.model_dir and Path(record.model_dir).is_dir():
         try:
@@ -215,15 +215,9 @@ def remove_model(
 
     Example: eyevsai-train models remove fashion-mnist-shallow-rf-20261101120000
     """
-    state, registry = _open(ctx, as_json)
-    try:
-        record = registry.get(model)
-        if record.status == RUNNING:
-            raise ConfigError(f"Model '{model}' is being trained (process {record.owner_pid}); stop that first.")
-        removed = registry.remove(record)
-        registry.refresh_difficulties(record.pack_id)
-    finally:
-        registry.close()
+    state, usecases = _start(ctx, as_json)
+    _report_changes(state, usecases.reconcile())
+    removed = usecases.remove_model(model)
     if as_json:
         state.output.emit_json({"removed": model, "paths": [str(p) for p in removed]})
         return
@@ -246,7 +240,7 @@ class CleanupItem:
         return {"model_id": self.model_id, "reason": self.reason, "paths": [str(p) for p in self.paths]}
 
 
-def cleanup_plan(registry: ModelRegistry, workspace: Any) -> list[CleanupItem]:
+def cleanup_plan(registry: ModelRegistry, workspace: Workspace) -> list[CleanupItem]:
     """Failed, interrupted, superseded and missing runs with their files; stray `*.partial` model folders."""
     items = [
         CleanupItem(record.status + (f": {record.error}" if record.error else ""), record.id, record.files)
@@ -282,12 +276,12 @@ def cleanup_models(
 
     Example: eyevsai-train models cleanup --dry-run
     """
-    from trainer.cli import state_of
-    from trainer.pipeline.lock import workspace_lock
-
-    with workspace_lock(state_of(ctx).workspace.root, what="cleanup"):
-        state, registry = _open(ctx, as_json)
+    state = state_of(ctx)
+    state.output.as_json = as_json
+    with workspace_lock(state.workspace.root, what="cleanup"):
+        registry = state.workspace.registry()
         try:
+            _report_changes(state, registry.reconcile(state.workspace.models_dir))
             items = cleanup_plan(registry, state.workspace)
             freed = sum(_size(p) for item in items for p in item.paths)
             if not dry_run:

@@ -7,9 +7,11 @@ from typing import Annotated
 
 import typer
 
-from classifiers.errors import PackError
-from trainer.datasets import PACKAGED, PREFIX, iter_packaged
-from trainer.packs import BuildReport, SplitFractions, build_pack, export_game_pack, iter_image_folder
+from trainer.commands.context import state_of
+from trainer.console import Output
+from trainer.datasets import PACKAGED, PREFIX
+from trainer.packs import BuildReport, SplitFractions, export_game_pack
+from trainer.usecases import TrainerUseCases
 
 app = typer.Typer(help="Build and inspect image packs.", no_args_is_help=True)
 
@@ -41,50 +43,27 @@ def build(
       eyevsai-train pack build ~/photos/pets --id pets
       eyevsai-train pack build packaged:fashion-mnist --id fashion --limit 1200
     """
-    from trainer.cli import state_of
-
-    if not pack_id.replace("-", "").replace("_", "").isalnum():
-        raise PackError(f"Pack id {pack_id!r} may contain only letters, digits, '-' and '_'.")
     state = state_of(ctx)
     output = state.output
     output.as_json = as_json
-    fractions = SplitFractions(val=val, test=test, ranked=ranked)
+    usecases = TrainerUseCases(state.workspace)
+    options = {
+        "title": title,
+        "licence": licence,
+        "fractions": SplitFractions(val=val, test=test, ranked=ranked),
+        "seed": seed,
+        "out_dir": out,
+    }
     if src.startswith(PREFIX):
-        dataset, images, total = iter_packaged(src.removeprefix(PREFIX), limit)
-        meta = {"title": title or dataset.title, "licence": licence or dataset.licence, "source": dataset.source}
+        work = usecases.build_packaged_pack(src.removeprefix(PREFIX), pack_id, limit=limit, **options)
     else:
         if limit is not None:
             output.warn("--limit applies only to packaged datasets; using every image of the folder")
-        images, total = iter_image_folder(src), 0
-        meta = {"title": title or Path(src).name, "licence": licence or "unknown", "source": str(Path(src).resolve())}
-    report: BuildReport = output.drive(
-        _last(
-            build_pack(
-                images,
-                out or state.workspace.packs_dir,
-                pack_id=pack_id,
-                fractions=fractions,
-                seed=seed,
-                total=total,
-                **meta,
-            )
-        )
-    )
-    _show_report(output, report, as_json)
+        work = usecases.build_pack(src, pack_id, **options)
+    _show_report(output, output.drive(work), as_json)
 
 
-def _last(work):
-    """Adapt build_pack (which yields its report last) to a generator that returns it."""
-    report = None
-    for item in work:
-        if isinstance(item, BuildReport):
-            report = item
-        else:
-            yield item
-    return report
-
-
-def _show_report(output, report: BuildReport, as_json: bool) -> None:
+def _show_report(output: Output, report: BuildReport, as_json: bool) -> None:
     if as_json:
         output.emit_json(
             {
@@ -119,8 +98,6 @@ def info(ctx: typer.Context, pack: Annotated[str, typer.Argument(help="Pack id o
 
     Example: eyevsai-train pack info fashion
     """
-    from trainer.cli import state_of
-
     state = state_of(ctx)
     target = state.workspace.find_pack(pack)
     rows = []
@@ -142,8 +119,6 @@ def export_game(
 
     Example: eyevsai-train pack export-game fashion --to assets/packs --max-test 500 --max-ranked 200
     """
-    from trainer.cli import state_of
-
     state = state_of(ctx)
     target = export_game_pack(state.workspace.find_pack(pack), to, max_test=max_test, max_ranked=max_ranked)
     size = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())

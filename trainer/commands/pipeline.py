@@ -9,7 +9,14 @@ import typer
 from classifiers.errors import MissingExtraError, PackError
 from classifiers.pack import Pack
 from classifiers.registry import FamilyInfo, get_family, list_families
+from trainer.commands.context import EXIT_FAILED, state_of
+from trainer.commands.models import cleanup_plan, run_cleanup
+from trainer.console import Output
+from trainer.pipeline.display import drive_pipeline
+from trainer.pipeline.lock import workspace_lock
 from trainer.pipeline.plan import PlanEntry, parse_families, parse_packs, parse_settings, plan_jobs, summary_counts
+from trainer.pipeline.runner import PipelineOptions, PipelineRunner
+from trainer.usecases import TrainerUseCases
 
 SetOpt = Annotated[
     list[str] | None,
@@ -76,11 +83,6 @@ def pipeline_command(
 
     Example: eyevsai-train pipeline --families shallow,deep-v1 --packs fashion-mnist --jobs 2 --tune --trials 20
     """
-    from trainer.cli import state_of
-    from trainer.pipeline.display import drive_pipeline
-    from trainer.pipeline.lock import workspace_lock
-    from trainer.pipeline.runner import PipelineOptions, PipelineRunner
-
     state = state_of(ctx)
     output, workspace = state.output, state.workspace
     output.as_json = as_json
@@ -122,8 +124,6 @@ def pipeline_command(
             registry.close()
     _show_summary(output, entries, reports, cleaned, as_json)
     if any(r.status == "failed" for r in reports):
-        from trainer.cli import EXIT_FAILED
-
         raise typer.Exit(EXIT_FAILED)
 
 
@@ -141,7 +141,7 @@ def _trainable(pack: Pack) -> Pack:
     return pack
 
 
-def _select_families(specs: list[str] | None, output) -> list[tuple[str, str]]:  # noqa: ANN001 - Output
+def _select_families(specs: list[str] | None, output: Output) -> list[tuple[str, str]]:
     infos = list_families()
     known = {info.name: info.variants for info in infos}
     if specs:
@@ -171,7 +171,7 @@ def _plan_row(entry: PlanEntry) -> dict[str, Any]:
     }
 
 
-def _show_plan(output, entries: list[PlanEntry]) -> None:  # noqa: ANN001 - Output
+def _show_plan(output: Output, entries: list[PlanEntry]) -> None:
     counts = summary_counts(entries)
     output.info(f"Plan: {counts['jobs']} job(s), {counts['to_run']} to run, {counts['skipped']} already done")
     if not output.quiet:
@@ -191,8 +191,6 @@ def _show_plan(output, entries: list[PlanEntry]) -> None:  # noqa: ANN001 - Outp
 
 
 def _auto_cleanup(registry, workspace, reports) -> list[str]:  # noqa: ANN001
-    from trainer.commands.models import cleanup_plan, run_cleanup
-
     keep = {r.model_id for r in reports if r.status == "failed"}
     items = [item for item in cleanup_plan(registry, workspace) if item.model_id not in keep]
     return [item.describe() for item in run_cleanup(registry, items)]
@@ -256,61 +254,18 @@ def tune_command(
 
     Example: eyevsai-train tune shallow --pack fashion-mnist --trials 30 --timeout 3600
     """
-    from trainer.cli import state_of
-    from trainer.model_registry import record_training
-    from trainer.training import default_model_id, train_model
-    from trainer.tuning import tune
-    from trainer.tuning_spaces import estimator_defaults
-
     state = state_of(ctx)
     output, workspace = state.output, state.workspace
     output.as_json = as_json
+    usecases = TrainerUseCases(workspace)
     info = get_family(family)
     _require_available(info)
-    target = _trainable(workspace.find_pack(pack))
+    target = _trainable(usecases.find_pack(pack))
     fixed = {**parse_settings(settings or []).get("*", {}), **parse_settings(settings or []).get(info.name, {})}
     result = output.drive(
-        tune(
-            info,
-            target,
-            storage_path=workspace.tuning_storage,
-            trials=trials,
-            timeout=timeout,
-            variant=variant,
-            base_params=fixed,
-            seed=seed,
-        )
+        usecases.tune(info.name, target, trials=trials, timeout=timeout, variant=variant, base_params=fixed, seed=seed)
     )
-    model_id = default_model_id(target.id, info.name, result.variant)
-    params = dict(result.params)
-    if "checkpoint" in estimator_defaults(info):  # a long re-train can be resumed with `train ... --resume`
-        params.setdefault("checkpoint", str(workspace.checkpoints_dir / f"{model_id}.pt"))
-    registry = workspace.registry()
-    try:
-        work = train_model(
-            info.name,
-            target,
-            workspace.models_dir,
-            variant=result.variant,
-            params=params,
-            model_id=model_id,
-            training_notes=result.notes(),
-        )
-        trained = output.drive(
-            record_training(
-                registry,
-                work,
-                model_id=model_id,
-                family=info.name,
-                variant=result.variant,
-                pack_id=target.id,
-                models_dir=workspace.models_dir,
-                config={"params": params, **result.notes()},
-                tuned=True,
-            )
-        )
-    finally:
-        registry.close()
+    trained = output.drive(usecases.train_tuned(info.name, target, result))
     _show_tuning(output, result, trained, as_json)
 
 

@@ -7,7 +7,9 @@ from typing import Annotated
 
 import typer
 
-from classifiers.errors import ConfigError
+from trainer.commands.context import state_of
+from trainer.publish import REPORT_COLUMNS, report_rows
+from trainer.usecases import TrainerUseCases
 
 
 def register(app: typer.Typer) -> None:
@@ -33,23 +35,15 @@ def publish_command(
 
     Example: eyevsai-train publish --pack fashion-mnist --to assets
     """
-    from trainer.cli import state_of
-    from trainer.publish import REPORT_COLUMNS, publish, report_rows
-
     state = state_of(ctx)
     output, workspace = state.output, state.workspace
     output.as_json = as_json
     destination = to or workspace.root / "published"
-    if destination.resolve() == workspace.root.resolve():
-        raise ConfigError(f"--to {destination} is the workspace itself; publish into another folder.")
-    target = workspace.find_pack(pack)
-    registry = workspace.registry()
-    try:
-        for change in registry.reconcile(workspace.models_dir):
-            output.info(f"registry: {change}")
-        report = output.drive(publish(registry, target, destination, models_dir=workspace.models_dir))
-    finally:
-        registry.close()
+    usecases = TrainerUseCases(workspace)
+    target = usecases.find_pack(pack)
+    for change in usecases.reconcile():
+        output.info(f"registry: {change}")
+    report = output.drive(usecases.publish(target.id, destination, with_game_pack=False))
     if as_json:
         output.emit_json(report.to_json_obj())
         return

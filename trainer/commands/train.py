@@ -7,10 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
-from classifiers.errors import ConfigError
-from classifiers.registry import get_family
-from trainer.model_registry import record_training
-from trainer.training import default_model_id, train_model
+from trainer.commands.context import state_of
+from trainer.usecases import TrainerUseCases
 
 app = typer.Typer(help="Train one model on a pack and export it to ONNX with its model card.", no_args_is_help=True)
 
@@ -43,40 +41,22 @@ def run_training(
     *,
     replace: bool = False,
 ) -> None:
-    """Shared by every family's command: train (recorded in the workspace's model registry), then print a summary.
-
-    A family's train command (e.g. `train transfer`) calls this, or wraps its own `train_model` generator in
-    `trainer.model_registry.record_training`, so that every model it makes is in the registry.
-    """
-    from trainer.cli import state_of
-
+    """Shared by every family's command: train (recorded in the workspace's model registry), then print a summary."""
     state = state_of(ctx)
     output = state.output
     output.as_json = as_json
-    target = state.workspace.find_pack(pack)
-    destination = models_dir or state.workspace.models_dir
-    info = get_family(family)
-    variant = variant or info.variants[0]
-    model_id = model_id or default_model_id(target.id, info.name, variant)
-    if not replace:
-        refuse_to_overwrite(destination / model_id)
-    work = train_model(family, target, destination, variant=variant, params=params, model_id=model_id, title=title)
-    registry = state.workspace.registry()
-    try:
-        result = output.drive(
-            record_training(
-                registry,
-                work,
-                model_id=model_id,
-                family=info.name,
-                variant=variant,
-                pack_id=target.id,
-                models_dir=destination,
-                config={"params": params},
-            )
-        )
-    finally:
-        registry.close()
+    usecases = TrainerUseCases(state.workspace)
+    work = usecases.train(
+        family,
+        variant,
+        usecases.find_pack(pack),
+        params,
+        model_id=model_id,
+        title=title,
+        models_dir=models_dir,
+        replace=replace,
+    )
+    result = output.drive(work)
     card = result.card
     if as_json:
         output.emit_json({"model_dir": str(result.model_dir), **card.to_json_obj()})
@@ -95,14 +75,6 @@ def run_training(
             ["saved to", str(result.model_dir)],
         ],
     )
-
-
-def refuse_to_overwrite(model_dir: Path) -> None:
-    """Training to the folder of an existing model would delete it: say so before any work is done."""
-    if model_dir.exists():
-        raise ConfigError(
-            f"A model already exists in {model_dir}. Choose another --id, or pass --replace to overwrite it."
-        )
 
 
 @app.command("shallow")

@@ -7,18 +7,10 @@ from typing import Annotated, Any, Literal
 
 import typer
 
-from trainer.commands.train import (
-    IdOpt,
-    JsonOpt,
-    OutOpt,
-    PackOpt,
-    ReplaceOpt,
-    SeedOpt,
-    TitleOpt,
-    refuse_to_overwrite,
-    run_training,
-)
+from trainer.commands.context import state_of
+from trainer.commands.train import IdOpt, JsonOpt, OutOpt, PackOpt, ReplaceOpt, SeedOpt, TitleOpt, run_training
 from trainer.training import default_model_id
+from trainer.usecases import refuse_to_overwrite
 
 EpochsOpt = Annotated[int, typer.Option(help="The most epochs to train (early stopping may end sooner).")]
 BatchOpt = Annotated[int, typer.Option(help="Images per forward pass.")]
@@ -71,15 +63,13 @@ def _train(
     replace: bool = False,
 ) -> None:
     """Pick the model id and checkpoint path, say where the checkpoint goes, then train like every family."""
-    from trainer.cli import state_of
-
     state = state_of(ctx)
     if model_id is None:
         model_id = default_model_id(state.workspace.find_pack(pack).id, family, variant)
     if not replace:  # before the checkpoint message: nothing is started for a refused run
         refuse_to_overwrite((models_dir or state.workspace.models_dir) / model_id)
     resume = params.get("resume")
-    checkpoint = checkpoint or (Path(resume) if resume else state.workspace.root / "checkpoints" / f"{model_id}.pt")
+    checkpoint = checkpoint or (Path(resume) if resume else state.workspace.checkpoints_dir / f"{model_id}.pt")
     params["checkpoint"] = str(checkpoint)
     if not as_json:
         state.output.info(f"Checkpoints go to {checkpoint}; continue an interrupted run with --resume {checkpoint}")

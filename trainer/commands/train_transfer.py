@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
 
-from classifiers.families.transfer import BACKBONES
+from classifiers.families.transfer_spec import BACKBONES, KERAS_WEIGHT_FILES, LITE0_CACHE_FILE, LITE0_PACKAGE
+from trainer.commands.context import state_of
 from trainer.commands.train import IdOpt, JsonOpt, OutOpt, PackOpt, ReplaceOpt, SeedOpt, TitleOpt, run_training
 
 Backbone = Literal[
@@ -27,9 +29,7 @@ def register(train_app: typer.Typer, root_app: typer.Typer) -> None:
 
 
 def _cache_dir(ctx: typer.Context) -> Path:
-    from trainer.cli import state_of
-
-    return state_of(ctx).workspace.root / "weights"
+    return state_of(ctx).workspace.weights_dir
 
 
 def transfer(
@@ -113,8 +113,6 @@ def weights_list(
 
     Example: eyevsai-train weights list
     """
-    from trainer.cli import state_of
-
     rows = [_weights_status(name, _cache_dir(ctx)) for name in BACKBONES]
     output = state_of(ctx).output
     if as_json:
@@ -129,10 +127,6 @@ def weights_list(
 
 def _weights_status(name: str, cache_dir: Path) -> dict[str, object]:
     """One backbone's weights status, without importing TensorFlow."""
-    import importlib.util
-
-    from classifiers.families.transfer import KERAS_WEIGHT_FILES, LITE0_CACHE_FILE, LITE0_PACKAGE
-
     if name == "efficientnet_lite0":
         cached = cache_dir / LITE0_CACHE_FILE
         spec = importlib.util.find_spec(LITE0_PACKAGE)
@@ -171,11 +165,9 @@ def weights_fetch(
 
     Example: eyevsai-train weights fetch --backbone efficientnet_lite0
     """
-    from trainer.cli import state_of
-
     output = state_of(ctx).output
     cache = _cache_dir(ctx)
-    from classifiers.families import transfer_weights
+    from classifiers.families import transfer_weights  # lazy: keras (and tensorflow)
 
     if backbone == "efficientnet_lite0":
         path = transfer_weights.ensure_lite0_imagenet(cache)

@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     try:
-        from trainer.gui.app import run_trainer
+        from trainer.gui.app import run_trainer  # lazy: Qt (PySide6), after the command line is checked
     except ImportError as exc:  # Qt and pyqtgraph come with the trainer-gui extra, which also brings train
         print(
             f"eyevsai-trainer needs {exc.name or 'a missing package'}, which is not installed: "

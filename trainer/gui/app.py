@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QApplication
 
 from trainer.gui.errors import install_excepthook
 from trainer.gui.main_window import MainWindow
-from trainer.gui.services import TrainerServices
+from trainer.usecases import TrainerUseCases
 from trainer.workspace import Workspace
 
 
@@ -17,7 +17,7 @@ def run_trainer(workspace: Workspace, *, game_data_dir: Path, argv: list[str] | 
     """Show the window and run the event loop until it closes; return the exit code."""
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
     app.setApplicationName("Eye vs AI trainer")
-    window = MainWindow(TrainerServices(workspace), game_data_dir=game_data_dir)
+    window = MainWindow(TrainerUseCases(workspace), game_data_dir=game_data_dir)
     previous_hook = install_excepthook(window.reporter)
     window.show()
     try:

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from classifiers.errors import EyeVsAIError
+from trainer.training import TRAINER_VERSION
 
 
 def is_known_problem(exc: BaseException) -> bool:
@@ -37,7 +38,6 @@ def is_known_problem(exc: BaseException) -> bool:
 
 def crash_details(exc: BaseException, formatted_traceback: str | None = None) -> str:
     """The text a bug report needs: versions, the exception and its traceback."""
-    from trainer.training import TRAINER_VERSION
 
     tb = formatted_traceback or "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     return (

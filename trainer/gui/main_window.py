@@ -21,11 +21,11 @@ from trainer.gui.errors import ErrorReporter
 from trainer.gui.models_page import Confirm, ModelsPage
 from trainer.gui.pack_page import PackPage
 from trainer.gui.results_page import ResultsPage
-from trainer.gui.services import ModelRow, TrainerServices
 from trainer.gui.tasks import Tasks
 from trainer.gui.train_page import TrainPage
 from trainer.gui.tuning_page import TuningPage
 from trainer.training import TrainResult
+from trainer.usecases import ModelRow, TrainerUseCases
 
 SCREENS = ("Pack", "Train", "Results", "Tune", "Models")
 SIDEBAR_STYLE = """
@@ -38,19 +38,19 @@ QListWidget#sidebar::item:selected { background: #3d5a78; color: white; }
 class MainWindow(QMainWindow):
     """Owns the screens, the background tasks and the error reporter, and wires the screens together."""
 
-    def __init__(self, services: TrainerServices, *, game_data_dir: Path, confirm: Confirm | None = None) -> None:
+    def __init__(self, usecases: TrainerUseCases, *, game_data_dir: Path, confirm: Confirm | None = None) -> None:
         """confirm(title, text) asks yes/no before deleting or publishing; tests pass one that answers."""
         super().__init__()
         self.setWindowTitle("Eye vs AI trainer")
         self.resize(1280, 820)
-        self.services = services
+        self.usecases = usecases
         self.reporter = ErrorReporter(self)
         self.tasks = Tasks(self.reporter, self)
-        self.pack_page = PackPage(services, self.tasks)
-        self.train_page = TrainPage(services, self.tasks)
-        self.results_page = ResultsPage(services, self.tasks)
-        self.tuning_page = TuningPage(services, self.tasks)
-        self.models_page = ModelsPage(services, self.tasks, game_data_dir=game_data_dir, confirm=confirm)
+        self.pack_page = PackPage(usecases, self.tasks)
+        self.train_page = TrainPage(usecases, self.tasks)
+        self.results_page = ResultsPage(usecases, self.tasks)
+        self.tuning_page = TuningPage(usecases, self.tasks)
+        self.models_page = ModelsPage(usecases, self.tasks, game_data_dir=game_data_dir, confirm=confirm)
         self.pages: dict[str, QWidget] = dict(
             zip(
                 SCREENS,
@@ -74,7 +74,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.sidebar)
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
-        self.workspace_label = QLabel(f"workspace: {services.workspace.root}")
+        self.workspace_label = QLabel(f"workspace: {usecases.workspace.root}")
         self.workspace_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.statusBar().addPermanentWidget(self.workspace_label)
         self._connect()

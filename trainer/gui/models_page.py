@@ -34,10 +34,10 @@ from PySide6.QtWidgets import (
 from classifiers.errors import EyeVsAIError
 from classifiers.progress import Progress
 from trainer.comparison import ComparisonRow, compare_cards
-from trainer.gui.services import ModelRow, TrainerServices
 from trainer.gui.tasks import Tasks
 from trainer.model_registry import DONE
 from trainer.publish import PublishReport
+from trainer.usecases import ModelRow, TrainerUseCases
 
 COLUMNS = (
     "model",
@@ -139,10 +139,10 @@ class ModelsPage(QWidget):
     published = Signal(object)
 
     def __init__(
-        self, services: TrainerServices, tasks: Tasks, *, game_data_dir: Path, confirm: Confirm | None = None
+        self, usecases: TrainerUseCases, tasks: Tasks, *, game_data_dir: Path, confirm: Confirm | None = None
     ) -> None:
         super().__init__()
-        self.services = services
+        self.usecases = usecases
         self.tasks = tasks
         self.confirm = confirm or ask(self)
         self.rows: list[ModelRow] = []
@@ -240,7 +240,7 @@ class ModelsPage(QWidget):
     def refresh(self) -> list[ModelRow]:
         """Re-read the registry (reconciling it with the models folder) and refill the table and filters."""
         try:
-            self.rows, changes = self.services.models()
+            self.rows, changes = self.usecases.models()
         except EyeVsAIError as exc:
             self.tasks.reporter.problem("Cannot read the model registry", str(exc))
             return self.rows
@@ -251,7 +251,7 @@ class ModelsPage(QWidget):
         self._fill_filter(self.family_filter, "all families", sorted({r.family for r in self.rows}))
         active = sum(r.status == DONE for r in self.rows)
         self.status.setText(
-            f"{active} active model(s), {len(self.rows)} run(s) in {self.services.workspace.root}"
+            f"{active} active model(s), {len(self.rows)} run(s) in {self.usecases.workspace.root}"
             + (f"; registry updated: {'; '.join(changes[:3])}" if changes else "")
         )
         return self.rows
@@ -297,7 +297,7 @@ class ModelsPage(QWidget):
             self.tasks.reporter.problem("Compare models", "Select exactly two active models (Ctrl-click the second).")
             return
         try:
-            cards = [self.services.card(row) for row in rows]
+            cards = [self.usecases.card(row) for row in rows]
         except EyeVsAIError as exc:
             self.tasks.reporter.problem("Cannot compare", str(exc))
             return
@@ -340,7 +340,7 @@ class ModelsPage(QWidget):
         removed = 0
         for row in rows:
             try:
-                removed += len(self.services.delete_model(row.id))
+                removed += len(self.usecases.remove_model(row.id))
             except EyeVsAIError as exc:
                 self.tasks.reporter.problem("Cannot delete a model", str(exc))
                 break
@@ -384,7 +384,7 @@ class ModelsPage(QWidget):
         self.status.setText(f"Publishing {pack_id}…")
         self.tasks.start(
             "publish the pack",
-            lambda: self.services.publish(pack_id, destination),
+            lambda: self.usecases.publish(pack_id, destination),
             on_progress=self._on_publish_progress,
             on_finished=self._on_published,
             on_stopped=lambda: self.publish_button.setEnabled(True),

@@ -34,12 +34,12 @@ from PySide6.QtWidgets import (
 from classifiers.pack import Pack
 from classifiers.preprocess import load_image
 from classifiers.progress import Progress
-from trainer.gui.services import TrainerServices
 from trainer.gui.tasks import Tasks
 from trainer.gui.widgets.gallery import THUMB, ImageGallery, Tile
 from trainer.gui.worker import GeneratorWorker
 from trainer.inspection import FolderInspection, PackSummary, summarise_pack, thumbnail
 from trainer.packs import BuildReport
+from trainer.usecases import TrainerUseCases
 
 SAMPLES_PER_CLASS = 4
 WARNING_STYLE = "background: #fff4d6; border: 1px solid #e0b84a; border-radius: 4px; padding: 6px;"
@@ -213,9 +213,9 @@ class PackPage(QWidget):
 
     pack_selected = Signal(object)
 
-    def __init__(self, services: TrainerServices, tasks: Tasks) -> None:
+    def __init__(self, usecases: TrainerUseCases, tasks: Tasks) -> None:
         super().__init__()
-        self.services = services
+        self.usecases = usecases
         self.tasks = tasks
         self.packs: dict[str, Pack] = {}
         self.inspection: FolderInspection | None = None
@@ -242,7 +242,7 @@ class PackPage(QWidget):
             if self.existing.list.currentItem()
             else None
         )
-        packs, problems = self.services.packs()
+        packs, problems = self.usecases.packs()
         self.packs = {pack.id: pack for pack in packs}
         self.existing.list.blockSignals(True)
         self.existing.list.clear()
@@ -287,7 +287,7 @@ class PackPage(QWidget):
         self.pack_selected.emit(pack)
 
     def _samples_of(self, pack: Pack):  # noqa: ANN202 - a generator for the worker
-        samples = self.services.sample_thumbnails(pack, SAMPLES_PER_CLASS, THUMB)
+        samples = self.usecases.sample_thumbnails(pack, SAMPLES_PER_CLASS, THUMB)
         yield Progress("samples", 1, 1)
         return samples
 
@@ -323,7 +323,7 @@ class PackPage(QWidget):
         )
 
     def _inspect(self, folder: Path):  # noqa: ANN202 - a generator for the worker
-        report = yield from self.services.inspect_folder(folder)
+        report = yield from self.usecases.inspect_folder(folder)
         samples = {
             c.name: [thumbnail(load_image(p), THUMB) for p in c.samples[:SAMPLES_PER_CLASS]] for c in report.classes
         }
@@ -349,7 +349,7 @@ class PackPage(QWidget):
         self._busy(True)
         self._worker = self.tasks.start(
             "build the pack",
-            lambda: self.services.build_pack(folder, pack_id, title=title, licence=licence),
+            lambda: self.usecases.build_pack(folder, pack_id, title=title, licence=licence),
             on_progress=self._on_progress,
             on_finished=self._on_built,
             on_stopped=lambda: self._on_build_stopped(),

@@ -7,6 +7,7 @@ predicted labels and the model's confidence, as fastai's interpretation plots do
 
 from __future__ import annotations
 
+import json
 from collections.abc import Generator
 from pathlib import Path
 
@@ -29,12 +30,12 @@ from classifiers.errors import EyeVsAIError
 from classifiers.pack import Pack
 from classifiers.progress import Progress
 from trainer.curves import TrainingCurves, format_duration
-from trainer.gui.services import ModelRow, TrainerServices
 from trainer.gui.tasks import Tasks
 from trainer.gui.widgets.confusion import ConfusionMatrixView
 from trainer.gui.widgets.gallery import THUMB, ImageGallery, Tile
 from trainer.gui.widgets.plots import BarChart, CurvesView
 from trainer.predictions import Prediction, SplitPredictions
+from trainer.usecases import ModelRow, TrainerUseCases
 
 MAX_SHOWN = 60
 
@@ -70,9 +71,9 @@ class ResultsPage(QWidget):
     predictions_ready = Signal(object)
     cell_shown = Signal(int, int)
 
-    def __init__(self, services: TrainerServices, tasks: Tasks) -> None:
+    def __init__(self, usecases: TrainerUseCases, tasks: Tasks) -> None:
         super().__init__()
-        self.services = services
+        self.usecases = usecases
         self.tasks = tasks
         self.card: ModelCard | None = None
         self.model_dir: Path | None = None
@@ -135,7 +136,7 @@ class ResultsPage(QWidget):
     def refresh_models(self, rows: list[ModelRow] | None = None) -> None:
         """Fill the model list from the registry (done models, newest first)."""
         if rows is None:
-            rows, _ = self.services.models()
+            rows, _ = self.usecases.models()
         current = self.card.id if self.card else None
         self.model_box.clear()
         for row in sorted((r for r in rows if r.is_playable), key=lambda r: r.created, reverse=True):
@@ -175,7 +176,7 @@ class ResultsPage(QWidget):
         self.details.setPlainText(_card_text(card))
         self.gallery.clear()
         try:
-            self.pack = pack if pack is not None and pack.id == card.pack_id else self.services.find_pack(card.pack_id)
+            self.pack = pack if pack is not None and pack.id == card.pack_id else self.usecases.find_pack(card.pack_id)
         except EyeVsAIError as exc:
             self.pack = None
             self.cell_label.setText(f"The images cannot be shown: {exc}")
@@ -184,7 +185,7 @@ class ResultsPage(QWidget):
         shown = self.card
         self.tasks.start(
             "compute the test predictions",
-            lambda: self.services.predict_test(model_dir, self.pack),
+            lambda: self.usecases.predict_test(model_dir, self.pack),
             on_finished=lambda result: self._on_predictions(result, shown),
         )
 
@@ -224,7 +225,7 @@ class ResultsPage(QWidget):
         )
 
     def _thumbnails(self, pack: Pack, items: list[Prediction]) -> Generator[Progress, None, list[np.ndarray]]:
-        images = self.services.test_thumbnails(pack, [p.sha256 for p in items], THUMB)
+        images = self.usecases.test_thumbnails(pack, [p.sha256 for p in items], THUMB)
         yield Progress("thumbnails", len(items), len(items))
         return images
 
@@ -242,8 +243,6 @@ class ResultsPage(QWidget):
 
 
 def _card_text(card: ModelCard) -> str:
-    import json
-
     obj = card.to_json_obj()
     obj.get("training", {}).pop("history", None)  # shown as curves
     return json.dumps(obj, indent=2, ensure_ascii=False, default=str)

@@ -32,7 +32,6 @@ from classifiers.pack import Pack
 from classifiers.progress import Progress
 from classifiers.registry import FamilyInfo
 from trainer.curves import TrainingCurves, format_duration, status_line
-from trainer.gui.services import TrainerServices
 from trainer.gui.tasks import Tasks
 from trainer.gui.widgets.family_box import fill_family_box
 from trainer.gui.widgets.param_form import ParamForm
@@ -41,6 +40,7 @@ from trainer.gui.worker import GeneratorWorker
 from trainer.hyperparams import family_params, variant_help
 from trainer.inspection import summarise_pack
 from trainer.training import TrainResult
+from trainer.usecases import TrainerUseCases
 
 LOGGED = ("epoch", "phase", "fit", "export", "prepare")
 MAX_LOG_LINES = 500
@@ -63,12 +63,12 @@ class TrainPage(QWidget):
     training_finished = Signal(object, object)
     training_stopped = Signal(str)
 
-    def __init__(self, services: TrainerServices, tasks: Tasks) -> None:
+    def __init__(self, usecases: TrainerUseCases, tasks: Tasks) -> None:
         super().__init__()
-        self.services = services
+        self.usecases = usecases
         self.tasks = tasks
         self.packs: dict[str, Pack] = {}
-        self.families = {info.name: info for info in services.families()}
+        self.families = {info.name: info for info in usecases.families()}
         self.curves = TrainingCurves()
         self.result: TrainResult | None = None
         self.outcome = ""
@@ -245,7 +245,7 @@ class TrainPage(QWidget):
         self._set_running(True)
         self._worker = self.tasks.start(
             "train the model",
-            lambda: self.services.train(
+            lambda: self.usecases.train(
                 family, variant, pack, params, title=self.title.text().strip(), tuning_notes=notes
             ),
             on_progress=self._on_progress,

@@ -7,8 +7,6 @@ importances (Optuna's default evaluator) update from it. The best parameters can
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -33,14 +31,14 @@ from classifiers.errors import ConfigError
 from classifiers.pack import Pack
 from classifiers.progress import Progress
 from classifiers.registry import FamilyInfo
-from trainer.gui.services import TrainerServices
 from trainer.gui.tasks import Tasks
 from trainer.gui.widgets.family_box import fill_family_box
 from trainer.gui.widgets.plots import BarChart, TrialHistoryPlot
 from trainer.gui.worker import GeneratorWorker
 from trainer.hyperparams import family_params
-from trainer.study_summary import StudySnapshot, load_snapshot, study_names
+from trainer.study_summary import StudySnapshot
 from trainer.tuning import study_name
+from trainer.usecases import TrainerUseCases
 
 ALL_VARIANTS = "all variants (tuned too)"
 STATE_COLOURS = {"COMPLETE": "#2ca02c", "PRUNED": "#7f7f7f", "FAIL": "#d62728", "RUNNING": "#1f77b4"}
@@ -62,12 +60,12 @@ class TuningPage(QWidget):
     study_updated = Signal(object)
     tuning_stopped = Signal(str)
 
-    def __init__(self, services: TrainerServices, tasks: Tasks) -> None:
+    def __init__(self, usecases: TrainerUseCases, tasks: Tasks) -> None:
         super().__init__()
-        self.services = services
+        self.usecases = usecases
         self.tasks = tasks
         self.packs: dict[str, Pack] = {}
-        self.families = {info.name: info for info in services.families()}
+        self.families = {info.name: info for info in usecases.families()}
         self.snapshot: StudySnapshot | None = None
         self.result: Any = None
         self.outcome = ""
@@ -210,14 +208,14 @@ class TuningPage(QWidget):
 
     def show_stored_study(self) -> None:
         """Show the trials the chosen pack × family × variant's study already holds (tuning resumes it)."""
-        name, storage = self.study_name, self.services.workspace.tuning_storage
+        name, storage = self.study_name, self.usecases.workspace.tuning_storage
         if name is None or self.is_tuning:
             return
         self._clear_study()
         if storage.is_file():
             self.tasks.start(
                 "read the tuning study",
-                lambda: _read_study(storage, name),
+                lambda: self.usecases.stored_study(name),
                 on_finished=lambda snapshot: self._on_stored_study(snapshot, name),
             )
 
@@ -265,7 +263,9 @@ class TuningPage(QWidget):
         self.status.setText(f"Tuning {family} on {pack.id}: up to {trials} trials…")
         self._worker = self.tasks.start(
             "tune the hyperparameters",
-            lambda: self.services.tune(family, pack, trials=trials, variant=variant, base_params=base, timeout=timeout),
+            lambda: self.usecases.tune_with_snapshots(
+                family, pack, trials=trials, variant=variant, base_params=base, timeout=timeout
+            ),
             on_progress=self._on_item,
             on_finished=self._on_finished,
             on_failed=self._on_failed,
@@ -358,8 +358,3 @@ class TuningPage(QWidget):
             return
         params = {k: v for k, v in self.result.params.items() if k != "variant"}
         self.best_chosen.emit(self._run_family, self.result.variant, params, self.result.notes())
-
-
-def _read_study(storage: Path, name: str) -> Generator[Progress, None, StudySnapshot | None]:
-    yield Progress("load", 0, 1, f"reading study {name}")
-    return load_snapshot(storage, name) if name in study_names(storage) else None

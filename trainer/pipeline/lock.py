@@ -18,14 +18,14 @@ class WorkspaceBusyError(EyeVsAIError):
 
 def _try_lock(handle) -> bool:  # noqa: ANN001 - an open binary file
     if os.name == "nt":
-        import msvcrt
+        import msvcrt  # lazy: msvcrt, Windows only
 
         try:
             msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
         except OSError:
             return False
         return True
-    import fcntl
+    import fcntl  # lazy: fcntl, POSIX only
 
     try:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

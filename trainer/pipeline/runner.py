@@ -27,6 +27,7 @@ from trainer.model_registry import DONE, FAILED, INTERRUPTED, ModelRegistry
 from trainer.pipeline.plan import Job, PlanEntry
 from trainer.pipeline.worker import JobOutcome, JobSpec, job_main
 from trainer.training import default_model_id
+from trainer.tuning import open_storage
 from trainer.tuning_spaces import estimator_defaults
 from trainer.workspace import Workspace
 
@@ -116,8 +117,6 @@ class PipelineRunner:
             if not entry.run:
                 self.reports[entry.job.key] = JobReport(entry.job, "skipped", entry.model_id)
         if any(e.run and e.job.tune for e in self.entries):
-            from trainer.tuning import open_storage
-
             open_storage(self.workspace.tuning_storage).remove_session()  # tables made once, before the workers
         pending = deque(self._spec(e.job) for e in self.entries if e.run)
         running: dict[str, _Running] = {}

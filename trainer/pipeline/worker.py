@@ -21,7 +21,11 @@ from typing import Any, TextIO, TypeVar
 
 from classifiers.errors import EyeVsAIError
 from classifiers.progress import Progress, run_to_end
+from classifiers.registry import get_family
 from trainer.pipeline.plan import Job
+from trainer.training import train_model
+from trainer.tuning import tune
+from trainer.workspace import Workspace
 
 R = TypeVar("R")
 SEND_EVERY_S = 0.3  # progress messages to the parent, at most this often per job (stage changes always go)
@@ -75,10 +79,6 @@ def job_main(spec: JobSpec, events: Any, parent_pid: int) -> None:
 
 def run_job(spec: JobSpec, reporter: _Reporter) -> JobOutcome:
     """Tune (if asked) and train one model; every error becomes a failed outcome with its message."""
-    from classifiers.registry import get_family
-    from trainer.training import train_model
-    from trainer.tuning import tune
-    from trainer.workspace import Workspace
 
     started = time.perf_counter()
     job = spec.job
@@ -214,7 +214,7 @@ def _exit_with_parent(parent_pid: int) -> None:
     """Die with the pipeline process, even when it is killed without a chance to stop its workers."""
     if sys.platform.startswith("linux"):
         try:
-            import ctypes
+            import ctypes  # lazy: ctypes, Linux only
 
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
         except OSError:

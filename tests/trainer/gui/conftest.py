@@ -109,9 +109,9 @@ def stripes_pack(trained_workspace: Workspace) -> Pack:
 def make_window(qtbot: Any, workspace: Workspace, game_dir: Path) -> Any:
     """The trainer window on `workspace`, shown offscreen, answering yes to every confirmation."""
     from trainer.gui.main_window import MainWindow
-    from trainer.gui.services import TrainerServices
+    from trainer.usecases import TrainerUseCases
 
-    window = MainWindow(TrainerServices(workspace), game_data_dir=game_dir, confirm=lambda title, text: True)
+    window = MainWindow(TrainerUseCases(workspace), game_data_dir=game_dir, confirm=lambda title, text: True)
     qtbot.addWidget(window)
     window.resize(1280, 820)
     window.show()

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.gui
 @pytest.mark.torch
 def test_cancel_a_deep_training_run(window, qtbot) -> None:
     pytest.importorskip("torch")
-    models_dir = window.services.workspace.models_dir
+    models_dir = window.usecases.workspace.models_dir
     before = sorted(p.name for p in models_dir.iterdir())
     window.pack_page.select_pack("stripes")
     train = window.train_page
@@ -51,7 +51,7 @@ def test_cancel_a_deep_training_run(window, qtbot) -> None:
     assert train.status.text() == "Training cancelled; no model was saved."
     assert sorted(p.name for p in models_dir.iterdir()) == before  # no model, no half-written .partial folder
     assert train.start_button.isEnabled() and not train.cancel_button.isEnabled()
-    rows, _ = window.services.models()
+    rows, _ = window.usecases.models()
     run = [row for row in rows if row.family == "deep_v1"]
     assert len(run) == 1 and run[0].status == INTERRUPTED
     assert window.reporter.last_dialog is None

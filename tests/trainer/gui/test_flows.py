@@ -45,7 +45,7 @@ def test_build_a_pack_from_a_folder(empty_window, qtbot, image_folder: Path) -> 
     assert page.existing.counts.item(page.existing.counts.rowCount() - 1, 0).text() == "total"
     assert page.existing.samples.count() > 0
     assert window.train_page.pack is not None and window.train_page.pack.id == "holiday"
-    assert (window.services.workspace.packs_dir / "holiday" / "pack.json").is_file()
+    assert (window.usecases.workspace.packs_dir / "holiday" / "pack.json").is_file()
 
 
 def test_a_folder_that_cannot_make_a_pack_disables_build(empty_window, qtbot, tmp_path: Path) -> None:
@@ -188,7 +188,7 @@ def test_a_tuning_study_shows_its_trials_and_sends_the_best_to_training(window, 
     assert train._tuning_notes("shallow", "logreg", values)["tuning"]["best_trial"] == best.number
 
     # the study is stored: a new window shows its trials for the same pack, family and variant
-    again = make_window(qtbot, window.services.workspace, tmp_path / "game")
+    again = make_window(qtbot, window.usecases.workspace, tmp_path / "game")
     again.pack_page.select_pack("stripes")
     stored = again.tuning_page
     stored.family_box.setCurrentIndex(stored.family_box.findData("shallow"))

@@ -30,10 +30,7 @@ def test_folder_report_counts_classes_and_warns_about_what_building_would_drop(i
 
 def test_folder_report_predicts_what_build_pack_stores(image_folder: Path, tmp_path: Path) -> None:
     report = drive(inspect_image_folder(image_folder))
-    built = None
-    for item in build_pack(iter_image_folder(image_folder), tmp_path / "packs", pack_id="photos"):
-        built = item
-    assert built is not None
+    built = drive(build_pack(iter_image_folder(image_folder), tmp_path / "packs", pack_id="photos"))
     stored = {name: sum(split.get(name, 0) for split in built.counts.values()) for name in built.counts["train"]}
     assert stored == {c.name: c.readable for c in report.classes}
     assert len(built.unreadable) == len(report.unreadable) == 1
