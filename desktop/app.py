@@ -11,9 +11,12 @@ from pathlib import Path
 from classifiers.errors import EyeVsAIError
 from classifiers.locations import bundled_assets_dir, display_problem, user_data_dir
 from classifiers.runtime import install_problem
+from desktop.selftest import run_self_test
 from desktop.services.catalog import Catalog, load_catalog
+from desktop.services.online.cli import run_sync
 from desktop.services.online.connection import OnlineConnection
 from desktop.services.store import Store
+from desktop.verify import check_proof, read_proof, rerun_with_catalog
 
 DB_FILE = "eyevsai.db"
 
@@ -71,7 +74,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_verify(proof_path: Path, *, rerun: bool, catalog: Catalog, device: str | None) -> int:
-    from desktop.verify import check_proof, read_proof, rerun_with_catalog
 
     proof = read_proof(proof_path)
     session_ok, checks = check_proof(proof, rerun_with_catalog(catalog, proof.to_json_obj(), device) if rerun else None)
@@ -89,8 +91,6 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     data_dir = user_data_dir(args.data_dir)
     if args.self_test:
-        from desktop.selftest import run_self_test
-
         return run_self_test(assets_dir=bundled_assets_dir(), data_dir=data_dir, device=args.device)
     problem = install_problem()
     if problem:
@@ -105,8 +105,6 @@ def main(argv: list[str] | None = None) -> int:
         if args.server is not None:
             online.set_server(args.server)
         if args.command == "sync":
-            from desktop.services.online.cli import run_sync
-
             return run_sync(online)
     except EyeVsAIError as exc:
         print(f"eyevsai: {exc}", file=sys.stderr)
@@ -119,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    from desktop.ui.app import run_game
+    from desktop.ui.app import run_game  # lazy: Qt (PySide6): verify, sync and --self-test run without it
 
     def report_shown() -> None:
         print(f"window shown {time.perf_counter() - started:.2f} s after main() started", flush=True)

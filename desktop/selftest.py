@@ -81,7 +81,7 @@ def run_self_test(*, assets_dir: Path, data_dir: Path, device: str | None = None
 
 
 def _describe_install(assets_dir: Path, out: Writer) -> None:
-    import onnxruntime
+    import onnxruntime  # lazy: onnxruntime (only the self-test reports its build)
 
     frozen = "PyInstaller bundle" if getattr(sys, "frozen", False) else f"Python {sys.version.split()[0]}"
     out(f"running from: {frozen} ({sys.executable})")

@@ -18,6 +18,9 @@ import typer
 from rich.console import Console
 
 from classifiers.errors import EyeVsAIError
+from sync_server import admin
+from sync_server.db import create_db_engine, current_revision, migrate
+from sync_server.settings import load_settings
 
 EXIT_FAILED, EXIT_BAD_INPUT = 1, 2
 COMMANDS = ("serve", "migrate", "import-pack")
@@ -54,7 +57,6 @@ def _fail(exc: Exception, traceback: bool) -> typer.Exit:
 
 
 def _settings(data_dir: Path | None):  # noqa: ANN202 - sync_server.settings.Settings
-    from sync_server.settings import load_settings
 
     if data_dir is not None:
         # Through the environment, so that uvicorn's worker processes see the same settings.
@@ -83,9 +85,7 @@ def serve(
 
     Example: DATABASE_URL=postgresql://eyevsai@db/eyevsai eyevsai-server serve --host 0.0.0.0 --workers 4
     """
-    import uvicorn
-
-    from sync_server.db import create_db_engine, migrate
+    import uvicorn  # lazy: uvicorn (only `serve` needs it)
 
     try:
         settings = _settings(data_dir)
@@ -121,7 +121,6 @@ def migrate_command(data_dir: DataDir = None, traceback: Traceback = False) -> N
 
     Example: DATABASE_URL=postgresql://eyevsai@db/eyevsai eyevsai-server migrate
     """
-    from sync_server.db import create_db_engine, current_revision, migrate
 
     try:
         settings = _settings(data_dir)
@@ -134,13 +133,7 @@ def migrate_command(data_dir: DataDir = None, traceback: Traceback = False) -> N
     _err.print(f"Database at revision {revision} ({engine.url.render_as_string(hide_password=True)}).")
 
 
-def _register_admin_commands() -> None:
-    from sync_server import admin
-
-    admin.register(app, settings_of=_settings, fail=_fail)
-
-
-_register_admin_commands()
+admin.register(app, settings_of=_settings, fail=_fail)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from classifiers.batch_prediction import compute_prediction_table
+from classifiers.card import read_card
+from classifiers.pack import open_pack
+from classifiers.progress import run_to_end
+from sync_server import catalog
+from sync_server.db import create_db_engine, migrate, session_factory
+
 _out = Console(stderr=True, highlight=False)
 
 
@@ -76,12 +83,6 @@ def run_import(
     table_paths: list[Path],
 ):  # noqa: ANN201 - catalog.ImportSummary
     """Read the pack, labels, cards and tables, compute missing tables, and import them all in one transaction."""
-    from classifiers.batch_prediction import compute_prediction_table
-    from classifiers.card import read_card
-    from classifiers.pack import open_pack
-    from classifiers.progress import run_to_end
-    from sync_server import catalog
-    from sync_server.db import create_db_engine, migrate, session_factory
 
     pack = open_pack(pack_dir)
     labels = catalog.read_labels(labels_path)

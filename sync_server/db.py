@@ -73,7 +73,7 @@ def write_session(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 def alembic_config(engine: Engine):  # noqa: ANN201 - alembic.config.Config, imported lazily
-    from alembic.config import Config
+    from alembic.config import Config  # lazy: alembic (only migrations need it)
 
     config = Config(str(MIGRATIONS_DIR / "alembic.ini"))
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
@@ -83,7 +83,7 @@ def alembic_config(engine: Engine):  # noqa: ANN201 - alembic.config.Config, imp
 
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Apply the versioned migrations up to `revision` (idempotent)."""
-    from alembic import command
+    from alembic import command  # lazy: alembic
 
     config = alembic_config(engine)
     with engine.connect() as connection:
@@ -101,13 +101,13 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
-    from alembic.runtime.migration import MigrationContext
+    from alembic.runtime.migration import MigrationContext  # lazy: alembic
 
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
 def head_revision(engine: Engine) -> str | None:
-    from alembic.script import ScriptDirectory
+    from alembic.script import ScriptDirectory  # lazy: alembic
 
     return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()

@@ -25,6 +25,7 @@ from sync_server.db import create_db_engine, migrate, session_factory
 from sync_server.errors import ServiceError
 from sync_server.logs import configure_logging, get_logger
 from sync_server.middleware import BodyLimitMiddleware, IpRateLimitMiddleware, RequestContextMiddleware
+from sync_server.oauth import OAuthService
 from sync_server.ratelimit import RateLimiter
 from sync_server.security import AccessTokens, Passwords
 from sync_server.settings import Settings, load_settings
@@ -44,8 +45,6 @@ def build_app_state(
     settings: Settings, *, clock: Callable[[], dt.datetime] | None = None, oauth_http: object | None = None
 ) -> AppState:
     """Everything a request needs, built once: engine (migrated when `auto_migrate`), hashers, limiter, OAuth."""
-    from sync_server.oauth import OAuthService
-
     engine = create_db_engine(settings.resolved_database_url())
     if settings.auto_migrate:
         migrate(engine)

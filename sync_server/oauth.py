@@ -78,11 +78,11 @@ class Flow:
 def _oauth2_client_class():  # noqa: ANN202 - authlib's httpx OAuth2Client
     # Authlib 1.9 warns that its httpx integration will move to the httpx2 package; it still works with httpx
     # 0.28 and constraints.txt pins Authlib, so the warning is muted here rather than in every test run.
-    import authlib.deprecate  # noqa: F401 - installs its "always" filter first, so the one below can override it
+    import authlib.deprecate  # noqa: F401  # lazy: authlib - installs its "always" filter first, so the one below can override it
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        from authlib.integrations.httpx_client import OAuth2Client
+        from authlib.integrations.httpx_client import OAuth2Client  # lazy: authlib
     return OAuth2Client
 
 
@@ -238,7 +238,7 @@ class OAuthService:
     def _identity(self, provider: str, code: str, verifier: str, now: dt.datetime) -> ProviderIdentity:
         """Redeem the provider's code (with the server's PKCE verifier) and read who signed in."""
         spec, config = self._provider(provider)
-        from authlib.integrations.base_client import OAuthError
+        from authlib.integrations.base_client import OAuthError  # lazy: authlib
 
         try:
             client = self._client(spec, config, now)

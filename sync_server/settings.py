@@ -12,10 +12,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AliasChoices, BaseModel, Field, field_validator, model_validator
+from platformdirs import user_data_path
+from pydantic import AliasChoices, BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from classifiers.errors import EyeVsAIError
+from sync_server.oauth_providers import PROVIDERS
 
 APP_DIR_NAME = "eyevsai-server"
 SECRET_FILE = "secret_key"
@@ -66,8 +68,8 @@ class OAuthProvider(BaseModel):
         if self.private_key:
             if not (self.team_id and self.key_id):
                 raise ValueError("an Apple private_key needs its team_id and key_id")
-            from cryptography.hazmat.primitives.asymmetric import ec
-            from cryptography.hazmat.primitives.serialization import load_pem_private_key
+            from cryptography.hazmat.primitives.asymmetric import ec  # lazy: cryptography (an Apple key only)
+            from cryptography.hazmat.primitives.serialization import load_pem_private_key  # lazy: cryptography
 
             try:
                 key = load_pem_private_key(self.private_key.encode(), password=None)
@@ -137,7 +139,6 @@ class Settings(BaseSettings):
     @field_validator("oauth")
     @classmethod
     def _known_providers(cls, value: dict[str, OAuthProvider]) -> dict[str, OAuthProvider]:
-        from sync_server.oauth_providers import PROVIDERS
 
         unknown = sorted(set(value) - set(PROVIDERS))
         if unknown:
@@ -170,7 +171,6 @@ class Settings(BaseSettings):
         """The data directory: the setting, else the platform's per-user data directory."""
         if self.data_dir is not None:
             return self.data_dir
-        from platformdirs import user_data_path
 
         return user_data_path(APP_DIR_NAME, appauthor=False)
 
@@ -217,7 +217,6 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides: object) -> Settings:
     """Settings from the environment with explicit overrides; configuration problems become SettingsError."""
-    from pydantic import ValidationError
 
     try:
         return Settings(**overrides)

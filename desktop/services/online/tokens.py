@@ -55,13 +55,13 @@ class TokenStore:
 
     def _keyring(self):  # noqa: ANN202 - keyring.backend.KeyringBackend
         if self._backend is None:
-            import keyring
+            import keyring  # lazy: keyring (backend discovery is slow; only a signed-in player needs it)
 
             self._backend = keyring.get_keyring()
         return self._backend
 
     def _keyring_failed(self, exc: BaseException) -> None:
-        from keyring.errors import NoKeyringError
+        from keyring.errors import NoKeyringError  # lazy: keyring
 
         self._keyring_ok = False
         if isinstance(exc, NoKeyringError) or type(self._backend).__module__ == "keyring.backends.fail":
