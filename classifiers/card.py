@@ -1,4 +1,4 @@
-"""Model cards: the JSON file `model.json` that travels with every ONNX model (DESIGN section 3)."""
+"""Model cards: the JSON file `model.json` that travels with every ONNX model (docs/design.md §3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Difficulty levels (DESIGN section 3): per pack, models ranked by test accuracy and split into terciles."""
+"""Difficulty levels (docs/design.md §3): per pack, models ranked by test accuracy and split into terciles."""
 
 from __future__ import annotations
 

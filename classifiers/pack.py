@@ -1,4 +1,4 @@
-"""Image packs (DESIGN section 2): a self-describing, content-addressed image classification dataset.
+"""Image packs (docs/design.md §2): a self-describing, content-addressed image classification dataset.
 
 ```
 <pack_id>/pack.json              id, title, version, licence, source, classes, image_size, splits

@@ -1,4 +1,4 @@
-"""The game's rules and fairness protocol (DESIGN sections 4-6): one copy for the game and the server.
+"""The game's rules and fairness protocol (docs/design.md §4–6): one copy for the game and the server.
 
 Modes, scoring, dealing, the ranked deal, the AI's commitments, the proof file and the upload body live here, so
 the desktop game (`desktop`), the sync server (`sync_server`) and the classifier library (`classifiers`, for the

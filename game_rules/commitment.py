@@ -1,4 +1,4 @@
-"""The AI commitment scheme (DESIGN section 5), shared by the game, `eyevsai verify` and the server.
+"""The AI commitment scheme (docs/design.md §5), shared by the game, `eyevsai verify` and the server.
 
 A round's record is hashed before the player answers; revealing the record (with its salt) later lets anyone
 re-compute the hash and see that the AI's answer was fixed in advance.

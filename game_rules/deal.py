@@ -1,4 +1,4 @@
-"""Dealing a game (DESIGN section 4): the rounds a session seed deals, and the AI's answer among the shown options.
+"""Dealing a game (docs/design.md §4): the rounds a session seed deals, and the AI's answer among the shown options.
 
 `DealtRound` is the one round type of the game: the offline deal (`deal`, from the session seed) and the ranked
 deal (`game_rules.ranked_deal`, from the server's seed) both produce it, and a finished ranked session is checked

@@ -1,4 +1,4 @@
-"""The game's modes (DESIGN section 4): classic (10 rounds, 15 s each) and blitz (as many rounds as fit in 60 s).
+"""The game's modes (docs/design.md §4): classic (10 rounds, 15 s each) and blitz (as many rounds as fit in 60 s).
 
 Ranked play is not a mode of its own here: it uses the classic rules, dealt and timed by the server.
 """

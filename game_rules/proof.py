@@ -1,4 +1,4 @@
-"""The proof file of a session (DESIGN section 5): its one writer (`Proof.to_json`) and its one reader (`Proof.parse`).
+"""The proof file of a session (docs/design.md §5): its one writer (`Proof.to_json`) and its one reader (`Proof.parse`).
 
 A proof holds every dealt round's commitment record, the round commitments, the session commitment and what the
 player answered. `eyevsai verify` re-checks it. The format is version 1 and stays byte-compatible with the

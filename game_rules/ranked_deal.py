@@ -1,4 +1,4 @@
-"""The ranked deal (DESIGN section 6): which image and options a round shows, recomputable once the seed is out.
+"""The ranked deal (docs/design.md §6): which image and options a round shows, recomputable once the seed is out.
 
 For round n (1-based) of a session with client seed C, the server draws 32-bit numbers from
 `HMAC-SHA256(key=bytes.fromhex(server_seed), msg=f"{C}:{n}")` (then `f"{C}:{n}:1"`, `f"{C}:{n}:2"`, … when more

@@ -1,4 +1,4 @@
-"""Points, time-outs and plausibility bounds of a game (DESIGN section 4), as both the game and the server apply them.
+"""Points, time-outs and plausibility bounds of a game (docs/design.md §4), as both the game and the server apply them.
 
 Answer times are integer milliseconds wherever scoring happens. The game measures float seconds on its monotonic
 clock and turns them into milliseconds with `to_ms` before it scores or stores them; the server measures its own

@@ -1,4 +1,4 @@
-"""The body of an offline session upload (DESIGN sections 6 and 7): what the game's outbox sends to the server.
+"""The body of an offline session upload (docs/design.md §6 and §7): what the game's outbox sends to the server.
 
 The server validates the same body with its pydantic schema (`sync_server/schemas/games.py`); a test keeps the
 keys and simple types of both in step. Times travel as integer milliseconds, capped at what the mode allows, so

@@ -1,3 +1,3 @@
-"""EyeVsAI sync server: accounts, OAuth sign-in, global leaderboards and ranked sessions (DESIGN section 6)."""
+"""EyeVsAI sync server: accounts, OAuth sign-in, global leaderboards and ranked sessions (docs/design.md §6)."""
 
 __version__ = "0.1.0"

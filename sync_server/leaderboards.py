@@ -1,4 +1,4 @@
-"""Global leaderboards (DESIGN section 6): calendar UTC periods, the best verified session per player.
+"""Global leaderboards (docs/design.md §6): calendar UTC periods, the best verified session per player.
 
 A board is pack × difficulty × period, where a period is a UTC calendar day, an ISO week (Monday first), a month
 or all time. Finishing a ranked session offers it to the four boards its finish time falls in; each board keeps

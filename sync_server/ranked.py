@@ -1,4 +1,4 @@
-"""Ranked sessions (DESIGN section 6): dealt one round at a time, timed and scored by the server.
+"""Ranked sessions (docs/design.md §6): dealt one round at a time, timed and scored by the server.
 
 Flow: `start_session` draws a secret server seed and shows its hash; `next_round` deals the next image and
 options (game_rules.ranked_deal), commits to the AI's answer from the model's prediction table

@@ -1,4 +1,4 @@
-"""The layering rules of STYLE.md, checked by import-linter contracts (pyproject.toml) and ruff."""
+"""The layering rules of docs/architecture.md §2, checked by import-linter contracts (pyproject.toml) and ruff."""
 
 from __future__ import annotations
 

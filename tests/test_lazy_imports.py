@@ -1,7 +1,7 @@
 """A function-local import says why it is deferred (`# lazy: <what>`), in every package of the project.
 
 Such imports keep torch, TensorFlow, scikit-learn, Optuna, onnxruntime and Qt off the import path; one that only
-dodges an import cycle hides a layering problem, so the cycle has to go instead (STYLE.md, Layers).
+dodges an import cycle hides a layering problem, so the cycle has to go instead (docs/architecture.md §2).
 """
 
 from __future__ import annotations

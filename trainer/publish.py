@@ -2,7 +2,7 @@
 prediction tables the sync server imports for ranked play.
 
 ```
-DIR/models/<model id>/model.onnx, model.json         the game's models (DESIGN section 3), difficulty set
+DIR/models/<model id>/model.onnx, model.json         the game's models (docs/design.md §3), difficulty set
 DIR/predictions/<pack id>/<model id>.json            {"model_id", "onnx_sha256", "classes", "predictions":
                                                       {image sha256: [probabilities in `classes` order]}}
 DIR/predictions/<pack id>/ranked_labels.json         copied from the pack, for `eyevsai-server import-pack`

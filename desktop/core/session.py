@@ -189,7 +189,7 @@ class GameSession:
         return "player" if self.player_correct > self.ai_correct else "ai"
 
     def proof(self) -> Proof:
-        """The exportable proof (DESIGN section 5): every dealt record, its commitment and the session commitment."""
+        """The exportable proof (docs/design.md §5): every dealt record, its commitment and the session commitment."""
         return Proof(
             session=self.session_id,
             pack_id=self.pack_id,

@@ -42,7 +42,7 @@ class Catalog:
 def load_catalog(roots: list[Path]) -> Catalog:
     """Discover packs under <root>/packs and models under <root>/models for each root (earlier roots win).
 
-    Difficulty is recomputed per pack over the models found (DESIGN section 3), so adding a model re-ranks the
+    Difficulty is recomputed per pack over the models found (docs/design.md §3), so adding a model re-ranks the
     rest. A broken pack or model becomes a message in `problems`; the rest stay playable.
     """
     packs, pack_problems = discover_packs(root / "packs" for root in roots)

@@ -55,7 +55,7 @@ class RankedRound(BaseModel):
     number: int
     image_sha256: str = Field(description="The image to show, from the client's copy of the pack's ranked split.")
     options: list[str]
-    commitment: str = Field(description="The AI's commitment: SHA-256 of its round record (DESIGN section 5).")
+    commitment: str = Field(description="The AI's commitment: SHA-256 of its round record (docs/design.md §5).")
     seconds: float = Field(description="Time allowed, counted by the server from `shown_at`.")
     shown_at: dt.datetime
 

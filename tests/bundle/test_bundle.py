@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXE_NAME = "eyevsai.exe" if sys.platform == "win32" else "eyevsai"
-# Nothing of these may be in the game bundle (DESIGN section 8), whatever is installed beside the game.
+# Nothing of these may be in the game bundle (docs/design.md §8), whatever is installed beside the game.
 FORBIDDEN_DIRS = ("torch", "tensorflow", "keras", "sklearn", "scipy", "sympy", "onnx", "trainer", "sync_server")
 FORBIDDEN_FILE_PREFIXES = ("libtorch", "libtensorflow", "_pywrap_tensorflow", "libc10")
 MAX_BUNDLE_MB = 600  # ~400 MiB today; a framework that sneaks in adds gigabytes (STACK.md)

@@ -1,4 +1,4 @@
-"""Difficulty terciles (DESIGN section 3): weakest models are easy opponents, strongest are hard."""
+"""Difficulty terciles (docs/design.md §3): weakest models are easy opponents, strongest are hard."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The contract every registered classifier family keeps (STYLE.md, "Classifier families").
+"""The contract every registered classifier family keeps (docs/architecture.md §2, the family registry).
 
 fit on a tiny synthetic pack → export ONNX → parity against the framework → model card round trip → predict
 through the game's runtime, with test accuracy well above chance. A new family is picked up automatically; give

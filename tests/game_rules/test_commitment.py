@@ -1,4 +1,4 @@
-"""The commitment scheme (DESIGN section 5): fixed test vectors pin the format shared by game, verifier and server."""
+"""The commitment scheme (docs/design.md §5): fixed test vectors pin the format shared by game, verifier and server."""
 
 from __future__ import annotations
 

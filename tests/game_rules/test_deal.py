@@ -1,4 +1,4 @@
-"""Dealing: the rounds a session seed deals and the AI's answer among the shown options (DESIGN section 4)."""
+"""Dealing: the rounds a session seed deals and the AI's answer among the shown options (docs/design.md §4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The game's modes (DESIGN section 4) and the bounds the server derives from them."""
+"""The game's modes (docs/design.md §4) and the bounds the server derives from them."""
 
 from __future__ import annotations
 

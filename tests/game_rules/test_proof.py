@@ -1,4 +1,4 @@
-"""The proof file (DESIGN section 5): one writer, one strict reader, and the version-1 format kept byte for byte."""
+"""The proof file (docs/design.md §5): one writer, one strict reader, and the version-1 format kept byte for byte."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The ranked deal (DESIGN section 6): the server deals from its seed, the game re-deals and checks the session."""
+"""The ranked deal (docs/design.md §6): the server deals from its seed, the game re-deals and checks the session."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Scoring (DESIGN section 4): whole milliseconds, one time-out rule, the speed bonus and the points."""
+"""Scoring (docs/design.md §4): whole milliseconds, one time-out rule, the speed bonus and the points."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Ranked play against the server's round protocol, checked by the game at every step (DESIGN sections 5 and 6).
+"""Ranked play against the server's round protocol, checked by the game at every step (docs/design.md §5 and §6).
 
 The server deals each round from its secret seed, shows the AI's commitment before the player answers, times the
 answer itself and reveals the AI's answer with its salt. The game keeps the commitment it was shown and checks at
