@@ -16,6 +16,7 @@ from desktop.services.online.connection import OnlineConnection
 from desktop.services.store import Store
 
 DB_FILE = "eyevsai.db"
+LOG_FILE = "eyevsai.log"  # errors the game reported, beside the database
 
 
 def content_roots(data_dir: Path) -> list[Path]:
@@ -130,4 +131,5 @@ def main(argv: list[str] | None = None) -> int:
         device=args.device,
         quit_when_shown=report_shown if args.quit_when_shown else None,
         online=online,
+        log_path=data_dir / LOG_FILE,
     )

@@ -48,7 +48,7 @@ def crash_details(exc: BaseException, formatted_traceback: str | None = None, *,
     return f"{product}, Python {platform.python_version()}, {platform.platform()}\n{type(exc).__name__}: {exc}\n\n{tb}"
 
 
-def log_to_file(path: Path, level: int = logging.INFO) -> logging.Handler:
+def log_to_file(path: Path, level: int = logging.WARNING) -> logging.Handler:
     """Append the root logger's records to `path` (its folder is created); return the handler, to remove it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(path, encoding="utf-8")
