@@ -13,6 +13,7 @@ import logging
 import platform
 import sys
 import traceback
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
@@ -134,7 +135,7 @@ class ErrorReporter(QObject):
         log_path: the log file errors are written to, named in the crash dialog (None: not named).
         """
         super().__init__(window)
-        self._window = window
+        self._window_ref = weakref.ref(window) if window is not None else None
         self.app_name = app_name
         self.product = product
         self.reassurance = reassurance
@@ -143,7 +144,12 @@ class ErrorReporter(QObject):
 
     def set_window(self, window: QWidget) -> None:
         """Open dialogs over `window` from now on."""
-        self._window = window
+        # A weak reference: the window usually owns its reporter, and a cycle would keep a closed window alive.
+        self._window_ref = weakref.ref(window)
+
+    @property
+    def _window(self) -> QWidget | None:
+        return self._window_ref() if self._window_ref is not None else None
 
     def problem(self, title: str, message: str) -> None:
         """A plain-language dialog for something the person can fix."""

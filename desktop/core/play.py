@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
 
@@ -32,6 +32,7 @@ class ShownRound:
     commitment: str
     title: str  # "Round 3/10 · Opponent"
     seconds: float | None  # the round's time limit; None when only the session is timed (blitz)
+    image_bytes: bytes = field(default=b"", repr=False, compare=False)  # empty: the image cannot be shown
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class RoundSource(Protocol):
     def results(self) -> Sequence[RoundResult]: ...
 
     def deal(self) -> ShownRound:
-        """The next round to show."""
+        """The next round to show, with its image's bytes."""
 
     def answer(self, choice: str | None, elapsed_s: float) -> RoundResult:
         """Score the shown round (choice None: the time ran out) and reveal the AI's answer."""
@@ -76,8 +77,10 @@ class RoundSource(Protocol):
 class LocalRounds:
     """Classic and blitz: rounds from a local GameSession, whose rules score the answers."""
 
-    def __init__(self, session: GameSession) -> None:
+    def __init__(self, session: GameSession, read_image: Callable[[str], bytes]) -> None:
+        """read_image(sha256) gives an image's bytes (empty when the pack cannot)."""
         self.session = session
+        self.read_image = read_image
 
     @property
     def session_seconds(self) -> float | None:
@@ -102,6 +105,7 @@ class LocalRounds:
             session.current_commitment(),
             f"Round {dealt.number}/{total} · {session.opponent.title}",
             session.mode.seconds_per_round,
+            self.read_image(dealt.image),
         )
 
     def answer(self, choice: str | None, elapsed_s: float) -> RoundResult:

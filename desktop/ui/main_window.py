@@ -91,7 +91,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.stack)
         self.rounds = RoundController(self, clock=clock)
         self.rounds.round_revealed.connect(self._save_round)  # first: stored before the player sees it
-        show_rounds_on(self.round, self.rounds, self._read_image, UNREADABLE)
+        show_rounds_on(self.round, self.rounds, UNREADABLE)
         self.rounds.session_finished.connect(self._finish_session)
 
         self.home.selection_changed.connect(self._on_selection_changed)
@@ -197,13 +197,9 @@ class MainWindow(QMainWindow):
         self.session, self.profile_id = session, profile_id
         self.round.show_session_commitment(session.session_commitment, len(session.rounds))
         self.stack.setCurrentWidget(self.round)
-        self.rounds.start(LocalRounds(session))
+        self.rounds.start(LocalRounds(session, pack_image_reader(self.catalog.packs[session.pack_id])))
 
     # -- rounds -----------------------------------------------------------------------------------------------
-    def _read_image(self, image: str) -> bytes:
-        assert self.session is not None
-        return pack_image_reader(self.catalog.packs[self.session.pack_id])(image)
-
     def _save_round(self, result: RoundResult, _last: bool) -> None:
         assert self.session is not None
         self.store.save_round(self.session.session_id, result)

@@ -97,8 +97,9 @@ class RankedRounds:
 
     session_seconds = None  # each round has its own limit; the session has none
 
-    def __init__(self, game: RankedGame) -> None:
+    def __init__(self, game: RankedGame, read_image: Callable[[str], bytes]) -> None:
         self.game = game
+        self.read_image = read_image
 
     @property
     def has_next_round(self) -> bool:
@@ -111,7 +112,8 @@ class RankedRounds:
     def deal(self) -> ShownRound:
         game, dealt = self.game, self.game.next_round()
         title = f"Ranked round {dealt.number}/{game.rounds_total} · {game.opponent.title}"
-        return ShownRound(dealt.number, dealt.image, dealt.options, dealt.commitment, title, dealt.seconds)
+        image = self.read_image(dealt.image)  # on the worker thread, with the network call
+        return ShownRound(dealt.number, dealt.image, dealt.options, dealt.commitment, title, dealt.seconds, image)
 
     def answer(self, choice: str | None, elapsed_s: float) -> RoundResult:
         return self.game.answer(choice)  # the server timed the answer itself: elapsed_s is not sent
@@ -151,7 +153,7 @@ class RankedPlay(QObject):
         self._starting = False
         self._settled: Callable[[], None] | None = None
         self.rounds = RoundController(self, clock=clock, runner=controller.run)
-        show_rounds_on(self.round, self.rounds, self._read_image, UNREADABLE)
+        show_rounds_on(self.round, self.rounds, UNREADABLE)
         self.rounds.round_shown.connect(lambda _: self.screen_wanted.emit(self.round))
         self.rounds.session_finished.connect(self._on_finished)
         self.rounds.failed.connect(self._failed)
@@ -189,16 +191,13 @@ class RankedPlay(QObject):
         self.game = game
         self._settle()
         self.round.show_seed_commitment(game.seed_commitment)
-        self.rounds.start(RankedRounds(game))  # the first round is dealt; the round screen shows once it is
+        # The first round is dealt in the background; the round screen shows once it is.
+        self.rounds.start(RankedRounds(game, pack_image_reader(self.catalog.packs[game.pack_id])))
 
     def _settle(self) -> None:
         if self._settled is not None:
             self._settled()
             self._settled = None
-
-    def _read_image(self, image: str) -> bytes:
-        assert self.game is not None
-        return pack_image_reader(self.catalog.packs[self.game.pack_id])(image)
 
     def _on_finished(self) -> None:
         game = self.game

@@ -164,14 +164,13 @@ def pack_image_reader(pack: Pack) -> Callable[[str], bytes]:
     return read
 
 
-def show_rounds_on(
-    view: RoundView, rounds: RoundController, read_image: Callable[[str], bytes], unreadable_note: str
-) -> None:
+def show_rounds_on(view: RoundView, rounds: RoundController, unreadable_note: str) -> None:
     """Let `view` follow `rounds` and send the player's input to it; `unreadable_note` tells the player what to do
     when an image cannot be shown (the round still counts)."""
 
+    # These slots hold the view only, never the window: a closed window can still be freed.
     def on_shown(shown: ShownRound) -> None:
-        if not view.show_round(shown, read_image(shown.image)):
+        if not view.show_round(shown):
             view.show_note(unreadable_note)
 
     rounds.round_shown.connect(on_shown)

@@ -157,11 +157,11 @@ class RoundView(QWidget):
         self.session_line.setToolTip(f"SHA-256 of the server's secret seed, revealed at the end:\n{commitment}")
 
     # -- showing a round --------------------------------------------------------------------------------------
-    def show_round(self, shown: ShownRound, image: bytes) -> bool:
+    def show_round(self, shown: ShownRound) -> bool:
         """Show the image and the AI's commitment with the options locked; returns False if the image is broken."""
         commitment = shown.commitment
         self.header.setText(f"<b>{shown.title}</b>")
-        ok = self.image.set_image_bytes(image)
+        ok = self.image.set_image_bytes(shown.image_bytes)
         self._full_commitment = commitment
         self.commitment.setText(f"AI has committed to its answer: <code>{short_hash(commitment)}</code>")
         self.commitment.setToolTip(f"SHA-256 commitment of the AI's answer:\n{commitment}")
