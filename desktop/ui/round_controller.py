@@ -54,7 +54,9 @@ class RoundController(QObject):
     session_finished = Signal()
     failed = Signal(object, str)
 
-    def __init__(self, parent: QObject | None = None, *, clock: Clock = time.monotonic, runner: Runner = run_now):
+    def __init__(
+        self, parent: QObject | None = None, *, clock: Clock = time.monotonic, runner: Runner = run_now
+    ) -> None:
         super().__init__(parent)
         self.clock = clock
         self.runner = runner
