@@ -58,11 +58,11 @@ def measure_game(sessions: int = 3, device: str | None = None) -> list[GameResul
     results = []
     for d_index in range(window.home.difficulty.count()):
         window.home.difficulty.setCurrentIndex(d_index)
-        model = window.home.opponent_entry().card.id
+        model = window.home.selection().opponent.card.id
         _wait(app, lambda model=model: model in window.opponents)  # warmed on the home screen, as in play
         starts, reveals, nexts = [], [], []
         for _ in range(sessions):
-            window._show_home()
+            window.show_home()
             began = time.perf_counter()
             window.home.play.click()
             _wait(app, lambda: window.stack.currentWidget() is window.round and window.round.buttons[0].isEnabled())

@@ -19,6 +19,7 @@ from desktop.services.store import Store
 from desktop.verify import check_proof, read_proof, rerun_with_catalog
 
 DB_FILE = "eyevsai.db"
+LOG_FILE = "eyevsai.log"  # errors the game reported, beside the database
 
 
 def content_roots(data_dir: Path) -> list[Path]:
@@ -128,4 +129,5 @@ def main(argv: list[str] | None = None) -> int:
         device=args.device,
         quit_when_shown=report_shown if args.quit_when_shown else None,
         online=online,
+        log_path=data_dir / LOG_FILE,
     )

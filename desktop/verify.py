@@ -1,4 +1,5 @@
-"""`eyevsai verify PROOF.json [--rerun]`: re-check a session's commitments and, optionally, the model's answers."""
+"""The proof file on disk: the end screen writes it, `eyevsai verify PROOF.json [--rerun]` re-checks its
+commitments and, optionally, the model's answers. The format itself is `game_rules.proof`."""
 
 from __future__ import annotations
 
@@ -27,6 +28,20 @@ class RoundCheck:
     hash_ok: bool
     rerun_ok: bool | None  # None: not re-run
     note: str
+
+
+def write_proof(path: Path, proof: Proof) -> None:
+    """Write `proof` to `path` as `eyevsai verify` reads it.
+
+    Raises:
+        ProofError: the file cannot be written (the message names it).
+    """
+    try:
+        path.write_text(proof.to_json(), encoding="utf-8")
+    except OSError as exc:
+        raise ProofError(
+            f"The proof could not be saved to {path} ({exc.strerror or exc}). Choose another folder."
+        ) from exc
 
 
 def read_proof(path: Path) -> Proof:

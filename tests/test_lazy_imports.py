@@ -10,7 +10,7 @@ import ast
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("classifiers", "desktop", "game_rules", "sync_server", "trainer")
+PACKAGES = ("classifiers", "desktop", "game_rules", "qtsupport", "sync_server", "trainer")
 
 
 def _untagged_local_imports(path: Path) -> list[str]:

@@ -101,6 +101,10 @@ class EndView(QWidget):
         )
         self.status.setText("")
 
+    def show_status(self, text: str) -> None:
+        """A line under the review (where the proof was saved)."""
+        self.status.setText(text)
+
 
 class HistoryView(QWidget):
     """Signals:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -21,15 +23,30 @@ from game_rules.modes import MODES
 from game_rules.scoring import DIFFICULTIES
 
 
+@dataclass(frozen=True)
+class Selection:
+    """What the player chose on the home screen; None where there is nothing to choose (no playable pack)."""
+
+    pack_id: str | None
+    difficulty: str | None
+    opponent: OpponentEntry | None
+    mode: str
+
+    @property
+    def is_complete(self) -> bool:
+        return self.pack_id is not None and self.opponent is not None
+
+
 class HomeScreen(QWidget):
     """Signals:
     play_requested(): the player pressed Play with a complete choice.
-    selection_changed(): pack, difficulty, opponent or mode changed (the window warms the model, refreshes boards).
+    selection_changed(object): the new Selection after the pack, difficulty, opponent or mode changed (the window
+        warms the model, refreshes boards).
     history_requested(): the player wants the history screen.
     """
 
     play_requested = Signal()
-    selection_changed = Signal()
+    selection_changed = Signal(object)
     history_requested = Signal()
 
     def __init__(self, catalog: Catalog, profile_name: str, parent: QWidget | None = None) -> None:
@@ -75,6 +92,7 @@ class HomeScreen(QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.play)
         layout = QVBoxLayout(self)
+        self._layout = layout
         layout.addWidget(title)
         layout.addLayout(form)
         layout.addWidget(self.device)
@@ -88,8 +106,8 @@ class HomeScreen(QWidget):
             self.pack.addItem(f"{pack.title} ({len(pack.classes)} classes)", pack.id)
         self.pack.currentIndexChanged.connect(self._on_pack_changed)
         self.difficulty.currentIndexChanged.connect(self._on_difficulty_changed)
-        self.opponent.currentIndexChanged.connect(lambda _: self.selection_changed.emit())
-        self.mode.currentIndexChanged.connect(lambda _: self.selection_changed.emit())
+        self.opponent.currentIndexChanged.connect(lambda _: self._emit_selection())
+        self.mode.currentIndexChanged.connect(lambda _: self._emit_selection())
         self.play.clicked.connect(self.play_requested)
         self.history.clicked.connect(self.history_requested)
         self._on_pack_changed()
@@ -101,17 +119,13 @@ class HomeScreen(QWidget):
             )
 
     # -- current choice ---------------------------------------------------------------------------------------
-    def pack_id(self) -> str | None:
-        return self.pack.currentData()
+    def selection(self) -> Selection:
+        return Selection(
+            self.pack.currentData(), self.difficulty.currentData(), self.opponent.currentData(), self.mode.currentData()
+        )
 
-    def difficulty_name(self) -> str | None:
-        return self.difficulty.currentData()
-
-    def opponent_entry(self) -> OpponentEntry | None:
-        return self.opponent.currentData()
-
-    def mode_name(self) -> str:
-        return self.mode.currentData()
+    def _emit_selection(self) -> None:
+        self.selection_changed.emit(self.selection())
 
     def profile_name(self) -> str:
         return self.profile.text().strip() or "Player"
@@ -120,7 +134,7 @@ class HomeScreen(QWidget):
     def _on_pack_changed(self) -> None:
         self.difficulty.blockSignals(True)
         self.difficulty.clear()
-        pack_id = self.pack_id()
+        pack_id = self.pack.currentData()
         levels = {o.difficulty for o in self.catalog.opponents_for(pack_id)} if pack_id else set()
         for level in DIFFICULTIES:
             if level in levels:
@@ -131,11 +145,11 @@ class HomeScreen(QWidget):
     def _on_difficulty_changed(self) -> None:
         self.opponent.blockSignals(True)
         self.opponent.clear()
-        pack_id, level = self.pack_id(), self.difficulty_name()
+        pack_id, level = self.pack.currentData(), self.difficulty.currentData()
         for entry in self.catalog.opponents_for(pack_id, level) if pack_id and level else []:
             self.opponent.addItem(entry.label, entry)
         self.opponent.blockSignals(False)
-        self.selection_changed.emit()
+        self._emit_selection()
 
     def show_device(self, text: str, notice: str | None = None) -> None:
         """The device running the opponent; `notice` says why an expected GPU is not used (its first clause is
@@ -148,8 +162,16 @@ class HomeScreen(QWidget):
     def show_status(self, text: str) -> None:
         self.status.setText(text)
 
+    def set_play_enabled(self, enabled: bool) -> None:
+        self.play.setEnabled(enabled)
+
+    def add_panel(self, widget: QWidget) -> None:
+        """Put a panel under the title, where it is seen first (the online account bar)."""
+        self._layout.insertWidget(1, widget)
+
     def show_leaderboard(self, rows: list[dict]) -> None:
-        mode, level = self.mode_name(), self.difficulty_name() or "-"
+        selection = self.selection()
+        mode, level = selection.mode, selection.difficulty or "-"
         self.board_title.setText(f"<b>Local leaderboard</b> — {mode}, {level}")
         self.board.setRowCount(len(rows))
         for i, row in enumerate(rows):

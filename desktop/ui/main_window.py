@@ -1,4 +1,5 @@
-"""The game window: screens in a stack, the round clock, background model loading and the single error handler."""
+"""The game window: screens in a stack, background model loading, and the round loop (RoundController) shown on
+the round screen. Errors go to the one ErrorReporter (qtsupport)."""
 
 from __future__ import annotations
 
@@ -7,29 +8,48 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox, QStackedWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QStackedWidget, QWidget
 
-from classifiers.errors import EyeVsAIError
 from desktop.core.consistency import describe_consistency
+from desktop.core.play import Clock, LocalRounds
 from desktop.core.session import GameSession, RoundResult
 from desktop.services.catalog import Catalog, OpponentEntry
 from desktop.services.dealer import start_session
 from desktop.services.opponent import LoadedOpponent, load_opponent
 from desktop.services.store import Store
 from desktop.ui.end_view import EndView, HistoryView
-from desktop.ui.home import HomeScreen
+from desktop.ui.home import HomeScreen, Selection
+from desktop.ui.round_controller import RoundController, pack_image_reader, show_rounds_on
 from desktop.ui.round_view import RoundView
-from desktop.ui.worker import run_in_background
+from desktop.verify import write_proof
 from game_rules.commitment import new_salt
 from game_rules.modes import MODES
+from qtsupport.errors import ErrorReporter
+from qtsupport.worker import run_in_background
 
-TICK_MS = 100
-BLITZ_REVEAL_MS = 700
+APP_NAME = "Eye vs AI"
+UNREADABLE = "This image could not be decoded. Pick any option or let the time run out."
+
+
+def game_reporter(product: str = "eyevsai", log_path: Path | None = None) -> ErrorReporter:
+    """The game's error reporter: plain dialogs for known problems, the crash dialog for bugs."""
+    return ErrorReporter(
+        app_name=APP_NAME,
+        product=product,
+        reassurance="Your history is safe and the game can go on.",
+        log_path=log_path,
+    )
 
 
 class MainWindow(QMainWindow):
-    """Owns the current GameSession and drives the views from its state."""
+    """Owns the current GameSession and drives the views from its state.
+
+    Signals:
+        session_finished(): a classic or blitz session ended and was saved; the end screen shows it.
+    """
+
+    session_finished = Signal()
 
     def __init__(
         self,
@@ -39,25 +59,29 @@ class MainWindow(QMainWindow):
         device: str | None = None,
         opponent_loader: Callable[..., LoadedOpponent] = load_opponent,
         new_seed: Callable[[], str] = lambda: uuid.uuid4().hex,
+        reporter: ErrorReporter | None = None,
+        clock: Clock = time.monotonic,
     ) -> None:
-        """opponent_loader(entry, device=...) loads a model and new_seed() draws a session seed; tests pass fakes."""
+        """opponent_loader(entry, device=...) loads a model, new_seed() draws a session seed and clock() reads the
+        round clock; tests pass fakes. `reporter` shows errors over this window (default: a game reporter)."""
         super().__init__()
         self.new_seed = new_seed
         self.load_opponent = opponent_loader
-        self.setWindowTitle("Eye vs AI")
+        self.setWindowTitle(APP_NAME)
         self.resize(900, 760)
         self.catalog = catalog
         self.store = store
         self.device = device
+        self.reporter = reporter if reporter is not None else game_reporter()
+        self.reporter.set_window(self)
         self.opponents: dict[str, LoadedOpponent] = {}
         self.session: GameSession | None = None
-        self._round_started = 0.0
-        self._blitz_started = 0.0
-        self._revealed = False
+        self.profile_id = 0
         self._loading: set[str] = set()
 
         names = store.profile_names()
         self.home = HomeScreen(catalog, names[-1] if names else "Player")
+        self.selection: Selection = self.home.selection()
         self.round = RoundView()
         self.end = EndView()
         self.history = HistoryView()
@@ -65,40 +89,50 @@ class MainWindow(QMainWindow):
         for view in (self.home, self.round, self.end, self.history):
             self.stack.addWidget(view)
         self.setCentralWidget(self.stack)
-        self.clock = QTimer(self)
-        self.clock.setInterval(TICK_MS)
-        self.clock.timeout.connect(self._on_tick)
+        self.rounds = RoundController(self, clock=clock)
+        self.rounds.round_revealed.connect(self._save_round)  # first: stored before the player sees it
+        show_rounds_on(self.round, self.rounds, UNREADABLE)
+        self.rounds.session_finished.connect(self._finish_session)
 
         self.home.selection_changed.connect(self._on_selection_changed)
         self.home.play_requested.connect(self._on_play_requested)
         self.home.history_requested.connect(self._on_history_requested)
-        self.round.answered.connect(self._on_answered)
-        self.round.next_requested.connect(self._on_next_requested)
         self.round.quit_requested.connect(self._on_quit_requested)
         self.end.play_again_requested.connect(self._on_play_requested)
-        self.end.home_requested.connect(self._show_home)
+        self.end.home_requested.connect(self.show_home)
         self.end.export_requested.connect(self._on_export_requested)
-        self.history.home_requested.connect(self._show_home)
+        self.history.home_requested.connect(self.show_home)
         if catalog.problems:
             self.home.show_status("Some content was skipped:\n" + "\n".join(catalog.problems[:5]))
-        self._on_selection_changed()
+        self._on_selection_changed(self.selection)
+
+    # -- for the online parts ---------------------------------------------------------------------------------
+    def add_home_panel(self, widget: QWidget) -> None:
+        """Show `widget` on the home screen under the title."""
+        self.home.add_panel(widget)
+
+    def add_screen(self, widget: QWidget) -> None:
+        self.stack.addWidget(widget)
+
+    def show_screen(self, widget: QWidget) -> None:
+        self.stack.setCurrentWidget(widget)
 
     # -- home -------------------------------------------------------------------------------------------------
-    def _show_home(self) -> None:
-        self.clock.stop()
+    def show_home(self) -> None:
+        self.rounds.stop()
         self._refresh_leaderboard()
         self.stack.setCurrentWidget(self.home)
 
     def _refresh_leaderboard(self) -> None:
-        pack_id, level = self.home.pack_id(), self.home.difficulty_name()
-        if pack_id and level:
-            self.home.show_leaderboard(self.store.leaderboard(pack_id, level, self.home.mode_name()))
+        chosen = self.selection
+        if chosen.pack_id and chosen.difficulty:
+            self.home.show_leaderboard(self.store.leaderboard(chosen.pack_id, chosen.difficulty, chosen.mode))
 
-    def _on_selection_changed(self) -> None:
+    def _on_selection_changed(self, selection: Selection) -> None:
+        self.selection = selection
         self._refresh_leaderboard()
-        entry = self.home.opponent_entry()
-        if entry is not None:
-            self._warm(entry)
+        if selection.opponent is not None:
+            self._warm(selection.opponent)
 
     def _warm(self, entry: OpponentEntry) -> None:
         """Load and warm the model in the background while the player is still choosing."""
@@ -118,7 +152,7 @@ class MainWindow(QMainWindow):
 
         def failed(exc: Exception, details: str) -> None:
             self._loading.discard(model_id)
-            self._on_error(exc, details)
+            self.reporter.error(exc, details)
 
         loader = self.load_opponent
         run_in_background(lambda: loader(entry, device=device), done, failed, parent=self)
@@ -129,12 +163,13 @@ class MainWindow(QMainWindow):
 
     # -- starting a session -----------------------------------------------------------------------------------
     def _on_play_requested(self) -> None:
-        entry, pack_id = self.home.opponent_entry(), self.home.pack_id()
+        chosen = self.selection
+        entry, pack_id = chosen.opponent, chosen.pack_id
         if entry is None or pack_id is None:
             return
-        self.home.play.setEnabled(False)
+        self.home.set_play_enabled(False)
         self.home.show_status("Dealing and letting the AI commit to its answers…")
-        mode = MODES[self.home.mode_name()]
+        mode = MODES[chosen.mode]
         pack = self.catalog.packs[pack_id]
         cached, device, loader = self.opponents.get(entry.card.id), self.device, self.load_opponent
         seed = self.new_seed()
@@ -148,103 +183,35 @@ class MainWindow(QMainWindow):
         run_in_background(prepare, self._on_session_ready, self._on_start_failed, parent=self)
 
     def _on_start_failed(self, exc: Exception, details: str) -> None:
-        self.home.play.setEnabled(True)
+        self.home.set_play_enabled(True)
         self.home.show_status("")
-        self._on_error(exc, details)
+        self.reporter.error(exc, details)
 
     def _on_session_ready(self, result: tuple[LoadedOpponent, GameSession]) -> None:
         opponent, session = result
         self.opponents[opponent.entry.card.id] = opponent
-        self.home.play.setEnabled(True)
+        self.home.set_play_enabled(True)
         self.home.show_status("")
         profile_id = self.store.profile_id(self.home.profile_name())
         self.store.begin_session(session, profile_id, opponent.entry.difficulty)
         self.session, self.profile_id = session, profile_id
         self.round.show_session_commitment(session.session_commitment, len(session.rounds))
         self.stack.setCurrentWidget(self.round)
-        self._blitz_started = time.monotonic()
-        self._show_round()
-        self.clock.start()
+        self.rounds.start(LocalRounds(session, pack_image_reader(self.catalog.packs[session.pack_id])))
 
     # -- rounds -----------------------------------------------------------------------------------------------
-    def _show_round(self) -> None:
-        session = self.session
-        assert session is not None
-        dealt = session.current_round()
-        total = "∞" if session.mode.is_blitz else str(len(session.rounds))
-        pack = self.catalog.packs[session.pack_id]
-        try:
-            data = pack.read_bytes(dealt.image)
-        except EyeVsAIError:
-            data = b""
-        shown = self.round.show_round(
-            dealt, data, session.current_commitment(), f"Round {dealt.number}/{total} · {session.opponent.title}"
-        )
-        self.round.show_score(session.player_points, session.player_correct, session.ai_correct, len(session.results))
-        self._revealed = False
-        self._round_started = time.monotonic()
-        if not shown:
-            # The round still counts for both sides; the player is told why there is nothing to see.
-            self.round.reveal.setText("This image could not be decoded. Pick any option or let the time run out.")
-        # Unlock after the commitment has been painted, so it is visible before any answer is possible.
-        QTimer.singleShot(0, lambda: self.round.set_options_enabled(True))
-        self._on_tick()
-
-    def _elapsed(self) -> float:
-        return time.monotonic() - self._round_started
-
-    def _on_tick(self) -> None:
-        session = self.session
-        if session is None:
-            return
-        if session.mode.is_blitz:
-            remaining = session.mode.total_seconds - (time.monotonic() - self._blitz_started)
-            self.round.show_clock(remaining, session.mode.total_seconds)
-            if remaining <= 0:
-                self._finish_session()
-        elif not self._revealed:
-            limit = session.mode.seconds_per_round
-            remaining = limit - self._elapsed()
-            self.round.show_clock(remaining, limit)
-            if remaining <= 0:
-                self._on_answered(None)
-
-    def _on_answered(self, choice: str | None) -> None:
-        session = self.session
-        if session is None or self._revealed or not session.has_next_round:
-            return
-        elapsed = self._elapsed()
-        self._revealed = True
-        result: RoundResult = session.answer(choice, elapsed)
-        self.store.save_round(session.session_id, result)
-        last = not session.has_next_round
-        self.round.show_reveal(result, last=last)
-        self.round.show_score(session.player_points, session.player_correct, session.ai_correct, len(session.results))
-        if session.mode.is_blitz and not last:
-            QTimer.singleShot(BLITZ_REVEAL_MS, self._advance_if_still_revealed)
-
-    def _advance_if_still_revealed(self) -> None:
-        if self._revealed and self.stack.currentWidget() is self.round:
-            self._on_next_requested()
-
-    def _on_next_requested(self) -> None:
-        session = self.session
-        if session is None or not self._revealed:
-            return
-        if session.has_next_round:
-            self._show_round()
-        else:
-            self._finish_session()
+    def _save_round(self, result: RoundResult, _last: bool) -> None:
+        assert self.session is not None
+        self.store.save_round(self.session.session_id, result)
 
     def _on_quit_requested(self) -> None:
-        self.clock.stop()
+        self.rounds.stop()
         self.store.abandon_unfinished()
         self.session = None
-        self._show_home()
+        self.show_home()
 
     # -- end --------------------------------------------------------------------------------------------------
     def _finish_session(self) -> None:
-        self.clock.stop()
         session = self.session
         if session is None or self.stack.currentWidget() is self.end:
             return
@@ -252,6 +219,7 @@ class MainWindow(QMainWindow):
         pairs = self.store.correctness_pairs(self.profile_id, session.pack_id, session.opponent.model_id)
         self.end.show_session(session, describe_consistency(pairs))
         self.stack.setCurrentWidget(self.end)
+        self.session_finished.emit()
 
     def _on_export_requested(self) -> None:
         if self.session is None:
@@ -263,38 +231,19 @@ class MainWindow(QMainWindow):
 
     def export_proof(self, path: Path) -> None:
         assert self.session is not None
-        path.write_text(self.session.proof().to_json(), encoding="utf-8")
-        self.end.status.setText(f"Proof saved to {path}. Check it with: eyevsai verify {path} --rerun")
+        write_proof(path, self.session.proof())
+        self.end.show_status(f"Proof saved to {path}. Check it with: eyevsai verify {path} --rerun")
 
     def _on_history_requested(self) -> None:
         profile_id = self.store.profile_id(self.home.profile_name())
-        pack_id = self.home.pack_id() or ""
+        pack_id = self.selection.pack_id or ""
         consistency = describe_consistency(self.store.correctness_pairs(profile_id, pack_id))
         titles = {o.card.id: o.card.title for entries in self.catalog.opponents.values() for o in entries}
         self.history.show_history(self.store.history(profile_id), consistency, titles)
         self.stack.setCurrentWidget(self.history)
 
-    # -- errors -----------------------------------------------------------------------------------------------
-    def _on_error(self, exc: Exception, details: str) -> None:
-        """Known errors become a plain message; anything else is a bug report dialog with the traceback."""
-        box = QMessageBox(self)
-        if isinstance(exc, EyeVsAIError):
-            box.setIcon(QMessageBox.Icon.Warning)
-            box.setWindowTitle("Eye vs AI")
-            box.setText(str(exc))
-        else:
-            box.setIcon(QMessageBox.Icon.Critical)
-            box.setWindowTitle("Eye vs AI — unexpected error")
-            box.setText(f"Something went wrong: {type(exc).__name__}: {exc}\nThe game can go on; please report this.")
-            box.setDetailedText(details)
-            copy = box.addButton("Copy details", QMessageBox.ButtonRole.ActionRole)
-            copy.clicked.disconnect()
-            copy.clicked.connect(lambda: QApplication.clipboard().setText(details))
-        box.addButton(QMessageBox.StandardButton.Ok)
-        box.open()
-
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        self.clock.stop()
+        self.rounds.stop()
         if self.session is not None and self.stack.currentWidget() is self.round:
             self.store.abandon_unfinished()
         super().closeEvent(event)

@@ -19,7 +19,7 @@ from desktop.services.online.oauth_loopback import BrowserSignIn
 from desktop.services.online.outbox import Result, SyncStatus, UploadOutcome, send, utc_now
 from desktop.services.online.settings import Account
 from desktop.services.online.tokens import TokenStorage
-from desktop.ui.worker import run_in_background
+from qtsupport.worker import run_in_background
 
 POOL_THREADS = 3
 SHUTDOWN_WAIT_MS = 3_000

@@ -35,11 +35,11 @@ class OnlineUi(QObject):
         self.online = online
         self.controller = OnlineController(online, self, open_url=open_url)
         self.bar = AccountBar()
-        window.home.layout().insertWidget(1, self.bar)  # under the title: the account is seen first
+        window.add_home_panel(self.bar)  # under the title: the account is seen first
         self.board = GlobalBoardView(self.controller, window.catalog)
-        self.ranked = RankedPlay(self.controller, window.catalog, window._on_error, self)
+        self.ranked = RankedPlay(self.controller, window.catalog, window.reporter.error, self)
         for view in (self.board, self.ranked.round, self.ranked.end):
-            window.stack.addWidget(view)
+            window.add_screen(view)
         self.dialog: SignInDialog | ServerDialog | None = None
         self._notice = ""
         self._connect()
@@ -58,12 +58,12 @@ class OnlineUi(QObject):
         controller.storage_checked.connect(self._show_account)
         controller.sync_changed.connect(self._show_sync)
         controller.notice_changed.connect(self._on_notice)
-        controller.bug_found.connect(window._on_error)
-        self.board.home_requested.connect(self._show_home)
-        self.ranked.screen_wanted.connect(window.stack.setCurrentWidget)
-        self.ranked.home_requested.connect(self._show_home)
+        controller.bug_found.connect(window.reporter.error)
+        self.board.home_requested.connect(window.show_home)
+        self.ranked.screen_wanted.connect(window.show_screen)
+        self.ranked.home_requested.connect(window.show_home)
         self.ranked.board_requested.connect(self.open_board)
-        window.stack.currentChanged.connect(self._on_screen_changed)
+        window.session_finished.connect(controller.sync)  # the session that just ended is in the outbox
 
     # -- showing -------------------------------------------------------------------------------------------------
     def _show_account(self) -> None:
@@ -87,13 +87,6 @@ class OnlineUi(QObject):
         self._notice = text
         self._show_account()
 
-    def _show_home(self) -> None:
-        self.window.stack.setCurrentWidget(self.window.home)
-
-    def _on_screen_changed(self, _index: int) -> None:
-        if self.window.stack.currentWidget() is self.window.end:
-            self.controller.sync()  # the session that just ended is in the outbox
-
     # -- actions -------------------------------------------------------------------------------------------------
     def open_sign_in(self) -> SignInDialog | None:
         if self.controller.client is None:
@@ -108,8 +101,9 @@ class OnlineUi(QObject):
         return self.dialog
 
     def open_board(self, pack_id: str | None = None, difficulty: str | None = None) -> None:
-        self.board.select(pack_id or self.window.home.pack_id(), difficulty or self.window.home.difficulty_name())
-        self.window.stack.setCurrentWidget(self.board)
+        chosen = self.window.selection
+        self.board.select(pack_id or chosen.pack_id, difficulty or chosen.difficulty)
+        self.window.show_screen(self.board)
 
     def _on_sign_out(self) -> None:
         account = self.online.account
@@ -126,8 +120,8 @@ class OnlineUi(QObject):
         self.controller.sign_out(self._on_notice)
 
     def _on_ranked(self) -> None:
-        home = self.window.home
-        entry, pack_id, level = home.opponent_entry(), home.pack_id(), home.difficulty_name()
+        home, chosen = self.window.home, self.window.selection
+        entry, pack_id, level = chosen.opponent, chosen.pack_id, chosen.difficulty
         if pack_id is None or level is None:
             return
         home.show_status("Starting a ranked session on the server…")

@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core.play import Score, ShownRound
 from desktop.core.session import RoundResult
-from game_rules.deal import DealtRound
 
 
 def short_hash(value: str) -> str:
@@ -149,17 +149,25 @@ class RoundView(QWidget):
         )
         self.session_line.setToolTip(f"SHA-256 of all {n_rounds} round commitments:\n{commitment}")
 
+    def show_seed_commitment(self, commitment: str) -> None:
+        """Ranked: the hash of the server's secret seed, revealed (and checked) at the end."""
+        self.session_line.setText(
+            f"<small>Ranked · server seed commitment <code>{short_hash(commitment)}</code></small>"
+        )
+        self.session_line.setToolTip(f"SHA-256 of the server's secret seed, revealed at the end:\n{commitment}")
+
     # -- showing a round --------------------------------------------------------------------------------------
-    def show_round(self, dealt: DealtRound, image: bytes, commitment: str, title: str) -> bool:
+    def show_round(self, shown: ShownRound) -> bool:
         """Show the image and the AI's commitment with the options locked; returns False if the image is broken."""
-        self.header.setText(f"<b>{title}</b>")
-        ok = self.image.set_image_bytes(image)
+        commitment = shown.commitment
+        self.header.setText(f"<b>{shown.title}</b>")
+        ok = self.image.set_image_bytes(shown.image_bytes)
         self._full_commitment = commitment
         self.commitment.setText(f"AI has committed to its answer: <code>{short_hash(commitment)}</code>")
         self.commitment.setToolTip(f"SHA-256 commitment of the AI's answer:\n{commitment}")
         self.reveal.setText("")
         self.next.setEnabled(False)
-        self._build_buttons(dealt.options)
+        self._build_buttons(shown.options)
         self.set_options_enabled(False)
         return ok
 
@@ -174,6 +182,13 @@ class RoundView(QWidget):
             button.clicked.connect(lambda _=False, value=label: self.answered.emit(value))
             self.options_box.addWidget(button, i // columns, i % columns)
             self.buttons.append(button)
+
+    def show_note(self, text: str) -> None:
+        """A line where the reveal goes (why a round shows no image)."""
+        self.reveal.setText(text)
+
+    def set_next_enabled(self, enabled: bool) -> None:
+        self.next.setEnabled(enabled)
 
     def set_options_enabled(self, enabled: bool) -> None:
         for button in self.buttons:
@@ -197,10 +212,10 @@ class RoundView(QWidget):
         self.clock.setValue(max(0, int(remaining_s * 10)))
         self.clock.setFormat(f"{max(0.0, remaining_s):.1f} s left")
 
-    def show_score(self, player_points: int, player_correct: int, ai_correct: int, played: int) -> None:
-        self.score.setText(
-            f"You: <b>{player_points}</b> pts, {player_correct}/{played} right · AI: {ai_correct}/{played} right"
-        )
+    def show_score(self, score: Score) -> None:
+        played = score.played
+        you = f"You: <b>{score.points}</b> pts, {score.player_correct}/{played} right"
+        self.score.setText(f"{you} · AI: {score.ai_correct}/{played} right")
 
     def show_reveal(self, result: RoundResult, *, last: bool) -> None:
         """Colour the buttons and show truth, both answers, the AI's confidence, salt and the verification."""

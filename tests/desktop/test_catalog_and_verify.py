@@ -13,6 +13,7 @@ from desktop.app import content_roots, main
 from desktop.core.session import GameSession
 from desktop.services.catalog import load_catalog
 from desktop.services.opponent import load_opponent
+from desktop.verify import ProofError, read_proof, write_proof
 from game_rules.commitment import new_salt
 from game_rules.deal import deal
 from game_rules.modes import CLASSIC
@@ -68,7 +69,7 @@ def _proof(tmp_path: Path) -> Path:
         new_salt=new_salt,
     )
     path = tmp_path / "proof.json"
-    path.write_text(session.proof().to_json())
+    write_proof(path, session.proof())
     return path
 
 
@@ -95,3 +96,9 @@ def test_verify_explains_a_file_that_is_not_a_proof(tmp_path: Path, capsys: pyte
     bogus.write_text("{}")
     assert main(["--data-dir", str(tmp_path), "verify", str(bogus)]) == 2
     assert "not an EyeVsAI proof" in capsys.readouterr().err
+
+
+def test_a_written_proof_reads_back_and_an_unwritable_place_is_one_clear_error(tmp_path: Path) -> None:
+    proof = read_proof(_proof(tmp_path))
+    with pytest.raises(ProofError, match="could not be saved to .*no-such-folder.*Choose another folder"):
+        write_proof(tmp_path / "no-such-folder" / "proof.json", proof)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
-from trainer.gui.errors import install_excepthook
+from qtsupport.errors import install_excepthook
 from trainer.gui.main_window import MainWindow
 from trainer.usecases import TrainerUseCases
 from trainer.workspace import Workspace

@@ -17,14 +17,14 @@ from PySide6.QtWidgets import (
 )
 
 from classifiers.pack import Pack
-from trainer.gui.errors import ErrorReporter
+from qtsupport.errors import ErrorReporter
 from trainer.gui.models_page import Confirm, ModelsPage
 from trainer.gui.pack_page import PackPage
 from trainer.gui.results_page import ResultsPage
 from trainer.gui.tasks import Tasks
 from trainer.gui.train_page import TrainPage
 from trainer.gui.tuning_page import TuningPage
-from trainer.training import TrainResult
+from trainer.training import TRAINER_VERSION, TrainResult
 from trainer.usecases import ModelRow, TrainerUseCases
 
 SCREENS = ("Pack", "Train", "Results", "Tune", "Models")
@@ -44,7 +44,12 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Eye vs AI trainer")
         self.resize(1280, 820)
         self.usecases = usecases
-        self.reporter = ErrorReporter(self)
+        self.reporter = ErrorReporter(
+            self,
+            app_name="Eye vs AI trainer",
+            product=f"eyevsai-trainer {TRAINER_VERSION}",
+            reassurance="Your packs and models are safe.",
+        )
         self.tasks = Tasks(self.reporter, self)
         self.pack_page = PackPage(usecases, self.tasks)
         self.train_page = TrainPage(usecases, self.tasks)

@@ -34,9 +34,9 @@ from PySide6.QtWidgets import (
 from classifiers.pack import Pack
 from classifiers.preprocess import load_image
 from classifiers.progress import Progress
+from qtsupport.worker import GeneratorWorker
 from trainer.gui.tasks import Tasks
 from trainer.gui.widgets.gallery import THUMB, ImageGallery, Tile
-from trainer.gui.worker import GeneratorWorker
 from trainer.inspection import FolderInspection, PackSummary, summarise_pack, thumbnail
 from trainer.packs import BuildReport
 from trainer.usecases import TrainerUseCases

@@ -7,8 +7,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from trainer.gui.errors import ErrorReporter
-from trainer.gui.worker import GeneratorWorker, WorkFactory
+from qtsupport.errors import ErrorReporter
+from qtsupport.worker import GeneratorWorker, WorkFactory
 
 SHUTDOWN_WAIT_S = 20.0
 

@@ -31,12 +31,12 @@ from classifiers.errors import ConfigError, EyeVsAIError
 from classifiers.pack import Pack
 from classifiers.progress import Progress
 from classifiers.registry import FamilyInfo
+from qtsupport.worker import GeneratorWorker
 from trainer.curves import TrainingCurves, format_duration, status_line
 from trainer.gui.tasks import Tasks
 from trainer.gui.widgets.family_box import fill_family_box
 from trainer.gui.widgets.param_form import ParamForm
 from trainer.gui.widgets.plots import CurvesView
-from trainer.gui.worker import GeneratorWorker
 from trainer.hyperparams import family_params, variant_help
 from trainer.inspection import summarise_pack
 from trainer.training import TrainResult

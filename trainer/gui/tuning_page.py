@@ -31,10 +31,10 @@ from classifiers.errors import ConfigError
 from classifiers.pack import Pack
 from classifiers.progress import Progress
 from classifiers.registry import FamilyInfo
+from qtsupport.worker import GeneratorWorker
 from trainer.gui.tasks import Tasks
 from trainer.gui.widgets.family_box import fill_family_box
 from trainer.gui.widgets.plots import BarChart, TrialHistoryPlot
-from trainer.gui.worker import GeneratorWorker
 from trainer.hyperparams import family_params
 from trainer.study_summary import StudySnapshot
 from trainer.tuning import study_name

@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from classifiers.errors import PackError
 from classifiers.progress import Progress
+from qtsupport.errors import CrashDialog, install_excepthook
 from tests.trainer.gui.conftest import WAIT_MS
-from trainer.gui.errors import CrashDialog, install_excepthook
 from trainer.model_registry import INTERRUPTED
 
 pytestmark = pytest.mark.gui
