@@ -87,7 +87,7 @@ class Param:
         elif self.kind == "choice":
             text = "one of " + ", ".join(repr(c) for c in self.choices)
         elif self.kind == "text":
-            text = "a text"
+            text = "a non-empty text"
         else:
             text = ("an integer" if self.kind == "int" else "a number") + self._range()
             if self.words:
@@ -139,7 +139,7 @@ class Param:
             ConfigError: the text is no allowed value (see `check`).
         """
         value = self._convert(text.strip())
-        self.check(value, source or f"{self.name}={text}")
+        self.check(value, source)
         return value
 
     def _convert(self, text: str) -> Any:
@@ -221,3 +221,9 @@ class Hyperparams:
             [inspect.Parameter("variant", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=self.variants[0])]
             + [inspect.Parameter(p.name, keyword, default=p.default) for p in self.params]
         )
+
+
+def hyperparams_of(estimator: Any) -> Hyperparams | None:
+    """The declaration of an estimator class (or instance); None for one that declares none."""
+    declared = getattr(estimator, "HYPERPARAMS", None)
+    return declared if isinstance(declared, Hyperparams) else None
