@@ -162,10 +162,11 @@ def read_params(declared: Hyperparams, values: dict[str, Any]) -> dict[str, Any]
     params = {}
     for param in declared:
         if param.in_cli:
-            value = values.get(param.name)
+            value = values.get(param.name)  # text (an option's default too), a flag's bool, or None: not given
             if isinstance(value, str):
-                value = param.parse(value, f"{option_name(param)} {value}")
-            params[param.name] = param.default if value is None else value
+                params[param.name] = param.parse(value, f"{option_name(param)} {value}")
+            else:
+                params[param.name] = param.default if value is None else value
     return params
 
 
