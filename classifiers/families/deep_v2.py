@@ -93,7 +93,7 @@ HYPERPARAMS = Hyperparams(
         ),
         Param("warmup", "float", 1.0, "learning-rate warm-up in epochs (at most epochs)", low=0.0, high=100.0),
         Param("amp", "choice", "none", "mixed-precision autocast, used only on a GPU", choices=AMP_MODES),
-        Param("compile", "bool", False, "torch.compile the network, used only on a GPU"),
+        Param("compile", "bool", False, "compile the network with torch.compile, used only on a GPU"),
         *RUN_PARAMS,
     ),
 )

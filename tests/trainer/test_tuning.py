@@ -124,8 +124,8 @@ def test_a_deep_trial_below_the_median_at_an_epoch_is_pruned(pack, tmp_path):
         "blocks": 2,
         "workers": 0,
         "device": "cpu",
-        "lr": 1e-7,
-    }  # a learning rate that learns nothing: far below the median after epoch 1
+        "lr": 1e-6,
+    }  # the lowest learning rate allowed learns nothing: far below the median after epoch 1
 
     _, result = drive(
         tune(get_family("deep_v1"), pack, storage_path=storage, trials=3, variant="cnn", base_params=base)
