@@ -1,9 +1,10 @@
-"""Hyperparameter search spaces for Optuna, one per classifier family.
+"""Hyperparameter search spaces for Optuna, derived from the families' declarations.
 
-A space is a function `(trial, variant) -> params` suggesting the family's keyword arguments. A family not listed
-here can declare its own as a static method `search_space(trial, variant)` on its estimator class; failing that,
-`generic_space` tunes the usual float hyperparameters it finds (learning rate, weight decay, dropout, C) around
-their defaults, so a newly registered family is tunable from the day it lands.
+A space is a function `(trial, variant) -> params` suggesting the family's keyword arguments. A family's space
+comes from its declared Params' tuning ranges (`Param.tune`, in `classifiers/families/`); the Optuna calls stay
+here. A family without tuning ranges can declare its own as a static method `search_space(trial, variant)` on its
+estimator class; failing that, `generic_space` tunes the usual float hyperparameters it finds (learning rate,
+weight decay, dropout, C) around their defaults, so a newly registered family is tunable from the day it lands.
 
 Ranges are meant for images of a few dozen pixels and packs of a few thousand images: wide enough to find a
 better model than the defaults in 20-50 trials, narrow enough that no trial is hopeless.
@@ -16,59 +17,36 @@ from collections.abc import Callable
 from typing import Any
 
 from classifiers.errors import ConfigError
+from classifiers.families.params import Hyperparams, Param, Tune, hyperparams_of
 from classifiers.registry import FamilyInfo
 
 Space = Callable[[Any, str], dict[str, Any]]
 
 
-def shallow_space(trial: Any, variant: str) -> dict[str, Any]:
-    params: dict[str, Any] = {
-        "feature_size": trial.suggest_categorical("feature_size", [32, 48, 64]),
-        "pca_components": trial.suggest_categorical("pca_components", [None, 64, 128, 256]),
-    }
-    if variant == "svm":
-        params["C"] = trial.suggest_float("C", 0.1, 100.0, log=True)
-        params["gamma"] = trial.suggest_categorical("gamma", ["scale", 1e-3, 3e-3, 1e-2])
-    elif variant == "logreg":
-        params["C"] = trial.suggest_float("C", 1e-3, 10.0, log=True)
-    else:  # rf
-        params["n_estimators"] = trial.suggest_int("n_estimators", 100, 500, step=50)
-        params["max_depth"] = trial.suggest_categorical("max_depth", [8, 12, 16, 24, None])
-        params["min_samples_leaf"] = trial.suggest_int("min_samples_leaf", 1, 4)
-    return params
+def suggest(trial: Any, param: Param, tune: Tune) -> Any:
+    """One Optuna suggestion for `param` over its tuning range."""
+    if tune.choices:
+        return trial.suggest_categorical(param.name, list(tune.choices))
+    if param.kind == "int":
+        return trial.suggest_int(param.name, int(tune.low), int(tune.high), step=tune.step or 1)
+    return trial.suggest_float(param.name, tune.low, tune.high, log=tune.log)
 
 
-def _deep_common(trial: Any) -> dict[str, Any]:
-    return {
-        "lr": trial.suggest_float("lr", 3e-4, 1e-2, log=True),
-        "weight_decay": trial.suggest_float("weight_decay", 1e-5, 1e-2, log=True),
-        "batch_size": trial.suggest_categorical("batch_size", [32, 64, 128]),
-        "width": trial.suggest_categorical("width", [16, 24, 32, 48]),
-    }
+def declared_space(declared: Hyperparams) -> Space | None:
+    """The space over every declared Param with a tuning range (those the variant reads), or None if none has."""
+    if not any(param.tune is not None for param in declared):
+        return None
 
+    def space(trial: Any, variant: str) -> dict[str, Any]:
+        params = {}
+        for param in declared:
+            tune = param.tuning(variant)
+            if tune is not None:
+                params[param.name] = suggest(trial, param, tune)
+        return params
 
-def deep_v1_space(trial: Any, variant: str) -> dict[str, Any]:
-    return {
-        **_deep_common(trial),
-        "blocks": trial.suggest_int("blocks", 2, 4),
-        "dropout": trial.suggest_float("dropout", 0.0, 0.5),
-        "augment": trial.suggest_categorical("augment", [True, False]),
-    }
+    return space
 
-
-def deep_v2_space(trial: Any, variant: str) -> dict[str, Any]:
-    return {
-        **_deep_common(trial),
-        "depth": trial.suggest_int("depth", 1, 2),
-        "dropout": trial.suggest_float("dropout", 0.0, 0.4),
-        "crop_scale": trial.suggest_float("crop_scale", 0.6, 1.0),
-        "mixup_alpha": trial.suggest_categorical("mixup_alpha", [0.0, 0.2, 0.4]),
-        "label_smoothing": trial.suggest_float("label_smoothing", 0.0, 0.15),
-        "schedule": trial.suggest_categorical("schedule", ["cosine", "onecycle"]),
-    }
-
-
-SPACES: dict[str, Space] = {"shallow": shallow_space, "deep_v1": deep_v1_space, "deep_v2": deep_v2_space}
 
 # name → (low factor, high factor, log scale, absolute bounds) around the default value
 _GENERIC = {
@@ -123,8 +101,10 @@ def space_for(info: FamilyInfo) -> Space:
         ConfigError: the family declares no space and has no hyperparameter the generic space knows.
     """
 
-    if info.name in SPACES:
-        return SPACES[info.name]
+    declared_params = hyperparams_of(info.estimator)
+    space = declared_space(declared_params) if declared_params is not None else None
+    if space is not None:
+        return space
     declared = getattr(info.estimator, "search_space", None)
     if callable(declared):
         return declared
@@ -132,6 +112,6 @@ def space_for(info: FamilyInfo) -> Space:
     if space is None:
         raise ConfigError(
             f"Family '{info.name}' has no hyperparameter search space. Declare a static method "
-            "`search_space(trial, variant)` on its estimator, or add one to trainer/tuning_spaces.py."
+            "`search_space(trial, variant)` on its estimator, or give its Params tuning ranges (`Param.tune`)."
         )
     return space

@@ -1,7 +1,7 @@
 """What the PyTorch families share without importing torch: hyperparameter checks and the estimator plumbing.
 
-`DeepEstimator` implements fit / predict_proba / input_spec / export_onnx once; a family subclass names its
-hyperparameters, validates its own, and builds its network and training configuration inside methods that
+`DeepEstimator` implements fit / predict_proba / input_spec / export_onnx once; a family subclass declares its
+hyperparameters (from the shared Params here) and builds its network and training configuration inside methods that
 import torch (`deep_torch_common`, `deep_torch_nets`) only when called.
 """
 
@@ -15,7 +15,8 @@ import numpy as np
 
 from classifiers.card import InputSpec
 from classifiers.errors import ConfigError
-from classifiers.families.base import check_trainable
+from classifiers.families.base import DeclaredEstimator, check_trainable
+from classifiers.families.params import Param, Tune
 from classifiers.pack import Pack
 from classifiers.progress import Progress
 
@@ -23,44 +24,117 @@ DEVICES = ("auto", "cpu", "cuda")
 DEFAULT_IMAGE_SIZE = 32
 MAX_DEFAULT_IMAGE_SIZE = 64  # a pack of large photos still trains at a CPU-friendly size unless asked otherwise
 
+# Declarations both PyTorch families use; a family changes a default or the help with `dataclasses.replace`.
+EPOCHS = Param(
+    "epochs", "int", 30, "the most epochs to train (early stopping may end sooner)", low=1, high=1000, is_main=True
+)
+BATCH_SIZE = Param(
+    "batch_size", "int", 64, "images per step", low=1, high=4096, is_main=True, tune=Tune(choices=(32, 64, 128))
+)
+IMAGE_SIZE = Param(
+    "image_size",
+    "int",
+    None,
+    "square input side in pixels; none: the pack's image size (its larger side, at most 64)",
+    low=8,
+    high=512,
+    optional=True,
+    is_main=True,
+)
+LR = Param(
+    "lr",
+    "float",
+    2e-3,
+    "AdamW's peak learning rate",
+    low=1e-6,
+    high=10.0,
+    log=True,
+    is_main=True,
+    tune=Tune(3e-4, 1e-2, log=True),
+)
+WEIGHT_DECAY = Param(
+    "weight_decay",
+    "float",
+    5e-4,
+    "AdamW's decoupled weight decay",
+    low=0.0,
+    high=1.0,
+    log=True,
+    tune=Tune(1e-5, 1e-2, log=True),
+)
+WIDTH = Param(
+    "width",
+    "int",
+    32,
+    "channels of the first block; each later block doubles them",
+    low=4,
+    high=512,
+    is_main=True,
+    tune=Tune(choices=(16, 24, 32, 48)),
+)
+DROPOUT = Param("dropout", "float", 0.3, "dropout before the classifier head", low=0.0, high=0.95)
+PATIENCE = Param(
+    "patience",
+    "int",
+    6,
+    "stop after this many epochs without a lower validation loss (0: never stop early); the weights of the "
+    "best epoch are restored either way",
+    low=0,
+    high=1000,
+    is_main=True,
+)
+RUN_PARAMS = (
+    Param(
+        "seed",
+        "int",
+        0,
+        "seeds the weights, shuffling, augmentation and dropout; on the CPU a seed reproduces a model",
+        low=0,
+        high=2**31 - 1,
+    ),
+    Param(
+        "workers",
+        "int",
+        2,
+        "DataLoader worker processes decoding images (0: decode in the training process)",
+        low=0,
+        high=64,
+    ),
+    Param("device", "choice", "auto", '"auto" (CUDA when available), "cpu" or "cuda"', choices=DEVICES),
+    Param(
+        "checkpoint",
+        "text",
+        None,
+        "write a resumable checkpoint to this path after every epoch (the CLI's default: "
+        "<workspace>/checkpoints/<model id>.pt, or the --resume file)",
+        optional=True,
+        in_form=False,
+    ),
+    Param(
+        "resume",
+        "text",
+        None,
+        "continue training from this checkpoint (same architecture, pack classes and image size)",
+        optional=True,
+        in_form=False,
+    ),
+)
 
-def require(condition: bool, name: str, value: Any, expectation: str) -> None:
-    """Raise ConfigError naming the hyperparameter, its value and what it must be, unless `condition`."""
-    if not condition:
-        raise ConfigError(f"{name} must be {expectation}, got {value!r}.")
 
+class DeepEstimator(DeclaredEstimator):
+    """The shared half of a PyTorch family (see `deep_v1.DeepV1Classifier`).
 
-class DeepEstimator:
-    """The shared half of a PyTorch family (see `deep_v1.DeepV1Classifier` for the hyperparameters).
-
-    Subclasses set `family` and `_PARAMS`, and implement `_validate_family`, `_architecture`, `_network` and
-    `_train_config`. Learned state: `network_`, `mean_`, `std_`, `image_size_`, `classes_`, `training_info_`.
+    Subclasses set `family` and `HYPERPARAMS`, and implement `_architecture`, `_network` and `_train_config`
+    (and `_check_family` for rules between values). Learned state: `network_`, `mean_`, `std_`, `image_size_`,
+    `classes_`, `training_info_`.
     """
 
     family: ClassVar[str]
-    _PARAMS: ClassVar[tuple[str, ...]]
-
-    variant: str
-    epochs: int
-    batch_size: int
-    image_size: int | None
-    lr: float
-    weight_decay: float
-    width: int
-    dropout: float
-    patience: int
-    seed: int
-    workers: int
-    device: str
-    checkpoint: str | None
-    resume: str | None
-
-    def get_params(self) -> dict[str, Any]:
-        return {"variant": self.variant, **{name: getattr(self, name) for name in self._PARAMS}}
 
     # -- hooks --------------------------------------------------------------------------------------------------
-    def _validate_family(self) -> None:
-        """Check the family's own hyperparameters (raise ConfigError)."""
+    def _check_family(self) -> None:
+        if self.resume is not None and not Path(self.resume).is_file():
+            raise ConfigError(f"No checkpoint at {self.resume}. Check the --resume path, or train without it.")
 
     def _architecture(self) -> dict[str, Any]:
         """The hyperparameters that shape the network (a checkpoint must match them to be resumed)."""
@@ -75,36 +149,6 @@ class DeepEstimator:
         raise NotImplementedError
 
     # -- training -----------------------------------------------------------------------------------------------
-    def _validate(self) -> None:
-        require(isinstance(self.epochs, int) and self.epochs >= 1, "epochs", self.epochs, "a positive integer")
-        require(
-            isinstance(self.batch_size, int) and self.batch_size >= 1,
-            "batch_size",
-            self.batch_size,
-            "a positive integer",
-        )
-        require(
-            self.image_size is None or (isinstance(self.image_size, int) and 8 <= self.image_size <= 512),
-            "image_size",
-            self.image_size,
-            "None or an integer from 8 to 512",
-        )
-        require(self.lr > 0, "lr", self.lr, "positive")
-        require(self.weight_decay >= 0, "weight_decay", self.weight_decay, "zero or positive")
-        require(isinstance(self.width, int) and self.width >= 4, "width", self.width, "an integer >= 4")
-        require(0 <= self.dropout < 1, "dropout", self.dropout, "in [0, 1)")
-        require(
-            isinstance(self.patience, int) and self.patience >= 0,
-            "patience",
-            self.patience,
-            "0 (no early stopping) or a positive integer",
-        )
-        require(isinstance(self.workers, int) and self.workers >= 0, "workers", self.workers, "0 or more")
-        require(self.device in DEVICES, "device", self.device, f"one of {DEVICES}")
-        if self.resume is not None and not Path(self.resume).is_file():
-            raise ConfigError(f"No checkpoint at {self.resume}. Check the --resume path, or train without it.")
-        self._validate_family()
-
     def resolved_image_size(self, pack: Pack) -> int:
         """`image_size`, or by default the pack's image size (its larger side, at most 64), else 32."""
         if self.image_size is not None:
@@ -114,7 +158,7 @@ class DeepEstimator:
 
     def fit(self, pack: Pack) -> Iterator[Progress]:
         """Train on the pack's train split with early stopping on its val split; yields Progress events."""
-        self._validate()
+        self.check_params()
         check_trainable(pack)
         from classifiers.families import deep_torch_common as common  # lazy: torch
 

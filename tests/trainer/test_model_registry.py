@@ -97,10 +97,10 @@ def test_a_newer_model_supersedes_the_older_one_in_the_same_folder_only(registry
 
 
 def test_a_failed_training_is_recorded_with_its_error(registry, pack, tmp_path):
-    with pytest.raises(ConfigError, match="C must be positive"):
+    with pytest.raises(ConfigError, match="C must be a number from 0.0001 to 10000"):
         train(registry, pack, tmp_path / "models", "broken", C=-1.0)
     row = registry.get("broken")
-    assert row.status == FAILED and "C must be positive" in row.error and row.finished
+    assert row.status == FAILED and "C must be a number from 0.0001 to 10000" in row.error and row.finished
     assert not (tmp_path / "models" / "broken").exists() and not (tmp_path / "models" / "broken.partial").exists()
 
 

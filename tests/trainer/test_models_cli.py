@@ -9,10 +9,15 @@ from pathlib import Path
 import pytest
 
 from classifiers.errors import ConfigError
+from classifiers.pack import open_pack
+from classifiers.progress import run_to_end
 from tests.helpers.synthetic import make_synthetic_pack
 from trainer.cli import main
 from trainer.extras import extra_requirements, find_constraints, pip_command
+from trainer.model_registry import record_training
 from trainer.pipeline.lock import workspace_lock
+from trainer.training import train_model
+from trainer.workspace import Workspace
 
 REPO = Path(__file__).resolve().parents[2]
 TRAIN = ["--quiet", "train", "shallow", "--pack", "tiny", "--feature-size", "32"]
@@ -35,7 +40,27 @@ def workspace(tmp_path_factory) -> Path:
         ("forest", ["--algorithm", "rf", "--n-estimators", "5"]),
     ):
         assert main(["--workspace", str(root), *TRAIN, *extra, "--id", model_id]) == 0
+    # the CLI refuses C=-1 before any work, so the failed run is made through the library, as a GUI run fails
     assert main(["--workspace", str(root), *TRAIN, "--algorithm", "svm", "--C", "-1", "--id", "bad"]) == 2
+    workspace, params = Workspace(root), {"feature_size": 32, "C": -1.0}
+    registry = workspace.registry()
+    work = train_model(
+        "shallow", open_pack(root / "packs" / "tiny"), workspace.models_dir, variant="svm", params=params
+    )
+    with pytest.raises(ConfigError):
+        run_to_end(
+            record_training(
+                registry,
+                work,
+                model_id="bad",
+                family="shallow",
+                variant="svm",
+                pack_id="tiny",
+                models_dir=workspace.models_dir,
+                config={"params": params},
+            )
+        )
+    registry.close()
     return root
 
 
@@ -64,7 +89,7 @@ def test_models_show_joins_the_registry_and_the_card(capsys, workspace):
     assert code == 0 and shown["status"] == "done" and shown["config"]["params"]["C"] == 0.5
     assert shown["card"]["onnx_sha256"] == shown["onnx_sha256"] and shown["difficulty"] in ("easy", "hard")
     code, out, _ = run(capsys, workspace, "models", "show", "bad")
-    assert code == 0 and "failed: C must be positive" in out
+    assert code == 0 and "failed: C must be a number from 0.0001 to 10000" in out
     code, _, err = run(capsys, workspace, "models", "show", "nope")
     assert code == 2 and "No model 'nope' in the registry" in err
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from classifiers.errors import ConfigError, UnknownFamilyError
+from classifiers.families.params import hyperparams_of
+from classifiers.registry import get_family
 from trainer.pipeline.plan import Job, parse_families, parse_packs, parse_settings, plan_jobs, summary_counts
 
 KNOWN = {"shallow": ("svm", "rf", "logreg"), "deep_v1": ("cnn",), "deep_v2": ("cbam", "se")}
@@ -70,3 +72,20 @@ def test_tuned_jobs_have_their_own_key_and_a_file_safe_slug():
     job = Job("my pack", "deep_v2", "se", tune=True)
     assert job.key == "my pack.deep_v2.se.tuned" and job.slug == "my_pack.deep_v2.se.tuned"
     assert job.label == "deep_v2/se on my pack (tuned)"
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ("C=abc", "--set C=abc: C must be a number from 0.0001 to 10000."),
+        ("nokey=1", "--set nokey=1: no selected family has hyperparameter 'nokey'; the known ones are"),
+        ("shallow.epochs=3", "family 'shallow' has no hyperparameter 'epochs'; the known ones are C, feature_size"),
+        ("deep_v2.warmup=x", "--set deep_v2.warmup=x: warmup must be a number from 0 to 100."),
+    ],
+)
+def test_settings_are_read_and_refused_by_the_families_declarations(item, message):
+    shallow = hyperparams_of(get_family("shallow").estimator)
+    with pytest.raises(ConfigError) as error:
+        parse_settings([item], [shallow])  # only shallow is selected; deep_v2.KEY still checks against deep_v2
+    assert message in str(error.value)
+    assert parse_settings(["n_estimators=300"], [shallow]) == {"*": {"n_estimators": 300}}

@@ -54,38 +54,49 @@ def workspace(tmp_path) -> Path:
 
 
 def test_a_failed_job_is_isolated_and_a_rerun_skips_what_finished(workspace):
+    # each value is valid on its own (so --set accepts it); together they fail deep_v2's fit, in its worker
     code, out, _ = pipeline(
         workspace,
         "--families",
-        "shallow/logreg,shallow/rf",
+        "shallow/logreg,deep-v2/se",
         "--jobs",
         "2",
         "--set",
         "feature_size=32",
         "--set",
-        "shallow.max_depth=-1",
-    )  # only rf uses max_depth
+        "deep_v2.epochs=1",
+        "--set",
+        "deep_v2.warmup=5",
+    )
     jobs = {job["variant"]: job for job in out["jobs"]}
     assert code == 1 and out["counts"] == {"done": 1, "skipped": 0, "failed": 1}
     assert jobs["logreg"]["status"] == "done" and jobs["logreg"]["test_accuracy"] > 0.8
-    assert jobs["rf"]["status"] == "failed" and "max_depth" in jobs["rf"]["error"]
-    log = Path(jobs["rf"]["log"]).read_text()
-    assert "Traceback" in log and "max_depth" in log and "FAILED" in log
+    assert jobs["se"]["status"] == "failed" and "warmup" in jobs["se"]["error"]
+    log = Path(jobs["se"]["log"]).read_text()
+    assert "Traceback" in log and "warmup" in log and "FAILED" in log
     assert {r["id"]: r["status"] for r in registry_rows(workspace)} == {
         jobs["logreg"]["model_id"]: "done",
-        jobs["rf"]["model_id"]: "failed",
+        jobs["se"]["model_id"]: "failed",
     }
 
     code, again, _ = pipeline(
         workspace,
         "--families",
-        "shallow/logreg,shallow/rf",
+        "shallow/logreg,deep-v2/se",
         "--jobs",
         "2",
         "--set",
         "feature_size=32",
         "--set",
-        "shallow.n_estimators=10",
+        "deep_v2.epochs=1",
+        "--set",
+        "image_size=16",
+        "--set",
+        "width=8",
+        "--set",
+        "stages=1",
+        "--set",
+        "device=cpu",
         "--auto-cleanup",
     )
     rerun = {job["variant"]: job for job in again["jobs"]}
@@ -95,9 +106,16 @@ def test_a_failed_job_is_isolated_and_a_rerun_skips_what_finished(workspace):
         jobs["logreg"]["model_id"],
         jobs["logreg"]["test_accuracy"],
     )
-    assert rerun["rf"]["status"] == "done"
-    assert again["cleaned"] == [f"{jobs['rf']['model_id']} (failed: {jobs['rf']['error']})"]
+    assert rerun["se"]["status"] == "done"
+    assert again["cleaned"] == [f"{jobs['se']['model_id']} (failed: {jobs['se']['error']})"]
     assert sorted(r["difficulty"] for r in registry_rows(workspace)) == ["easy", "hard"]
+
+
+def test_a_bad_set_value_is_refused_before_any_job_starts(workspace):
+    code, out, err = pipeline(workspace, "--families", "shallow/rf", "--set", "shallow.max_depth=-1")
+    assert code == 2 and out == {}
+    assert "--set shallow.max_depth=-1: max_depth must be none or an integer from 1 to 200." in err
+    assert not (workspace / "registry.db").exists() or registry_rows(workspace) == []
 
 
 TINY_RUN = (

@@ -135,7 +135,7 @@ def test_a_failed_retrain_keeps_the_previous_model(trained, pack, tmp_path, brok
 
 
 def test_bad_hyperparameters_fail_before_anything_is_written(pack, tmp_path):
-    with pytest.raises(ConfigError, match="C must be positive"):
+    with pytest.raises(ConfigError, match="C must be a number from 0.0001 to 10000"):
         drive(train_model("shallow", pack, tmp_path, variant="logreg", params={"C": -1.0}, model_id="neg"))
     assert list(tmp_path.iterdir()) == []
 

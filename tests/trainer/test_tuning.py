@@ -14,7 +14,7 @@ from classifiers.progress import run_to_end
 from classifiers.registry import FamilyInfo, get_family
 from tests.helpers.synthetic import make_synthetic_pack
 from trainer.tuning import open_storage, study_name, tune
-from trainer.tuning_spaces import deep_v1_space, estimator_defaults, generic_space, shallow_space, space_for
+from trainer.tuning_spaces import estimator_defaults, generic_space, space_for
 
 FIXED = {"feature_size": 32, "pca_components": None}  # keep trials quick on the 48×48 synthetic images
 
@@ -57,7 +57,7 @@ def test_a_trial_left_running_by_a_dead_process_is_failed_and_retried(pack, tmp_
     name = study_name(pack.id, "shallow", "rf")
     study = optuna.create_study(storage=open_storage(storage), study_name=name, direction="maximize")
     stale = study.ask()
-    params = shallow_space(stale, "rf")
+    params = space_for(get_family("shallow"))(stale, "rf")
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     stale.set_user_attr("pid", dead.pid)
@@ -107,7 +107,7 @@ def test_a_deep_trial_below_the_median_at_an_epoch_is_pruned(pack, tmp_path):
     name = study_name(pack.id, "deep_v1", "cnn")
     study = optuna.create_study(storage=open_storage(storage), study_name=name, direction="maximize")
     template = optuna.create_study().ask()
-    deep_v1_space(template, "cnn")
+    space_for(get_family("deep_v1"))(template, "cnn")
     for _ in range(2):  # two earlier trials that were perfect at every epoch
         study.add_trial(
             optuna.trial.create_trial(
@@ -124,8 +124,8 @@ def test_a_deep_trial_below_the_median_at_an_epoch_is_pruned(pack, tmp_path):
         "blocks": 2,
         "workers": 0,
         "device": "cpu",
-        "lr": 1e-7,
-    }  # a learning rate that learns nothing: far below the median after epoch 1
+        "lr": 1e-6,
+    }  # the lowest learning rate allowed learns nothing: far below the median after epoch 1
 
     _, result = drive(
         tune(get_family("deep_v1"), pack, storage_path=storage, trials=3, variant="cnn", base_params=base)
@@ -157,3 +157,42 @@ def test_a_family_without_a_declared_space_gets_a_generic_one_around_its_default
     assert generic_space({"epochs": 5}) is None
     with pytest.raises(ConfigError, match="has no hyperparameter search space"):
         space_for(FamilyInfo("bare", "Bare", "bare", (), ("a",), lambda variant="a", epochs=5: None))
+
+
+class RecordingTrial:
+    """A fake Optuna trial: answers each suggestion with both ends of its range, in turn, and records them."""
+
+    def __init__(self, end: int) -> None:
+        self.end, self.asked = end, {}
+
+    def suggest_categorical(self, name, choices):
+        self.asked[name] = list(choices)
+        return choices[-self.end]
+
+    def suggest_int(self, name, low, high, step=1):
+        self.asked[name] = [low, high]
+        return (low, high)[self.end]
+
+    def suggest_float(self, name, low, high, log=False):
+        self.asked[name] = [low, high]
+        return (low, high)[self.end]
+
+
+def test_tuning_ranges_stay_within_the_declared_bounds():
+    from classifiers.families.params import hyperparams_of
+    from classifiers.registry import list_families
+
+    for info in list_families():
+        declared = hyperparams_of(info.estimator)
+        for variant in info.variants:
+            for end in (0, 1):
+                trial = RecordingTrial(end)
+                params = space_for(info)(trial, variant)
+                assert params, (info.name, variant)
+                for name, value in params.items():
+                    param = declared[name]
+                    assert param.applies_to(variant), (info.name, variant, name)
+                    for asked in trial.asked[name]:
+                        assert param.problem(asked) is None, (info.name, variant, name, asked)
+                    assert param.problem(value) is None
+                info.create(variant, **params).check_params()  # a trial's whole set is a valid estimator

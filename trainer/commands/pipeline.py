@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 import typer
 
 from classifiers.errors import MissingExtraError, PackError
+from classifiers.families.params import Hyperparams, hyperparams_of
 from classifiers.pack import Pack
 from classifiers.registry import FamilyInfo, get_family, list_families
 from trainer.commands.context import EXIT_FAILED, state_of
@@ -87,10 +89,9 @@ def pipeline_command(
     output, workspace = state.output, state.workspace
     output.as_json = as_json
     selection = _select_families(families, output)
+    fixed = parse_settings(settings or [], _declarations(family for family, _ in selection))  # before any pack
     pack_ids = [_trainable(workspace.find_pack(pack)).id for pack in parse_packs(packs)]
-    options = PipelineOptions(
-        jobs=jobs, trials=trials, timeout=timeout, params=parse_settings(settings or []), seed=seed
-    )
+    options = PipelineOptions(jobs=jobs, trials=trials, timeout=timeout, params=fixed, seed=seed)
     with workspace_lock(workspace.root):
         registry = workspace.registry()
         try:
@@ -139,6 +140,12 @@ def _trainable(pack: Pack) -> Pack:
             f"pack into the workspace first: eyevsai-train pack build SRC --id {pack.id}"
         )
     return pack
+
+
+def _declarations(names: Iterable[str]) -> list[Hyperparams]:
+    """The hyperparameter declarations of the named families (each once), which `--set` values must suit."""
+    infos = [get_family(name) for name in dict.fromkeys(names)]
+    return [declared for info in infos if (declared := hyperparams_of(info.estimator)) is not None]
 
 
 def _select_families(specs: list[str] | None, output: Output) -> list[tuple[str, str]]:
@@ -260,8 +267,9 @@ def tune_command(
     usecases = TrainerUseCases(workspace)
     info = get_family(family)
     _require_available(info)
-    target = _trainable(usecases.find_pack(pack))
-    fixed = {**parse_settings(settings or []).get("*", {}), **parse_settings(settings or []).get(info.name, {})}
+    settings_by_family = parse_settings(settings or [], _declarations([info.name]))  # before any pack is read
+    fixed = {**settings_by_family.get("*", {}), **settings_by_family.get(info.name, {})}
+    target = _trainable(workspace.find_pack(pack))
     result = output.drive(
         usecases.tune(info.name, target, trials=trials, timeout=timeout, variant=variant, base_params=fixed, seed=seed)
     )

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from classifiers.errors import ConfigError
+from classifiers.families.params import Hyperparams, Param, hyperparams_of
+from classifiers.registry import get_family
 from trainer.commands.context import state_of
 from trainer.usecases import TrainerUseCases
 
@@ -15,7 +21,6 @@ app = typer.Typer(help="Train one model on a pack and export it to ONNX with its
 PackOpt = Annotated[str, typer.Option("--pack", help="Pack id (in the workspace or bundled) or pack folder.")]
 IdOpt = Annotated[str | None, typer.Option("--id", help="Model id (default: <pack>-<family>-<variant>-<time>).")]
 TitleOpt = Annotated[str | None, typer.Option(help="Human-readable model title.")]
-SeedOpt = Annotated[int, typer.Option(help="Random seed.")]
 OutOpt = Annotated[
     Path | None, typer.Option("--models-dir", help="Where to write the model folder (default: the workspace's models).")
 ]
@@ -77,35 +82,138 @@ def run_training(
     )
 
 
-@app.command("shallow")
-def shallow(
-    ctx: typer.Context,
-    pack: PackOpt,
-    algorithm: Annotated[str, typer.Option(help="svm | rf | logreg")] = "svm",
-    feature_size: Annotated[int, typer.Option(help="Images are resized to this square size before features.")] = 64,
-    pca: Annotated[int | None, typer.Option(help="Keep this many PCA components (default: no PCA).")] = None,
-    select_k: Annotated[int | None, typer.Option(help="Keep the k best features by ANOVA F.")] = None,
-    c: Annotated[float, typer.Option("--C", help="Inverse regularisation (svm, logreg).")] = 1.0,
-    n_estimators: Annotated[int, typer.Option(help="Trees (rf).")] = 200,
-    max_depth: Annotated[int | None, typer.Option(help="Tree depth limit (rf).")] = 16,
-    seed: SeedOpt = 0,
-    model_id: IdOpt = None,
-    title: TitleOpt = None,
-    models_dir: OutOpt = None,
-    replace: ReplaceOpt = False,
-    as_json: JsonOpt = False,
-) -> None:
-    """Hand-crafted features (HOG, LBP, colour, Gabor) + SVM / RandomForest / LogisticRegression.
+@dataclass(frozen=True)
+class TrainArgs:
+    """A train command's values: the variant, the family's checked hyperparameters and the common options."""
+
+    pack: str
+    variant: str
+    params: dict[str, Any]
+    model_id: str | None
+    title: str | None
+    models_dir: Path | None
+    replace: bool
+    as_json: bool
+
+
+Runner = Callable[[typer.Context, str, TrainArgs], None]
+# Option names that are not --<name-with-dashes>: kept as they were before the options were generated.
+OPTION_NAMES = {"pca_components": "--pca", "C": "--C"}
+_KEYWORD = inspect.Parameter.KEYWORD_ONLY
+
+
+def option_name(param: Param) -> str:
+    return OPTION_NAMES.get(param.name, "--" + param.name.replace("_", "-"))
+
+
+def _option(param: Param) -> inspect.Parameter:
+    """The typer option of a declared hyperparameter. Values arrive as text and are read by the Param itself, so
+    the CLI, `--set` and the GUI accept and refuse exactly the same values, with the same message."""
+    text = param.help[:1].upper() + param.help[1:] + "."
+    if param.kind == "bool":
+        flag = option_name(param)
+        option = typer.Option(f"{flag}/--no-{flag[2:]}", help=text)
+        return inspect.Parameter(param.name, _KEYWORD, annotation=Annotated[bool, option], default=param.default)
+    if param.kind == "choice":
+        metavar = "|".join(param.choices)
+    else:
+        metavar = "|".join(
+            [*param.words, "INTEGER" if param.kind == "int" else "FLOAT" if param.kind == "float" else "TEXT"]
+        )
+    if param.optional:
+        metavar += "|none"
+    default = None if param.default is None else str(param.default)  # shown in --help, read like a given value
+    option = typer.Option(option_name(param), help=text, metavar=metavar)
+    return inspect.Parameter(param.name, _KEYWORD, annotation=Annotated[str | None, option], default=default)
+
+
+def read_params(declared: Hyperparams, values: dict[str, Any]) -> dict[str, Any]:
+    """Every CLI hyperparameter: a given text read and checked by its Param, otherwise its default.
+
+    Raises:
+        ConfigError: "--n-estimators 0: n_estimators must be an integer from 1 to 5000."
+    """
+    params = {}
+    for param in declared:
+        if param.in_cli:
+            value = values.get(param.name)  # text (an option's default too), a flag's bool, or None: not given
+            if isinstance(value, str):
+                params[param.name] = param.parse(value, f"{option_name(param)} {value}")
+            else:
+                params[param.name] = param.default if value is None else value
+    return params
+
+
+def family_command(family: str, doc: str, *, variant_option: str | None = None, run: Runner | None = None) -> Any:
+    """A `train FAMILY` command whose options are the family's declared hyperparameters.
+
+    Its values are checked (each against its Param, then the estimator's own rules) before any pack is read;
+    then `run` (default: `run_training`) trains.
+    """
+    info = get_family(family)
+    declared = hyperparams_of(info.estimator)
+    assert declared is not None, f"family {family!r} declares no HYPERPARAMS"
+    variant_flag = f"--{variant_option}"
+
+    def command(ctx: typer.Context, **values: Any) -> None:
+        variant = values.pop("variant", declared.variants[0])
+        if variant not in declared.variants:
+            raise ConfigError(
+                f"{variant_flag} {variant}: family '{info.name}' has no variant {variant!r}; "
+                f"choose one of {', '.join(declared.variants)}."
+            )
+        params = read_params(declared, values)
+        info.create(variant, **params).check_params()  # rules between values, files: still before any work
+        common = {name: values[name] for name in ("pack", "model_id", "title", "models_dir", "replace", "as_json")}
+        (run or _run)(ctx, info.name, TrainArgs(variant=variant, params=params, **common))
+
+    variant = []
+    if variant_option:
+        help_text = declared.variant_help[:1].upper() + declared.variant_help[1:]
+        option = typer.Option(variant_flag, help=help_text, metavar="|".join(declared.variants))
+        variant = [
+            inspect.Parameter("variant", _KEYWORD, annotation=Annotated[str, option], default=declared.variants[0])
+        ]
+    command.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context),
+            inspect.Parameter("pack", _KEYWORD, annotation=PackOpt),
+            *variant,
+            *(_option(param) for param in declared if param.in_cli),
+            inspect.Parameter("model_id", _KEYWORD, annotation=IdOpt, default=None),
+            inspect.Parameter("title", _KEYWORD, annotation=TitleOpt, default=None),
+            inspect.Parameter("models_dir", _KEYWORD, annotation=OutOpt, default=None),
+            inspect.Parameter("replace", _KEYWORD, annotation=ReplaceOpt, default=False),
+            inspect.Parameter("as_json", _KEYWORD, annotation=JsonOpt, default=False),
+        ]
+    )
+    command.__doc__ = doc
+    command.__name__ = family
+    return command
+
+
+def _run(ctx: typer.Context, family: str, args: TrainArgs) -> None:
+    run_training(
+        ctx,
+        family,
+        args.variant,
+        args.pack,
+        args.params,
+        args.model_id,
+        args.title,
+        args.as_json,
+        args.models_dir,
+        replace=args.replace,
+    )
+
+
+app.command("shallow")(
+    family_command(
+        "shallow",
+        """Hand-crafted features (HOG, LBP, colour, Gabor) + SVM / RandomForest / LogisticRegression.
 
     Example: eyevsai-train train shallow --pack fashion-mnist --algorithm rf --n-estimators 300
-    """
-    params = {
-        "feature_size": feature_size,
-        "pca_components": pca,
-        "select_k": select_k,
-        "C": c,
-        "n_estimators": n_estimators,
-        "max_depth": max_depth,
-        "seed": seed,
-    }
-    run_training(ctx, "shallow", algorithm, pack, params, model_id, title, as_json, models_dir, replace=replace)
+    """,
+        variant_option="algorithm",
+    )
+)

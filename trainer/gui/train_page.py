@@ -226,6 +226,7 @@ class TrainPage(QWidget):
             if not summary.is_trainable:
                 raise ConfigError(f"Pack '{pack.id}' cannot train a model: {'; '.join(summary.warnings)}.")
             params = self.form.values()
+            self.family.create(self.variant, **params).check_params()  # refused here, before any work
         except EyeVsAIError as exc:
             self.tasks.reporter.problem("Cannot start training", str(exc))
             return

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from classifiers.errors import ConfigError, UnknownFamilyError
+from classifiers.families.params import Hyperparams, hyperparams_of
+from classifiers.registry import get_family, list_families, normalise_name
 
 
 @dataclass(frozen=True)
@@ -114,24 +115,36 @@ def summary_counts(entries: Sequence[PlanEntry]) -> dict[str, int]:
     return {"jobs": len(entries), "to_run": sum(e.run for e in entries), "skipped": sum(not e.run for e in entries)}
 
 
-def parse_settings(values: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """Fixed hyperparameters from `--set KEY=VALUE` or `--set FAMILY.KEY=VALUE` (values read as JSON if they parse).
+def parse_settings(values: Sequence[str], declared: Sequence[Hyperparams] | None = None) -> dict[str, dict[str, Any]]:
+    """Fixed hyperparameters from `--set KEY=VALUE` or `--set FAMILY.KEY=VALUE`, each read by its declared Param.
+
+    Args:
+        declared: the declarations of the selected families (default: every registered family's); a KEY=VALUE
+            must suit each of them that has KEY, and at least one must have it.
 
     Returns: family name (or "*" for every family) → {key: value}.
 
     Raises:
-        ConfigError: an entry without "=".
+        ConfigError: an entry without "=", a key no family has (listing the known ones), or a value its Param
+            refuses ("--set C=abc: C must be a number from 0.0001 to 10000.").
     """
+    if declared is None:
+        declared = [d for info in list_families() if (d := hyperparams_of(info.estimator)) is not None]
     settings: dict[str, dict[str, Any]] = {}
     for item in values:
         name, sep, raw = item.partition("=")
         if not sep or not name.strip():
             raise ConfigError(f"--set {item!r} is not KEY=VALUE (e.g. --set epochs=10 or --set deep_v2.width=48).")
         family, dot, key = name.strip().rpartition(".")
-        family = family.lower().replace("-", "_") if dot else "*"
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
-        settings.setdefault(family, {})[key] = value
+        family = normalise_name(family) if dot else "*"
+        targets = [d for d in declared if family in ("*", d.family)]
+        if not targets:  # a family that is not selected: its own declaration still checks the value
+            targets = [d for d in [hyperparams_of(get_family(family).estimator)] if d is not None]
+        params = [d[key] for d in targets if key in d]
+        if not params:
+            known = ", ".join(sorted({n for d in targets for n in d.names}, key=str.lower))
+            where = "no selected family has" if family == "*" else f"family '{family}' has no"
+            raise ConfigError(f"--set {item}: {where} hyperparameter {key!r}; the known ones are {known}.")
+        parsed = [param.parse(raw, f"--set {item}") for param in params]  # every family with the key accepts it
+        settings.setdefault(family, {})[key] = parsed[0]
     return settings

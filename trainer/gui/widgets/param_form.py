@@ -1,4 +1,4 @@
-"""A hyperparameter form built from a family's ParamSpecs: typed editors, defaults, tooltips, an Advanced group."""
+"""A hyperparameter form built from a family's declared Params: typed editors, bounds, tooltips, an Advanced group."""
 
 from __future__ import annotations
 
@@ -20,8 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from classifiers.errors import ConfigError
-from trainer.hyperparams import ParamSpec, coerce_text
+from classifiers.families.params import Param
 
 INT_LIMIT = 2**31 - 1
 NONE_TEXT = "auto / off"
@@ -39,10 +38,10 @@ def label_for(name: str) -> str:
 class _Editor:
     """One parameter's widget and how to read and write it."""
 
-    def __init__(self, spec: ParamSpec) -> None:
+    def __init__(self, spec: Param) -> None:
         self.spec = spec
         self.widget = self._make()
-        self.tooltip = f"<b>{spec.name}</b>: {spec.help or 'no description'}<br>default: {spec.default!r}"
+        self.tooltip = f"<b>{spec.name}</b>: {spec.help}<br>{spec.expectation()}; default: {spec.default!r}"
         self.widget.setToolTip(self.tooltip)
         self.widget.setObjectName(f"param-{spec.name}")
         self.set(spec.default)
@@ -55,13 +54,13 @@ class _Editor:
             box = QComboBox()
             box.addItems(list(spec.choices))
             return box
+        if spec.words:  # a number or a word ("scale"): free text, read by the Param
+            return QLineEdit()
         if spec.kind == "int":
             spin = QSpinBox()
-            low = int(spec.minimum if spec.minimum is not None else -INT_LIMIT)
+            low = int(spec.low if spec.low is not None else -INT_LIMIT)
             # an optional int shows its None as the special value one below the minimum
-            spin.setRange(
-                low - 1 if spec.optional else low, int(spec.maximum if spec.maximum is not None else INT_LIMIT)
-            )
+            spin.setRange(low - 1 if spec.optional else low, int(spec.high if spec.high is not None else INT_LIMIT))
             if spec.optional:
                 spin.setSpecialValueText(NONE_TEXT)
             return spin
@@ -69,10 +68,7 @@ class _Editor:
             # a value spanning orders of magnitude (1e-5 … 1e-1) reads best as text: "0.0003", "1e-05"
             line = QLineEdit()
             validator = QDoubleValidator(
-                spec.minimum if spec.minimum is not None else 0.0,
-                spec.maximum if spec.maximum is not None else 1e12,
-                12,
-                line,
+                spec.low if spec.low is not None else 0.0, spec.high if spec.high is not None else 1e12, 12, line
             )
             validator.setNotation(QDoubleValidator.Notation.ScientificNotation)
             validator.setLocale(QLocale.c())
@@ -81,9 +77,7 @@ class _Editor:
         if spec.kind == "float":
             spin = QDoubleSpinBox()
             spin.setDecimals(3)
-            spin.setRange(
-                spec.minimum if spec.minimum is not None else -1e9, spec.maximum if spec.maximum is not None else 1e9
-            )
+            spin.setRange(spec.low if spec.low is not None else -1e9, spec.high if spec.high is not None else 1e9)
             spin.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
             return spin
         line = QLineEdit()
@@ -101,7 +95,7 @@ class _Editor:
             widget.setValue(widget.minimum() if value is None else int(value))
         elif isinstance(widget, QDoubleSpinBox):
             widget.setValue(float(value))
-        elif self.spec.kind == "float":
+        elif self.spec.kind == "float" and not isinstance(value, str):
             widget.setText(f"{float(value):.6g}")
         else:
             widget.setText("" if value is None else str(value))
@@ -118,23 +112,7 @@ class _Editor:
             return widget.value()
         if isinstance(widget, QDoubleSpinBox):
             return widget.value()
-        if self.spec.kind == "float":
-            return self._float_text(widget.text())
-        try:
-            return coerce_text(self.spec, widget.text())
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from exc
-
-    def _float_text(self, text: str) -> float:
-        spec = self.spec
-        try:
-            value = float(text)
-        except ValueError:
-            raise ConfigError(f"{spec.name} must be a number such as {spec.default!r}, got {text!r}.") from None
-        low, high = spec.minimum, spec.maximum
-        if (low is not None and value < low) or (high is not None and value > high):
-            raise ConfigError(f"{spec.name} must be between {low:g} and {high:g}, got {value:g}.")
-        return value
+        return self.spec.parse(widget.text())  # ConfigError naming the field, its text and the allowed values
 
 
 class ParamForm(QWidget):
@@ -154,7 +132,7 @@ class ParamForm(QWidget):
         self._content: QWidget | None = None
         self._variant = ""
 
-    def set_specs(self, specs: list[ParamSpec], variant: str = "") -> None:
+    def set_specs(self, specs: list[Param], variant: str = "") -> None:
         """Rebuild the form for a family's parameters, at their defaults."""
         if self._content is not None:
             self._layout.removeWidget(self._content)
@@ -206,7 +184,7 @@ class ParamForm(QWidget):
         """Every parameter the variant uses (the others are left out, so the family default stays).
 
         Raises:
-            ConfigError: a required text field is empty.
+            ConfigError: a text field holds no allowed value (naming it and what it must be).
         """
         return {name: editor.get() for name, editor in self.editors.items() if editor.spec.applies_to(self._variant)}
 
