@@ -14,3 +14,10 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     home = tmp_path_factory.mktemp("user")
     monkeypatch.setenv("EYEVSAI_DATA_DIR", str(home / "data"))
     monkeypatch.setenv("EYEVSAI_WORKSPACE", str(home / "workspace"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that uses Qt (the `qtbot` fixture) is a `gui` test, marked or not, so `make test-fast` skips it."""
+    for item in items:
+        if "qtbot" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.gui)

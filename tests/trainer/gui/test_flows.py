@@ -9,7 +9,8 @@ from PySide6.QtCore import Qt
 
 from classifiers.card import read_card
 from tests.helpers.synthetic import CLASS_STYLES
-from tests.trainer.gui.conftest import WAIT_MS, make_window, write_image_folder
+from tests.trainer.conftest import write_image_folder
+from tests.trainer.gui.conftest import WAIT_MS, make_window
 from trainer.model_registry import DONE
 
 pytestmark = pytest.mark.gui

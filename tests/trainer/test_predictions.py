@@ -10,7 +10,7 @@ from classifiers.errors import ModelCardError
 from classifiers.pack import open_pack
 from classifiers.progress import run_to_end
 from tests.helpers.synthetic import make_synthetic_pack
-from tests.trainer.gui.conftest import drive
+from tests.trainer.conftest import drive
 from trainer.comparison import compare_cards
 from trainer.predictions import predict_test_split
 from trainer.workspace import Workspace

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from classifiers.pack import open_pack
 from tests.helpers.synthetic import CLASS_STYLES, make_synthetic_pack
-from tests.trainer.gui.conftest import drive, write_image_folder
+from tests.trainer.conftest import drive, write_image_folder
 from trainer.inspection import class_balance_warnings, inspect_image_folder, sample_shas, summarise_pack, thumbnail
 from trainer.packs import build_pack, iter_image_folder
 
