@@ -303,31 +303,23 @@ def test_train_shallow_sets_gamma_and_min_samples_leaf_into_the_card(capsys, src
     workspace = tmp_path / "ws"
     assert main(["--workspace", str(workspace), "--quiet", "pack", "build", str(src), "--id", "x"]) == 0
     capsys.readouterr()
-    code, out, _ = run(
-        capsys,
-        workspace,
-        "train",
-        "shallow",
-        "--pack",
-        "x",
-        "--algorithm",
-        "svm",
-        "--feature-size",
-        "32",
-        "--gamma",
-        "0.01",
-        "--min-samples-leaf",
-        "2",
-        "--max-depth",
-        "none",
-        "--id",
-        "gamma",
-        "--json",
-    )
+    common = ["train", "shallow", "--pack", "x", "--feature-size", "32", "--json"]
+    code, out, _ = run(capsys, workspace, *common, "--algorithm", "svm", "--gamma", "0.01", "--id", "svm")
     assert code == 0
     params = json.loads(out)["training"]["params"]
-    assert (params["gamma"], params["min_samples_leaf"], params["max_depth"]) == (0.01, 2, None)
-    assert read_card(workspace / "models" / "gamma").training["params"] == params
+    assert (params["variant"], params["gamma"]) == ("svm", 0.01)
+    assert read_card(workspace / "models" / "svm").training["params"] == params
+    rf = ["--algorithm", "rf", "--n-estimators", "10", "--min-samples-leaf", "2", "--max-depth", "none", "--id", "rf"]
+    code, out, _ = run(capsys, workspace, *common, *rf)
+    assert code == 0
+    params = json.loads(out)["training"]["params"]
+    assert (params["variant"], params["min_samples_leaf"], params["max_depth"]) == ("rf", 2, None)
+
+
+def test_a_parameter_the_variant_does_not_use_is_refused_not_ignored(capsys, tmp_path):
+    code, _, err = run(capsys, tmp_path, "train", "shallow", "--pack", "nope", "--min-samples-leaf", "2")
+    assert code == 2
+    assert_one_line_error(err, "--min-samples-leaf 2: min_samples_leaf is used only by --algorithm rf, not svm.")
 
 
 def test_an_empty_class_folder_is_an_error_that_leaves_no_pack(capsys, tmp_path):

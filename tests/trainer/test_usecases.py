@@ -13,22 +13,23 @@ from classifiers.card import ONNX_FILE, read_card
 from classifiers.errors import ConfigError, PackError
 from classifiers.pack import PACK_FILE
 from classifiers.progress import run_to_end
+from classifiers.registry import get_family
 from tests.helpers.synthetic import synthetic_sources
 from trainer.cli import main
+from trainer.hyperparams import family_params
 from trainer.model_registry import DONE
 from trainer.usecases import TrainerUseCases
 from trainer.workspace import Workspace
 
 # What `eyevsai-train train shallow --algorithm logreg --feature-size 32` passes, and what the GUI's form sends
-SHALLOW_PARAMS = {
-    "feature_size": 32,
-    "pca_components": None,
-    "select_k": None,
-    "C": 1.0,
-    "n_estimators": 200,
-    "max_depth": 16,
-    "seed": 0,
-}
+
+
+def form_values(variant: str, **changed: object) -> dict[str, object]:
+    """What the Train page's form sends for `variant`: every parameter the variant uses, at its default."""
+    params = family_params(get_family("shallow"))
+    return {p.name: p.default for p in params if p.in_form and p.applies_to(variant)} | changed
+
+
 # differ between two runs by design: ids and clocks; the ONNX files differ only in skl2onnx's random graph name,
 # so they are compared as graphs
 RUN_SPECIFIC = {"id", "created", "onnx_sha256"}
@@ -67,7 +68,9 @@ def test_the_cli_and_the_gui_build_the_same_pack_and_train_the_same_model(photos
     usecases = TrainerUseCases(gui_ws)  # the calls the Pack and Train pages make, with their default fields
     report = run_to_end(usecases.build_pack(photos, "pets", title="", licence=""))
     pack = usecases.find_pack("pets")
-    trained = run_to_end(usecases.train("shallow", "logreg", pack, dict(SHALLOW_PARAMS), title="", tuning_notes=None))
+    trained = run_to_end(
+        usecases.train("shallow", "logreg", pack, form_values("logreg", feature_size=32), title="", tuning_notes=None)
+    )
 
     cli_pack, gui_pack = cli_ws.packs_dir / "pets", gui_ws.packs_dir / "pets"
     assert report.pack_dir == gui_pack
@@ -101,7 +104,9 @@ def test_training_onto_an_existing_model_is_refused_before_anything_runs(photos,
     run_to_end(usecases.build_pack(photos, "pets"))
     (usecases.workspace.models_dir / "m").mkdir(parents=True)
     with pytest.raises(ConfigError, match="A model already exists"):
-        usecases.train("shallow", "logreg", usecases.find_pack("pets"), dict(SHALLOW_PARAMS), model_id="m")
+        usecases.train(
+            "shallow", "logreg", usecases.find_pack("pets"), form_values("logreg", feature_size=32), model_id="m"
+        )
     assert usecases.model_records()[0] == []  # not even a "running" row
 
 

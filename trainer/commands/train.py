@@ -127,20 +127,33 @@ def _option(param: Param) -> inspect.Parameter:
     return inspect.Parameter(param.name, _KEYWORD, annotation=Annotated[str | None, option], default=default)
 
 
-def read_params(declared: Hyperparams, values: dict[str, Any]) -> dict[str, Any]:
-    """Every CLI hyperparameter: a given text read and checked by its Param, otherwise its default.
+def read_params(declared: Hyperparams, values: dict[str, Any], variant: str, variant_flag: str) -> dict[str, Any]:
+    """The hyperparameters `variant` uses: a given text read and checked by its Param, otherwise its default.
+
+    Every given value is checked, whichever variant reads it. Parameters of other variants are left out, as the
+    GUI's form leaves them out, so both front ends record the same config for the same model; a value changed for a
+    parameter the variant does not read is refused rather than silently ignored.
 
     Raises:
-        ConfigError: "--n-estimators 0: n_estimators must be an integer from 1 to 5000."
+        ConfigError: "--n-estimators 0: n_estimators must be an integer from 1 to 5000.", or
+            "--n-estimators 300: n_estimators is used only by --algorithm rf, not svm."
     """
     params = {}
     for param in declared:
-        if param.in_cli:
-            value = values.get(param.name)  # text (an option's default too), a flag's bool, or None: not given
-            if isinstance(value, str):
-                params[param.name] = param.parse(value, f"{option_name(param)} {value}")
-            else:
-                params[param.name] = param.default if value is None else value
+        if not param.in_cli:
+            continue
+        value = values.get(param.name)  # text (an option's default too), a flag's bool, or None: not given
+        if isinstance(value, str):
+            value = param.parse(value, f"{option_name(param)} {value}")
+        elif value is None:
+            value = param.default
+        if param.applies_to(variant):
+            params[param.name] = value
+        elif value != param.default:
+            raise ConfigError(
+                f"{option_name(param)} {values.get(param.name)}: {param.name} is used only by "
+                f"{variant_flag} {' or '.join(param.variants)}, not {variant}."
+            )
     return params
 
 
@@ -162,7 +175,7 @@ def family_command(family: str, doc: str, *, variant_option: str | None = None, 
                 f"{variant_flag} {variant}: family '{info.name}' has no variant {variant!r}; "
                 f"choose one of {', '.join(declared.variants)}."
             )
-        params = read_params(declared, values)
+        params = read_params(declared, values, variant, variant_flag)
         info.create(variant, **params).check_params()  # rules between values, files: still before any work
         common = {name: values[name] for name in ("pack", "model_id", "title", "models_dir", "replace", "as_json")}
         (run or _run)(ctx, info.name, TrainArgs(variant=variant, params=params, **common))
