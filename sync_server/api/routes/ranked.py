@@ -112,6 +112,7 @@ def public_key(app_state: AppStateDep) -> PublicKey:
 @router.post(
     "/sessions",
     status_code=status.HTTP_201_CREATED,
+    response_model=RankedSessionPublic,
     dependencies=[StartLimit],
     responses=responses(401, 404, 409, 413, 422, 429),
 )
