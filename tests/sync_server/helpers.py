@@ -101,7 +101,10 @@ def import_bundled(app_state: AppState, *, images: int = 30, models: tuple[str, 
     dirs = [d for d in bundled_model_dirs() if models is None or d.name in models]
     with app_state.db_sessions() as session:
         import_ranked(
-            session=session, pack=pack, labels=labels, models=[(read_card(d), (d / ONNX_FILE).read_bytes()) for d in dirs]
+            session=session,
+            pack=pack,
+            labels=labels,
+            models=[(read_card(d), (d / ONNX_FILE).read_bytes()) for d in dirs],
         )
     return labels
 

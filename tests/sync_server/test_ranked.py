@@ -80,7 +80,12 @@ def test_a_whole_session_is_recomputed_from_the_revealed_seeds(ranked, clock: Fa
     for reveal, truth in zip(reveals, final["truths"], strict=True):
         number = reveal["number"]
         dealt = deal_round(
-            server_seed=seed, client_seed=SEED, number=number, images=sorted(labels.items()), shown=shown, classes=classes
+            server_seed=seed,
+            client_seed=SEED,
+            number=number,
+            images=sorted(labels.items()),
+            shown=shown,
+            classes=classes,
         )
         served = base64.b64decode(reveal["dealt"]["image"])
         assert render_variant(pack.read_bytes(dealt.image), variant_for(seed, SEED, number)) == served
