@@ -91,9 +91,7 @@ def _server_settings(database: Path):
     return ServerSettings()
 
 
-def test_prediction_tables_are_the_models_answers_and_the_server_imports_the_models(
-    published, workspace, tmp_path
-):
+def test_prediction_tables_are_the_models_answers_and_the_server_imports_the_models(published, workspace, tmp_path):
     pytest.importorskip("sqlalchemy")
     from classifiers.batch_prediction import compute_prediction_table
     from classifiers.pack import open_pack
