@@ -116,7 +116,7 @@ def _server_env(data_dir: Path, database_url: str | None) -> dict[str, str]:
 
 
 def _import_ranked(data_dir: Path, env: dict[str, str]) -> None:
-    """Stand-in labels for the first ranked images, real prediction tables from the bundled models."""
+    """Stand-in labels for the first ranked images and the bundled models (the server runs them)."""
     from classifiers.locations import bundled_assets_dir
 
     pack_dir = bundled_assets_dir() / "packs" / PACK_DIR_NAME
@@ -235,17 +235,19 @@ class _Load:
 
     async def ranked(self, client: httpx.AsyncClient, player: dict) -> None:
         auth = self._auth(player)
-        body = {
-            "pack_id": DEFAULT_PACK,
-            "difficulty": self.rng.choice(["easy", "medium", "hard"]),
-            "client_seed": f"{self.rng.getrandbits(128):032x}",
-        }
+        body = {"pack_id": DEFAULT_PACK, "difficulty": self.rng.choice(["easy", "medium", "hard"])}
         started = await self.rec.call(
             "POST /ranked/sessions", client.post(f"{API}/ranked/sessions", headers=auth, json=body), expect=(201,)
         )
         if started is None:
             return
         session_id = started.json()["id"]
+        seed = {"client_seed": f"{self.rng.getrandbits(128):032x}"}  # sent after the server's seed hash
+        seeded = await self.rec.call(
+            "POST …/seed", client.post(f"{API}/ranked/sessions/{session_id}/seed", headers=auth, json=seed)
+        )
+        if seeded is None:
+            return
         self.ranked_sessions.append(session_id)
         for _ in range(started.json()["rounds_total"]):
             dealt = await self.rec.call(

@@ -1,4 +1,5 @@
-"""`eyevsai-server` (also `python -m sync_server`): run the sync server, migrate its database, import ranked packs.
+"""`eyevsai-server` (also `python -m sync_server`): run the sync server, migrate its database, import ranked packs,
+review held ranked sessions.
 
 With nothing configured it serves on http://127.0.0.1:8000 from an SQLite database in the per-user data
 directory; `DATABASE_URL=postgresql://…` switches to PostgreSQL. Every setting is an environment variable
@@ -21,9 +22,10 @@ from classifiers.errors import EyeVsAIError
 from sync_server import admin
 from sync_server.db import create_db_engine, current_revision, migrate
 from sync_server.settings import load_settings
+from sync_server.signing import load_signer
 
 EXIT_FAILED, EXIT_BAD_INPUT = 1, 2
-COMMANDS = ("serve", "migrate", "import-pack")
+COMMANDS = ("serve", "migrate", "import-pack", "review")
 
 app = typer.Typer(
     name="eyevsai-server",
@@ -94,6 +96,7 @@ def serve(
         migrate(engine)
         engine.dispose()
         os.environ["EYEVSAI_SERVER_SECRET_KEY"] = settings.resolved_secret_key()
+        load_signer(settings.resolved_data_dir())  # made (or refused) once, before the workers start
         os.environ["EYEVSAI_SERVER_AUTO_MIGRATE"] = "false"
     except Exception as exc:
         raise _fail(exc, traceback) from None

@@ -1,16 +1,17 @@
-"""What ranked play needs from packs and models: ranked labels and prediction tables, imported by an admin.
+"""What ranked play needs from packs and models: the ranked images (bytes and labels) and the AI opponents (card
+and ONNX file), imported by an admin (docs/design.md §6).
 
-The server never runs a model during a game: an AI's answers come from its prediction table (image sha256 →
-probabilities in the model's class order), made once from the model's ONNX file on the pack's ranked split.
-Its type and file format are `game_rules.prediction_table`; a model imported without one gets it computed by
-`classifiers.batch_prediction.compute_prediction_table`, as the trainer's publish computes it.
+The server runs each opponent on every served variant (sync_server.inference), so it keeps the models themselves;
+prediction tables are not used. The ranked set is the pack's ranked split with a labels file, or N images drawn
+from a larger labelled split with a secret seed (`pool_selection`), so that which images are ranked is not public.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
-import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,14 +21,13 @@ from sqlalchemy.orm import Session
 from classifiers.card import ModelCard
 from classifiers.errors import EyeVsAIError
 from classifiers.pack import Pack
-from game_rules.prediction_table import PredictionTable, PredictionTableError
 from game_rules.scoring import DIFFICULTIES
-from sync_server.models import AiModel, Prediction, RankedImage
+from sync_server.models import AiModel, RankedImage
 from sync_server.models import Pack as PackRow
 
 
 class CatalogError(EyeVsAIError):
-    """Ranked data that cannot be imported (labels or predictions that do not fit the pack)."""
+    """Ranked data that cannot be imported (labels or models that do not fit the pack)."""
 
 
 def read_labels(path: Path) -> dict[str, str]:
@@ -45,18 +45,27 @@ def read_labels(path: Path) -> dict[str, str]:
     return labels
 
 
-def read_prediction_table(path: Path) -> PredictionTable:
-    """A prediction table file, as `eyevsai-train publish` writes it.
+def pool_selection(pack: Pack, split: str, size: int, secret_seed: str) -> dict[str, str]:
+    """`size` labelled images (sha256 → label) of `split`, chosen by sorting the split's present images by
+    HMAC-SHA256(secret seed, sha256) and taking the first: reproducible by whoever holds the seed, unguessable
+    to anyone else.
 
     Raises:
-        CatalogError: an unreadable or malformed table.
+        CatalogError: a split without labels, a seed that is not hex, or fewer images than asked for.
     """
+    if split == "ranked" or split not in pack.splits:
+        raise CatalogError(f"--pool-split must be a labelled split of pack '{pack.id}' (train, val or test).")
     try:
-        return PredictionTable.parse(path.read_text(encoding="utf-8"), source=f"Prediction table {path}")
-    except OSError as exc:
-        raise CatalogError(f"Cannot read prediction table {path}: {exc.strerror or exc}.") from exc
-    except PredictionTableError as exc:  # the admin CLI reports catalog errors as one line with exit code 2
-        raise CatalogError(str(exc)) from exc
+        key = bytes.fromhex(secret_seed)
+    except ValueError:
+        raise CatalogError(
+            "--secret-seed must be hex (e.g. from `python -c 'import secrets; print(secrets.token_hex(32))'`)."
+        ) from None
+    entries = {e.sha256: e.label for e in pack.available(split) if e.label}
+    if len(entries) < size:
+        raise CatalogError(f"Split '{split}' of pack '{pack.id}' has {len(entries)} images present, fewer than {size}.")
+    order = sorted(entries, key=lambda sha: hmac.new(key, sha.encode("ascii"), hashlib.sha256).digest())
+    return {sha: entries[sha] for sha in order[:size]}
 
 
 @dataclass(frozen=True)
@@ -67,50 +76,8 @@ class ImportSummary:
     models: list[tuple[str, str]]  # (model id, difficulty)
 
 
-def _check_table(table: PredictionTable, card: ModelCard, images: Iterable[str]) -> None:
-    if table.model_id != card.id or (card.onnx_sha256 and table.onnx_sha256 != card.onnx_sha256):
-        raise CatalogError(
-            f"Prediction table is for model {table.model_id!r} ({table.onnx_sha256[:12]}…), not for "
-            f"{card.id!r} ({card.onnx_sha256[:12]}…). Export the table again from this model."
-        )
-    if table.classes != list(card.classes):
-        raise CatalogError(f"Prediction table of {card.id!r} lists classes {table.classes}, the card {card.classes}.")
-    missing = [sha for sha in images if sha not in table.predictions]
-    if missing:
-        raise CatalogError(
-            f"Prediction table of {card.id!r} has no row for {len(missing)} ranked image(s), e.g. "
-            f"{missing[0][:12]}…. Export it again on the pack's whole ranked split."
-        )
-    for sha, row in table.predictions.items():
-        if len(row) != len(card.classes) or not all(math.isfinite(p) and 0 <= p <= 1.0001 for p in row):
-            raise CatalogError(
-                f"Prediction table of {card.id!r}: the row of {sha[:12]}… is not {len(card.classes)} probabilities."
-            )
-
-
-def import_ranked(
-    *, session: Session, pack: Pack, labels: Mapping[str, str], models: Sequence[tuple[ModelCard, PredictionTable]]
-) -> ImportSummary:
-    """Store (or replace) a pack's ranked images with their labels, and its models with their predictions.
-
-    Only images of the pack's ranked split that have a label are playable; a model must cover all of them.
-    Re-importing replaces the pack's images and the named models; sessions already played keep their rounds.
-
-    Raises:
-        CatalogError: labels outside the pack's classes, models of another pack, tables that do not fit.
-    """
-    classes = set(pack.classes)
-    ranked = sorted({entry.sha256 for entry in pack.splits["ranked"]})
-    playable = [sha for sha in ranked if sha in labels]
-    if not playable:
-        raise CatalogError(
-            f"None of the {len(ranked)} ranked images of pack '{pack.id}' has a label in the "
-            "labels file. Use the ranked_labels.json written when the pack was built."
-        )
-    wrong = sorted({labels[sha] for sha in playable} - classes)
-    if wrong:
-        raise CatalogError(f"Ranked labels {wrong} are not classes of pack '{pack.id}' ({sorted(classes)}).")
-    for card, table in models:
+def _check_models(pack: Pack, models: Sequence[tuple[ModelCard, bytes]]) -> None:
+    for card, onnx in models:
         if card.pack_id != pack.id:
             raise CatalogError(f"Model {card.id!r} was trained on pack {card.pack_id!r}, not {pack.id!r}.")
         if card.difficulty not in DIFFICULTIES:
@@ -120,31 +87,52 @@ def import_ranked(
             )
         if not set(pack.classes) <= set(card.classes):
             raise CatalogError(f"Model {card.id!r} does not know every class of pack '{pack.id}'.")
-        _check_table(table, card, playable)
+        if card.onnx_sha256 and hashlib.sha256(onnx).hexdigest() != card.onnx_sha256:
+            raise CatalogError(f"Model {card.id!r}: its ONNX file does not match the card's onnx_sha256.")
 
+
+def import_ranked(
+    *, session: Session, pack: Pack, labels: Mapping[str, str], models: Sequence[tuple[ModelCard, bytes]]
+) -> ImportSummary:
+    """Store (or replace) a pack's ranked set (`labels`: image sha256 → label, each image in the pack) with the
+    images' bytes, and its models (card, ONNX bytes).
+
+    Re-importing replaces the pack's images and the named models; sessions already played keep their rounds.
+
+    Raises:
+        CatalogError: an empty set, labels outside the pack's classes, images missing from the pack, models of
+        another pack.
+    """
+    if not labels:
+        raise CatalogError(f"No ranked image of pack '{pack.id}' has a label. Use the pack's ranked_labels.json.")
+    wrong = sorted(set(labels.values()) - set(pack.classes))
+    if wrong:
+        raise CatalogError(f"Ranked labels {wrong} are not classes of pack '{pack.id}' ({sorted(pack.classes)}).")
+    missing = [sha for sha in labels if not pack.has_image(sha)]
+    if missing:
+        raise CatalogError(f"Pack '{pack.id}' has no file for {len(missing)} ranked image(s), e.g. {missing[0][:12]}…")
+    _check_models(pack, models)
     row = session.get(PackRow, pack.id)
     if row is None:
         session.add(PackRow(id=pack.id, title=pack.title[:200], classes=list(pack.classes)))
     else:
         row.title, row.classes = pack.title[:200], list(pack.classes)
     session.execute(delete(RankedImage).where(RankedImage.pack_id == pack.id))
-    session.add_all(RankedImage(pack_id=pack.id, sha256=sha, label=labels[sha]) for sha in playable)
-    for card, table in models:
-        session.execute(delete(Prediction).where(Prediction.model_id == card.id))
+    session.add_all(
+        RankedImage(pack_id=pack.id, sha256=sha, label=label, data=pack.read_bytes(sha))
+        for sha, label in sorted(labels.items())
+    )
+    for card, onnx in models:
         model = session.get(AiModel, card.id)
         if model is None:
             model = AiModel(id=card.id)
             session.add(model)
         model.pack_id, model.title, model.difficulty = pack.id, card.title[:200], card.difficulty
-        model.onnx_sha256, model.classes, model.is_active = table.onnx_sha256, list(card.classes), True
-        session.flush()
-        session.add_all(
-            Prediction(model_id=card.id, image_sha256=sha, probabilities=table.predictions[sha]) for sha in playable
-        )
+        model.onnx_sha256 = hashlib.sha256(onnx).hexdigest()
+        model.classes, model.is_active = list(card.classes), True
+        model.card, model.onnx = card.to_json_obj(), onnx
     session.commit()
-    return ImportSummary(
-        pack.id, len(playable), len(ranked) - len(playable), [(card.id, str(card.difficulty)) for card, _ in models]
-    )
+    return ImportSummary(pack.id, len(labels), 0, [(card.id, str(card.difficulty)) for card, _ in models])
 
 
 def pack_classes(*, session: Session, pack_id: str) -> list[str] | None:
@@ -160,6 +148,11 @@ def ranked_images(*, session: Session, pack_id: str) -> list[tuple[str, str]]:
     return [(sha, label) for sha, label in rows]
 
 
+def ranked_image_bytes(*, session: Session, pack_id: str, sha256: str) -> bytes | None:
+    """The stored bytes of a ranked image (None: imported before the server kept them)."""
+    return session.scalar(select(RankedImage.data).where(RankedImage.pack_id == pack_id, RankedImage.sha256 == sha256))
+
+
 def ranked_image_count(*, session: Session, pack_id: str) -> int:
     return int(session.scalar(select(func.count()).select_from(RankedImage).where(RankedImage.pack_id == pack_id)) or 0)
 
@@ -172,8 +165,3 @@ def active_models(*, session: Session, pack_id: str, difficulty: str) -> list[Ai
             .order_by(AiModel.id)
         )
     )
-
-
-def prediction(*, session: Session, model_id: str, image_sha256: str) -> list[float] | None:
-    row = session.get(Prediction, (model_id, image_sha256))
-    return None if row is None else list(row.probabilities)

@@ -23,12 +23,14 @@ from sync_server.api.errors import error_detail
 from sync_server.api.routes import auth, games, health, leaderboards, oauth, ranked, users
 from sync_server.db import create_db_engine, migrate, session_factory
 from sync_server.errors import ServiceError
+from sync_server.inference import ModelRunner
 from sync_server.logs import configure_logging, get_logger
 from sync_server.middleware import BodyLimitMiddleware, IpRateLimitMiddleware, RequestContextMiddleware
 from sync_server.oauth import OAuthService
 from sync_server.ratelimit import RateLimiter
 from sync_server.security import AccessTokens, Passwords
 from sync_server.settings import Settings, load_settings
+from sync_server.signing import load_signer
 
 API_PREFIX = "/api/v1"
 _log = get_logger("app")
@@ -59,6 +61,8 @@ def build_app_state(
         limiter=RateLimiter(),
         clock=clock or (lambda: dt.datetime.now(dt.UTC)),
         oauth=OAuthService(settings, http_client=oauth_http),
+        models=ModelRunner(settings.resolved_data_dir()),
+        signer=load_signer(settings.resolved_data_dir()),
     )
 
 

@@ -14,15 +14,17 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column, relationship
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -144,17 +146,18 @@ class Pack(Base):
 
 
 class RankedImage(Base):
-    """An image of a pack's ranked split and its label, which only the server knows."""
+    """An image of a pack's ranked set, its label (which only the server knows) and its bytes (served as variants)."""
 
     __tablename__ = "ranked_images"
 
     pack_id: Mapped[str] = mapped_column(ForeignKey("packs.id", ondelete="CASCADE"), primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     label: Mapped[str] = mapped_column(String(100))
+    data: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))  # None: imported before variants (re-import)
 
 
 class AiModel(Base):
-    """An AI opponent for ranked play: its card's identity and difficulty; answers come from its predictions."""
+    """An AI opponent for ranked play: its card and ONNX file (run on every served variant) and its difficulty."""
 
     __tablename__ = "ai_models"
 
@@ -166,23 +169,18 @@ class AiModel(Base):
     classes: Mapped[list[str]] = mapped_column(JSON)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class Prediction(Base):
-    """A model's probabilities for one ranked image, in the model's class order."""
-
-    __tablename__ = "predictions"
-
-    model_id: Mapped[str] = mapped_column(ForeignKey("ai_models.id", ondelete="CASCADE"), primary_key=True)
-    image_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
-    probabilities: Mapped[list[float]] = mapped_column(JSON)
+    card: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the model card (None: imported before 0005)
+    onnx: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
 
 
 class GameSession(Base):
     """A finished offline session (uploaded, unverified) or a ranked one (dealt and scored here, verified)."""
 
     __tablename__ = "game_sessions"
-    __table_args__ = (Index("ix_game_sessions_user_created", "user_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_game_sessions_user_created", "user_id", "created_at"),
+        Index("ix_game_sessions_mode_status", "mode", "status"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(36), unique=True)
@@ -193,7 +191,11 @@ class GameSession(Base):
     model_id: Mapped[str] = mapped_column(String(100))
     model_sha256: Mapped[str | None] = mapped_column(String(64))
     is_verified: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(12))  # playing | finished
+    status: Mapped[str] = mapped_column(String(12))  # ranked: seeding | playing | finished; offline: finished
+    ended_as: Mapped[str | None] = mapped_column(String(12))  # ranked: finished | abandoned | expired
+    review: Mapped[str | None] = mapped_column(String(10))  # ranked: None | held | approved | rejected
+    plausibility: Mapped[float | None] = mapped_column(Float)  # ranked: the score of docs/design.md §6
+    fast_answers: Mapped[int] = mapped_column(Integer, default=0)  # ranked: answers under MIN_HUMAN_MS
     rounds_total: Mapped[int | None] = mapped_column(Integer)  # ranked: rounds to deal
     round_ms: Mapped[int | None] = mapped_column(Integer)  # ranked: time allowed per round
     score: Mapped[int] = mapped_column(Integer, default=0)
@@ -221,7 +223,8 @@ class SessionRound(Base):
 
     session_id: Mapped[int] = mapped_column(ForeignKey("game_sessions.id", ondelete="CASCADE"), primary_key=True)
     number: Mapped[int] = mapped_column(Integer, primary_key=True)
-    image_sha256: Mapped[str] = mapped_column(String(64))
+    image_sha256: Mapped[str] = mapped_column(String(64))  # ranked: the served variant's hash
+    source_sha256: Mapped[str | None] = mapped_column(String(64))  # ranked: the pack image it is a variant of
     options: Mapped[list[str]] = mapped_column(JSON)
     truth: Mapped[str] = mapped_column(String(100))
     player_answer: Mapped[str | None] = mapped_column(String(100))

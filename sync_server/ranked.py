@@ -1,40 +1,65 @@
 """Ranked sessions (docs/design.md §6): dealt one round at a time, timed and scored by the server.
 
-Flow: `start_session` draws a secret server seed and shows its hash; `next_round` deals the next image and
-options (game_rules.ranked_deal), commits to the AI's answer from the model's prediction table
-(game_rules.commitment) and notes the time it showed the round; `answer_round` measures the answer time with the
-server's clock, scores it by the game's rules (game_rules.scoring: whole milliseconds, one time-out rule) and
-reveals the truth, the AI's answer and the salt. After the last round the session is finished, the seed is
-revealed and the session enters the leaderboards. Data functions take `session` keyword-only and commit.
+Flow: `start_session` draws a secret server seed and shows its hash (status seeding); `seed_session` takes the
+client's seed (status playing); `next_round` deals the next image and options (game_rules.ranked_deal), renders
+the round's variant of the image (classifiers.variants), runs the AI on exactly those bytes and commits to its
+answer (game_rules.commitment); `answer_round` measures the answer time with the server's clock and scores it by
+the game's rules, revealing the AI's record but not the truth. The session ends after its last round, when
+abandoned or when it expires (sync_server.ranked_ending). Data functions take `session` keyword-only and commit.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import secrets
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from game_rules.commitment import RoundRecord, new_salt, session_commitment
-from game_rules.deal import AiAnswer, ai_answer
+from classifiers.variants import render_variant
+from game_rules.commitment import RoundRecord, new_salt
+from game_rules.deal import ai_answer
 from game_rules.modes import DEFAULT_OPTIONS
-from game_rules.ranked_deal import deal_round, seed_hash
-from game_rules.scoring import is_timed_out, points, to_ms
-from sync_server import catalog, leaderboards
+from game_rules.ranked_deal import deal_round, seed_hash, variant_for
+from game_rules.scoring import BASE_POINTS, is_timed_out, points, to_ms
+from sync_server import catalog
 from sync_server.errors import ServiceError
+from sync_server.inference import ModelRunner
 from sync_server.models import AiModel, GameSession, SessionRound, User
+from sync_server.plausibility import MIN_HUMAN_MS
+from sync_server.ranked_ending import (
+    ABANDONED,
+    FINISHED,
+    OPEN,
+    PLAYING,
+    RANKED,
+    SEEDING,
+    end_session,
+    expire_overdue,
+    rounds_of,
+)
 
-RANKED = "ranked"
-PLAYING, FINISHED = "playing", "finished"
 SESSION_NOT_FOUND = ServiceError(404, "Ranked session not found")
 
 
-def ai_choice(probabilities: list[float], classes: list[str], options: tuple[str, ...]) -> AiAnswer:
-    """The AI's answer among the shown options, from a prediction table row (probabilities in `classes` order)."""
-    return ai_answer(dict(zip(classes, probabilities, strict=True)), options)
+class OpenSessionError(ServiceError):
+    """The account already has an open ranked session (409); `session_id` names it so the client can end it."""
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__(409, "You already have an open ranked session; finish or abandon it first")
+        self.session_id = session_id
+
+
+@dataclass(frozen=True)
+class Served:
+    """A dealt round and the bytes of the image served for it (the variant, re-rendered on a repeat)."""
+
+    round: SessionRound
+    image: bytes
 
 
 def start_session(
@@ -44,16 +69,27 @@ def start_session(
     pack_id: str,
     difficulty: str,
     model_id: str | None,
-    client_seed: str,
     rounds: int,
     round_ms: int,
     now: dt.datetime,
 ) -> GameSession:
-    """A new ranked session against `model_id` (or a random opponent of that difficulty).
+    """A new ranked session against `model_id` (or a random opponent of that difficulty), waiting for the client's
+    seed. The account's overdue sessions expire first.
 
     Raises:
-        ServiceError: 404 unknown pack or opponent; 409 a pack with too few ranked images.
+        ServiceError: 404 unknown pack or opponent; 409 an open session (OpenSessionError), or a pack with too few
+        ranked images.
     """
+    # Serialise the account's starts (PostgreSQL; SQLite already holds its write lock) so only one stays open.
+    session.scalar(select(User.id).where(User.id == user.id).with_for_update())
+    expire_overdue(session=session, now=now, user_id=user.id)
+    open_session = session.scalar(
+        select(GameSession.public_id).where(
+            GameSession.user_id == user.id, GameSession.mode == RANKED, GameSession.status.in_(OPEN)
+        )
+    )
+    if open_session is not None:
+        raise OpenSessionError(open_session)
     if catalog.pack_classes(session=session, pack_id=pack_id) is None:
         raise ServiceError(404, f"Pack '{pack_id}' is not available for ranked play")
     models = catalog.active_models(session=session, pack_id=pack_id, difficulty=difficulty)
@@ -76,8 +112,7 @@ def start_session(
         model_id=model.id,
         model_sha256=model.onnx_sha256,
         is_verified=True,
-        status=PLAYING,
-        client_seed=client_seed,
+        status=SEEDING,
         server_seed=server_seed,
         server_seed_hash=seed_hash(server_seed),
         rounds_total=rounds,
@@ -90,12 +125,30 @@ def start_session(
     return game
 
 
-def load_session(*, session: Session, user: User, public_id: str, for_update: bool = False) -> GameSession:
-    """The user's ranked session (locked for the rest of the transaction when `for_update`).
+def seed_session(*, session: Session, game: GameSession, client_seed: str) -> GameSession:
+    """Take the client's seed, sent after it saw the server seed's hash; rounds can be dealt from now on.
+
+    Raises:
+        ServiceError: 409 when the session already has its seed or has ended.
+    """
+    if game.status != SEEDING:
+        raise ServiceError(409, "This ranked session already has its client seed")
+    game.client_seed, game.status = client_seed, PLAYING
+    session.commit()
+    return game
+
+
+def load_session(
+    *, session: Session, user: User, public_id: str, now: dt.datetime | None = None, for_update: bool = False
+) -> GameSession:
+    """The user's ranked session (locked for the rest of the transaction when `for_update`). With `now`, the
+    user's overdue sessions expire first (pass it only in a writing request).
 
     Raises:
         ServiceError: 404 when it does not exist or belongs to someone else.
     """
+    if now is not None:
+        expire_overdue(session=session, now=now, user_id=user.id)
     query = select(GameSession).where(GameSession.public_id == public_id, GameSession.mode == RANKED)
     game = session.scalar(query.with_for_update() if for_update else query)
     if game is None or game.user_id != user.id:
@@ -105,47 +158,50 @@ def load_session(*, session: Session, user: User, public_id: str, for_update: bo
 
 def model_of(*, session: Session, game: GameSession) -> AiModel:
     model = session.get(AiModel, game.model_id)
-    if model is None:  # removed by an admin mid-session
+    if model is None or model.onnx_sha256 != game.model_sha256:  # removed or replaced by an admin mid-session
         raise ServiceError(409, "The AI opponent of this session is no longer available")
     return model
 
 
-def next_round(*, session: Session, game: GameSession, now: dt.datetime) -> SessionRound:
+def _render(session: Session, game: GameSession, number: int, source: str) -> bytes:
+    data = catalog.ranked_image_bytes(session=session, pack_id=game.pack_id, sha256=source)
+    if data is None:
+        raise ServiceError(409, "This pack's ranked images are not on the server; ask an admin to re-import the pack")
+    return render_variant(data, variant_for(game.server_seed or "", game.client_seed or "", number))
+
+
+def next_round(*, session: Session, game: GameSession, runner: ModelRunner, now: dt.datetime) -> Served:
     """Deal the next round, or return the current one again while it is unanswered (safe to retry).
 
     Raises:
-        ServiceError: 409 when the session is finished.
+        ServiceError: 409 when the session waits for its client seed or has ended.
     """
+    if game.status == SEEDING:
+        raise ServiceError(409, "Send the client seed first (POST …/seed)")
     if game.status != PLAYING:
         raise ServiceError(409, "This ranked session is finished")
-    rounds = list(
-        session.scalars(select(SessionRound).where(SessionRound.session_id == game.id).order_by(SessionRound.number))
-    )
+    rounds = rounds_of(session=session, game=game)
     if rounds and rounds[-1].answered_at is None:
-        return rounds[-1]
+        current = rounds[-1]
+        return Served(current, _render(session, game, current.number, current.source_sha256 or ""))
     number = len(rounds) + 1
-    classes = catalog.pack_classes(session=session, pack_id=game.pack_id) or []
     dealt = deal_round(
         server_seed=game.server_seed or "",
         client_seed=game.client_seed or "",
         number=number,
         images=catalog.ranked_images(session=session, pack_id=game.pack_id),
-        shown={r.image_sha256 for r in rounds},
-        classes=classes,
+        shown={r.source_sha256 or r.image_sha256 for r in rounds},
+        classes=catalog.pack_classes(session=session, pack_id=game.pack_id) or [],
         n_options=DEFAULT_OPTIONS,
     )
+    served = _render(session, game, number, dealt.image)
     model = model_of(session=session, game=game)
-    probabilities = catalog.prediction(session=session, model_id=model.id, image_sha256=dealt.image)
-    if probabilities is None:
-        raise ServiceError(
-            409, "The AI opponent has no prediction for this pack's images; ask an admin to re-import the pack"
-        )
-    ai = ai_choice(probabilities, list(model.classes), dealt.options)
+    ai = ai_answer(runner.probabilities(session=session, model=model, image=served), dealt.options)
     salt = new_salt()
     record = RoundRecord(
         session=game.public_id,
         round=number,
-        image=dealt.image,
+        image=hashlib.sha256(served).hexdigest(),
         model=model.onnx_sha256,
         options=dealt.options,
         answer=ai.answer,
@@ -155,7 +211,8 @@ def next_round(*, session: Session, game: GameSession, now: dt.datetime) -> Sess
     current = SessionRound(
         session_id=game.id,
         number=number,
-        image_sha256=dealt.image,
+        image_sha256=record.image,
+        source_sha256=dealt.image,
         options=list(dealt.options),
         truth=dealt.truth,
         ai_answer=ai.answer,
@@ -173,21 +230,7 @@ def next_round(*, session: Session, game: GameSession, now: dt.datetime) -> Sess
         current = session.get(SessionRound, (game.id, number))
         if current is None:
             raise
-    return current
-
-
-def record_of(game: GameSession, current: SessionRound) -> RoundRecord:
-    """The commitment record of a dealt round (the salt and answer are revealed only after the answer)."""
-    return RoundRecord(
-        session=game.public_id,
-        round=current.number,
-        image=current.image_sha256,
-        model=game.model_sha256 or "",
-        options=tuple(current.options),
-        answer=current.ai_answer,
-        confidence=current.ai_confidence,
-        salt=current.salt or "",
-    )
+    return Served(current, served)
 
 
 def answer_round(
@@ -195,12 +238,11 @@ def answer_round(
 ) -> SessionRound:
     """Score the player's answer to round `number`, timed by the server from the moment the round was dealt.
 
-    A round answered when its time is up (`game_rules.scoring.is_timed_out`: at the limit or later) scores 0
-    (timed out), whatever the answer. After the last round the
-    session is finished and offered to the leaderboards.
+    A round answered when its time is up (`game_rules.scoring.is_timed_out`) scores 0 whatever the answer. An
+    answer under MIN_HUMAN_MS earns no speed bonus and marks the session. After the last round the session ends.
 
     Raises:
-        ServiceError: 404 no such round; 409 already answered or session finished; 422 an answer not among the
+        ServiceError: 404 no such round; 409 already answered or session ended; 422 an answer not among the
         options.
     """
     current = session.get(SessionRound, (game.id, number))
@@ -217,23 +259,33 @@ def answer_round(
     current.elapsed_ms = min(elapsed_ms, game.round_ms or elapsed_ms)
     current.player_answer = None if timed_out else answer
     current.is_correct = (not timed_out) and answer == current.truth
-    current.points = points(is_correct=current.is_correct, elapsed_ms=current.elapsed_ms, difficulty=game.difficulty)
+    is_fast = answer is not None and not timed_out and elapsed_ms < MIN_HUMAN_MS
+    if is_fast:  # not a human reaction: no speed bonus, and the session is held for review at its end
+        game.fast_answers += 1
+        current.points = BASE_POINTS[game.difficulty] if current.is_correct else 0
+    else:
+        current.points = points(
+            is_correct=current.is_correct, elapsed_ms=current.elapsed_ms, difficulty=game.difficulty
+        )
     game.rounds_played = number
     game.score += current.points
     game.correct += int(current.is_correct)
     game.ai_correct += int(current.ai_answer == current.truth)
     game.total_time_ms += current.elapsed_ms
     if number >= (game.rounds_total or 0):
-        _finish(session=session, game=game, now=now)
+        end_session(session=session, game=game, now=now, ended_as=FINISHED)
     session.commit()
     return current
 
 
-def _finish(*, session: Session, game: GameSession, now: dt.datetime) -> None:
-    commitments = session.scalars(
-        select(SessionRound.commitment).where(SessionRound.session_id == game.id).order_by(SessionRound.number)
-    ).all()
-    game.status, game.finished_at = FINISHED, now
-    game.session_commitment = session_commitment([c or "" for c in commitments])
-    session.flush()
-    leaderboards.record_session(session=session, game=game)
+def abandon(*, session: Session, game: GameSession, now: dt.datetime) -> GameSession:
+    """End an open session now; it counts as played, its missing rounds timed out.
+
+    Raises:
+        ServiceError: 409 when it has already ended.
+    """
+    if game.status not in OPEN:
+        raise ServiceError(409, "This ranked session has already ended")
+    end_session(session=session, game=game, now=now, ended_as=ABANDONED)
+    session.commit()
+    return game

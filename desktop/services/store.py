@@ -93,7 +93,27 @@ def _v2(db: sqlite_utils.Database) -> None:
     outbox.create_index(["state", "next_attempt"])
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
+def _v3(db: sqlite_utils.Database) -> None:
+    """Ranked sessions keep the server's signed record (docs/design.md §5), for `eyevsai verify` and the history."""
+    db["ranked_records"].create(
+        {
+            "session_id": str,
+            "server_url": str,
+            "pack_id": str,
+            "status": str,
+            "score": int,
+            "key_id": str,
+            "public_key": str,
+            "record": str,
+            "signature": str,
+            "verified": int,
+            "received": str,
+        },
+        pk="session_id",
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -224,6 +244,40 @@ class Store:
         with self.db.conn:
             cursor = self.db.execute("UPDATE sessions SET status = 'abandoned' WHERE status = 'playing'")
             return cursor.rowcount
+
+    # -- ranked records ---------------------------------------------------------------------------------------
+    def save_ranked_record(
+        self,
+        *,
+        server_url: str,
+        record: dict[str, Any],
+        signature: str,
+        public_key: dict[str, str],
+        verified: bool,
+    ) -> None:
+        """Keep a ranked session's signed record with the key that signed it (replacing an earlier copy)."""
+        with self.db.conn:
+            self.db["ranked_records"].insert(
+                {
+                    "session_id": str(record.get("session", "")),
+                    "server_url": server_url,
+                    "pack_id": str(record.get("pack", "")),
+                    "status": str(record.get("status", "")),
+                    "score": int(record.get("score", 0)),
+                    "key_id": public_key.get("key_id", ""),
+                    "public_key": public_key.get("public_key", ""),
+                    "record": json.dumps(record, ensure_ascii=False),
+                    "signature": signature,
+                    "verified": int(verified),
+                    "received": _now(),
+                },
+                replace=True,
+            )
+
+    def ranked_record(self, session_id: str) -> dict[str, Any] | None:
+        """The kept signed record of a ranked session: the row, with `record` parsed back into an object."""
+        rows = list(self.db["ranked_records"].rows_where("session_id = ?", [session_id], limit=1))
+        return {**rows[0], "record": json.loads(rows[0]["record"])} if rows else None
 
     def history(self, profile_id: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
         where, args = ("status = 'finished'", [])

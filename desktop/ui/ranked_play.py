@@ -1,6 +1,7 @@
 """Ranked mode in the window: the server's round protocol as a RoundSource, played by the game's one round loop
 (RoundController) on its own round screen (RoundView), and a short end screen with the server's score and what the
-game verified (each AI commitment, the server seed)."""
+game verified (each AI commitment, the server seed, the re-dealt rounds and variants, the signed record). The signed
+record is kept in the local store; the server's signing key is pinned in the online settings on first use."""
 
 from __future__ import annotations
 
@@ -18,10 +19,7 @@ from desktop.ui.online_controller import OnlineController
 from desktop.ui.round_controller import RoundController, pack_image_reader, show_rounds_on
 from desktop.ui.round_view import RoundView
 
-UNREADABLE = (
-    "This image is not in your copy of the pack (or cannot be decoded). Pick any option or let the time run out; "
-    "update the game to get the ranked images."
-)
+UNREADABLE = "The server's image cannot be decoded. Pick any option or let the time run out."
 
 
 class RankedEndView(QWidget):
@@ -60,6 +58,7 @@ class RankedEndView(QWidget):
         layout.addLayout(buttons)
 
     def show_summary(self, summary: RankedSummary, opponent: str) -> None:
+        held = "" if summary.status == "finished" else f" Status on the server: {summary.status}."
         outcome = (
             "You beat the AI!"
             if summary.correct > summary.ai_correct
@@ -71,7 +70,7 @@ class RankedEndView(QWidget):
             f"<h1>{summary.score} points</h1><h3>{outcome}</h3>"
             f"<p>Ranked session against {opponent}: you {summary.correct}/{summary.rounds} right, the AI "
             f"{summary.ai_correct}/{summary.rounds}, {summary.total_time_ms / 1000:.1f} s in all (timed by the "
-            "server).</p>"
+            f"server).{held}</p>"
         )
         if summary.is_verified:
             images = (
@@ -84,7 +83,8 @@ class RankedEndView(QWidget):
             self.checks.setText(
                 "<span style='color:#2e7d32'><b>Verified ✓</b></span> Every AI answer matched the "
                 "commitment shown before you answered; the revealed server seed matches its hash "
-                "from the start and re-deals every round." + images
+                "from the start and re-deals every round; the server signed the session's record (kept with "
+                "your history)." + images
             )
         else:
             self.checks.setText(
@@ -97,9 +97,8 @@ class RankedRounds:
 
     session_seconds = None  # each round has its own limit; the session has none
 
-    def __init__(self, game: RankedGame, read_image: Callable[[str], bytes]) -> None:
+    def __init__(self, game: RankedGame) -> None:
         self.game = game
-        self.read_image = read_image
 
     @property
     def has_next_round(self) -> bool:
@@ -112,8 +111,10 @@ class RankedRounds:
     def deal(self) -> ShownRound:
         game, dealt = self.game, self.game.next_round()
         title = f"Ranked round {dealt.number}/{game.rounds_total} · {game.opponent.title}"
-        image = self.read_image(dealt.image)  # on the worker thread, with the network call
-        return ShownRound(dealt.number, dealt.image, dealt.options, dealt.commitment, title, dealt.seconds, image)
+        # The server's own bytes: a per-session variant that no copy of the pack holds.
+        return ShownRound(
+            dealt.number, dealt.image, dealt.options, dealt.commitment, title, dealt.seconds, dealt.image_bytes
+        )
 
     def answer(self, choice: str | None, elapsed_s: float) -> RoundResult:
         return self.game.answer(choice)  # the server timed the answer itself: elapsed_s is not sent
@@ -173,13 +174,20 @@ class RankedPlay(QObject):
         self._choice = (pack_id, difficulty, model_id)
         local_ranked = [entry.sha256 for entry in pack.splits.get("ranked", [])]
         classes = list(pack.classes)
+        read_image = pack_image_reader(pack)
 
         def begin() -> RankedGame:
             pool, opponent = ranked_setup(
                 client, pack_id=pack_id, difficulty=difficulty, local_ranked=local_ranked, model_id=model_id
             )
             return RankedGame.start(
-                client, pack_id=pack_id, difficulty=difficulty, classes=classes, ranked_images=pool, model_id=opponent
+                client,
+                pack_id=pack_id,
+                difficulty=difficulty,
+                classes=classes,
+                ranked_images=pool,
+                model_id=opponent,
+                read_image=read_image,
             )
 
         self._starting = True
@@ -192,7 +200,7 @@ class RankedPlay(QObject):
         self._settle()
         self.round.show_seed_commitment(game.seed_commitment)
         # The first round is dealt in the background; the round screen shows once it is.
-        self.rounds.start(RankedRounds(game, pack_image_reader(self.catalog.packs[game.pack_id])))
+        self.rounds.start(RankedRounds(game))
 
     def _settle(self) -> None:
         if self._settled is not None:
@@ -201,14 +209,31 @@ class RankedPlay(QObject):
 
     def _on_finished(self) -> None:
         game = self.game
-        if game is not None:
-            self.end.show_summary(game.summary(), game.opponent.title)
-            self.screen_wanted.emit(self.end)
+        if game is None:
+            return
+        online = self.controller.online
+        pinned = online.pinned_ranked_key()
+        summary = game.summary(pinned)
+        if pinned is None and summary.server_key and summary.is_verified:
+            online.pin_ranked_key(summary.server_key)  # trust on first use: a later change is an error
+        if summary.record is not None and summary.server_key:
+            online.store.save_ranked_record(
+                server_url=online.settings.server_url or "",
+                record=summary.record,
+                signature=summary.signature,
+                public_key=summary.server_key,
+                verified=summary.is_verified,
+            )
+        self.end.show_summary(summary, game.opponent.title)
+        self.screen_wanted.emit(self.end)
 
     def _on_quit(self) -> None:
-        # The server keeps the session; its unanswered rounds count as timed out if it is ever continued.
+        # Quitting abandons the session on the server: it counts as played, its missing rounds timed out.
+        game = self.game
         self.rounds.stop()
         self.game = None
+        if game is not None and game.finished is None:
+            self.controller.run(lambda: game.client.ranked_abandon(game.id), lambda _: None, self.on_error)
         self.home_requested.emit()
 
     def _failed(self, exc: Exception, details: str) -> None:

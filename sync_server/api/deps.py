@@ -15,11 +15,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sync_server.accounts import user_by_public_id
 from sync_server.db import begin_write
+from sync_server.inference import ModelRunner
 from sync_server.middleware import client_ip
 from sync_server.models import User
 from sync_server.ratelimit import RateLimiter
 from sync_server.security import AccessTokens, InvalidTokenError, Passwords
 from sync_server.settings import Settings
+from sync_server.signing import Signer
 
 
 @dataclass
@@ -34,6 +36,8 @@ class AppState:
     limiter: RateLimiter
     clock: Callable[[], dt.datetime]
     oauth: object  # sync_server.oauth.OAuthService; typed loosely to keep this module free of Authlib
+    models: ModelRunner  # the ranked AI opponents, loaded once per process
+    signer: Signer  # signs ranked session records
 
 
 def get_app_state(request: Request) -> AppState:

@@ -33,6 +33,8 @@ def _check(seed: str, client_seed: str, rounds: list[DealtRound], **change: obje
         rounds=rounds,
         classes=CLASSES,
         ranked_images=POOL,
+        # the pixel check of a served variant is classifiers'; here the "variant" is the pack image itself
+        variant_matches=lambda played, source, params: played.image == source,
     )
     return check_deal(**{**args, **change})
 

@@ -89,26 +89,33 @@ def fake_labels(pack, count: int) -> dict[str, str]:
     return {sha: pack.classes[int(sha[:8], 16) % len(pack.classes)] for sha in shas}
 
 
-def fake_table(card, labels: dict[str, str], *, truth_probability: float = 0.7):
-    """A prediction table that puts `truth_probability` on the true label and spreads the rest evenly."""
-    from game_rules.prediction_table import PredictionTable
-
-    rest = (1 - truth_probability) / (len(card.classes) - 1)
-    predictions = {
-        sha: [truth_probability if c == label else rest for c in card.classes] for sha, label in labels.items()
-    }
-    return PredictionTable(card.id, card.onnx_sha256, list(card.classes), predictions)
-
-
-def import_bundled(app_state: AppState, *, images: int = 30) -> dict[str, str]:
-    """Make the bundled pack playable in ranked mode on the app's database; returns the labels used."""
-    from classifiers.card import read_card
+def import_bundled(app_state: AppState, *, images: int = 30, models: tuple[str, ...] | None = None) -> dict[str, str]:
+    """Make the bundled pack playable in ranked mode on the app's database (its images and its real models, which
+    the server runs on every served variant); returns the labels used (pack image sha256 → label)."""
+    from classifiers.card import ONNX_FILE, read_card
     from classifiers.pack import open_pack
     from sync_server.catalog import import_ranked
 
     pack = open_pack(bundled_pack_dir())
     labels = fake_labels(pack, images)
-    models = [(card, fake_table(card, labels)) for card in map(read_card, bundled_model_dirs())]
+    dirs = [d for d in bundled_model_dirs() if models is None or d.name in models]
     with app_state.db_sessions() as session:
-        import_ranked(session=session, pack=pack, labels=labels, models=models)
+        import_ranked(
+            session=session,
+            pack=pack,
+            labels=labels,
+            models=[(read_card(d), (d / ONNX_FILE).read_bytes()) for d in dirs],
+        )
     return labels
+
+
+def round_truth(app_state: AppState, session_id: str, number: int) -> str:
+    """What a perfect bot knows: the truth of a dealt round (read from the server's database, the strongest
+    possible lookup: better than any nearest-neighbour search on the variant)."""
+    from sqlalchemy import select
+
+    from sync_server.models import GameSession, SessionRound
+
+    with app_state.db_sessions() as session:
+        game_id = session.scalar(select(GameSession.id).where(GameSession.public_id == session_id))
+        return session.get(SessionRound, (game_id, number)).truth

@@ -91,25 +91,7 @@ def _server_settings(database: Path):
     return ServerSettings()
 
 
-def _stored_predictions(database: Path) -> dict[str, dict[str, list[float]]]:
-    """model id → image sha256 → probabilities, as the server's database holds them after import-pack."""
-    from sqlalchemy import select
-
-    from sync_server.db import create_db_engine, session_factory
-    from sync_server.models import Prediction
-
-    engine = create_db_engine(f"sqlite:///{database}")
-    try:
-        with session_factory(engine)() as session:
-            stored: dict[str, dict[str, list[float]]] = {}
-            for row in session.scalars(select(Prediction)):
-                stored.setdefault(row.model_id, {})[row.image_sha256] = list(row.probabilities)
-            return stored
-    finally:
-        engine.dispose()
-
-
-def test_prediction_tables_are_what_the_server_computes_and_imports(published, workspace, tmp_path):
+def test_prediction_tables_are_the_models_answers_and_the_server_imports_the_models(published, workspace, tmp_path):
     pytest.importorskip("sqlalchemy")
     from classifiers.batch_prediction import compute_prediction_table
     from classifiers.pack import open_pack
@@ -128,18 +110,11 @@ def test_prediction_tables_are_what_the_server_computes_and_imports(published, w
         expected = drive(compute_prediction_table(model_dir, read_card(model_dir), pack, sorted(ranked)))
         assert table == expected
 
+    # The server imports the published ranked set and models (it runs the models on served variants itself).
     labels = Path(report["ranked_labels"])
-    given = run_import(_server_settings(tmp_path / "given.db"), pack.root, labels, model_dirs, tables)
-    assert given.images == 8
-    assert dict(given.models) == {m["id"]: m["difficulty"] for m in report["models"]}
-    # import-pack without the tables runs the models itself: the database ends up with the very same rows
-    computed = run_import(_server_settings(tmp_path / "computed.db"), pack.root, labels, model_dirs, [])
-    assert computed == given
-    stored = _stored_predictions(tmp_path / "given.db")
-    assert stored == _stored_predictions(tmp_path / "computed.db")
-    for path in tables:
-        table = PredictionTable.parse(path.read_text(encoding="utf-8"))
-        assert stored[table.model_id] == table.predictions
+    imported = run_import(_server_settings(tmp_path / "server.db"), pack.root, labels, model_dirs)
+    assert imported.images == 8
+    assert dict(imported.models) == {m["id"]: m["difficulty"] for m in report["models"]}
 
 
 def test_republishing_takes_superseded_models_out(published, workspace, tmp_path):

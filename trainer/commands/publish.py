@@ -56,5 +56,5 @@ def publish_command(
     tables = destination / "predictions" / target.id
     output.info(f"prediction tables on {report.ranked_images} ranked images: {tables}")
     if report.ranked_labels:
-        models = " ".join(f"-m {m.path} -p {m.predictions}" for m in report.models)
+        models = " ".join(f"-m {m.path}" for m in report.models)  # the server runs the models itself
         output.info(f"server import: eyevsai-server import-pack {target.root} --labels {report.ranked_labels} {models}")

@@ -110,7 +110,13 @@ class ServerClient:
             raise ServerUnreachable(f"The server {self.base_url} {what}; trying again later.", retry_after_s=wait)
         if status == 401:
             raise SignInRequired(f"The server {self.base_url} did not accept the sign-in ({detail}). Sign in again.")
-        raise ServerRefused(status, detail, f"The server refused the request (HTTP {status}): {detail}.")
+        error = ServerRefused(status, detail, f"The server refused the request (HTTP {status}): {detail}.")
+        try:
+            body = response.json()
+            error.extra = {k: v for k, v in body.items() if k != "detail"} if isinstance(body, dict) else {}
+        except ValueError:
+            pass
+        raise error
 
     def _public(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         return self._checked(self._send(method, API + path, **kwargs))
@@ -237,16 +243,21 @@ class ServerClient:
     def ranked_packs(self) -> list[dict[str, Any]]:
         return self._public("GET", "/ranked/packs").json()
 
-    def ranked_start(
-        self, *, pack_id: str, difficulty: str, client_seed: str, model_id: str | None = None
-    ) -> dict[str, Any]:
-        body = {
-            "pack_id": pack_id,
-            "difficulty": difficulty,
-            "client_seed": client_seed,
-            **({"model_id": model_id} if model_id else {}),
-        }
+    def ranked_start(self, *, pack_id: str, difficulty: str, model_id: str | None = None) -> dict[str, Any]:
+        """Start a session (status seeding, with the server seed's hash). An open session of the account is
+        abandoned first (it counts as played either way: it would expire), then the start is tried once more."""
+        body = {"pack_id": pack_id, "difficulty": difficulty, **({"model_id": model_id} if model_id else {})}
+        try:
+            return self._authed("POST", "/ranked/sessions", json=body).json()
+        except ServerRefused as exc:
+            if exc.status != 409 or not exc.extra.get("session_id"):
+                raise
+            stale = str(exc.extra["session_id"])
+        self.ranked_abandon(stale)
         return self._authed("POST", "/ranked/sessions", json=body).json()
+
+    def ranked_seed(self, session_id: str, client_seed: str) -> dict[str, Any]:
+        return self._authed("POST", f"/ranked/sessions/{session_id}/seed", json={"client_seed": client_seed}).json()
 
     def ranked_next(self, session_id: str) -> dict[str, Any]:
         return self._authed("POST", f"/ranked/sessions/{session_id}/next").json()
@@ -255,3 +266,14 @@ class ServerClient:
         return self._authed(
             "POST", f"/ranked/sessions/{session_id}/rounds/{number}/answer", json={"answer": answer}
         ).json()
+
+    def ranked_abandon(self, session_id: str) -> dict[str, Any]:
+        return self._authed("POST", f"/ranked/sessions/{session_id}/abandon").json()
+
+    def ranked_attestation(self, session_id: str) -> dict[str, Any]:
+        """{record, signature} of an ended session."""
+        return self._authed("GET", f"/ranked/sessions/{session_id}/attestation").json()
+
+    def ranked_public_key(self) -> dict[str, Any]:
+        """{algorithm, key_id, public_key} of the key that signs this server's ranked records."""
+        return self._public("GET", "/ranked/public-key").json()

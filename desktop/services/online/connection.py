@@ -108,6 +108,18 @@ class OnlineConnection:
             self.tokens.clear()
         self._save(replace(self.settings, account=None))
 
+    def pinned_ranked_key(self) -> dict[str, str] | None:
+        """The ranked signing key pinned for the current server (trust on first use), or None."""
+        pins = self.settings.extra.get("ranked_keys")
+        pin = pins.get(self.settings.server_url or "") if isinstance(pins, dict) else None
+        return pin if isinstance(pin, dict) else None
+
+    def pin_ranked_key(self, key: dict[str, str]) -> None:
+        """Pin the current server's ranked signing key ({key_id, public_key}) the first time the game sees it."""
+        pins = dict(self.settings.extra.get("ranked_keys") or {})
+        pins[self.settings.server_url or ""] = {"key_id": key["key_id"], "public_key": key["public_key"]}
+        self._save(replace(self.settings, extra={**self.settings.extra, "ranked_keys": pins}))
+
     def sync(self) -> SyncStatus:
         """Upload every due session now, on this thread (`eyevsai sync`)."""
         if self.client is None:

@@ -32,6 +32,7 @@ class ServerRefused(OnlineError):
         super().__init__(message)
         self.status = status
         self.detail = detail
+        self.extra: dict = {}  # other fields of the answer (a 409 of a ranked start names the open session)
 
 
 class SignInFailed(OnlineError):

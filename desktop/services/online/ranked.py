@@ -1,24 +1,34 @@
 """Ranked play against the server's round protocol, checked by the game at every step (docs/design.md §5 and §6).
 
-The server deals each round from its secret seed, shows the AI's commitment before the player answers, times the
-answer itself and reveals the AI's answer with its salt. The game keeps the commitment it was shown and checks at
-the reveal that the revealed record hashes to it and describes the round that was shown. At the end the server
-reveals its seed: the game checks it against the hash shown at the start and re-deals every round from it.
+The server commits to its seed's hash; only then does the game send its own random seed. Each round the server
+serves a per-session variant of a ranked image with the AI's commitment, times the answer itself and reveals the
+AI's record (not the truth: truths come when the session ends). The game checks each reveal against the
+commitment it was shown. At the end it checks the revealed seed against its hash, re-deals every round (image,
+options and the served variant's pixels), and checks the server's Ed25519 signature on the session's record
+against the key pinned for this server (trust on first use).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from classifiers.attestation import verify_attestation
+from classifiers.variants import same_variant
 from desktop.core.session import Opponent, RoundResult
 from desktop.services.online.client import ServerClient
 from desktop.services.online.errors import OnlineError, ServerRefused
+from game_rules.attestation import record_problems
 from game_rules.commitment import RoundRecord, verify_round, verify_session
 from game_rules.deal import AiAnswer, DealtRound
 from game_rules.ranked_deal import check_deal
+from game_rules.variants import VariantParams
+
+UNREVEALED = "?"  # a round's truth before the session ends (the server shows truths only then)
 
 
 class RankedProtocolError(OnlineError):
@@ -27,30 +37,31 @@ class RankedProtocolError(OnlineError):
 
 @dataclass(frozen=True)
 class RankedRound:
-    """A dealt round as shown: the image, the options and the AI's commitment (truth unknown until the reveal).
-
-    Not a `DealtRound`: it lacks the truth (the server reveals it only after the answer) and carries what the
-    player sees before answering (the commitment and the round's time limit).
-    """
+    """A dealt round as shown: the served image, the options and the AI's commitment (no truth)."""
 
     number: int
-    image: str
+    image: str  # sha256 of the served bytes
     options: tuple[str, ...]
     commitment: str
     seconds: float
+    image_bytes: bytes = field(default=b"", repr=False)
 
 
 @dataclass
 class RankedSummary:
-    """The finished session as the server scored it, and what the game could verify."""
+    """The ended session as the server scored it, what the game could verify, and the signed record to keep."""
 
     score: int
     correct: int
     ai_correct: int
     rounds: int
     total_time_ms: int
+    status: str = "finished"
     problems: list[str] = field(default_factory=list)
     images_checked: bool = False
+    record: dict[str, Any] | None = None
+    signature: str = ""
+    server_key: dict[str, str] | None = None  # the key that signed it; pin it when the server had none pinned
 
     @property
     def is_verified(self) -> bool:
@@ -99,7 +110,7 @@ def ranked_setup(
 
 
 class RankedGame:
-    """One ranked session; every method blocks on the network (run it in a worker)."""
+    """One ranked session; every method but `summary` blocks on the network (run it in a worker)."""
 
     def __init__(
         self,
@@ -109,7 +120,9 @@ class RankedGame:
         client_seed: str,
         classes: Sequence[str],
         ranked_images: Sequence[str] | None,
+        read_image: Callable[[str], bytes] | None = None,
     ) -> None:
+        """read_image(sha256) gives a pack image's bytes, to re-render the served variants at the end."""
         self.client = client
         self.id = str(started["id"])
         self.pack_id = str(started["pack_id"])
@@ -118,15 +131,17 @@ class RankedGame:
         self.rounds_total = int(started["rounds_total"])
         self.seconds_per_round = float(started["seconds_per_round"])
         self.client_seed = client_seed
-        self.seed_commitment = str(started["server_seed_hash"])  # kept from the start: the end is checked against it
+        self.seed_commitment = str(started["server_seed_hash"])  # shown before the game sent its seed
         self.classes = list(classes)
         self.ranked_images = list(ranked_images) if ranked_images is not None else None
+        self.read_image = read_image
         self.problems: list[str] = []
-        if started.get("client_seed") != client_seed:
-            self.problems.append("the server did not use the game's client seed")
         self.results: list[RoundResult] = []
+        self.served: dict[int, bytes] = {}
         self.current: RankedRound | None = None
         self.finished: dict[str, Any] | None = None
+        self.attestation: dict[str, Any] | None = None
+        self.server_key: dict[str, str] | None = None
 
     @classmethod
     def start(
@@ -138,12 +153,19 @@ class RankedGame:
         classes: Sequence[str],
         ranked_images: Sequence[str] | None,
         model_id: str | None = None,
+        read_image: Callable[[str], bytes] | None = None,
         new_seed: Callable[[], str] = lambda: secrets.token_hex(16),
     ) -> RankedGame:
-        """Start a session; the game's random client seed is mixed into every deal."""
+        """Start a session: the server shows its seed's hash first, then the game sends its own random seed."""
+        started = client.ranked_start(pack_id=pack_id, difficulty=difficulty, model_id=model_id)
         seed = new_seed()
-        started = client.ranked_start(pack_id=pack_id, difficulty=difficulty, client_seed=seed, model_id=model_id)
-        return cls(client, started, client_seed=seed, classes=classes, ranked_images=ranked_images)
+        seeded = client.ranked_seed(str(started["id"]), seed)
+        game = cls(
+            client, started, client_seed=seed, classes=classes, ranked_images=ranked_images, read_image=read_image
+        )
+        if seeded.get("client_seed") != seed or seeded.get("server_seed_hash") != game.seed_commitment:
+            game.problems.append("the server did not keep the game's seed or changed its seed hash")
+        return game
 
     @property
     def has_next_round(self) -> bool:
@@ -152,17 +174,27 @@ class RankedGame:
     def next_round(self) -> RankedRound:
         """Deal the next round (the server's clock starts now); asking again repeats an unanswered round."""
         dealt = self.client.ranked_next(self.id)
+        try:
+            image = base64.b64decode(str(dealt["image"]), validate=True)
+        except ValueError:
+            image = b""
+        sha = str(dealt["image_sha256"]).lower()
+        if hashlib.sha256(image).hexdigest() != sha:
+            self.problems.append(f"round {dealt['number']}: the served image does not hash to its announced sha256")
         self.current = RankedRound(
             int(dealt["number"]),
-            str(dealt["image_sha256"]),
+            sha,
             tuple(dealt["options"]),
             str(dealt["commitment"]).lower(),
             float(dealt["seconds"]),
+            image,
         )
+        self.served[self.current.number] = image
         return self.current
 
     def answer(self, choice: str | None) -> RoundResult:
-        """Send the answer (None: time ran out) and check the revealed AI record against the shown commitment."""
+        """Send the answer (None: time ran out) and check the revealed AI record against the shown commitment.
+        After the last round, fetch the signed record and the server's public key."""
         shown = self.current
         if shown is None:
             raise RuntimeError("answer() before next_round()")
@@ -191,7 +223,8 @@ class RankedGame:
             self.problems.append(
                 f"round {shown.number}: the revealed AI record does not match ({', '.join(mismatches)})"
             )
-        truth = str(reveal["truth"])
+        correct = bool(reveal["is_correct"])
+        truth = str(reveal.get("answer")) if correct else UNREVEALED  # a right answer is the truth; else: the end
         result = RoundResult(
             number=shown.number,
             image=shown.image,
@@ -199,7 +232,7 @@ class RankedGame:
             truth=truth,
             player_answer=reveal.get("answer"),
             elapsed_ms=int(reveal["elapsed_ms"]),
-            player_correct=bool(reveal["is_correct"]),
+            player_correct=correct,
             points=int(reveal["points"]),
             ai=AiAnswer(record.answer, record.confidence, str(ai.get("top1") or record.answer)),
             ai_correct=record.answer == truth,
@@ -210,14 +243,35 @@ class RankedGame:
         self.results.append(result)
         self.current = None
         session = reveal.get("session") or {}
-        if session.get("status") == "finished":
+        if session.get("finished_at"):
             self.finished = session
+            self.attestation = self.client.ranked_attestation(self.id)
+            self.server_key = self.client.ranked_public_key()
         return result
 
-    def summary(self) -> RankedSummary:
-        """The server's totals and every check of the finished session (call when has_next_round is False)."""
+    def _with_truths(self, truths: Sequence[str]) -> None:
+        if len(truths) != len(self.results):
+            self.problems.append("the server revealed another number of truths than rounds were played")
+            return
+        self.results = [
+            replace(r, truth=t, ai_correct=r.ai.answer == t, player_correct=r.player_answer == t)
+            for r, t in zip(self.results, truths, strict=True)
+        ]
+
+    def _variant_matches(self, played: DealtRound, source: str, params: VariantParams) -> bool:
+        if self.read_image is None:
+            return True
+        data = self.read_image(source)
+        return bool(data) and same_variant(self.served.get(played.number, b""), data, params)
+
+    def summary(self, pinned_key: dict[str, str] | None = None) -> RankedSummary:
+        """The server's totals and every check of the ended session (call when has_next_round is False).
+
+        pinned_key: the key pinned for this server ({key_id, public_key}); None when the game has not seen one yet.
+        """
         session = self.finished or {}
         problems = list(self.problems)
+        self._with_truths([str(t) for t in session.get("truths") or []])
         seed = session.get("server_seed")
         if not seed:
             problems.append("the server did not reveal its seed")
@@ -230,17 +284,42 @@ class RankedGame:
                 rounds=played,
                 classes=self.classes,
                 ranked_images=self.ranked_images,
+                variant_matches=self._variant_matches,
             )
         if not verify_session([r.commitment for r in self.results], str(session.get("session_commitment") or "")):
             problems.append("the session commitment does not match the round commitments shown")
         if sum(r.points for r in self.results) != session.get("score"):
             problems.append("the session score is not the sum of the round points")
+        problems += self._attestation_problems(pinned_key)
+        attested = self.attestation or {}
         return RankedSummary(
             score=int(session.get("score", 0)),
             correct=int(session.get("correct", 0)),
             ai_correct=int(session.get("ai_correct", 0)),
             rounds=len(self.results),
             total_time_ms=int(session.get("total_time_ms", 0)),
+            status=str(session.get("status", "finished")),
             problems=problems,
-            images_checked=self.ranked_images is not None,
+            images_checked=self.ranked_images is not None and self.read_image is not None,
+            record=attested.get("record"),
+            signature=str(attested.get("signature", "")),
+            server_key=self.server_key,
         )
+
+    def _attestation_problems(self, pinned_key: dict[str, str] | None) -> list[str]:
+        record, key = (self.attestation or {}).get("record"), self.server_key or {}
+        if not isinstance(record, dict) or not key.get("public_key"):
+            return ["the server sent no signed record of the session"]
+        if pinned_key and pinned_key.get("public_key") != key.get("public_key"):
+            return [
+                f"the server's signing key changed (key {key.get('key_id')}, pinned {pinned_key.get('key_id')}): "
+                "its records can no longer be trusted; ask the server's operator"
+            ]
+        problems = [f"signed record: {p}" for p in record_problems(record)]
+        if not verify_attestation(record, str((self.attestation or {}).get("signature", "")), key["public_key"]):
+            problems.append("the signature of the session's record is not the server's")
+        seen = (self.id, self.client_seed, self.seed_commitment, [(r.image, r.commitment) for r in self.results])
+        signed_rounds = [(r.get("image"), r.get("commitment")) for r in record.get("rounds", []) if isinstance(r, dict)]
+        if (record.get("session"), record.get("client_seed"), record.get("server_seed_hash"), signed_rounds) != seen:
+            problems.append("the signed record describes another session than the one played")
+        return problems

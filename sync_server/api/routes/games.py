@@ -40,14 +40,16 @@ def session_public(game: GameSession) -> SessionPublic:
 def session_detail(game: GameSession) -> SessionDetail:
     rounds = []
     for r in game.rounds:
-        # A ranked round not answered yet keeps its truth, the AI's answer and the salt hidden.
+        # A ranked round not answered yet keeps the AI's answer and the salt hidden; every truth waits for the
+        # session's end (docs/design.md §6), so an unfinished session reveals no label.
         hidden = game.mode == "ranked" and r.answered_at is None
+        truth_hidden = game.mode == "ranked" and game.finished_at is None
         rounds.append(
             RoundPublic(
                 number=r.number,
                 image_sha256=r.image_sha256,
                 options=list(r.options),
-                truth=None if hidden else r.truth,
+                truth=None if truth_hidden else r.truth,
                 player_answer=r.player_answer,
                 is_correct=r.is_correct,
                 ai_answer=None if hidden else r.ai_answer,

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from game_rules.scoring import DIFFICULTIES
-from sync_server import leaderboards
+from sync_server import leaderboards, ranked_ending
 from sync_server.api.deps import AppStateDep, CurrentUser, SessionDep
 from sync_server.api.errors import responses
 from sync_server.errors import ServiceError
@@ -31,6 +31,7 @@ At = Annotated[
 def _board(
     app_state: AppStateDep, pack_id: str, difficulty: str, period: Period, at: dt.date | None
 ) -> tuple[Board, dt.date | None, bool]:
+    ranked_ending.sweep(app_state.db_sessions, now=app_state.clock())  # abandoned play counts before boards show
     today = app_state.clock().astimezone(dt.UTC).date()
     start, end = leaderboards.period_bounds(period, at or today)
     return Board(pack_id, difficulty, period, start), end, end is not None and end <= today

@@ -1,8 +1,9 @@
 """The real sync server on a loopback port for the game's online tests, and ways to hold an upload mid-flight.
 
 The server runs with uvicorn in a thread of the test process on 127.0.0.1:<free port>, with its own SQLite file,
-the bundled pack made playable in ranked mode (every ranked image, stand-in labels and prediction tables) and,
-when asked, fake OAuth providers from the server's tests.
+the bundled pack made playable in ranked mode (every ranked image with stand-in labels, the bundled models) and,
+when asked, fake OAuth providers from the server's tests. Its clock is the real one plus an offset that tests move
+forward, so that ranked answers take a human time without the tests sleeping.
 """
 
 from __future__ import annotations
@@ -27,6 +28,21 @@ from tests.sync_server.helpers import import_bundled
 UPLOAD_PATH = "/api/v1/sessions"
 FAST_ARGON2 = Argon2Params(time_cost=1, memory_cost_kib=1024, parallelism=1)
 RANKED_IMAGES = 1000  # the whole ranked split of the bundled pack: the game can then re-check image choices
+
+
+class OffsetClock:
+    """The live server's clock: real UTC time plus an offset that `advance` moves forward."""
+
+    def __init__(self) -> None:
+        self.offset = dt.timedelta()
+        self._lock = threading.Lock()
+
+    def __call__(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC) + self.offset
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self.offset += dt.timedelta(seconds=seconds)
 
 
 class UploadGate:
@@ -72,6 +88,7 @@ class LiveServer:
     url: str
     app_state: Any
     gate: UploadGate
+    clock: OffsetClock
     providers: dict[str, Any] = field(default_factory=dict)
     _server: Any = None
     _thread: threading.Thread | None = None
@@ -122,7 +139,8 @@ def start_server(tmp: Path, *, oauth_providers: tuple[str, ...] = ()) -> LiveSer
         ),
         oauth={name: provider.settings() for name, provider in providers.items()},
     )
-    app_state = build_app_state(settings)
+    clock = OffsetClock()
+    app_state = build_app_state(settings, clock=clock)
     import_bundled(app_state, images=RANKED_IMAGES)
     gate = UploadGate(create_app(settings, app_state=app_state))
     server = uvicorn.Server(uvicorn.Config(gate, log_level="warning", lifespan="off"))
@@ -133,4 +151,4 @@ def start_server(tmp: Path, *, oauth_providers: tuple[str, ...] = ()) -> LiveSer
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the sync server did not start")
         time.sleep(0.02)
-    return LiveServer(url, app_state, gate, providers, server, thread)
+    return LiveServer(url, app_state, gate, clock, providers, server, thread)

@@ -141,6 +141,7 @@ def test_ranked_play_in_the_window_then_the_board_highlights_my_row(
     assert "server seed commitment" in view.session_line.text()
     while window.stack.currentWidget() is view:
         qtbot.waitUntil(lambda: view.buttons[0].isEnabled(), timeout=WAIT_MS)
+        live_server.clock.advance(1.5)  # a human's answer time, on the server's clock
         view.buttons[0].click()
         qtbot.waitUntil(lambda: view.next.isEnabled(), timeout=WAIT_MS)
         assert "re-hashed commitment <span style='color:#2e7d32'><b>verified ✓" in view.reveal.text()
@@ -148,7 +149,10 @@ def test_ranked_play_in_the_window_then_the_board_highlights_my_row(
         qtbot.waitUntil(
             lambda: window.stack.currentWidget() is ui.ranked.end or view.buttons[0].isEnabled(), timeout=WAIT_MS
         )
-    assert "Verified ✓" in ui.ranked.end.checks.text()
+    assert "Verified ✓" in ui.ranked.end.checks.text(), ui.ranked.end.checks.text()
+    kept = ui.online.store.db["ranked_records"].rows_where()
+    assert [row["verified"] for row in kept] == [1]  # the signed record is kept with the session
+    assert ui.online.pinned_ranked_key() is not None  # and the server's key pinned on first use
     ui.ranked.end.board_requested.emit()
     board = ui.board
     board.period.setCurrentIndex(board.period.findData("all"))
