@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import socket
 import threading
+import time
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from urllib.parse import parse_qs, urlsplit
@@ -65,11 +66,19 @@ class SmtpSink:
         with self.lock:
             return [message for recipients, message, _ in self.mails if address in recipients]
 
-    def last_token(self, address: str, action: str) -> str:
-        """The token in the newest link to the `action` page (e.g. "verify-email") mailed to `address`."""
-        for message in reversed(self.to(address)):
-            for link in LINK.findall(message.get_content()):
-                parts = urlsplit(link)
-                if parts.path.endswith(f"/mail/{action}"):
-                    return parse_qs(parts.query)["token"][0]
-        raise AssertionError(f"no {action} link was mailed to {address}: {[m['Subject'] for m in self.to(address)]}")
+    def last_token(self, address: str, action: str, *, wait_s: float = 5.0) -> str:
+        """The token in the newest link to the `action` page (e.g. "verify-email") mailed to `address`.
+
+        Waits up to `wait_s` for it: a server behind a socket sends its mail after it has answered.
+        """
+        deadline = time.monotonic() + wait_s
+        while True:
+            for message in reversed(self.to(address)):
+                for link in LINK.findall(message.get_content()):
+                    parts = urlsplit(link)
+                    if parts.path.endswith(f"/mail/{action}"):
+                        return parse_qs(parts.query)["token"][0]
+            if time.monotonic() > deadline:
+                subjects = [m["Subject"] for m in self.to(address)]
+                raise AssertionError(f"no {action} link was mailed to {address}: {subjects}")
+            time.sleep(0.02)
