@@ -3,12 +3,15 @@ SMTP conversation on loopback, passwords that are not common, names that cannot 
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from sqlalchemy import select
 
 from sync_server.models import AccountToken, GameSession, User
 from tests.helpers.smtp_sink import SmtpSink
 from tests.sync_server.helpers import ApiClient, FakeClock
+from tests.sync_server.test_games import upload_body
 
 AUTH = "/api/v1/auth"
 PAGES = f"{AUTH}/mail"
@@ -124,8 +127,6 @@ def test_password_reset_by_mail(api: ApiClient, mailbox: SmtpSink, clock: FakeCl
 
 
 def test_deleting_an_account_with_an_email_takes_the_mailed_link(api: ApiClient, mailbox: SmtpSink) -> None:
-    from tests.sync_server.test_games import upload_body
-
     pair = api.register("ada@example.org")
     assert api.post("/api/v1/sessions", token=pair["access_token"], json=upload_body()).status_code == 201
     asked = api.request("DELETE", "/api/v1/me", token=pair["access_token"])
@@ -176,8 +177,6 @@ def test_names_that_hide_or_spoof_are_refused(api: ApiClient, name: str) -> None
 
 @pytest.mark.parametrize("name", ["Ada 🦊", "Аda", "<script>", "Nguyễn", "ＡＤＡ"])
 def test_ordinary_names_are_kept(api: ApiClient, name: str) -> None:
-    import unicodedata
-
     assert api.guest(display_name=name)["user"]["display_name"] == unicodedata.normalize("NFKC", name)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import httpx
 import pytest
 
 from sync_server.settings import SettingsError, load_settings
@@ -278,8 +279,6 @@ def test_provider_settings_are_checked() -> None:
 
 def test_a_link_flow_finished_in_another_browser_links_nothing(make_harness) -> None:
     """Link CSRF: the attacker starts a link flow with their own token and sends the sign-in URL to a victim."""
-    import httpx
-
     harness = make_harness("github")
     attacker = harness.api.guest()
     attackers_app, url = harness.begin("github", token=attacker["access_token"])
