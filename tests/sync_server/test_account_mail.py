@@ -3,9 +3,17 @@ SMTP conversation on loopback, passwords that are not common, names that cannot 
 
 from __future__ import annotations
 
+import datetime as dt
+import ipaddress
+import ssl
 import unicodedata
 
 import pytest
+from aiosmtpd.smtp import AuthResult
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from sqlalchemy import select
 
 from sync_server.models import AccountToken, GameSession, User
@@ -193,3 +201,52 @@ def test_a_mail_server_that_is_down_does_not_fail_the_request(make_client, capsy
     assert register.status_code == 201
     log = capsys.readouterr().err
     assert '"msg": "mail not sent"' in log and "ada@example.org" not in log
+
+
+def _self_signed(tmp_path) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 and its key, as PEM files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "smtp.crt", tmp_path / "smtp.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return str(cert_path), str(key_path)
+
+
+def test_mail_goes_through_starttls_with_a_login(make_client, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cert, key = _self_signed(tmp_path)
+    server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_tls.load_cert_chain(cert, key)
+    logins: list[tuple[bytes, bytes]] = []
+
+    def authenticate(_server, _session, _envelope, _mechanism, auth_data) -> AuthResult:  # noqa: ANN001
+        logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.password == b"relay secret")
+
+    relay = SmtpSink(tls_context=server_tls, require_starttls=True, authenticator=authenticate).start()
+    # The relay's certificate is self-signed: trust it the way an operator adds a private CA to the system store.
+    trusting = ssl.create_default_context
+    monkeypatch.setattr("sync_server.mail.ssl.create_default_context", lambda: trusting(cafile=cert))
+    try:
+        mail = relay.settings(security="starttls", username="eyevsai", password="relay secret")
+        api = make_client(mail=mail)
+        api.post(f"{AUTH}/register", json={"email": "ada@example.org", "password": "correct horse"})
+        assert relay.last_token("ada@example.org", "verify-email")
+        assert logins == [(b"eyevsai", b"relay secret")] and relay.mails[0][2] is True  # authenticated, over TLS
+    finally:
+        relay.stop()
