@@ -1,6 +1,8 @@
 """Accounts and their tokens: create, authenticate, upgrade guests, rotate and revoke refresh tokens.
 
-Data functions take the SQLAlchemy session as a keyword argument and commit what they change.
+Data functions take the SQLAlchemy session as a keyword argument and commit what they change. `users.email` only
+ever holds a confirmed address (sync_server.account_tokens confirms them); an address waiting for confirmation
+lives with its mailed token.
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ import uuid
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from sync_server.errors import ServiceError
-from sync_server.models import OAuthIdentity, RefreshToken, User, utcnow
+from sync_server.models import AccountToken, OAuthIdentity, RefreshToken, User, utcnow
 from sync_server.schemas.accounts import TokenPair, UserPublic
 from sync_server.security import AccessTokens, Passwords, new_opaque_token, token_hash
 
@@ -23,8 +25,10 @@ class AccountError(ServiceError):
     """A request the account rules refuse; `status` is the HTTP status the API answers with."""
 
 
+# Also the answer for an address not confirmed yet: telling those apart would tell which addresses have accounts.
 INVALID_CREDENTIALS = AccountError(401, "Incorrect email or password")
 INVALID_REFRESH = AccountError(401, "Invalid refresh token")
+VERIFY_EMAIL = "verify_email"  # the purpose of the mailed token that carries an address to confirm
 
 
 def guest_name() -> str:
@@ -35,10 +39,24 @@ def user_public(user: User) -> UserPublic:
     return UserPublic(
         id=user.public_id,
         display_name=user.display_name,
-        email=user.email,
+        email=user.email or pending_email(user),
+        email_verified=user.email is not None,
         is_guest=user.is_guest,
         providers=sorted({identity.provider for identity in user.identities}),
         created_at=user.created_at,
+    )
+
+
+def pending_email(user: User) -> str | None:
+    """The address the account asked for and has not confirmed (guests have none: skip the query)."""
+    session = object_session(user)
+    if user.is_guest or session is None:
+        return None
+    return session.scalar(
+        select(AccountToken.email)
+        .where(AccountToken.user_id == user.id, AccountToken.purpose == VERIFY_EMAIL, AccountToken.used_at.is_(None))
+        .order_by(AccountToken.id.desc())
+        .limit(1)
     )
 
 
@@ -67,11 +85,11 @@ def create_user(
         is_guest=is_guest,
     )
     session.add(user)
-    _flush_unique_email(session)
+    flush_unique_email(session)
     return user
 
 
-def _flush_unique_email(session: Session) -> None:
+def flush_unique_email(session: Session) -> None:
     try:
         session.flush()
     except IntegrityError as exc:
@@ -211,20 +229,19 @@ def logout_everywhere(*, session: Session, user: User) -> None:
     session.commit()
 
 
-def upgrade_guest(*, session: Session, user: User, email: str, password_hash: str, display_name: str | None) -> User:
-    """Give a guest account an email and password, keeping its id and therefore its history.
+def upgrade_guest(*, session: Session, user: User, password_hash: str, display_name: str | None) -> User:
+    """Give a guest account a password, keeping its id and therefore its history; commits.
+
+    The email comes with `account_tokens.request_email`: it signs in once confirmed.
 
     Raises:
-        AccountError: 409 if the account is not a guest or the email is taken.
+        AccountError: 409 if the account is not a guest.
     """
     if not user.is_guest:
         raise AccountError(409, "Only guest accounts can be upgraded")
-    if email_taken(session=session, email=email):
-        raise AccountError(409, "Email already registered")
-    user.email, user.password_hash, user.is_guest = email, password_hash, False
+    user.password_hash, user.is_guest = password_hash, False
     if display_name:
         user.display_name = display_name
-    _flush_unique_email(session)
     session.commit()
     return user
 
@@ -239,12 +256,13 @@ def update_user(
     new_password: str | None,
     current_password: str | None,
 ) -> User:
-    """Change the display name, and (with the current password) the email or the password.
+    """Change the display name, and (with the current password) the password; check the password for an email
+    change, which the caller then asks for with `account_tokens.request_email`.
 
     Changing the password signs out every other device.
 
     Raises:
-        AccountError: 400 for a guest changing credentials, 403 for a wrong current password, 409 for a taken email.
+        AccountError: 400 for a guest changing credentials, 403 for a wrong current password.
     """
     changes_credentials = email is not None or new_password is not None
     if changes_credentials:
@@ -254,11 +272,6 @@ def update_user(
             raise AccountError(403, "Current password is incorrect")
     if display_name is not None:
         user.display_name = display_name
-    if email is not None and email != user.email:
-        if email_taken(session=session, email=email):
-            raise AccountError(409, "Email already registered")
-        user.email = email
-        _flush_unique_email(session)
     if new_password is not None:
         user.password_hash = passwords.hash(new_password)
         session.execute(

@@ -1,4 +1,4 @@
-"""SQLAlchemy 2 models: accounts, tokens, OAuth flows, ranked packs and models, sessions, leaderboards.
+"""SQLAlchemy 2 models: accounts, tokens (refresh and mailed), OAuth flows, ranked packs and models, sessions, boards.
 
 The schema is created and changed only by the Alembic migrations in `sync_server/migrations`; a test checks that
 the migrations and these models agree.
@@ -273,3 +273,37 @@ class LeaderboardEntry(Base):
     accuracy_ppm: Mapped[int] = mapped_column(Integer)
     total_time_ms: Mapped[int] = mapped_column(Integer)
     achieved_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class AccountToken(Base):
+    """A one-time secret mailed to a player (verify an email, reset a password, confirm a deletion).
+
+    Only the SHA-256 is kept; a token is spent by setting `used_at` and refused after `expires_at`. A
+    `verify_email` row also carries the address the account asked for: the address becomes the account's sign-in
+    email only when that token comes back, so asking for a taken address reveals nothing and squats nothing.
+    """
+
+    __tablename__ = "account_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))  # verify_email | reset_password | delete_account
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class OAuthPendingLink(Base):
+    """A provider identity waiting to be linked to the account that started the flow.
+
+    Linking waits for the code exchange, which needs the initiating app's PKCE verifier: a link flow finished in
+    someone else's browser never links that person's identity (see sync_server.oauth).
+    """
+
+    __tablename__ = "oauth_pending_links"
+
+    flow_id: Mapped[int] = mapped_column(ForeignKey("oauth_flows.id", ondelete="CASCADE"), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(254))

@@ -12,6 +12,13 @@ state; the app exchanges code + verifier at `POST /auth/oauth/token` for the usu
 Accounts are found only by (provider, subject). An email the provider reports is kept for information and never
 links accounts. A signed-in user who starts a flow links the provider to their account; a guest who does so is
 upgraded and keeps its history.
+
+A link is made at the code exchange, never at the provider's callback. The callback only notes the identity
+(`OAuthPendingLink`); the exchange needs the sign-in code, which the finishing browser hands to the loopback
+listener on its own machine, and the PKCE verifier, which only the app that started the flow holds. So a link
+flow started by one player and finished in another player's browser (link CSRF: the attacker sends their
+authorization URL to a victim) links nothing: the code lands on the victim's loopback, where no app holds the
+attacker's verifier.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ from sync_server import accounts
 from sync_server.db import write_session
 from sync_server.errors import ServiceError
 from sync_server.logs import get_logger
-from sync_server.models import OAuthFlow, OAuthIdentity, User
+from sync_server.models import OAuthFlow, OAuthIdentity, OAuthPendingLink, User
 from sync_server.oauth_providers import (
     PROVIDERS,
     IdentityError,
@@ -44,6 +51,7 @@ from sync_server.oauth_providers import (
     id_token_claims,
     identity_from,
 )
+from sync_server.schemas.accounts import clean_display_name
 from sync_server.security import new_opaque_token, s256_challenge, token_hash
 from sync_server.settings import OAuthProvider, Settings
 
@@ -310,11 +318,15 @@ class OAuthService:
         if user is None or not user.is_active:
             session.commit()
             raise INVALID_GRANT
+        _link_pending(session, flow, user)
         return user, family
 
 
 def _account_for(session: Session, flow: Flow, identity: ProviderIdentity) -> User:
-    """The user this identity signs in as: by (provider, subject) only, linked to the flow's user if any.
+    """The user this identity signs in as: by (provider, subject) only; for a link flow, the flow's user.
+
+    A link flow only notes the identity here (see the module docstring); `_link_pending` links it at the code
+    exchange.
 
     Raises:
         ServiceError: 409 when the identity belongs to another account than the one linking it; 403 for a
@@ -328,14 +340,9 @@ def _account_for(session: Session, flow: Flow, identity: ProviderIdentity) -> Us
         if user is None or not user.is_active:
             raise ServiceError(403, "This account cannot sign in.")
         if linked is not None and linked.user_id != user.id:
-            raise ServiceError(
-                409, f"This {PROVIDERS[flow.provider].title} account is already linked to another player account."
-            )
+            raise _already_linked(flow.provider)
         if linked is None:
-            accounts.link_identity(
-                session=session, user=user, provider=flow.provider, subject=identity.subject, email=identity.email
-            )
-            user.is_guest = False  # a guest linking a provider is upgraded; its id, and so its history, stay
+            session.merge(OAuthPendingLink(flow_id=flow.id, subject=identity.subject, email=identity.email))
         return user
     if linked is not None:
         user = session.get(User, linked.user_id)
@@ -343,11 +350,39 @@ def _account_for(session: Session, flow: Flow, identity: ProviderIdentity) -> Us
             raise ServiceError(403, "This account cannot sign in.")
         return user
     # Never matched by email: the same address at a provider is not proof of owning an account here.
-    user = accounts.create_user(session=session, display_name=identity.name or f"Player-{secrets.token_hex(3)}")
+    name = clean_display_name(identity.name or "") or f"Player-{secrets.token_hex(3)}"
+    user = accounts.create_user(session=session, display_name=name)
     accounts.link_identity(
         session=session, user=user, provider=flow.provider, subject=identity.subject, email=identity.email
     )
     return user
+
+
+def _already_linked(provider: str) -> ServiceError:
+    return ServiceError(409, f"This {PROVIDERS[provider].title} account is already linked to another player account.")
+
+
+def _link_pending(session: Session, flow: OAuthFlow, user: User) -> None:
+    """Link the identity a link flow's callback noted, now that its initiator presented the PKCE verifier.
+
+    Raises:
+        ServiceError: 409 when the identity was linked to another account in the meantime.
+    """
+    pending = session.get(OAuthPendingLink, flow.id)
+    if pending is None:
+        return
+    session.delete(pending)
+    taken = session.scalar(
+        select(OAuthIdentity).where(OAuthIdentity.provider == flow.provider, OAuthIdentity.subject == pending.subject)
+    )
+    if taken is not None and taken.user_id != user.id:
+        session.commit()  # the code stays spent
+        raise _already_linked(flow.provider)
+    if taken is None:
+        accounts.link_identity(
+            session=session, user=user, provider=flow.provider, subject=pending.subject, email=pending.email
+        )
+    user.is_guest = False  # a guest linking a provider is upgraded; its id, and so its history, stay
 
 
 def _to_app(flow: Flow, **params: str) -> str:

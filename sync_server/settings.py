@@ -10,7 +10,7 @@ import os
 import secrets
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from platformdirs import user_data_path
 from pydantic import AliasChoices, BaseModel, Field, ValidationError, field_validator, model_validator
@@ -106,6 +106,27 @@ class Argon2Params(BaseModel):
     parallelism: Annotated[int, Field(ge=1, le=64)] = 4
 
 
+class MailSettings(BaseModel):
+    """The SMTP server that sends account mail (email confirmation, password reset, account deletion).
+
+    `security`: `starttls` (port 587, upgrade after connecting), `ssl` (port 465, TLS from the first byte) or
+    `none` (plain SMTP: a relay on the same host only). Without a `host`, development writes each mail as an
+    `.eml` file under `<data_dir>/mail/` and other environments log that a mail was dropped.
+    """
+
+    host: str = ""
+    port: Annotated[int, Field(ge=1, le=65_535)] = 587
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str = ""
+    password: str = ""
+    from_address: str = "EyeVsAI <noreply@localhost>"
+    timeout_s: Annotated[float, Field(gt=0, le=120)] = 10.0
+
+    @property
+    def is_enabled(self) -> bool:
+        return bool(self.host)
+
+
 class Settings(BaseSettings):
     """Everything the composition root needs; build with `Settings()` (environment) or keyword overrides."""
 
@@ -135,6 +156,7 @@ class Settings(BaseSettings):
     log_json: bool = True
     ranked_rounds: Annotated[int, Field(ge=1, le=50)] = 10
     ranked_seconds_per_round: Annotated[float, Field(gt=0, le=300)] = 15.0
+    mail: MailSettings = MailSettings()
 
     @field_validator("oauth")
     @classmethod
@@ -165,6 +187,22 @@ class Settings(BaseSettings):
                 problems.append(f"OAuth provider {name}'s endpoints must be https:// in production, got {insecure}")
         if problems:
             raise ValueError("Refusing to start in production: " + "; ".join(problems) + ".")
+        return self
+
+    @model_validator(mode="after")
+    def _mail_is_private_in_production(self) -> Settings:
+        # Mail carries sign-in secrets (reset and deletion links): plain SMTP only to a relay on this host.
+        mail = self.mail
+        if (
+            self.env is Environment.production
+            and mail.is_enabled
+            and mail.security == "none"
+            and mail.host not in ("127.0.0.1", "::1", "localhost")
+        ):
+            raise ValueError(
+                "Refusing to start in production: EYEVSAI_SERVER_MAIL__SECURITY=none sends reset links in clear "
+                f"text to {mail.host!r}; use starttls or ssl, or a relay on 127.0.0.1."
+            )
         return self
 
     def resolved_data_dir(self) -> Path:

@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, text
 from sync_server.db import create_db_engine, migrate
 from sync_server.main import build_app_state, create_app
 from sync_server.settings import Argon2Params, Settings
+from tests.helpers.smtp_sink import SmtpSink
 from tests.sync_server.helpers import ApiClient, FakeClock
 
 POSTGRES_ENV = "EYEVSAI_TEST_POSTGRES_URL"
@@ -75,8 +76,22 @@ def clock() -> FakeClock:
     return FakeClock(dt.datetime(2026, 11, 18, 12, 0, tzinfo=dt.UTC))
 
 
+@pytest.fixture(scope="session")
+def smtp_sink() -> Iterator[SmtpSink]:
+    """One SMTP server on loopback for the run; `mailbox` empties it for each test."""
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()
+
+
 @pytest.fixture
-def make_settings(tmp_path: Path, database_url: str):
+def mailbox(smtp_sink: SmtpSink) -> SmtpSink:
+    smtp_sink.clear()
+    return smtp_sink
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, database_url: str, mailbox: SmtpSink):
     def make(**overrides: object) -> Settings:
         values: dict[str, object] = {
             "data_dir": tmp_path / "data",
@@ -84,6 +99,7 @@ def make_settings(tmp_path: Path, database_url: str):
             "argon2": FAST_ARGON2,
             "log_level": "WARNING",
             "env": "test",
+            "mail": mailbox.settings(),
         }
         values.update(overrides)
         return Settings(**values)
@@ -92,7 +108,7 @@ def make_settings(tmp_path: Path, database_url: str):
 
 
 @pytest.fixture
-def make_client(make_settings, clock: FakeClock):
+def make_client(make_settings, clock: FakeClock, mailbox: SmtpSink):
     """Builds an app from settings overrides and returns a client for it; closed at the end of the test."""
     clients: list[ApiClient] = []
 
@@ -100,6 +116,7 @@ def make_client(make_settings, clock: FakeClock):
         settings = make_settings(**overrides)
         app_state = build_app_state(settings, clock=clock, oauth_http=oauth_http)
         client = ApiClient(create_app(settings, app_state=app_state), app_state)
+        client.mailbox = mailbox
         clients.append(client)
         return client
 

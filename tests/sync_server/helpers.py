@@ -31,6 +31,7 @@ class ApiClient:
         """`raise_app_exceptions=False` answers a server bug with the 500 a real client would see."""
         self.app = app
         self.app_state = app_state
+        self.mailbox: Any = None  # tests.helpers.smtp_sink.SmtpSink the server mails to, when it has one
         self._portal_cm = start_blocking_portal()
         self._portal = self._portal_cm.__enter__()
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
@@ -57,10 +58,23 @@ class ApiClient:
         self.app_state.engine.dispose()
 
     # Shortcuts used across the tests.
-    def register(self, email: str = "ada@example.org", password: str = "correct horse", **extra: Any) -> dict:
+    def register(
+        self, email: str = "ada@example.org", password: str = "correct horse", *, confirm: bool = True, **extra: Any
+    ) -> dict:
+        """A new account, signed in; `confirm`: its email confirmed from the mail (so it can sign in elsewhere)."""
         response = self.post("/api/v1/auth/register", json={"email": email, "password": password, **extra})
         assert response.status_code == 201, response.text
+        if confirm:
+            self.confirm_email(email.strip().lower())
         return response.json()
+
+    def confirm_email(self, address: str) -> httpx.Response:
+        """Post the confirmation form of the newest link mailed to `address` (needs `mailbox`, an SmtpSink)."""
+        assert self.mailbox is not None, "this client's server has no SMTP sink"
+        token = self.mailbox.last_token(address, "verify-email")
+        response = self.post("/api/v1/auth/mail/verify-email", data={"token": token})
+        assert response.status_code == 200, response.text
+        return response
 
     def guest(self, **extra: Any) -> dict:
         response = self.post("/api/v1/auth/guest", json=extra)

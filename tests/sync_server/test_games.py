@@ -135,6 +135,7 @@ def test_a_guest_keeps_its_history_when_upgraded(api: ApiClient) -> None:
     token = guest["access_token"]
     stored = api.post(SESSIONS, token=token, json=upload_body()).json()
     api.post("/api/v1/auth/upgrade", token=token, json={"email": "g@example.org", "password": "guest pass"})
+    api.confirm_email("g@example.org")
     login = api.post("/api/v1/auth/login", json={"email": "g@example.org", "password": "guest pass"}).json()
     history = api.get(SESSIONS, token=login["access_token"]).json()
     assert [s["id"] for s in history["items"]] == [stored["id"]]

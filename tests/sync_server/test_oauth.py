@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import httpx
 import pytest
 
 from sync_server.settings import SettingsError, load_settings
@@ -274,3 +275,36 @@ def test_provider_settings_are_checked() -> None:
             public_url="https://eyevsai.example",
             oauth={"github": {"client_id": "x", "client_secret": "y", "token_url": "http://plain/token"}},
         )
+
+
+def test_a_link_flow_finished_in_another_browser_links_nothing(make_harness) -> None:
+    """Link CSRF: the attacker starts a link flow with their own token and sends the sign-in URL to a victim."""
+    harness = make_harness("github")
+    attacker = harness.api.guest()
+    attackers_app, url = harness.begin("github", token=attacker["access_token"])
+    attackers_app.stop()  # the attacker's listener is on the attacker's machine, not the victim's
+    harness.providers["github"].user = ProviderUser("4242", email="victim@example.org", name="Victim")
+    victims_browser = harness.browser()
+    with pytest.raises(httpx.ConnectError):  # the victim's own loopback: nothing listens there
+        victims_browser.open(url)
+    assert harness.api.get("/api/v1/me", token=attacker["access_token"]).json()["providers"] == []
+    # The victim's own sign-in with that provider later gets the victim's own new account, not the attacker's.
+    victim = harness.tokens("github")
+    assert victim["user"]["id"] != attacker["user"]["id"] and victim["user"]["providers"] == ["github"]
+
+
+def test_a_link_is_made_only_when_the_initiating_app_redeems_the_code(make_harness) -> None:
+    harness = make_harness("github")
+    guest = harness.api.guest()
+    app, _ = harness.sign_in("github", token=guest["access_token"])
+    # The browser came back, but until the app that started the flow presents its verifier nothing is linked.
+    assert harness.api.get("/api/v1/me", token=guest["access_token"]).json()["providers"] == []
+    someone_else = LoopbackApp()  # a code that reached another app (its own verifier) is refused
+    try:
+        refused = harness.api.post(
+            f"{OAUTH}/token", json={**someone_else.token_body(app.received["code"]), "redirect_uri": app.redirect_uri}
+        )
+    finally:
+        someone_else.stop()
+    assert refused.status_code == 400
+    assert harness.api.get("/api/v1/me", token=guest["access_token"]).json()["providers"] == []

@@ -121,7 +121,7 @@ def test_per_ip_rate_limit(make_client) -> None:
 @SQLITE_ONLY
 def test_per_account_and_sign_in_limits(make_client) -> None:
     api = make_client(rate_limits={"per_account": 2, "auth_per_ip": 4})
-    ada, bob = api.register("ada@example.org"), api.register("bob@example.org")
+    ada, bob = api.register("ada@example.org", confirm=False), api.register("bob@example.org", confirm=False)
     assert [api.get("/api/v1/me", token=ada["access_token"]).status_code for _ in range(3)] == [200, 200, 429]
     assert api.get("/api/v1/me", token=bob["access_token"]).status_code == 200  # counted per account
     logins = [

@@ -1,41 +1,52 @@
-"""Sign-up, sign-in, guests, token refresh and logout."""
+"""Sign-up, sign-in, guests, token refresh and logout; password reset and the pages mailed links open."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+import secrets
 
-from sync_server import accounts
+from fastapi import APIRouter, BackgroundTasks, status
+
+from sync_server import account_tokens, accounts
 from sync_server.api.deps import AppStateDep, AuthRateLimit, CurrentUser, SessionDep
 from sync_server.api.errors import http_error, responses
+from sync_server.api.routes.mail_pages import router as mail_pages_router
+from sync_server.mail import mailer_for
 from sync_server.schemas.accounts import (
+    Accepted,
     GuestRequest,
     LoginRequest,
+    PasswordResetRequest,
     RefreshRequest,
     RegisterRequest,
     TokenPair,
     UpgradeRequest,
     UserPublic,
+    clean_display_name,
 )
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+router.include_router(mail_pages_router)
+RESET_ACCEPTED = Accepted(detail="If an account signs in with this email, a link to reset its password is on its way.")
 
 
-@router.post(
-    "/register", status_code=status.HTTP_201_CREATED, dependencies=[AuthRateLimit], responses=responses(409, 429)
-)
-def register(body: RegisterRequest, app_state: AppStateDep, session: SessionDep) -> TokenPair:
-    """Create an email account and sign in."""
-    if accounts.email_taken(session=session, email=body.email):
-        raise http_error(accounts.AccountError(409, "Email already registered"))
-    try:
-        user = accounts.create_user(
-            session=session,
-            email=body.email,
-            password_hash=app_state.passwords.hash(body.password),
-            display_name=body.display_name or body.email.split("@")[0][:40],
-        )
-    except accounts.AccountError as exc:
-        raise http_error(exc) from None
+@router.post("/register", status_code=status.HTTP_201_CREATED, dependencies=[AuthRateLimit], responses=responses(429))
+def register(
+    body: RegisterRequest, app_state: AppStateDep, session: SessionDep, background: BackgroundTasks
+) -> TokenPair:
+    """Create an account and sign it in on this device.
+
+    The email signs in elsewhere once it is confirmed with the link mailed to it. The answer is the same whether
+    or not another account holds the address (its holder is mailed a notice instead), so it tells nobody which
+    addresses have accounts.
+    """
+    name = body.display_name or clean_display_name(body.email.split("@")[0]) or f"Player-{secrets.token_hex(3)}"
+    user = accounts.create_user(
+        session=session, password_hash=app_state.passwords.hash(body.password), display_name=name
+    )
+    outgoing = account_tokens.request_email(
+        session=session, user=user, email=body.email, public_url=app_state.settings.public_url, now=app_state.clock()
+    )
+    background.add_task(mailer_for(app_state.settings).deliver, outgoing)
     return accounts.issue_tokens(
         session=session,
         user=user,
@@ -104,16 +115,39 @@ def logout_all(user: CurrentUser, session: SessionDep) -> None:
 
 
 @router.post("/upgrade", responses=responses(401, 409, 429))
-def upgrade(body: UpgradeRequest, user: CurrentUser, app_state: AppStateDep, session: SessionDep) -> UserPublic:
-    """Give the signed-in guest account an email and password; its sessions and boards stay its own."""
+def upgrade(
+    body: UpgradeRequest, user: CurrentUser, app_state: AppStateDep, session: SessionDep, background: BackgroundTasks
+) -> UserPublic:
+    """Give the signed-in guest account a password and an email to confirm; its sessions and boards stay its own.
+
+    Like registering, the answer does not depend on whether another account holds the address.
+    """
     try:
         user = accounts.upgrade_guest(
             session=session,
             user=user,
-            email=body.email,
             password_hash=app_state.passwords.hash(body.password),
             display_name=body.display_name,
         )
     except accounts.AccountError as exc:
         raise http_error(exc) from None
+    outgoing = account_tokens.request_email(
+        session=session, user=user, email=body.email, public_url=app_state.settings.public_url, now=app_state.clock()
+    )
+    background.add_task(mailer_for(app_state.settings).deliver, outgoing)
     return accounts.user_public(user)
+
+
+@router.post(
+    "/password-reset", status_code=status.HTTP_202_ACCEPTED, dependencies=[AuthRateLimit], responses=responses(429)
+)
+def request_password_reset(
+    body: PasswordResetRequest, app_state: AppStateDep, session: SessionDep, background: BackgroundTasks
+) -> Accepted:
+    """Mail a password-reset link to the account signing in with this email (the same answer for any address)."""
+    outgoing = account_tokens.request_password_reset(
+        session=session, email=body.email, public_url=app_state.settings.public_url, now=app_state.clock()
+    )
+    if outgoing is not None:
+        background.add_task(mailer_for(app_state.settings).deliver, outgoing)
+    return RESET_ACCEPTED

@@ -115,7 +115,7 @@ async def callback_form(provider: ProviderName, request: Request, app_state: App
     return await run_in_threadpool(_finish_callback, app_state, provider, params)
 
 
-@router.post("/token", dependencies=[AuthRateLimit], responses=responses(400, 413, 422, 429))
+@router.post("/token", dependencies=[AuthRateLimit], responses=responses(400, 409, 413, 422, 429))
 def token(body: OAuthTokenRequest, app_state: AppStateDep, session: SessionDep) -> TokenPair:
     """Exchange the one-time sign-in code and your PKCE verifier for an access and a refresh token."""
     user, family = _oauth(app_state).redeem(

@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
 from sqlalchemy import func, select
 
 from sync_server.main import build_app_state, create_app
 from sync_server.models import GameSession
 from sync_server.settings import Argon2Params, RateLimits, Settings
+from tests.helpers.smtp_sink import SmtpSink
 from tests.sync_server.helpers import import_bundled
 
 UPLOAD_PATH = "/api/v1/sessions"
@@ -92,6 +94,14 @@ class LiveServer:
     providers: dict[str, Any] = field(default_factory=dict)
     _server: Any = None
     _thread: threading.Thread | None = None
+    mailbox: SmtpSink | None = None  # the server's SMTP server: account mail lands here
+
+    def confirm_email(self, address: str) -> None:
+        """Follow the confirmation link last mailed to `address`, as its owner would (open the page, click)."""
+        assert self.mailbox is not None
+        token = self.mailbox.last_token(address, "verify-email")
+        response = httpx.post(f"{self.url}/api/v1/auth/mail/verify-email", data={"token": token}, timeout=10)
+        assert response.status_code == 200, response.text
 
     def copies_of(self, session_id: str) -> int:
         """How many sessions with this uuid the server's database holds."""
@@ -107,6 +117,8 @@ class LiveServer:
             self._thread.join(10)
         for provider in self.providers.values():
             provider.stop()
+        if self.mailbox is not None:
+            self.mailbox.stop()
         self.app_state.engine.dispose()
 
 
@@ -127,6 +139,7 @@ def start_server(tmp: Path, *, oauth_providers: tuple[str, ...] = ()) -> LiveSer
             ).start()
             for name in oauth_providers
         }
+    mailbox = SmtpSink().start()
     settings = Settings(
         data_dir=tmp / "server",
         database_url=f"sqlite:///{tmp / 'server.sqlite3'}",
@@ -138,6 +151,7 @@ def start_server(tmp: Path, *, oauth_providers: tuple[str, ...] = ()) -> LiveSer
             auth_per_ip=0, per_ip=0, per_account=0, uploads_per_account=0, ranked_starts_per_account=0
         ),
         oauth={name: provider.settings() for name, provider in providers.items()},
+        mail=mailbox.settings(),
     )
     clock = OffsetClock()
     app_state = build_app_state(settings, clock=clock)
@@ -151,4 +165,4 @@ def start_server(tmp: Path, *, oauth_providers: tuple[str, ...] = ()) -> LiveSer
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the sync server did not start")
         time.sleep(0.02)
-    return LiveServer(url, app_state, gate, clock, providers, server, thread)
+    return LiveServer(url, app_state, gate, clock, providers, server, thread, mailbox)
