@@ -5,13 +5,18 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import math
 import secrets
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from sync_server.errors import ServiceError
 from sync_server.settings import Argon2Params
 
 JWT_ALGORITHM = "HS256"
@@ -22,29 +27,76 @@ class InvalidTokenError(Exception):
     """An access token that is malformed, forged, expired or of the wrong kind."""
 
 
+class PasswordHashingBusy(ServiceError):
+    """Every hashing slot is taken and the queue is full (or the wait ran out): answered 503 with Retry-After."""
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(503, "The server is busy; retry in a moment")
+        self.retry_after_s = retry_after_s
+
+
 class Passwords:
-    """argon2id hashing with a constant-time failure path for unknown accounts."""
+    """argon2id hashing with a constant-time failure path for unknown accounts and a bounded number of hashes.
+
+    Each hash holds `memory_cost_kib` of memory and a core for about a quarter of a second, so at most
+    `max_concurrent` run at once; up to `max_waiting` callers wait (at most `wait_s`) for a slot and the rest are
+    refused at once with `PasswordHashingBusy`. A flood of sign-ins thus costs bounded memory, bounded CPU and a
+    bounded number of the server's threads, and other requests keep their share. Callers hash outside any
+    database transaction, so no lock or connection is held meanwhile (see api/deps.py `hash_outside_transaction`).
+    """
 
     def __init__(self, params: Argon2Params) -> None:
         self._hasher = PasswordHasher(
             time_cost=params.time_cost, memory_cost=params.memory_cost_kib, parallelism=params.parallelism
         )
+        self._slots = threading.BoundedSemaphore(params.max_concurrent)
+        self._admitted, self._admit_limit = 0, params.max_concurrent + params.max_waiting
+        self._admit_lock = threading.Lock()
+        self._wait_s = params.wait_s
         # Verifying against this when the account does not exist costs the same as a wrong password, so the
         # response time does not tell whether an email is registered.
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
 
+    @contextmanager
+    def _slot(self) -> Iterator[None]:
+        with self._admit_lock:
+            if self._admitted >= self._admit_limit:
+                raise PasswordHashingBusy(retry_after_s=1)
+            self._admitted += 1
+        try:
+            if not self._slots.acquire(timeout=self._wait_s):
+                raise PasswordHashingBusy(retry_after_s=max(1, math.ceil(self._wait_s)))
+            try:
+                yield
+            finally:
+                self._slots.release()
+        finally:
+            with self._admit_lock:
+                self._admitted -= 1
+
     def hash(self, password: str) -> str:
-        return self._hasher.hash(password)
+        """The argon2id hash of `password`.
+
+        Raises:
+            PasswordHashingBusy: too many hashes in flight.
+        """
+        with self._slot():
+            return self._hasher.hash(password)
 
     def verify(self, stored_hash: str | None, password: str) -> bool:
-        """True when `password` matches; `stored_hash=None` (no such account) runs a dummy check and is False."""
-        try:
-            if stored_hash is None:
-                self._hasher.verify(self._dummy_hash, password)
+        """True when `password` matches; `stored_hash=None` (no such account) runs a dummy check and is False.
+
+        Raises:
+            PasswordHashingBusy: too many hashes in flight.
+        """
+        with self._slot():
+            try:
+                if stored_hash is None:
+                    self._hasher.verify(self._dummy_hash, password)
+                    return False
+                return self._hasher.verify(stored_hash, password)
+            except (VerifyMismatchError, VerificationError, InvalidHashError):
                 return False
-            return self._hasher.verify(stored_hash, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            return False
 
     def needs_rehash(self, stored_hash: str) -> bool:
         return self._hasher.check_needs_rehash(stored_hash)

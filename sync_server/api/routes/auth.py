@@ -5,7 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from sync_server import accounts
-from sync_server.api.deps import AppStateDep, AuthRateLimit, CurrentUser, SessionDep
+from sync_server.api.deps import (
+    AppStateDep,
+    AuthRateLimit,
+    CurrentUser,
+    SessionDep,
+    hash_outside_transaction,
+    login_rate_limit,
+)
 from sync_server.api.errors import http_error, responses
 from sync_server.schemas.accounts import (
     GuestRequest,
@@ -21,17 +28,21 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 @router.post(
-    "/register", status_code=status.HTTP_201_CREATED, dependencies=[AuthRateLimit], responses=responses(409, 429)
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[AuthRateLimit],
+    responses=responses(409, 429, 503),
 )
 def register(body: RegisterRequest, app_state: AppStateDep, session: SessionDep) -> TokenPair:
     """Create an email account and sign in."""
+    password_hash = hash_outside_transaction(session, app_state.passwords, body.password)
     if accounts.email_taken(session=session, email=body.email):
         raise http_error(accounts.AccountError(409, "Email already registered"))
     try:
         user = accounts.create_user(
             session=session,
             email=body.email,
-            password_hash=app_state.passwords.hash(body.password),
+            password_hash=password_hash,
             display_name=body.display_name or body.email.split("@")[0][:40],
         )
     except accounts.AccountError as exc:
@@ -45,9 +56,10 @@ def register(body: RegisterRequest, app_state: AppStateDep, session: SessionDep)
     )
 
 
-@router.post("/login", dependencies=[AuthRateLimit], responses=responses(401, 429))
+@router.post("/login", dependencies=[AuthRateLimit], responses=responses(401, 429, 503))
 def login(body: LoginRequest, app_state: AppStateDep, session: SessionDep) -> TokenPair:
     """Sign in with email and password."""
+    login_rate_limit(app_state, body.email)
     try:
         user = accounts.authenticate(
             session=session, passwords=app_state.passwords, email=body.email, password=body.password
@@ -103,15 +115,16 @@ def logout_all(user: CurrentUser, session: SessionDep) -> None:
     accounts.logout_everywhere(session=session, user=user)
 
 
-@router.post("/upgrade", responses=responses(401, 409, 429))
+@router.post("/upgrade", responses=responses(401, 409, 429, 503))
 def upgrade(body: UpgradeRequest, user: CurrentUser, app_state: AppStateDep, session: SessionDep) -> UserPublic:
     """Give the signed-in guest account an email and password; its sessions and boards stay its own."""
+    password_hash = hash_outside_transaction(session, app_state.passwords, body.password)
     try:
         user = accounts.upgrade_guest(
             session=session,
             user=user,
             email=body.email,
-            password_hash=app_state.passwords.hash(body.password),
+            password_hash=password_hash,
             display_name=body.display_name,
         )
     except accounts.AccountError as exc:
