@@ -26,7 +26,6 @@ from sqlalchemy import Engine, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from sync_server.db import WRITE_OPTION
 from sync_server.models import RateLimitCounter
 
 BATCH_FRACTION = 50  # a large limit is counted in batches of limit / 50 per process
@@ -57,8 +56,9 @@ class DatabaseCounters:
         statement = statement.on_conflict_do_update(
             index_elements=[table.c.key, table.c.window_no], set_={"count": table.c.count + amount}
         ).returning(table.c.count)
-        # Its own short transaction (IMMEDIATE on SQLite): never part of a request's transaction.
-        with self._engine.connect().execution_options(**{WRITE_OPTION: True}) as connection, connection.begin():
+        # Its own short transaction, never part of a request's. On SQLite the upsert is its first statement, so it
+        # waits for the write lock like an IMMEDIATE transaction would (no earlier read can make it fail at once).
+        with self._engine.begin() as connection:
             if self._is_postgresql:
                 # A lost counter after a crash is harmless; not waiting for the WAL flush keeps this cheap.
                 connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
