@@ -179,3 +179,26 @@ def test_serve_refuses_a_full_disk(
 ) -> None:
     err = _serve(monkeypatch, capsys, full_dir)
     assert "EYEVSAI_SERVER_DATA_DIR" in err and "full" in err
+
+
+def test_a_statement_past_its_timeout_is_stopped(database_url: str) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from sync_server.db import create_db_engine
+    from sync_server.settings import DatabaseTimeouts
+
+    engine = create_db_engine(database_url, timeouts=DatabaseTimeouts(statement_s=0.3))
+    slow = (
+        "SELECT pg_sleep(5)"
+        if engine.dialect.name == "postgresql"
+        else "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n"
+    )
+    try:
+        started = time.monotonic()
+        with pytest.raises(OperationalError), engine.connect() as connection:
+            connection.exec_driver_sql(slow)
+        assert time.monotonic() - started < 3
+        with engine.connect() as connection:  # the connection is fine afterwards
+            assert connection.exec_driver_sql("SELECT 1").scalar_one() == 1
+    finally:
+        engine.dispose()
