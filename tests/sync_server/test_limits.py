@@ -148,3 +148,19 @@ def test_passwords_are_hashed_while_others_can_write(make_client, database_url: 
     assert len(writes) >= 5 and all(writes)
     with api.app_state.engine.connect() as connection:  # and the counters live in the database
         assert connection.execute(text("SELECT count(*) FROM rate_limits")).scalar_one() > 0
+
+
+@pytest.mark.parametrize(
+    ("peer", "key"),
+    [
+        ("198.51.100.7", "198.51.100.7"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),  # one IPv6 host usually holds a whole /64
+        ("2001:db8:1:2:bbbb::9", "2001:db8:1:2::/64"),
+        ("::ffff:198.51.100.7", "198.51.100.7"),
+        ("not an address", "unknown"),
+    ],
+)
+def test_clients_are_keyed_by_address_and_ipv6_by_network(peer: str, key: str) -> None:
+    from sync_server.middleware import client_ip
+
+    assert client_ip({"client": (peer, 1234)}) == key
