@@ -20,7 +20,7 @@ from rich.console import Console
 
 from classifiers.errors import EyeVsAIError
 from sync_server import admin
-from sync_server.db import create_db_engine, current_revision, migrate
+from sync_server.db import create_db_engine, current_revision, migrate, open_database
 from sync_server.settings import load_settings
 from sync_server.signing import load_signer
 
@@ -91,18 +91,18 @@ def serve(
 
     try:
         settings = _settings(data_dir)
-        # Done once here, before the workers start: they then agree on the schema and on a generated key.
-        engine = create_db_engine(settings.resolved_database_url())
-        migrate(engine)
-        engine.dispose()
+        # Done once here, before the workers start: they then agree on the schema and on a generated key. An
+        # unusable database (unsupported, unreachable, read-only, full) is a configuration error, exit 2.
+        dialect, migrated = open_database(settings)
         os.environ["EYEVSAI_SERVER_SECRET_KEY"] = settings.resolved_secret_key()
         load_signer(settings.resolved_data_dir())  # made (or refused) once, before the workers start
         os.environ["EYEVSAI_SERVER_AUTO_MIGRATE"] = "false"
     except Exception as exc:
         raise _fail(exc, traceback) from None
+    if migrated:
+        _err.print("Migrated the database to the current schema.")
     _err.print(
-        f"EyeVsAI sync server on http://{host}:{port} ({workers} worker(s), "
-        f"{engine.dialect.name} database); docs at /docs",
+        f"EyeVsAI sync server on http://{host}:{port} ({workers} worker(s), {dialect} database); docs at /docs",
         soft_wrap=True,
     )
     uvicorn.run(
@@ -111,7 +111,7 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
+        proxy_headers=False,  # the app itself believes forwarding headers from FORWARDED_ALLOW_IPS only
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=10,

@@ -109,6 +109,7 @@ def authenticate(*, session: Session, passwords: Passwords, email: str, password
     """
     user = session.scalar(select(User).where(User.email == email))
     stored = user.password_hash if user is not None and user.is_active else None
+    session.commit()  # argon2 runs with no transaction open: no lock or connection is held meanwhile
     if not passwords.verify(stored, password) or user is None:
         raise INVALID_CREDENTIALS
     if passwords.needs_rehash(user.password_hash):  # cost raised since this hash was made
@@ -268,12 +269,14 @@ def update_user(
     if changes_credentials:
         if user.is_guest or user.password_hash is None:
             raise AccountError(400, "Set an email and password with /auth/upgrade first")
+        session.commit()  # argon2 runs with no transaction open: no lock or connection is held meanwhile
         if current_password is None or not passwords.verify(user.password_hash, current_password):
             raise AccountError(403, "Current password is incorrect")
+    new_hash = None if new_password is None else passwords.hash(new_password)
     if display_name is not None:
         user.display_name = display_name
-    if new_password is not None:
-        user.password_hash = passwords.hash(new_password)
+    if new_hash is not None:
+        user.password_hash = new_hash
         session.execute(
             update(RefreshToken)
             .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))

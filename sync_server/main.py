@@ -15,20 +15,28 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from sync_server import __version__
 from sync_server.api.deps import AppState, StrictQuery
 from sync_server.api.errors import error_detail
 from sync_server.api.routes import auth, games, health, leaderboards, oauth, ranked, users
-from sync_server.db import create_db_engine, migrate, session_factory
+from sync_server.db import create_db_engine, migrate, session_factory, writer_factory
 from sync_server.errors import ServiceError
 from sync_server.inference import ModelRunner
 from sync_server.logs import configure_logging, get_logger
-from sync_server.middleware import BodyLimitMiddleware, IpRateLimitMiddleware, RequestContextMiddleware
+from sync_server.middleware import (
+    DATABASE_UNAVAILABLE,
+    BodyLimitMiddleware,
+    IpRateLimitMiddleware,
+    RequestContextMiddleware,
+)
 from sync_server.oauth import OAuthService
-from sync_server.ratelimit import RateLimiter
-from sync_server.security import AccessTokens, Passwords
+from sync_server.ratelimit import DatabaseCounters, RateLimiter
+from sync_server.security import AccessTokens, PasswordHashingBusy, Passwords
 from sync_server.settings import Settings, load_settings
 from sync_server.signing import load_signer
 
@@ -47,18 +55,19 @@ def build_app_state(
     settings: Settings, *, clock: Callable[[], dt.datetime] | None = None, oauth_http: object | None = None
 ) -> AppState:
     """Everything a request needs, built once: engine (migrated when `auto_migrate`), hashers, limiter, OAuth."""
-    engine = create_db_engine(settings.resolved_database_url())
+    engine = create_db_engine(settings.resolved_database_url(), timeouts=settings.db_timeouts)
     if settings.auto_migrate:
         migrate(engine)
     return AppState(
         settings=settings,
         engine=engine,
         db_sessions=session_factory(engine),
+        db_writers=writer_factory(engine),
         passwords=Passwords(settings.argon2),
         tokens=AccessTokens(
             secret=settings.resolved_secret_key(), minutes=settings.access_token_minutes, issuer=settings.public_url
         ),
-        limiter=RateLimiter(),
+        limiter=RateLimiter(DatabaseCounters(engine)),
         clock=clock or (lambda: dt.datetime.now(dt.UTC)),
         oauth=OAuthService(settings, http_client=oauth_http),
         models=ModelRunner(settings.resolved_data_dir()),
@@ -108,6 +117,8 @@ def create_app(settings: Settings | None = None, *, app_state: AppState | None =
             max_age=600,
         )
     app.add_middleware(RequestContextMiddleware)
+    # Outermost: the logs and every limit see the client a trusted proxy reports, never a client's own claim.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     return app
 
 
@@ -120,8 +131,24 @@ def _add_routers(app: FastAPI) -> None:
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _refused(_request: Request, exc: ServiceError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+        if isinstance(exc, PasswordHashingBusy):
+            headers["Retry-After"] = str(exc.retry_after_s)
         return JSONResponse({"detail": error_detail(exc.status, exc.detail)}, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(DataError)
+    async def _out_of_range(_request: Request, exc: DataError) -> JSONResponse:
+        # The edge validation (schemas/common.py) should refuse such values first; this keeps a miss a 4xx.
+        _log.warning("value refused by the database", extra={"error": type(exc.orig).__name__})
+        return JSONResponse({"detail": error_detail(422, "A value is out of range")}, status_code=422)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(SQLAlchemyTimeoutError)
+    async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+        # Down, unreachable, timed out, read-only or full: the client should retry later; not a bug of ours.
+        _log.warning("database unavailable", extra={"error": type(getattr(exc, "orig", None) or exc).__name__})
+        return JSONResponse({"detail": DATABASE_UNAVAILABLE}, status_code=503, headers={"Retry-After": "5"})
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

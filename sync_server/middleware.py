@@ -1,13 +1,17 @@
-"""ASGI middleware: request ids and access logs, request body size limit, per-IP rate limit."""
+"""ASGI middleware: request ids and access logs, request body size limit, per-IP rate limit, the client IP."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+
+import anyio.to_thread
+from sqlalchemy.exc import SQLAlchemyError
 
 from sync_server.logs import get_logger, request_id_var
 from sync_server.ratelimit import RateLimiter
@@ -18,6 +22,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+DATABASE_UNAVAILABLE = "Database unavailable; retry in a moment"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _access_log = get_logger("access")
 
@@ -39,8 +44,24 @@ async def send_json(send: Send, status: int, body: dict, headers: list[tuple[byt
 
 
 def client_ip(scope: Scope) -> str:
+    """The client's address as the rate limits key it: an IPv4 address, or an IPv6 /64 network.
+
+    `scope["client"]` is the peer, or, behind a proxy listed in FORWARDED_ALLOW_IPS, the client that proxy saw
+    (uvicorn's ProxyHeadersMiddleware, added in main.py, rewrites it; nobody else's X-Forwarded-For counts). One
+    IPv6 host usually holds a whole /64, so its addresses share one budget. Anything unparsable is "unknown".
+    """
     client = scope.get("client")
-    return client[0] if client else "unknown"
+    if not client:
+        return "unknown"
+    try:
+        address = ipaddress.ip_address(client[0])
+    except ValueError:
+        return "unknown"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 class RequestContextMiddleware:
@@ -78,7 +99,7 @@ class RequestContextMiddleware:
                     "path": scope.get("path"),
                     "status": status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                    "client": client_ip(scope),
+                    "client": (scope.get("client") or ("unknown",))[0],
                 },
             )
             request_id_var.reset(token)
@@ -131,7 +152,11 @@ class BodyLimitMiddleware:
 
 
 class IpRateLimitMiddleware:
-    """Counts every API request against the client IP's budget; over it, 429 with Retry-After."""
+    """Counts every API request against the client IP's budget; over it, 429 with Retry-After.
+
+    The counters are shared through the database; a hit that has to write there runs in a worker thread, and a
+    database that cannot count answers 503 (the request would fail on it anyway).
+    """
 
     def __init__(
         self, app: ASGIApp, limiter: RateLimiter, limit: int, window_s: int, exempt: tuple[str, ...] = ("/health",)
@@ -140,7 +165,15 @@ class IpRateLimitMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope.get("path") not in self.exempt:
-            wait = self.limiter.hit(f"ip:{client_ip(scope)}", self.limit, self.window_s)
+            key = f"ip:{client_ip(scope)}"
+            try:
+                if self.limiter.needs_store(key, self.limit, self.window_s):
+                    wait = await anyio.to_thread.run_sync(self.limiter.hit, key, self.limit, self.window_s)
+                else:
+                    wait = self.limiter.hit(key, self.limit, self.window_s)
+            except SQLAlchemyError:
+                await send_json(send, 503, {"detail": DATABASE_UNAVAILABLE}, [(b"retry-after", b"5")])
+                return
             if wait is not None:
                 await send_json(
                     send, 429, {"detail": "Too many requests"}, [(b"retry-after", str(int(wait + 0.999)).encode())]

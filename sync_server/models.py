@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -131,6 +132,17 @@ class OAuthFlow(Base):
     grant_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     redeemed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class RateLimitCounter(Base):
+    """Requests counted for one key (client IP, account, email digest) in one fixed window (see ratelimit.py)."""
+
+    __tablename__ = "rate_limits"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    window_no: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # floor(Unix time / window length)
+    count: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)  # Unix time the window ends: then deletable
 
 
 class Pack(Base):

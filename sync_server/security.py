@@ -5,15 +5,25 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import math
+import os
 import secrets
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
+from typing import TypeVar
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from sync_server.errors import ServiceError
 from sync_server.settings import Argon2Params
 
+T = TypeVar("T")
+HASHING_NICENESS = 10  # CPU weight of a hashing thread: about a tenth of a request thread's (Linux CFS)
 JWT_ALGORITHM = "HS256"
 ACCESS_AUDIENCE = "eyevsai-api"
 
@@ -22,22 +32,72 @@ class InvalidTokenError(Exception):
     """An access token that is malformed, forged, expired or of the wrong kind."""
 
 
+class PasswordHashingBusy(ServiceError):
+    """Every hashing slot is taken and the queue is full (or the wait ran out): answered 503 with Retry-After."""
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(503, "The server is busy; retry in a moment")
+        self.retry_after_s = retry_after_s
+
+
 class Passwords:
-    """argon2id hashing with a constant-time failure path for unknown accounts."""
+    """argon2id hashing with a constant-time failure path for unknown accounts, in a bounded pool of threads.
+
+    Each hash holds `memory_cost_kib` of memory and the CPU for about a quarter of a second, so hashes run on at
+    most `max_concurrent` threads of their own, at a lower CPU priority than the threads answering requests (a
+    flood of sign-ins then slows sign-ins, not uploads or boards). Up to `max_waiting` more hashes queue, each
+    caller waiting at most `wait_s`; past that `PasswordHashingBusy` (503 with Retry-After) is raised at once.
+    Callers hash outside any database transaction, so no lock or connection is held meanwhile (see api/deps.py
+    `hash_outside_transaction`).
+    """
 
     def __init__(self, params: Argon2Params) -> None:
         self._hasher = PasswordHasher(
             time_cost=params.time_cost, memory_cost=params.memory_cost_kib, parallelism=params.parallelism
         )
+        self._pool = ThreadPoolExecutor(
+            params.max_concurrent, thread_name_prefix="argon2", initializer=_lower_this_threads_priority
+        )
+        self._admitted, self._admit_limit = 0, params.max_concurrent + params.max_waiting
+        self._admit_lock = threading.Lock()
+        self._wait_s = params.wait_s
         # Verifying against this when the account does not exist costs the same as a wrong password, so the
         # response time does not tell whether an email is registered.
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
 
+    def _run(self, work: Callable[[], T]) -> T:
+        with self._admit_lock:
+            if self._admitted >= self._admit_limit:
+                raise PasswordHashingBusy(retry_after_s=1)
+            self._admitted += 1
+        try:
+            future = self._pool.submit(work)
+            try:
+                return future.result(timeout=self._wait_s)
+            except FutureTimeout:
+                future.cancel()  # still queued: never runs; already running: its answer is dropped
+                raise PasswordHashingBusy(retry_after_s=max(1, math.ceil(self._wait_s))) from None
+        finally:
+            with self._admit_lock:
+                self._admitted -= 1
+
     def hash(self, password: str) -> str:
-        return self._hasher.hash(password)
+        """The argon2id hash of `password`.
+
+        Raises:
+            PasswordHashingBusy: too many hashes in flight.
+        """
+        return self._run(lambda: self._hasher.hash(password))
 
     def verify(self, stored_hash: str | None, password: str) -> bool:
-        """True when `password` matches; `stored_hash=None` (no such account) runs a dummy check and is False."""
+        """True when `password` matches; `stored_hash=None` (no such account) runs a dummy check and is False.
+
+        Raises:
+            PasswordHashingBusy: too many hashes in flight.
+        """
+        return self._run(lambda: self._verify(stored_hash, password))
+
+    def _verify(self, stored_hash: str | None, password: str) -> bool:
         try:
             if stored_hash is None:
                 self._hasher.verify(self._dummy_hash, password)
@@ -48,6 +108,14 @@ class Passwords:
 
     def needs_rehash(self, stored_hash: str) -> bool:
         return self._hasher.check_needs_rehash(stored_hash)
+
+
+def _lower_this_threads_priority() -> None:
+    """Nice the calling thread (Linux: per thread; argon2's lane threads inherit it); elsewhere do nothing."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICENESS)
+    except (AttributeError, OSError):
+        pass
 
 
 @dataclass(frozen=True)

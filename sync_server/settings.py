@@ -6,6 +6,7 @@ Every setting reads `EYEVSAI_SERVER_<NAME>`; a few well-known names are also rea
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from enum import StrEnum
@@ -22,6 +23,7 @@ from sync_server.oauth_providers import PROVIDERS
 APP_DIR_NAME = "eyevsai-server"
 SECRET_FILE = "secret_key"
 MIN_SECRET_CHARS = 32
+SUPPORTED_DATABASE_SCHEMES = ("sqlite", "postgres", "postgresql", "postgresql+psycopg")
 # Values that must never sign tokens in production (copied from examples, or left empty).
 _INSECURE_SECRETS = {"", "changeme", "change-me", "changethis", "secret", "dev", "development", "insecure"}
 
@@ -88,22 +90,53 @@ class OAuthProvider(BaseModel):
 
 
 class RateLimits(BaseModel):
-    """Requests allowed per window (seconds); 0 disables a limit. Counted per process (see ratelimit.py)."""
+    """Requests allowed per window (seconds); 0 disables a limit.
+
+    Counted in the database (table `rate_limits`), so every worker and every host sharing the database counts
+    against one budget (see ratelimit.py for how the large limits are counted in batches).
+    """
 
     window_s: Annotated[int, Field(ge=1, le=86_400)] = 60
     per_ip: Annotated[int, Field(ge=0)] = 600
     per_account: Annotated[int, Field(ge=0)] = 600
     auth_per_ip: Annotated[int, Field(ge=0)] = 30
+    # Password guesses at one account from any number of addresses (keyed by a digest of the email, so it also
+    # applies to emails that have no account and says nothing about which do).
+    login_per_account: Annotated[int, Field(ge=0)] = 10
     uploads_per_account: Annotated[int, Field(ge=0)] = 120
     ranked_starts_per_account: Annotated[int, Field(ge=0)] = 30
 
 
 class Argon2Params(BaseModel):
-    """argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile). Tests lower them."""
+    """argon2id cost and how many hashes may run at once (docs/design.md §6).
+
+    The cost defaults are argon2-cffi's (RFC 9106 low-memory profile: t=3, 64 MiB, 4 lanes; about 0.25 s of CPU
+    on one core). Each hash in flight holds `memory_cost_kib` of memory, so at most `max_concurrent` run at once
+    per process; up to `max_waiting` more wait at most `wait_s` for a slot, and the rest are answered 503 with
+    Retry-After at once. Tests lower the cost.
+    """
 
     time_cost: Annotated[int, Field(ge=1, le=20)] = 3
     memory_cost_kib: Annotated[int, Field(ge=1024, le=4 * 1024 * 1024)] = 65_536
     parallelism: Annotated[int, Field(ge=1, le=64)] = 4
+    max_concurrent: Annotated[int, Field(ge=1, le=64)] = Field(
+        default_factory=lambda: max(1, (os.cpu_count() or 2) // 2)
+    )
+    max_waiting: Annotated[int, Field(ge=0, le=1000)] = 8
+    wait_s: Annotated[float, Field(gt=0, le=60)] = 2.0
+
+
+class DatabaseTimeouts(BaseModel):
+    """Bounded waits on the database, so that an outage answers 503 quickly instead of hanging every request.
+
+    `connect_s`: opening a connection (PostgreSQL connect_timeout); `statement_s`: one statement (PostgreSQL
+    statement_timeout; on SQLite a statement is interrupted past it, and a write waits at most this long for the
+    write lock); `pool_s`: waiting for a free pooled connection.
+    """
+
+    connect_s: Annotated[float, Field(ge=1, le=300)] = 5.0
+    statement_s: Annotated[float, Field(ge=0.1, le=3600)] = 15.0
+    pool_s: Annotated[float, Field(ge=0.1, le=300)] = 10.0
 
 
 class MailSettings(BaseModel):
@@ -145,18 +178,47 @@ class Settings(BaseSettings):
     access_token_minutes: Annotated[int, Field(ge=1, le=120)] = 15
     refresh_token_days: Annotated[int, Field(ge=1, le=365)] = 30
     argon2: Argon2Params = Argon2Params()
+    db_timeouts: DatabaseTimeouts = DatabaseTimeouts()
     oauth: dict[str, OAuthProvider] = {}
     oauth_flow_minutes: Annotated[int, Field(ge=1, le=60)] = 10
     cors_origins: list[str] = []
     max_body_bytes: Annotated[int, Field(ge=1024, le=16 * 1024 * 1024)] = 256 * 1024
     rate_limits: RateLimits = RateLimits()
-    # uvicorn --forwarded-allow-ips: whose X-Forwarded-For is believed (the client IP keys the rate limits).
+    # The proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: comma-separated IPs or networks
+    # ("10.0.0.0/8,192.168.1.7"), or "*" only when nothing but the proxy can reach the server. The client IP they
+    # yield keys the per-IP rate limits; anyone else's forwarding headers are ignored.
     forwarded_allow_ips: str = "127.0.0.1"
     log_level: str = "INFO"
     log_json: bool = True
     ranked_rounds: Annotated[int, Field(ge=1, le=50)] = 10
     ranked_seconds_per_round: Annotated[float, Field(gt=0, le=300)] = 15.0
     mail: MailSettings = MailSettings()
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        scheme = value.split(":", 1)[0].lower() if value else ""
+        if value and scheme not in SUPPORTED_DATABASE_SCHEMES:
+            raise ValueError(
+                f"DATABASE_URL: unsupported database {scheme!r}; use postgresql://user:password@host/db "
+                "or leave it empty for SQLite in the data directory"
+            )
+        return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxy_addresses(cls, value: str) -> str:
+        for item in (part.strip() for part in value.split(",")):
+            if item in ("*", "") or item.startswith("unix:"):
+                continue
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"EYEVSAI_SERVER_FORWARDED_ALLOW_IPS: {item!r} is not an IP address or network "
+                    "(e.g. 10.0.0.0/8,127.0.0.1)"
+                ) from None
+        return value
 
     @field_validator("oauth")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
@@ -14,7 +15,6 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from sync_server.accounts import user_by_public_id
-from sync_server.db import begin_write
 from sync_server.inference import ModelRunner
 from sync_server.middleware import client_ip
 from sync_server.models import User
@@ -38,6 +38,7 @@ class AppState:
     oauth: object  # sync_server.oauth.OAuthService; typed loosely to keep this module free of Authlib
     models: ModelRunner  # the ranked AI opponents, loaded once per process
     signer: Signer  # signs ranked session records
+    db_writers: sessionmaker[Session]  # sessions whose transactions write (db.writer_factory)
 
 
 def get_app_state(request: Request) -> AppState:
@@ -48,11 +49,25 @@ AppStateDep = Annotated[AppState, Depends(get_app_state)]
 
 
 def get_session(request: Request, app_state: AppStateDep) -> Iterator[Session]:
-    """One session per request; requests that may write take SQLite's write lock up front (see db.py)."""
-    with app_state.db_sessions() as session:
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
-            begin_write(session)
+    """One session per request; a request that may write runs its transactions as writers.
+
+    A writer's transaction takes SQLite's write lock when it begins (see db.py), and it begins at the first query,
+    not here: work before that, and work after a commit (password hashing, see `hash_outside_transaction`), holds
+    no lock and no connection.
+    """
+    writes = request.method not in ("GET", "HEAD", "OPTIONS")
+    with (app_state.db_writers if writes else app_state.db_sessions)() as session:
         yield session
+
+
+def hash_outside_transaction(session: Session, passwords: Passwords, password: str) -> str:
+    """argon2 with no transaction open: what the request read so far is committed (it changed nothing) first.
+
+    Raises:
+        PasswordHashingBusy: too many hashes in flight (503 with Retry-After).
+    """
+    session.commit()
+    return passwords.hash(password)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -72,25 +87,34 @@ def too_many_requests(wait: float) -> HTTPException:
     )
 
 
-def get_current_user(
-    app_state: AppStateDep,
-    session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> User:
-    """The signed-in, active user; 401 for a missing, invalid or expired token; 429 past the account's limit."""
+def get_token_subject(
+    app_state: AppStateDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> str:
+    """The account's public id from a valid access token (no database query); 401 otherwise."""
     if credentials is None:
         raise CREDENTIALS_ERROR
     try:
-        public_id = app_state.tokens.subject(credentials.credentials, now=app_state.clock())
+        return app_state.tokens.subject(credentials.credentials, now=app_state.clock())
     except InvalidTokenError:
         raise CREDENTIALS_ERROR from None
+
+
+TokenSubject = Annotated[str, Depends(get_token_subject)]
+
+
+def get_current_user(app_state: AppStateDep, session: SessionDep, public_id: TokenSubject) -> User:
+    """The signed-in, active user; 401 for a missing, invalid or expired token; 429 past the account's limit.
+
+    The limit is counted before the account is read: counting writes in a transaction of its own, which on SQLite
+    must not wait for a write lock this request's session already holds.
+    """
+    limits = app_state.settings.rate_limits
+    wait = app_state.limiter.hit(f"account:{public_id}", limits.per_account, limits.window_s)
+    if wait is not None:
+        raise too_many_requests(wait)
     user = user_by_public_id(session=session, public_id=public_id)
     if user is None or not user.is_active:
         raise CREDENTIALS_ERROR
-    limits = app_state.settings.rate_limits
-    wait = app_state.limiter.hit(f"account:{user.id}", limits.per_account, limits.window_s)
-    if wait is not None:
-        raise too_many_requests(wait)
     return user
 
 
@@ -105,7 +129,7 @@ def optional_user(
     """The signed-in user when a token is sent (and valid), else None."""
     if credentials is None:
         return None
-    return get_current_user(app_state, session, credentials)
+    return get_current_user(app_state, session, get_token_subject(app_state, credentials))
 
 
 OptionalUser = Annotated[User | None, Depends(optional_user)]
@@ -122,12 +146,29 @@ def auth_rate_limit(request: Request, app_state: AppStateDep) -> None:
 AuthRateLimit = Depends(auth_rate_limit)
 
 
-def account_rate_limit(bucket: str, limit_of: Callable[[Settings], int]) -> Callable[..., None]:
-    """A dependency counting the signed-in user's requests in a named bucket (uploads, ranked starts)."""
+def login_rate_limit(app_state: AppState, email: str) -> None:
+    """Password guesses at one account, from any number of addresses and workers (429 past the limit).
 
-    def check(user: CurrentUser, app_state: AppStateDep) -> None:
+    Keyed by a digest of the email, whether or not an account has it: the answer does not tell which emails exist,
+    and the counters hold no emails.
+    """
+    limits = app_state.settings.rate_limits
+    digest = hashlib.sha256(email.encode("utf-8")).hexdigest()[:32]
+    wait = app_state.limiter.hit(f"login:{digest}", limits.login_per_account, limits.window_s)
+    if wait is not None:
+        raise too_many_requests(wait)
+
+
+def account_rate_limit(bucket: str, limit_of: Callable[[Settings], int]) -> Callable[..., None]:
+    """A dependency counting the signed-in account's requests in a named bucket (uploads, ranked starts).
+
+    Give it in the route's `dependencies=`: those run before the endpoint's, so before any query (see
+    `get_current_user` for why counting comes first).
+    """
+
+    def check(public_id: TokenSubject, app_state: AppStateDep) -> None:
         limits = app_state.settings.rate_limits
-        wait = app_state.limiter.hit(f"{bucket}:{user.id}", limit_of(app_state.settings), limits.window_s)
+        wait = app_state.limiter.hit(f"{bucket}:{public_id}", limit_of(app_state.settings), limits.window_s)
         if wait is not None:
             raise too_many_requests(wait)
 

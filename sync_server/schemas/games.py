@@ -7,9 +7,8 @@ types: a test compares them); their bounds come from `game_rules.modes`.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from game_rules.modes import (
     BLITZ_MAX_ROUNDS,
@@ -19,16 +18,17 @@ from game_rules.modes import (
     MAX_OPTIONS,
     ModeName,
 )
-from sync_server.schemas.common import Difficulty, Label, ModelId, PackId, Permille, Sha256, StrictBody, Uuid
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is None:
-        raise ValueError("must include a time zone (e.g. 2026-11-18T12:00:00Z)")
-    return value.astimezone(dt.UTC)
-
-
-AwareDatetime = Annotated[dt.datetime, AfterValidator(_aware)]
+from sync_server.schemas.common import (
+    Difficulty,
+    Label,
+    ModelId,
+    PackId,
+    Permille,
+    Sha256,
+    StrictBody,
+    UtcDateTime,
+    Uuid,
+)
 
 
 class RoundUpload(StrictBody):
@@ -65,8 +65,8 @@ class SessionUpload(StrictBody):
     mode: ModeName
     model_id: ModelId
     model_sha256: Sha256 | None = None
-    started_at: AwareDatetime
-    finished_at: AwareDatetime
+    started_at: UtcDateTime
+    finished_at: UtcDateTime
     session_commitment: Sha256 | None = None
     rounds: list[RoundUpload] = Field(min_length=1, max_length=BLITZ_MAX_ROUNDS)
 

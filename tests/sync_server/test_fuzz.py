@@ -2,10 +2,13 @@
 
 Valid and invalid requests are generated for every operation, signed in as a real account, against a server with
 a ranked pack imported and an OAuth provider enabled; rate limits are off so that the fuzzer reaches the logic.
+It runs on SQLite, and on PostgreSQL too when $EYEVSAI_TEST_POSTGRES_URL is set (as in CI), with fewer examples
+there to keep the run bounded.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,14 +24,15 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from sqlalchemy import create_engine, text
 
 from sync_server.main import build_app_state, create_app
 from sync_server.settings import Settings
-from tests.sync_server.conftest import FAST_ARGON2
+from tests.sync_server.conftest import FAST_ARGON2, POSTGRES_ENV, _postgres_url
 from tests.sync_server.helpers import ApiClient, import_bundled
 
 pytestmark = pytest.mark.slow
-EXAMPLES_PER_OPERATION = 40
+EXAMPLES_PER_OPERATION = {"sqlite": 40, "postgresql": 20}
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -38,11 +42,33 @@ CHECKS = [
 ]
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
+    """The database kind and its URL (empty: SQLite in the data directory; else a fresh PostgreSQL schema)."""
+    if request.param == "sqlite":
+        yield "sqlite", ""
+        return
+    url = _postgres_url()
+    if url is None:
+        pytest.skip(f"no PostgreSQL server: set {POSTGRES_ENV} to run")
+    schema = f"f_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in url else "?"
+    yield "postgresql", f"{url}{separator}options=-csearch_path%3D{schema}"
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[object, str]]:
+def server(tmp_path_factory: pytest.TempPathFactory, database: tuple[str, str]) -> Iterator[tuple[object, str, int]]:
     data: Path = tmp_path_factory.mktemp("fuzz")
+    kind, url = database
     config = Settings(
         data_dir=data,
+        database_url=url,
         argon2=FAST_ARGON2,
         log_level="ERROR",
         env="test",
@@ -50,6 +76,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[object, s
             "per_ip": 0,
             "per_account": 0,
             "auth_per_ip": 0,
+            "login_per_account": 0,
             "uploads_per_account": 0,
             "ranked_starts_per_account": 0,
         },
@@ -69,17 +96,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[object, s
     try:
         import_bundled(app_state)
         token = client.register("fuzz@example.org")["access_token"]
-        yield app, token
+        yield app, token, EXAMPLES_PER_OPERATION[kind]
     finally:
         client.close()
 
 
-def _fuzz(operation, mode: GenerationMode, token: str) -> str | None:  # noqa: ANN001 - APIOperation
+def _fuzz(operation, mode: GenerationMode, token: str, examples: int) -> str | None:  # noqa: ANN001 - APIOperation
     """Run one operation's generated cases; the first failure's message, or None."""
 
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings(
-        max_examples=EXAMPLES_PER_OPERATION,
+        max_examples=examples,
         deadline=None,
         database=None,
         suppress_health_check=list(HealthCheck),
@@ -97,8 +124,8 @@ def _fuzz(operation, mode: GenerationMode, token: str) -> str | None:  # noqa: A
     return None
 
 
-def test_the_api_holds_its_schema(server: tuple[object, str]) -> None:
-    app, token = server
+def test_the_api_holds_its_schema(server: tuple[object, str, int]) -> None:
+    app, token, examples = server
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 20
@@ -106,6 +133,6 @@ def test_the_api_holds_its_schema(server: tuple[object, str]) -> None:
         failure
         for operation in operations
         for mode in GenerationMode
-        if (failure := _fuzz(operation, mode, token)) is not None
+        if (failure := _fuzz(operation, mode, token, examples)) is not None
     ]
     assert not failures, "\n\n".join(failures)

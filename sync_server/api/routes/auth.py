@@ -7,7 +7,14 @@ import secrets
 from fastapi import APIRouter, BackgroundTasks, status
 
 from sync_server import account_tokens, accounts
-from sync_server.api.deps import AppStateDep, AuthRateLimit, CurrentUser, SessionDep
+from sync_server.api.deps import (
+    AppStateDep,
+    AuthRateLimit,
+    CurrentUser,
+    SessionDep,
+    hash_outside_transaction,
+    login_rate_limit,
+)
 from sync_server.api.errors import http_error, responses
 from sync_server.api.routes.mail_pages import router as mail_pages_router
 from sync_server.mail import mailer_for
@@ -29,7 +36,9 @@ router.include_router(mail_pages_router)
 RESET_ACCEPTED = Accepted(detail="If an account signs in with this email, a link to reset its password is on its way.")
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED, dependencies=[AuthRateLimit], responses=responses(429))
+@router.post(
+    "/register", status_code=status.HTTP_201_CREATED, dependencies=[AuthRateLimit], responses=responses(429, 503)
+)
 def register(
     body: RegisterRequest, app_state: AppStateDep, session: SessionDep, background: BackgroundTasks
 ) -> TokenPair:
@@ -39,10 +48,9 @@ def register(
     or not another account holds the address (its holder is mailed a notice instead), so it tells nobody which
     addresses have accounts.
     """
+    password_hash = hash_outside_transaction(session, app_state.passwords, body.password)
     name = body.display_name or clean_display_name(body.email.split("@")[0]) or f"Player-{secrets.token_hex(3)}"
-    user = accounts.create_user(
-        session=session, password_hash=app_state.passwords.hash(body.password), display_name=name
-    )
+    user = accounts.create_user(session=session, password_hash=password_hash, display_name=name)
     outgoing = account_tokens.request_email(
         session=session, user=user, email=body.email, public_url=app_state.settings.public_url, now=app_state.clock()
     )
@@ -56,9 +64,10 @@ def register(
     )
 
 
-@router.post("/login", dependencies=[AuthRateLimit], responses=responses(401, 429))
+@router.post("/login", dependencies=[AuthRateLimit], responses=responses(401, 429, 503))
 def login(body: LoginRequest, app_state: AppStateDep, session: SessionDep) -> TokenPair:
     """Sign in with email and password."""
+    login_rate_limit(app_state, body.email)
     try:
         user = accounts.authenticate(
             session=session, passwords=app_state.passwords, email=body.email, password=body.password
@@ -114,7 +123,7 @@ def logout_all(user: CurrentUser, session: SessionDep) -> None:
     accounts.logout_everywhere(session=session, user=user)
 
 
-@router.post("/upgrade", responses=responses(401, 409, 429))
+@router.post("/upgrade", responses=responses(401, 409, 429, 503))
 def upgrade(
     body: UpgradeRequest, user: CurrentUser, app_state: AppStateDep, session: SessionDep, background: BackgroundTasks
 ) -> UserPublic:
@@ -122,11 +131,12 @@ def upgrade(
 
     Like registering, the answer does not depend on whether another account holds the address.
     """
+    password_hash = hash_outside_transaction(session, app_state.passwords, body.password)
     try:
         user = accounts.upgrade_guest(
             session=session,
             user=user,
-            password_hash=app_state.passwords.hash(body.password),
+            password_hash=password_hash,
             display_name=body.display_name,
         )
     except accounts.AccountError as exc:

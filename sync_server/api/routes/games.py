@@ -11,7 +11,7 @@ from sync_server.api.deps import AppStateDep, CurrentUser, SessionDep, account_r
 from sync_server.api.errors import responses
 from sync_server.errors import ServiceError
 from sync_server.models import GameSession
-from sync_server.schemas.common import Uuid
+from sync_server.schemas.common import INT32_MAX, Uuid
 from sync_server.schemas.games import RoundPublic, SessionDetail, SessionPage, SessionPublic, SessionUpload
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
@@ -90,11 +90,11 @@ def list_sessions(
     user: CurrentUser,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=20, pattern=r"^[0-9]{1,19}$")] = None,
+    cursor: Annotated[str | None, Query(max_length=10, pattern=r"^[0-9]{1,10}$")] = None,
 ) -> SessionPage:
     """The signed-in player's sessions, newest first."""
     before = int(cursor) if cursor else None
-    if before is not None and before >= 2**63:
+    if before is not None and before > INT32_MAX:  # session ids are 32-bit: no real cursor is larger
         raise ServiceError(422, "Invalid cursor")
     played, next_before = games.history(session=session, user=user, limit=limit, before=before)
     return SessionPage(

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, status
 from fastapi.responses import HTMLResponse
 
 from sync_server import account_tokens, accounts
-from sync_server.api.deps import AppStateDep, AuthRateLimit, SessionDep
+from sync_server.api.deps import AppStateDep, AuthRateLimit, SessionDep, hash_outside_transaction
 from sync_server.api.errors import responses
 from sync_server.schemas.accounts import check_password
 
@@ -111,6 +111,9 @@ def _reset_password(form: dict[str, str], app_state: AppStateDep, session: Sessi
     except ValueError as exc:  # the link still works: go back and choose another
         return _message("Choose another password", str(exc), status.HTTP_422_UNPROCESSABLE_ENTITY)
     account_tokens.reset_password(
-        session=session, token=token, password_hash=app_state.passwords.hash(password), now=now
+        session=session,
+        token=token,
+        password_hash=hash_outside_transaction(session, app_state.passwords, password),
+        now=now,
     )
     return _message("Password changed", "Sign in with your new password; every device was signed out.")
