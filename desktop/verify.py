@@ -34,7 +34,8 @@ CONFIDENCE_TOLERANCE = 2  # per-mille: execution providers differ slightly
 EXIT_VERIFIED, EXIT_REFUSED, EXIT_UNCHECKABLE = 0, 1, 2
 RANKED_KIND = "eyevsai-ranked-session"  # the `kind` of the server-signed record (docs/design.md §6)
 _SIGNED_KEYS = ("record", "signature")
-PINNED_KEYS_SETTING = "server_keys"  # the online settings' {server URL: base64 public key}
+# The online settings' pins (desktop.services.online.connection): {server URL: {"key_id", "public_key" (base64)}}.
+PINNED_KEYS_SETTING = "ranked_keys"
 
 Rerun = Callable[[list[RoundRecord]], dict[str, dict[str, float]]]
 Output = Callable[[str], None]
@@ -259,6 +260,8 @@ def _refused(problems: Iterable[str], out: Output) -> int:
 
 
 # -- ranked records ------------------------------------------------------------------------------------------------
+# The signature check and the record's consistency check below stand in for classifiers.attestation and
+# game_rules.attestation (branch w1-ranked); when both branches are merged, call those and drop these two.
 def decode_server_key(text: str) -> bytes:
     """The 32 raw bytes of an Ed25519 public key given as base64 (as GET /api/v1/ranked/public-key gives it).
 
@@ -277,13 +280,14 @@ def decode_server_key(text: str) -> bytes:
 def pinned_server_keys(data_dir: Path) -> list[bytes]:
     """The public keys the game pinned (trust on first use) for the ranked servers it played on.
 
-    They sit in the online settings under `server_keys` ({server URL: base64 key}); a malformed entry is skipped.
+    They sit in the online settings under `ranked_keys` ({server URL: {"key_id", "public_key"}}); a malformed
+    entry is skipped.
     """
     pinned = read_settings(data_dir).extra.get(PINNED_KEYS_SETTING)
     keys = []
-    for text in pinned.values() if isinstance(pinned, dict) else ():
+    for pin in pinned.values() if isinstance(pinned, dict) else ():
         try:
-            keys.append(decode_server_key(str(text)))
+            keys.append(decode_server_key(str(pin.get("public_key") if isinstance(pin, dict) else pin)))
         except ProofError:
             continue
     return keys

@@ -299,7 +299,10 @@ def test_a_ranked_record_uses_the_pinned_key_and_without_any_key_cannot_be_check
     key = Ed25519PrivateKey.generate()
     assert _verify(tmp_path, _signed_record(key), tmp=tmp_path) == 2
     assert "No server key" in capsys.readouterr().err
-    settings = {"server_url": "https://example.org", "server_keys": {"https://example.org": _public(key)}}
+    settings = {
+        "server_url": "https://example.org",
+        "ranked_keys": {"https://example.org": {"key_id": "k", "public_key": _public(key)}},
+    }
     (tmp_path / SETTINGS_FILE).write_text(json.dumps(settings))
     assert _verify(tmp_path, _signed_record(key), tmp=tmp_path) == 0
     assert _verify(tmp_path, _signed_record(key), "--server-key", "not-base64!", tmp=tmp_path) == 2
