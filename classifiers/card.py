@@ -24,6 +24,43 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+# The resize's interpolations by name (what each means, in OpenCV's and Pillow's terms: docs/design.md §3).
+RESIZE_INTERPOLATIONS = ("area", "bilinear", "nearest", "bicubic")
+RESIZE_CROPS = ("none", "center")
+
+
+@dataclass(frozen=True)
+class ResizeSpec:
+    """How the one resize (classifiers.preprocess) brings a decoded RGB image to the input size, so that another
+    library can reproduce the AI's input: `shrink` when the image is at least as large as the input in both
+    dimensions, else `enlarge`; `crop` "none" stretches the whole image, "center" first cuts the largest centred
+    region of the input's aspect ratio. A card without the field means DEFAULT_RESIZE (what every model before
+    the field was trained and played with)."""
+
+    shrink: str = "area"
+    enlarge: str = "bilinear"
+    crop: str = "none"
+
+    def to_json_obj(self) -> dict[str, str]:
+        return asdict(self)
+
+    @classmethod
+    def from_json_obj(cls, obj: object) -> ResizeSpec:
+        """Raises: ValueError: not an object of the three known keys with known values."""
+        if not isinstance(obj, dict) or set(obj) - {"shrink", "enlarge", "crop"}:
+            raise ValueError(f"input.resize must hold shrink, enlarge and crop only, got {obj!r}")
+        spec = cls(**{k: str(v) for k, v in obj.items()})
+        for value in (spec.shrink, spec.enlarge):
+            if value not in RESIZE_INTERPOLATIONS:
+                raise ValueError(f"input.resize interpolation {value!r} is not one of {RESIZE_INTERPOLATIONS}")
+        if spec.crop not in RESIZE_CROPS:
+            raise ValueError(f"input.resize crop {spec.crop!r} is not one of {RESIZE_CROPS}")
+        return spec
+
+
+DEFAULT_RESIZE = ResizeSpec()
+
+
 @dataclass
 class InputSpec:
     """What the ONNX graph takes: raw RGB images, or a feature vector from a named extractor."""
@@ -35,11 +72,20 @@ class InputSpec:
     layout: str = "NHWC"
     dtype: str = "uint8"
     extractor: dict[str, Any] | None = None  # {"name": ..., "params": {...}} when kind == "features"
+    resize: ResizeSpec | None = None  # None: a card from before the field, read as DEFAULT_RESIZE
+
+    @property
+    def resize_or_default(self) -> ResizeSpec:
+        """The resize the model's input goes through (DEFAULT_RESIZE for a card that does not state one)."""
+        return self.resize or DEFAULT_RESIZE
 
     def to_json_obj(self) -> dict[str, Any]:
         obj = asdict(self)
         if self.kind == "image":
             obj.pop("extractor")
+        obj.pop("resize")
+        if self.resize is not None:  # an old card stays byte for byte as it was
+            obj["resize"] = self.resize.to_json_obj()
         return obj
 
 
@@ -77,6 +123,8 @@ class ModelCard:
         _check_shape(obj, source)
         try:
             spec = dict(obj["input"])
+            if "resize" in spec:
+                spec["resize"] = ResizeSpec.from_json_obj(spec["resize"])
             card = cls(
                 id=str(obj["id"]),
                 title=str(obj.get("title") or obj["id"]),

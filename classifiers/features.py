@@ -13,6 +13,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from classifiers.card import ResizeSpec
 from classifiers.errors import ConfigError
 from classifiers.preprocess import resize_rgb
 
@@ -166,10 +167,11 @@ def _gabor_energy(gray: np.ndarray, p: FeatureParams) -> np.ndarray:
     return np.asarray(stats, dtype=np.float32)
 
 
-def extract(image: np.ndarray, params: FeatureParams | None = None) -> np.ndarray:
-    """The feature vector (float32, 1-D) of one RGB uint8 image of any size."""
+def extract(image: np.ndarray, params: FeatureParams | None = None, *, resize: ResizeSpec | None = None) -> np.ndarray:
+    """The feature vector (float32, 1-D) of one RGB uint8 image of any size; `resize` is the card's (None: the
+    default resize)."""
     p = params or FeatureParams()
-    rgb = resize_rgb(image, p.size, p.size)
+    rgb = resize_rgb(image, p.size, p.size, resize)
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     hog = _hog(gray, p.hog_cell, p.hog_bins)
     return np.concatenate(
@@ -177,9 +179,11 @@ def extract(image: np.ndarray, params: FeatureParams | None = None) -> np.ndarra
     ).astype(np.float32)
 
 
-def extract_batch(images: list[np.ndarray], params: FeatureParams | None = None) -> np.ndarray:
+def extract_batch(
+    images: list[np.ndarray], params: FeatureParams | None = None, *, resize: ResizeSpec | None = None
+) -> np.ndarray:
     """Stack the feature vectors of several images into an (N, D) float32 array."""
-    return np.stack([extract(image, params) for image in images])
+    return np.stack([extract(image, params, resize=resize) for image in images])
 
 
 def feature_dim(params: FeatureParams | None = None) -> int:

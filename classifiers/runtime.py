@@ -211,8 +211,9 @@ class OnnxClassifier:
     def prepare(self, images: Sequence[np.ndarray]) -> np.ndarray:
         """The graph's input for RGB uint8 images: resized pixels, or feature vectors."""
         if self._is_features:
-            return extract_batch(list(images), self._features)
-        return prepare_batch(list(images), self.card.input.height, self.card.input.width)
+            return extract_batch(list(images), self._features, resize=self.card.input.resize)
+        spec = self.card.input
+        return prepare_batch(list(images), spec.height, spec.width, spec.resize)
 
     def run(self, inputs: np.ndarray) -> np.ndarray:
         """Probabilities (N, C) for an already-prepared input batch."""

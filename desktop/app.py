@@ -16,7 +16,14 @@ from desktop.services.catalog import Catalog, load_catalog
 from desktop.services.online.cli import run_sync
 from desktop.services.online.connection import OnlineConnection
 from desktop.services.store import Store
-from desktop.verify import check_proof, read_proof, rerun_with_catalog
+from desktop.verify import (
+    SignedSession,
+    decode_server_key,
+    pinned_server_keys,
+    read_evidence,
+    verify_offline,
+    verify_ranked,
+)
 
 DB_FILE = "eyevsai.db"
 LOG_FILE = "eyevsai.log"  # errors the game reported, beside the database
@@ -32,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="eyevsai",
         description="Eye vs AI: classify images against an AI opponent.",
         epilog="Examples:\n  eyevsai\n  eyevsai --device cpu\n  eyevsai --self-test\n"
-        "  eyevsai verify proof.json --rerun",
+        "  eyevsai verify proof.json --rerun --expect-session-commitment HEX",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
@@ -68,23 +75,41 @@ def build_parser() -> argparse.ArgumentParser:
         help="Upload finished sessions waiting in the outbox to the sync server, then exit "
         "(0: all synced, 1: some wait or were refused, 2: no server set or not signed in).",
     )
-    verify = sub.add_parser("verify", help="Re-check a session proof exported from the end screen.")
-    verify.add_argument("proof", type=Path, help="The proof JSON file.")
+    verify = sub.add_parser(
+        "verify",
+        help="Check a session proof exported from the end screen, or a ranked session's server-signed record "
+        "(exit 0: verified, 1: refused, 2: cannot be checked here).",
+    )
+    verify.add_argument("proof", type=Path, help="The proof JSON file, or a ranked session's signed record.")
     verify.add_argument("--rerun", action="store_true", help="Also re-run the model on the pack's images.")
+    verify.add_argument(
+        "--expect-session-commitment",
+        metavar="HEX",
+        help="The session commitment the game showed when the session started; the proof must carry it.",
+    )
+    verify.add_argument(
+        "--server-key",
+        metavar="BASE64",
+        help="The ranked server's Ed25519 public key (GET /api/v1/ranked/public-key); default: the keys the game "
+        "pinned for the servers it played ranked on.",
+    )
     return parser
 
 
-def run_verify(proof_path: Path, *, rerun: bool, catalog: Catalog, device: str | None) -> int:
-
-    proof = read_proof(proof_path)
-    session_ok, checks = check_proof(proof, rerun_with_catalog(catalog, proof.to_json_obj(), device) if rerun else None)
-    for check in checks:
-        ok = check.hash_ok and check.rerun_ok is not False
-        print(f"round {check.number:3d}  {'OK ' if ok else 'BAD'}  {check.note}")
-    print(f"session commitment {'OK' if session_ok else 'MISMATCH'}: {proof.session_commitment}")
-    all_ok = session_ok and all(c.hash_ok and c.rerun_ok is not False for c in checks)
-    print("proof verified" if all_ok else "proof FAILED verification")
-    return 0 if all_ok else 1
+def run_verify(args: argparse.Namespace, *, catalog: Catalog, data_dir: Path) -> int:
+    """`eyevsai verify`: the exit code (0 verified, 1 refused, 2 cannot be checked, see desktop.verify)."""
+    evidence = read_evidence(args.proof)
+    if isinstance(evidence, SignedSession):
+        keys = [decode_server_key(args.server_key)] if args.server_key else pinned_server_keys(data_dir)
+        return verify_ranked(evidence, keys, out=print)
+    return verify_offline(
+        evidence,
+        catalog,
+        rerun=args.rerun,
+        device=args.device,
+        expected=args.expect_session_commitment,
+        out=print,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         catalog = load_catalog(content_roots(data_dir))
         if args.command == "verify":
-            return run_verify(args.proof, rerun=args.rerun, catalog=catalog, device=args.device)
+            return run_verify(args, catalog=catalog, data_dir=data_dir)
         store = Store(data_dir / DB_FILE)
         store.abandon_unfinished()
         online = OnlineConnection(data_dir, store)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from game_rules.commitment import SCHEME_VERSION, RoundRecord
+from game_rules.modes import BLITZ_MAX_ROUNDS, MODES
 from game_rules.scoring import to_ms
 
 PROOF_FORMAT = "eyevsai-proof"
@@ -188,3 +189,86 @@ def _played(item: object, index: int) -> PlayedAnswer:
     if isinstance(elapsed, bool) or not isinstance(elapsed, int | float) or not 0 <= elapsed < float("inf"):
         raise ProofFormatError(f"{where}'s elapsed_s must be a non-negative number of seconds, got {elapsed!r}")
     return PlayedAnswer(round=number, player_answer=answer, elapsed_ms=to_ms(elapsed), truth=_text(truth, "truth"))
+
+
+def session_problems(proof: Proof) -> list[str]:
+    """What makes `proof` something other than one whole session of its mode (docs/design.md §5).
+
+    The hashes can be self-consistent and the proof still a forgery: records spliced from two sessions, a round
+    dropped and the session commitment recomputed, an image dealt twice. These are the rules every session the
+    game deals keeps; a proof that breaks one is refused. Pack and model membership need the installed content
+    and are checked by `desktop.verify`.
+
+    Returns:
+        One sentence per broken rule, in the order they are checked; empty when the proof is one whole session.
+    """
+    mode = MODES.get(proof.mode)
+    if mode is None:
+        return [f"its mode {proof.mode!r} is not one the game exports proofs of ({', '.join(MODES)})"]
+    records = proof.records
+    if not records:
+        return ["it holds no rounds"]
+    problems = _identity_problems(proof)
+    numbers = [r.round for r in records]
+    if numbers != list(range(1, len(records) + 1)):
+        problems.append(
+            f"its rounds are numbered {_short_list(numbers)} instead of 1..{len(records)} "
+            "(a round is missing, repeated or moved)"
+        )
+    problems.extend(_duplicate_images(records))
+    problems.extend(f"round {r.round} shows an option twice" for r in records if len(set(r.options)) < len(r.options))
+    if mode.rounds is not None and len(records) != mode.rounds:
+        problems.append(f"a {mode.name} session deals {mode.rounds} rounds, this proof holds {len(records)}")
+    if mode.rounds is None and len(records) > BLITZ_MAX_ROUNDS:
+        problems.append(f"a blitz session deals at most {BLITZ_MAX_ROUNDS} rounds, this proof holds {len(records)}")
+    problems.extend(_played_problems(proof, whole=mode.rounds is not None))
+    return problems
+
+
+def _identity_problems(proof: Proof) -> list[str]:
+    """One session id (the proof's own) and one model in every record."""
+    problems = []
+    sessions = sorted({r.session for r in proof.records})
+    if len(sessions) > 1:
+        problems.append(f"its records name {len(sessions)} different session ids (rounds spliced from other sessions)")
+    elif sessions != [proof.session]:
+        problems.append(f"its session id {proof.session!r} is not the one its records commit to ({sessions[0]!r})")
+    models = sorted({r.model for r in proof.records})
+    if len(models) > 1:
+        problems.append(f"its records name {len(models)} different models")
+    return problems
+
+
+def _duplicate_images(records: tuple[RoundRecord, ...]) -> list[str]:
+    first: dict[str, int] = {}
+    problems = []
+    for record in records:
+        if record.image in first:
+            problems.append(
+                f"image {record.image[:12]}… is dealt in rounds {first[record.image]} and {record.round}; "
+                "a session never shows an image twice"
+            )
+        first.setdefault(record.image, record.round)
+    return problems
+
+
+def _played_problems(proof: Proof, *, whole: bool) -> list[str]:
+    """The player's answers: rounds 1..k of the dealt ones (all of them when `whole`), each among the options."""
+    numbers = [p.round for p in proof.played]
+    dealt = len(proof.records)
+    if numbers != list(range(1, len(numbers) + 1)) or len(numbers) > dealt:
+        return [f"its played answers are for rounds {_short_list(numbers)}, not rounds 1..k of the {dealt} dealt"]
+    if whole and len(numbers) != dealt:
+        return [f"it answers {len(numbers)} of its {dealt} rounds; a finished {proof.mode} session answers all"]
+    problems = []
+    for played, record in zip(proof.played, proof.records, strict=False):
+        if played.truth not in record.options or (
+            played.player_answer is not None and played.player_answer not in record.options
+        ):
+            problems.append(f"round {played.round}'s truth or answer is not among the options it showed")
+    return problems
+
+
+def _short_list(numbers: list[int]) -> str:
+    shown = ", ".join(map(str, numbers[:12]))
+    return shown + (", …" if len(numbers) > 12 else "") if numbers else "(none)"

@@ -3,8 +3,9 @@
 An upload is idempotent by the client's session uuid: sending the same session again (a retry after a lost
 reply, an outbox replayed after a crash) returns the stored one and changes nothing. Uploaded values are bounded
 and the points are recomputed here from the rounds by the game's own rules (game_rules.scoring: the same
-milliseconds, the same time-out rule), but an offline session stays unverified: the server did not
-deal, time or watch it, so it never enters a global leaderboard.
+milliseconds, the same time-out rule; game_rules.modes: the same blitz clock with its miss penalty), but an
+offline session stays unverified: the server did not deal, time or watch it, so it never enters a global
+leaderboard.
 """
 
 from __future__ import annotations
@@ -60,8 +61,12 @@ def upload_session(*, session: Session, user: User, body: SessionUpload, now: dt
         total_time_ms=0,
     )
     mode = MODES[body.mode]
+    clock_used_ms = 0  # the session clock (blitz): answer times plus the penalty of each wrong answer
     for number, r in enumerate(body.rounds, start=1):
-        scored = _scored_round(number, r, difficulty=body.difficulty, limit_ms=mode.limit_ms(game.total_time_ms))
+        scored = _scored_round(number, r, difficulty=body.difficulty, limit_ms=mode.limit_ms(clock_used_ms))
+        clock_used_ms += mode.charged_ms(
+            r.elapsed_ms, missed=scored.player_answer is not None and not scored.is_correct
+        )
         game.rounds.append(scored)
         game.score += scored.points
         game.correct += int(scored.is_correct)

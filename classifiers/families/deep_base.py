@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from classifiers.card import InputSpec
+from classifiers.card import DEFAULT_RESIZE, InputSpec
 from classifiers.errors import ConfigError
 from classifiers.families.base import DeclaredEstimator, check_trainable
 from classifiers.families.params import Param, Tune
@@ -188,7 +188,7 @@ class DeepEstimator(DeclaredEstimator):
 
     def input_spec(self) -> InputSpec:
         size = getattr(self, "image_size_", None) or self.image_size or DEFAULT_IMAGE_SIZE
-        return InputSpec(kind="image", height=size, width=size)
+        return InputSpec(kind="image", height=size, width=size, resize=DEFAULT_RESIZE)
 
     def export_onnx(self, path: Path) -> int:
         from classifiers.families import deep_torch_common as common  # lazy: torch

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from classifiers.card import InputSpec
+from classifiers.card import DEFAULT_RESIZE, InputSpec
 from classifiers.errors import ConfigError
 from classifiers.families.base import DeclaredEstimator, check_trainable
 from classifiers.families.params import Hyperparams, Param, Tune
@@ -217,7 +217,13 @@ class ShallowClassifier(DeclaredEstimator):
 
     def input_spec(self) -> InputSpec:
         extractor = FeatureParams(size=self.feature_size).to_card()
-        return InputSpec(kind="features", height=self.feature_size, width=self.feature_size, extractor=extractor)
+        return InputSpec(
+            kind="features",
+            height=self.feature_size,
+            width=self.feature_size,
+            extractor=extractor,
+            resize=DEFAULT_RESIZE,
+        )
 
     def export_onnx(self, path: Path) -> int:
         from skl2onnx import convert_sklearn  # lazy: skl2onnx

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from classifiers.card import InputSpec
+from classifiers.card import DEFAULT_RESIZE, InputSpec
 from classifiers.errors import ConfigError
 from classifiers.families.base import DeclaredEstimator, check_trainable
 from classifiers.families.deep_base import BATCH_SIZE, DROPOUT, IMAGE_SIZE, LR, PATIENCE, WEIGHT_DECAY
@@ -195,7 +195,7 @@ class TransferClassifier(DeclaredEstimator):
 
     def input_spec(self) -> InputSpec:
         size = getattr(self, "image_size_", None) or self.image_size
-        return InputSpec(kind="image", height=size, width=size)
+        return InputSpec(kind="image", height=size, width=size, resize=DEFAULT_RESIZE)
 
     def export_onnx(self, path: Path) -> int:
         from classifiers.families import transfer_keras  # lazy: tensorflow

@@ -21,6 +21,11 @@ from desktop.core.session import GameSession, RoundResult
 
 Clock = Callable[[], float]
 
+# How long blitz shows a result before the next round: a glance after a right answer; after a miss or a time-out
+# long enough to read the truth and the AI's answer.
+HIT_REVEAL_S = 0.7
+MISS_REVEAL_S = 2.5
+
 
 @dataclass(frozen=True)
 class ShownRound:
@@ -62,6 +67,10 @@ class RoundSource(Protocol):
         """The whole session's time limit (blitz), else None."""
 
     @property
+    def session_seconds_left(self) -> float:
+        """What is left of the session's clock after the rounds played; read only when `session_seconds` is set."""
+
+    @property
     def has_next_round(self) -> bool: ...
 
     @property
@@ -87,6 +96,11 @@ class LocalRounds:
         return self.session.mode.total_seconds if self.session.mode.is_blitz else None
 
     @property
+    def session_seconds_left(self) -> float:
+        total_ms = self.session.mode.total_ms or 0
+        return max(0, total_ms - self.session.clock_used_ms) / 1000
+
+    @property
     def has_next_round(self) -> bool:
         return self.session.has_next_round
 
@@ -97,13 +111,14 @@ class LocalRounds:
     def deal(self) -> ShownRound:
         session = self.session
         dealt = session.current_round()
-        total = "∞" if session.mode.is_blitz else str(len(session.rounds))
+        # Blitz deals more rounds than anyone plays: the count that matters is the rounds played so far.
+        count = f" · {len(session.results)} played" if session.mode.is_blitz else f"/{len(session.rounds)}"
         return ShownRound(
             dealt.number,
             dealt.image,
             dealt.options,
             session.current_commitment(),
-            f"Round {dealt.number}/{total} · {session.opponent.title}",
+            f"Round {dealt.number}{count} · {session.opponent.title}",
             session.mode.seconds_per_round,
             self.read_image(dealt.image),
         )
@@ -148,8 +163,7 @@ class RoundPlay:
         self.phase = Phase.DEALING
         self.current: ShownRound | None = None
         self.last_result: RoundResult | None = None
-        self._session_started = clock()
-        self._shown_at = self._session_started
+        self._shown_at = clock()
 
     @property
     def score(self) -> Score:
@@ -161,8 +175,15 @@ class RoundPlay:
 
     @property
     def auto_advances(self) -> bool:
-        """Blitz moves on by itself after a short look at the reveal."""
+        """Blitz moves on by itself after a look at the reveal (`reveal_seconds`), to the end after the last round."""
         return self.source.session_seconds is not None
+
+    def reveal_seconds(self) -> float | None:
+        """How long the revealed result stays before blitz moves on (None: the player moves on). A miss or a
+        time-out shows the truth long enough to read it; the session clock stands still meanwhile."""
+        if not self.auto_advances or self.last_result is None:
+            return None
+        return HIT_REVEAL_S if self.last_result.player_correct else MISS_REVEAL_S
 
     def show(self, shown: ShownRound) -> None:
         """The round is on screen: its clock starts now."""
@@ -181,7 +202,9 @@ class RoundPlay:
             return None
         total = self.source.session_seconds
         if total is not None:
-            return self._tick(total - (self.clock() - self._session_started), total, of_session=True)
+            # The session clock runs only while a round is shown: the reveal and the dealing do not use it.
+            running = self.elapsed() if self.phase is Phase.SHOWN else 0.0
+            return self._tick(self.source.session_seconds_left - running, total, of_session=True)
         if self.phase is not Phase.SHOWN or self.current is None or self.current.seconds is None:
             return None
         return self._tick(self.current.seconds - self.elapsed(), self.current.seconds, of_session=False)
@@ -216,10 +239,3 @@ class RoundPlay:
             return Step.DEAL
         self.phase = Phase.FINISHED
         return Step.FINISH
-
-    def finish(self) -> bool:
-        """End the session now (the blitz clock ran out); False when it had already ended."""
-        if self.phase is Phase.FINISHED:
-            return False
-        self.phase = Phase.FINISHED
-        return True

@@ -49,6 +49,11 @@ class RoundResult:
     def elapsed_s(self) -> float:
         return self.elapsed_ms / 1000
 
+    @property
+    def is_miss(self) -> bool:
+        """The player answered, and wrongly (a time-out is not a miss)."""
+        return self.player_answer is not None and not self.player_correct
+
 
 @dataclass
 class GameSession:
@@ -114,7 +119,9 @@ class GameSession:
 
     @property
     def has_next_round(self) -> bool:
-        return self.current_index < len(self.rounds)
+        """A dealt round is left and, in blitz, time on the session clock."""
+        limit = self.mode.limit_ms(self.clock_used_ms)
+        return self.current_index < len(self.rounds) and (limit is None or limit > 0)
 
     def current_round(self) -> DealtRound:
         if not self.has_next_round:
@@ -125,9 +132,10 @@ class GameSession:
         return self.commitments[self.current_index]
 
     @property
-    def answer_time_ms(self) -> int:
-        """The answer time used so far, summed over the rounds played (what a blitz session's total limits)."""
-        return sum(r.elapsed_ms for r in self.results)
+    def clock_used_ms(self) -> int:
+        """The session clock used so far (what a blitz session's total limits): the rounds' answer times, plus the
+        mode's penalty for each wrong answer."""
+        return self.mode.clock_used_ms((r.elapsed_ms, r.is_miss) for r in self.results)
 
     def answer(self, choice: str | None, elapsed_s: float) -> RoundResult:
         """Record the player's answer (None when time ran out) to the current round and reveal the AI's.
@@ -140,7 +148,7 @@ class GameSession:
         if choice is not None and choice not in dealt.options:
             raise ValueError(f"{choice!r} is not one of this round's options {dealt.options}.")
         elapsed_ms = to_ms(elapsed_s)
-        timed_out = choice is None or is_timed_out(elapsed_ms, self.mode.limit_ms(self.answer_time_ms))
+        timed_out = choice is None or is_timed_out(elapsed_ms, self.mode.limit_ms(self.clock_used_ms))
         correct = not timed_out and choice == dealt.truth
         index = self.current_index
         record, commitment = self.records[index], self.commitments[index]

@@ -195,7 +195,8 @@ class MainWindow(QMainWindow):
         profile_id = self.store.profile_id(self.home.profile_name())
         self.store.begin_session(session, profile_id, opponent.entry.difficulty)
         self.session, self.profile_id = session, profile_id
-        self.round.show_session_commitment(session.session_commitment, len(session.rounds))
+        dealt = None if session.mode.is_blitz else len(session.rounds)
+        self.round.show_session_commitment(session.session_commitment, dealt)
         self.stack.setCurrentWidget(self.round)
         self.rounds.start(LocalRounds(session, pack_image_reader(self.catalog.packs[session.pack_id])))
 

@@ -17,7 +17,6 @@ from desktop.core.session import RoundResult
 from desktop.ui.round_view import RoundView
 
 TICK_MS = 100
-BLITZ_REVEAL_MS = 700
 
 # run(fn, done, failed): call fn, then done(result) or failed(exc, traceback), possibly later on the GUI thread.
 Runner = Callable[[Callable[[], Any], Callable[[Any], None], Callable[[Exception, str], None]], None]
@@ -125,10 +124,8 @@ class RoundController(QObject):
         if tick is None:
             return
         self.time_ticked.emit(tick.remaining_s, tick.limit_s)
-        if tick.expired and tick.of_session:
-            if play.finish():
-                self._finish()
-        elif tick.expired:
+        if tick.expired and play.phase is Phase.SHOWN:
+            # The round running when time ends counts, as a time-out; in blitz its reveal then ends the session.
             self.answer(None)
 
     def _on_revealed(self, play: RoundPlay, result: RoundResult) -> None:
@@ -138,8 +135,9 @@ class RoundController(QObject):
         last = play.is_last
         self.round_revealed.emit(result, last)
         self.score_changed.emit(play.score)
-        if play.auto_advances and not last:
-            QTimer.singleShot(BLITZ_REVEAL_MS, lambda: self._advance_if_still_revealed(play, result))
+        pause = play.reveal_seconds()
+        if pause is not None:
+            QTimer.singleShot(round(pause * 1000), lambda: self._advance_if_still_revealed(play, result))
 
     def _advance_if_still_revealed(self, play: RoundPlay, result: RoundResult) -> None:
         if play is self.play and play.phase is Phase.REVEALED and play.last_result is result:

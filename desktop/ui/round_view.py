@@ -142,12 +142,12 @@ class RoundView(QWidget):
         else:
             super().keyPressEvent(event)
 
-    def show_session_commitment(self, commitment: str, n_rounds: int) -> None:
-        """Shown from the first round on: the hash that binds the AI's answers to every dealt round."""
-        self.session_line.setText(
-            f"<small>Session commitment ({n_rounds} dealt rounds): <code>{short_hash(commitment)}</code></small>"
-        )
-        self.session_line.setToolTip(f"SHA-256 of all {n_rounds} round commitments:\n{commitment}")
+    def show_session_commitment(self, commitment: str, n_rounds: int | None) -> None:
+        """Shown from the first round on: the hash that binds the AI's answers to every dealt round. `n_rounds`
+        None (blitz): the dealt count is not shown, as it is not the count of rounds the player will play."""
+        count = "" if n_rounds is None else f" ({n_rounds} dealt rounds)"
+        self.session_line.setText(f"<small>Session commitment{count}: <code>{short_hash(commitment)}</code></small>")
+        self.session_line.setToolTip(f"SHA-256 of every dealt round's commitment:\n{commitment}")
 
     def show_seed_commitment(self, commitment: str) -> None:
         """Ranked: the hash of the server's secret seed, revealed (and checked) at the end."""

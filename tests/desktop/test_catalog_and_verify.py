@@ -68,6 +68,8 @@ def _proof(tmp_path: Path) -> Path:
         probabilities=opponent.probabilities(pack, [r.image for r in rounds]),
         new_salt=new_salt,
     )
+    while session.has_next_round:
+        session.answer(session.current_round().truth, 2.5)
     path = tmp_path / "proof.json"
     write_proof(path, session.proof())
     return path

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from desktop.core.play import LocalRounds, Phase, RoundPlay, ShownRound, Step
+from desktop.core.play import HIT_REVEAL_S, MISS_REVEAL_S, LocalRounds, Phase, RoundPlay, ShownRound, Step
 from desktop.core.session import GameSession, Opponent, RoundResult
 from game_rules.commitment import RoundRecord
 from game_rules.deal import AiAnswer, DealtRound
-from game_rules.modes import BLITZ, CLASSIC, Mode
+from game_rules.modes import BLITZ, BLITZ_MISS_PENALTY_MS, CLASSIC, Mode
 
 CLASSES = ("cat", "dog", "owl", "fox")
 
@@ -86,21 +86,37 @@ def test_a_quick_right_answer_earns_the_speed_bonus_and_the_session_ends_after_t
     assert play.advance() is Step.NONE
 
 
-def test_blitz_ends_at_the_total_time_whatever_the_round() -> None:
+def test_blitz_counts_the_round_running_when_time_ends_and_then_ends() -> None:
     play, session, clock = _play(BLITZ, n_rounds=50)
     assert play.auto_advances and play.current is not None and play.current.seconds is None
+    assert play.current.title == "Round 1 · 0 played · Model M"
     clock.advance(20.0)
     _answer(play, session.rounds[0].truth)
+    assert play.reveal_seconds() == HIT_REVEAL_S
+    clock.advance(5.0)  # the reveal and the dealing do not use the session clock
     play.advance()
     play.show(play.source.deal())
+    assert play.current.title == "Round 2 · 1 played · Model M"
     clock.advance(39.9)
     tick = play.tick()
     assert tick is not None and tick.of_session and not tick.expired and tick.limit_s == BLITZ.total_seconds
     clock.advance(0.1)
     tick = play.tick()
     assert tick is not None and tick.expired and tick.of_session
-    assert play.finish() and not play.finish()  # ends once
-    assert play.tick() is None and len(session.results) == 1
+    late = _answer(play, None)  # what the controller does when the clock runs out
+    assert late.player_answer is None and late.points == 0 and len(session.results) == 2
+    assert play.reveal_seconds() == MISS_REVEAL_S and play.is_last
+    assert play.advance() is Step.FINISH and play.tick() is None
+
+
+def test_a_blitz_miss_costs_five_seconds_of_the_clock_and_stays_on_screen_longer() -> None:
+    play, session, clock = _play(BLITZ, n_rounds=50)
+    clock.advance(1.0)
+    wrong = next(o for o in session.rounds[0].options if o != session.rounds[0].truth)
+    assert _answer(play, wrong).points == 0
+    assert play.reveal_seconds() == MISS_REVEAL_S > HIT_REVEAL_S * 3
+    tick = play.tick()
+    assert tick is not None and tick.remaining_s == pytest.approx(60.0 - 1.0 - BLITZ_MISS_PENALTY_MS / 1000)
 
 
 class ServerLikeSource:

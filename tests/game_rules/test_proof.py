@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from game_rules.commitment import session_commitment
-from game_rules.proof import Proof, ProofFormatError
+from game_rules.proof import Proof, ProofFormatError, session_problems
 
 # Exported by the game before the typed Proof existed (GameSession.proof() dict + json.dumps(indent=1)).
 GOLDEN = Path(__file__).parent / "data" / "proof-v1.json"
@@ -87,3 +88,38 @@ def test_a_tampered_answer_still_reads_so_that_the_check_can_fail_it() -> None:
     record["answer"] = next(o for o in record["options"] if o != record["answer"])
     parsed = Proof.parse(json.dumps(proof))
     assert parsed.records[0].commitment() != parsed.commitments[0]
+
+
+def test_a_record_without_v_is_refused_as_written() -> None:
+    proof = _golden()
+    del proof["records"][2]["v"]
+    assert "record 3 lacks 'v'" in _refused(proof)
+
+
+def test_the_golden_proof_is_one_session_but_not_a_whole_classic_one() -> None:
+    proof = Proof.parse(GOLDEN.read_text(encoding="utf-8"))
+    assert session_problems(proof) == [
+        "a classic session deals 10 rounds, this proof holds 3",
+        "it answers 2 of its 3 rounds; a finished classic session answers all",
+    ]
+    blitz = replace(proof, mode="blitz")
+    assert session_problems(blitz) == []  # a blitz session plays only some of its dealt rounds
+
+
+def test_session_rules_name_each_forgery() -> None:
+    proof = replace(Proof.parse(GOLDEN.read_text(encoding="utf-8")), mode="blitz")
+    first, second, third = proof.records
+    assert "numbered 1, 3 instead of 1..2" in session_problems(replace(proof, records=(first, third)))[0]
+    spliced = replace(proof, records=(first, replace(second, session="other"), third))
+    assert session_problems(spliced) == [
+        "its records name 2 different session ids (rounds spliced from other sessions)"
+    ]
+    twice = replace(proof, records=(first, replace(second, image=first.image), third))
+    assert "is dealt in rounds 1 and 2" in session_problems(twice)[0]
+    assert (
+        "2 different models"
+        in session_problems(replace(proof, records=(first, replace(second, model="0" * 64), third)))[0]
+    )
+    assert "mode 'ranked'" in session_problems(replace(proof, mode="ranked"))[0]
+    wrong_truth = replace(proof, played=(replace(proof.played[0], truth="not an option"),))
+    assert "round 1's truth or answer is not among the options" in session_problems(wrong_truth)[0]

@@ -7,6 +7,7 @@ offline upload (the answer as clicked, with the time in milliseconds, so the ser
 
 from __future__ import annotations
 
+import random
 import uuid
 
 import pytest
@@ -15,6 +16,7 @@ from desktop.core.session import GameSession, Opponent
 from game_rules.deal import deal
 from game_rules.modes import BLITZ, CLASSIC, Mode
 from game_rules.scoring import to_ms
+from tests.desktop.test_blitz_mashing import play_blitz
 from tests.sync_server.helpers import ApiClient, FakeClock, import_bundled, round_truth
 
 CLASSES = ["bag", "coat", "dress", "shirt"]
@@ -110,3 +112,37 @@ def test_ranked_gives_no_speed_bonus_to_an_answer_faster_than_a_human(api: ApiCl
     labels = import_bundled(api.app_state)
     assert desktop_verdict(CLASSIC, 0.0) == (15, False)
     assert ranked_verdict(api, clock, labels, 0.02) == (10, False)
+
+
+def test_an_uploaded_blitz_session_is_re_scored_with_the_miss_penalty(api: ApiClient) -> None:
+    """A masher's session scores on the server what it scored in the game; rounds claimed after the misses used up
+    the clock score nothing."""
+    session = play_blitz(random.Random(3), accuracy=None, seconds=0.2, seed="masher")
+    rounds = [
+        {
+            "image_sha256": r.image,
+            "options": list(r.options),
+            "truth": r.truth,
+            "player_answer": r.player_answer,
+            "ai_answer": r.ai.answer,
+            "ai_confidence": r.ai.confidence,
+            "elapsed_ms": r.elapsed_ms,
+        }
+        for r in session.results
+    ]
+    extra = [{**rounds[0], "image_sha256": f"{10_000 + i:064x}", "player_answer": rounds[0]["truth"]} for i in range(5)]
+    token = api.register()["access_token"]
+    for claimed, expected in ((rounds, session.player_points), (rounds + extra, session.player_points)):
+        body = {
+            "client_session_id": str(uuid.uuid4()),
+            "pack_id": "fashion-mnist",
+            "difficulty": "hard",
+            "mode": "blitz",
+            "model_id": "m",
+            "started_at": "2026-11-18T11:50:00Z",
+            "finished_at": "2026-11-18T11:52:00Z",
+            "rounds": claimed,
+        }
+        response = api.post("/api/v1/sessions", token=token, json=body)
+        assert response.status_code == 201, response.text
+        assert response.json()["score"] == expected

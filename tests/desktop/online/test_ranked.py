@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from classifiers.attestation import verify_attestation
+from desktop.app import main as desktop_main
 from desktop.services.online.client import ServerClient
 from desktop.services.online.ranked import RankedGame, ranked_setup
 from desktop.services.online.tokens import TokenStore
@@ -58,7 +59,7 @@ def _play(client: ServerClient, catalog, live_server, difficulty: str = "hard") 
 
 
 def test_a_ranked_session_end_to_end_is_verified_and_on_the_board(
-    live_server, data_dir: Path, keyring_backend, catalog, tmp_path: Path
+    live_server, data_dir: Path, keyring_backend, catalog, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     client = ServerClient(live_server.url, TokenStore(live_server.url, data_dir, backend=keyring_backend))
     me = client.guest(display_name="Ranked Ann")
@@ -86,6 +87,15 @@ def test_a_ranked_session_end_to_end_is_verified_and_on_the_board(
     store.close()
     assert kept["record"]["player"] == me.id and kept["record"]["score"] == summary.score
     assert verify_attestation(kept["record"], kept["signature"], kept["public_key"])
+    # ... and `eyevsai verify` proves it from the file alone, with the server's public key.
+    signed = tmp_path / "ranked.json"
+    signed.write_text(json.dumps({"record": kept["record"], "signature": kept["signature"]}), encoding="utf-8")
+    args = ["--data-dir", str(tmp_path / "verifier"), "verify", str(signed), "--server-key", kept["public_key"]]
+    assert desktop_main(args) == 0
+    assert "the server attested" in capsys.readouterr().out
+    kept["record"]["score"] += 10
+    signed.write_text(json.dumps({"record": kept["record"], "signature": kept["signature"]}), encoding="utf-8")
+    assert desktop_main(args) == 1
     client.close()
 
 
