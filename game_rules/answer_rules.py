@@ -37,10 +37,10 @@ OPTIONS_THUMBNAIL = AnswerRule(
     "options-10px", True, 10, "The AI squints: it sees a 10×10 thumbnail of the picture, and your options."
 )
 BLIND_THUMBNAIL = AnswerRule(
-    "top1-10px",
+    "top1-8px",
     False,
-    10,
-    "The AI squints and guesses blind: it sees a 10×10 thumbnail and names a class without seeing your options.",
+    8,
+    "The AI squints and guesses blind: it sees an 8×8 thumbnail and names a class without seeing your options.",
 )
 ANSWER_RULES: dict[str, AnswerRule] = {rule.name: rule for rule in (OPTIONS, OPTIONS_THUMBNAIL, BLIND_THUMBNAIL)}
 DIFFICULTY_RULES: dict[str, AnswerRule] = {"easy": BLIND_THUMBNAIL, "medium": OPTIONS_THUMBNAIL, "hard": OPTIONS}

@@ -98,9 +98,9 @@ class Career:
 
     def is_personal_best(self, session_id: str) -> bool:
         """True when the finished session beat every earlier one of its pack, difficulty and kind."""
-        recaps = self.recaps()
-        recap = next(r for r in recaps if r.session_id == session_id)
-        return is_personal_best(recap, [r for r in recaps if r.started < recap.started])
+        recaps = self.recaps()  # oldest first: what precedes the session in this list was played before it
+        index = next(i for i, r in enumerate(recaps) if r.session_id == session_id)
+        return is_personal_best(recaps[index], recaps[:index])
 
     def achievements(self) -> list[tuple[Achievement, bool]]:
         """Every achievement with whether it is earned, in display order."""

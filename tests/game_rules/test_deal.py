@@ -65,7 +65,7 @@ def test_ai_answer_ties_go_to_the_earlier_option_and_unknown_options_fail() -> N
 def test_the_blind_easy_ai_names_its_top_class_even_when_it_is_not_shown() -> None:
     probs = {"bag": 0.6, "coat": 0.25, "dress": 0.1, "sandal": 0.05, "shirt": 0.0}
     blind = ai_answer(probs, ("coat", "dress", "sandal"), rule_for_difficulty("easy"))
-    assert (blind.answer, blind.confidence, blind.rule) == ("bag", 600, "top1-10px")
+    assert (blind.answer, blind.confidence, blind.rule) == ("bag", 600, "top1-8px")
     assert not blind.is_shown(("coat", "dress", "sandal"))
     medium = ai_answer(probs, ("coat", "dress", "sandal"), rule_for_difficulty("medium"))
     assert (medium.answer, medium.rule) == ("coat", "options-10px")
