@@ -85,9 +85,7 @@ def play_session(session: GameSession, accuracy: float, rng: random.Random) -> N
         session.answer(choice, elapsed)  # past the limit it counts as a time-out, as in the game
 
 
-def simulate(
-    pack: Pack, opponent: CachedOpponent, accuracy: float, sessions: int, *, seed: int = 0
-) -> ContestRow:
+def simulate(pack: Pack, opponent: CachedOpponent, accuracy: float, sessions: int, *, seed: int = 0) -> ContestRow:
     """Deal and play `sessions` classic sessions of one player against one opponent."""
     rng = random.Random(f"{seed}:{opponent.rules_view.model_id}:{accuracy}")
     outcomes: Counter[str] = Counter()
