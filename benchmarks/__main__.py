@@ -17,8 +17,9 @@ import typer
 from rich.console import Console
 
 from classifiers.errors import EyeVsAIError
+from classifiers.locations import user_data_dir
 
-from .contest import ContestRow, contest_table, measure_contest
+from .contest import PLAYER_ACCURACIES, ContestRow, contest_table, history_accuracy, measure_contest
 from .features import FeatureResult, measure_features
 from .game import GameResult, game_table, measure_game
 from .heatmap import HeatmapResult, heatmap_table, measure_heatmaps
@@ -138,7 +139,8 @@ def bench(
     contest: list[ContestRow] = []
     if only in (None, Section.contest):
         with err.status(f"Simulating {sessions} sessions per player and opponent…"):
-            contest = measure_contest(sessions=sessions)
+            own = history_accuracy(user_data_dir(None) / "eyevsai.db")  # the local player's, when there is one
+            contest = measure_contest(sessions=sessions, accuracies=(*PLAYER_ACCURACIES, *([own] if own else [])))
     training: list[TrainingResult] = []
     if only in (None, Section.training):
         try:

@@ -13,7 +13,9 @@ person does better, so the 83.5 % player is a conservative stand-in for the aver
 
 from __future__ import annotations
 
+import contextlib
 import random
+import sqlite3
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -133,6 +135,16 @@ def measure_contest(
         opponent = cache_opponent(entry, pack, shas, device)
         rows.extend(simulate(pack, opponent, accuracy, sessions) for accuracy in accuracies)
     return sorted(rows, key=lambda r: (DIFFICULTIES.index(r.difficulty), r.model, r.player_accuracy))
+
+
+def history_accuracy(db_path: Path) -> float | None:
+    """The player's accuracy over every finished round in a local game database (None: no such file or rounds)."""
+    if not db_path.is_file():
+        return None
+    with contextlib.closing(sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+        sql = "SELECT AVG(r.player_correct), COUNT(*) FROM rounds r JOIN sessions s ON s.id = r.session_id "
+        mean, count = db.execute(sql + "WHERE s.status = 'finished'").fetchone()
+    return float(mean) if count else None
 
 
 def _first_images(pack: Pack, n: int) -> Pack:
