@@ -47,3 +47,19 @@ def test_the_blind_easy_ai_sometimes_names_a_class_that_was_not_shown(tmp_path: 
         session = start_session(pack, opponent, CLASSIC, seed=f"blind-{n}", session_id=f"b{n}", new_salt=new_salt)
         unshown += sum(not a.is_shown(r.options) for a, r in zip(session.ai_answers, session.rounds, strict=True))
     assert unshown > 0
+
+
+def test_the_opponent_explains_its_answer_on_the_view_its_rule_allowed(tmp_path: Path) -> None:
+    catalog = load_catalog(content_roots(tmp_path))
+    pack = catalog.packs[PACK]
+    opponent = load_opponent(catalog.opponents_for(PACK, "easy")[0], device="cpu")
+    entry = pack.available("test")[0]
+    image = pack.load_image(entry.sha256)
+    answer = max(
+        *(p := opponent.probabilities(pack, [entry.sha256], view_px=8)[entry.sha256]).items(), key=lambda i: i[1]
+    )
+    heatmap = opponent.heatmap(image, answer[0])
+    assert heatmap.heat.shape == image.shape[:2]
+    assert abs(heatmap.probability - p[answer[0]]) < 1e-4  # the same view the committed answer came from
+    with pytest.raises(ValueError, match="not a class of model"):
+        opponent.heatmap(image, "spaceship")
