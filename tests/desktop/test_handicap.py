@@ -55,11 +55,10 @@ def test_the_opponent_explains_its_answer_on_the_view_its_rule_allowed(tmp_path:
     opponent = load_opponent(catalog.opponents_for(PACK, "easy")[0], device="cpu")
     entry = pack.available("test")[0]
     image = pack.load_image(entry.sha256)
-    answer = max(
-        *(p := opponent.probabilities(pack, [entry.sha256], view_px=8)[entry.sha256]).items(), key=lambda i: i[1]
-    )
-    heatmap = opponent.heatmap(image, answer[0])
+    probabilities = opponent.probabilities(pack, [entry.sha256], view_px=8)[entry.sha256]
+    answer = max(probabilities, key=probabilities.__getitem__)
+    heatmap = opponent.heatmap(image, answer)
     assert heatmap.heat.shape == image.shape[:2]
-    assert abs(heatmap.probability - p[answer[0]]) < 1e-4  # the same view the committed answer came from
+    assert abs(heatmap.probability - probabilities[answer]) < 1e-4  # the same view the committed answer came from
     with pytest.raises(ValueError, match="not a class of model"):
         opponent.heatmap(image, "spaceship")
