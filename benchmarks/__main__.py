@@ -88,6 +88,20 @@ def _measure(
     return workload, features, inference
 
 
+def _measure_play(only: Section | None, sessions: int, err: Console) -> tuple[list[HeatmapResult], list[ContestRow]]:
+    """The heatmap latency rows and the contest table (each only when its section is asked for)."""
+    heatmaps: list[HeatmapResult] = []
+    if only in (None, Section.heatmap):
+        with err.status("Timing occlusion heatmaps…"):
+            heatmaps = measure_heatmaps(bundled_model_dirs(), load_pack_images(20)[0])
+    contest: list[ContestRow] = []
+    if only in (None, Section.contest):
+        with err.status(f"Simulating {sessions} sessions per player and opponent…"):
+            own = history_accuracy(user_data_dir(None) / "eyevsai.db")  # the local player's, when there is one
+            contest = measure_contest(sessions=sessions, accuracies=(*PLAYER_ACCURACIES, *([own] if own else [])))
+    return heatmaps, contest
+
+
 @app.command()
 def bench(
     images: Annotated[int, typer.Option("--images", "-n", min=1, help="Pack images to run on.")] = 500,
@@ -132,15 +146,7 @@ def bench(
         message = str(exc) if known else f"unexpected {type(exc).__name__}: {exc}. Rerun with --traceback."
         Console(stderr=True).print(f"[bold red]error:[/] {message}", soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT if known else EXIT_FAILED) from None
-    heatmaps: list[HeatmapResult] = []
-    if only in (None, Section.heatmap):
-        with err.status("Timing occlusion heatmaps…"):
-            heatmaps = measure_heatmaps(bundled_model_dirs(), load_pack_images(20)[0])
-    contest: list[ContestRow] = []
-    if only in (None, Section.contest):
-        with err.status(f"Simulating {sessions} sessions per player and opponent…"):
-            own = history_accuracy(user_data_dir(None) / "eyevsai.db")  # the local player's, when there is one
-            contest = measure_contest(sessions=sessions, accuracies=(*PLAYER_ACCURACIES, *([own] if own else [])))
+    heatmaps, contest = _measure_play(only, sessions, err)
     training: list[TrainingResult] = []
     if only in (None, Section.training):
         try:
