@@ -1,4 +1,5 @@
-"""`python -m benchmarks`: feature extraction, ONNX inference, training, game responsiveness, sync server load.
+"""`python -m benchmarks`: feature extraction, ONNX inference, heatmap latency, training, game responsiveness, the
+contest (simulated players per difficulty), sync server load.
 
 Exit codes: 0 success; 1 an unexpected error (rerun with --traceback); 2 bad input (missing pack or model).
 """
@@ -16,9 +17,12 @@ import typer
 from rich.console import Console
 
 from classifiers.errors import EyeVsAIError
+from classifiers.locations import user_data_dir
 
+from .contest import PLAYER_ACCURACIES, ContestRow, contest_table, history_accuracy, measure_contest
 from .features import FeatureResult, measure_features
 from .game import GameResult, game_table, measure_game
+from .heatmap import HeatmapResult, heatmap_table, measure_heatmaps
 from .inference import CALLS_PER_REPEAT, InferenceResult, measure_inference
 from .report import machine_info, render, to_json
 from .server import ServerRun, measure_server, server_table
@@ -34,7 +38,9 @@ class Section(StrEnum):
 
     features = "features"
     inference = "inference"
+    heatmap = "heatmap"
     game = "game"
+    contest = "contest"
     training = "training"
     server = "server"
 
@@ -82,6 +88,20 @@ def _measure(
     return workload, features, inference
 
 
+def _measure_play(only: Section | None, sessions: int, err: Console) -> tuple[list[HeatmapResult], list[ContestRow]]:
+    """The heatmap latency rows and the contest table (each only when its section is asked for)."""
+    heatmaps: list[HeatmapResult] = []
+    if only in (None, Section.heatmap):
+        with err.status("Timing occlusion heatmaps…"):
+            heatmaps = measure_heatmaps(bundled_model_dirs(), load_pack_images(20)[0])
+    contest: list[ContestRow] = []
+    if only in (None, Section.contest):
+        with err.status(f"Simulating {sessions} sessions per player and opponent…"):
+            own = history_accuracy(user_data_dir(None) / "eyevsai.db")  # the local player's, when there is one
+            contest = measure_contest(sessions=sessions, accuracies=(*PLAYER_ACCURACIES, *([own] if own else [])))
+    return heatmaps, contest
+
+
 @app.command()
 def bench(
     images: Annotated[int, typer.Option("--images", "-n", min=1, help="Pack images to run on.")] = 500,
@@ -106,6 +126,9 @@ def bench(
             help="uvicorn workers of the sync server load test (on loopback; $DATABASE_URL selects PostgreSQL).",
         ),
     ] = 2,
+    sessions: Annotated[
+        int, typer.Option(min=1, help="Simulated classic sessions per player and opponent in the contest.")
+    ] = 400,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")] = False,
     traceback: Annotated[bool, typer.Option("--traceback", "-v", help="Show the stack trace of errors.")] = False,
 ) -> None:
@@ -123,6 +146,7 @@ def bench(
         message = str(exc) if known else f"unexpected {type(exc).__name__}: {exc}. Rerun with --traceback."
         Console(stderr=True).print(f"[bold red]error:[/] {message}", soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT if known else EXIT_FAILED) from None
+    heatmaps, contest = _measure_play(only, sessions, err)
     training: list[TrainingResult] = []
     if only in (None, Section.training):
         try:
@@ -148,14 +172,20 @@ def bench(
         document = json.loads(to_json(machine, workload, features, inference, rss))
         document["training"] = [asdict(row) for row in training]
         document["game"] = [asdict(row) for row in game]
+        document["heatmap"] = [asdict(row) for row in heatmaps]
+        document["contest"] = [asdict(row) for row in contest]
         document["server"] = asdict(server) if server else None
         sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     else:
         render(out, machine, workload, features, inference, rss)
         if training:
             out.print(training_table(training))
+        if heatmaps:
+            out.print(heatmap_table(heatmaps))
         if game:
             out.print(game_table(game))
+        if contest:
+            out.print(contest_table(contest))
         if server:
             out.print(server_table(server))
 

@@ -15,7 +15,7 @@ from desktop.selftest import run_self_test
 from desktop.services.catalog import Catalog, load_catalog
 from desktop.services.online.cli import run_sync
 from desktop.services.online.connection import OnlineConnection
-from desktop.services.store import Store
+from desktop.services.store import open_store
 from desktop.verify import (
     SignedSession,
     decode_server_key,
@@ -125,7 +125,9 @@ def main(argv: list[str] | None = None) -> int:
         catalog = load_catalog(content_roots(data_dir))
         if args.command == "verify":
             return run_verify(args, catalog=catalog, data_dir=data_dir)
-        store = Store(data_dir / DB_FILE)
+        store = open_store(data_dir / DB_FILE)  # a read-only folder plays from memory and says so
+        if store.problem:
+            catalog.problems.insert(0, store.problem)
         store.abandon_unfinished()
         online = OnlineConnection(data_dir, store)
         if args.server is not None:
@@ -154,5 +156,5 @@ def main(argv: list[str] | None = None) -> int:
         device=args.device,
         quit_when_shown=report_shown if args.quit_when_shown else None,
         online=online,
-        log_path=data_dir / LOG_FILE,
+        log_path=data_dir / LOG_FILE if store.is_saving else None,  # a read-only folder cannot hold the log
     )

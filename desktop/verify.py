@@ -27,6 +27,7 @@ from classifiers.pack import SPLITS, Pack
 from desktop.services.catalog import Catalog, OpponentEntry
 from desktop.services.online.settings import read_settings
 from desktop.services.opponent import load_opponent
+from game_rules.answer_rules import answer_rule
 from game_rules.attestation import record_problems as attestation_problems
 from game_rules.commitment import RoundRecord, session_commitment, verify_round
 from game_rules.deal import ai_answer
@@ -135,7 +136,7 @@ def check_proof(proof: Proof, rerun: Rerun | None = None) -> tuple[bool, list[Ro
         hash_ok = verify_round(record, commitment)
         rerun_ok, note = None, "hash ok" if hash_ok else "hash MISMATCH"
         if rerun:
-            again = ai_answer(fresh[record.image], record.options)
+            again = ai_answer(fresh[record.image], record.options, answer_rule(record.rule))
             rerun_ok = (
                 again.answer == record.answer and abs(again.confidence - record.confidence) <= CONFIDENCE_TOLERANCE
             )
@@ -204,7 +205,9 @@ def rerun_model(entry: OpponentEntry, pack: Pack, device: str | None = None) -> 
     """A rerun function: the proof's own model (found by its card) on the pack's images."""
 
     def rerun(records: list[RoundRecord]) -> dict[str, dict[str, float]]:
-        return load_opponent(entry, device=device).probabilities(pack, sorted({r.image for r in records}))
+        view_px = answer_rule(records[0].rule).view_px if records else None  # one answer rule per session
+        images = sorted({r.image for r in records})
+        return load_opponent(entry, device=device).probabilities(pack, images, view_px=view_px)
 
     return rerun
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import date
 from pathlib import Path
 
 import pytest
+import sqlite_utils
 
-from desktop.services.store import SCHEMA_VERSION, Store, StoreError
+from desktop.services.store import MIGRATIONS, SCHEMA_VERSION, Store, StoreError
 from game_rules.modes import CLASSIC
 from tests.desktop.test_session import _session
 
@@ -63,3 +65,21 @@ def test_finished_sessions_feed_history_leaderboard_and_consistency(tmp_path: Pa
     pairs = store.correctness_pairs(ann, "p")
     assert len(pairs) == 20 and sum(p for p, _ in pairs) == 12 and all(a == 1 for _, a in pairs)
     assert store.profile_names() == ["Ann", "Bob"]
+
+
+def test_version_4_keeps_older_sessions_and_marks_a_daily_challenge_with_its_day(tmp_path: Path) -> None:
+    path = tmp_path / "game.db"
+    db = sqlite_utils.Database(path)
+    for migrate in MIGRATIONS[:2]:  # a database written by the game before the daily challenge
+        migrate(db)
+    db.execute("PRAGMA user_version = 2")
+    db["profiles"].insert({"id": 1, "name": "Ann", "created": "2026-11-01T00:00:00+00:00"})
+    db["sessions"].insert({"id": "old", "profile_id": 1, "pack_id": "p", "status": "finished"})
+    db.close()
+    store = Store(path)
+    assert store.version == SCHEMA_VERSION == 4
+    assert store.daily_days(1) == []
+    store.begin_session(_session(), 1, "hard", daily=date(2026, 11, 30))
+    assert store.daily_days(1) == [date(2026, 11, 30)]
+    assert store.has_played_daily(1, _session().pack_id, date(2026, 11, 30))
+    assert not store.has_played_daily(1, _session().pack_id, date(2026, 12, 1))

@@ -22,7 +22,14 @@ from desktop.services.dealer import start_session
 from desktop.services.online.settings import SETTINGS_FILE
 from desktop.services.opponent import LoadedOpponent, load_opponent
 from desktop.verify import write_proof
-from game_rules.commitment import RoundRecord, canonical_json, new_salt, session_commitment, sha256_hex
+from game_rules.commitment import (
+    SCHEME_VERSIONS,
+    RoundRecord,
+    canonical_json,
+    new_salt,
+    session_commitment,
+    sha256_hex,
+)
 from game_rules.modes import CLASSIC
 
 PACK = "fashion-mnist"
@@ -67,7 +74,12 @@ def other(catalog: Catalog, opponent: LoadedOpponent) -> dict:
 
 def _rehash(proof: dict) -> dict:
     """What a forger who knows the scheme does after an edit: recompute every commitment."""
-    proof["commitments"] = [RoundRecord.from_json_obj(r).commitment() for r in proof["records"]]
+    proof["commitments"] = [
+        sha256_hex(canonical_json(r))
+        if r.get("v") not in SCHEME_VERSIONS
+        else RoundRecord.from_json_obj(r).commitment()
+        for r in proof["records"]
+    ]
     proof["session_commitment"] = session_commitment(proof["commitments"])
     return proof
 
@@ -187,7 +199,12 @@ def _v_missing(proof: dict) -> dict:
 
 
 def _v_two(proof: dict) -> dict:
-    proof["records"][0]["v"] = 2
+    proof["records"][0]["v"] = 2  # scheme 2 is a handicapped AI's record: it must name its answer rule
+    return proof
+
+
+def _v_three(proof: dict) -> dict:
+    proof["records"][0]["v"] = 3
     return proof
 
 
@@ -204,7 +221,8 @@ def _unknown_image(proof: dict) -> dict:
 UNCHECKABLE = {
     "an extra key": (_extra_key, "record 1 has unknown key(s) 'note'"),
     "v missing": (_v_missing, "record 1 lacks 'v'"),
-    "v is 2": (_v_two, "record 1 uses commitment scheme 2"),
+    "v is 2 without its rule": (_v_two, "record 1 lacks 'rule'"),
+    "v is 3": (_v_three, "record 1 uses commitment scheme 3"),
     "another pack": (_another_pack, "pack 'cifar-10', which is not installed here"),
     "an unknown image": (_unknown_image, "round 4 shows image eeeeeeeeeeee…, which is not an image of pack"),
 }
