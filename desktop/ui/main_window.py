@@ -11,7 +11,7 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QStackedWidget, QWidget
 
-from desktop.core.consistency import describe_consistency
+from desktop.core.consistency import plain_consistency
 from desktop.core.play import Clock, LocalRounds
 from desktop.core.session import GameSession, RoundResult
 from desktop.services.catalog import Catalog, OpponentEntry
@@ -20,8 +20,11 @@ from desktop.services.opponent import LoadedOpponent, load_opponent
 from desktop.services.store import Store
 from desktop.ui.end_view import EndView, HistoryView
 from desktop.ui.home import HomeScreen, Selection
+from desktop.ui.prefs import Prefs, prefs_beside
 from desktop.ui.round_controller import RoundController, pack_image_reader, show_rounds_on
 from desktop.ui.round_view import RoundView
+from desktop.ui.sounds import Sounds
+from desktop.ui.window_support import ask_to_quit_session, fit_to_screen
 from desktop.verify import write_proof
 from game_rules.commitment import new_salt
 from game_rules.modes import MODES
@@ -61,14 +64,17 @@ class MainWindow(QMainWindow):
         new_seed: Callable[[], str] = lambda: uuid.uuid4().hex,
         reporter: ErrorReporter | None = None,
         clock: Clock = time.monotonic,
+        prefs: Prefs | None = None,
     ) -> None:
         """opponent_loader(entry, device=...) loads a model, new_seed() draws a session seed and clock() reads the
-        round clock; tests pass fakes. `reporter` shows errors over this window (default: a game reporter)."""
+        round clock; tests pass fakes. `reporter` shows errors over this window (default: a game reporter).
+        `prefs` remembers the last setup, image scaling and sound (default: a file beside the database)."""
         super().__init__()
         self.new_seed = new_seed
         self.load_opponent = opponent_loader
         self.setWindowTitle(APP_NAME)
-        self.resize(900, 760)
+        fit_to_screen(self, 960, 820)
+        self.prefs = prefs if prefs is not None else prefs_beside(store.path)
         self.catalog = catalog
         self.store = store
         self.device = device
@@ -98,6 +104,7 @@ class MainWindow(QMainWindow):
         self.home.play_requested.connect(self._on_play_requested)
         self.home.history_requested.connect(self._on_history_requested)
         self.round.quit_requested.connect(self._on_quit_requested)
+        self._follow_round_settings()
         self.end.play_again_requested.connect(self._on_play_requested)
         self.end.home_requested.connect(self.show_home)
         self.end.export_requested.connect(self._on_export_requested)
@@ -204,7 +211,22 @@ class MainWindow(QMainWindow):
         assert self.session is not None
         self.store.save_round(self.session.session_id, result)
 
+    def _follow_round_settings(self) -> None:
+        """The round screen's image scaling and sound switch, remembered between runs."""
+        self.round.set_scaling(self.prefs.get("scaling", "sharp"))
+        self.round.set_sounds(Sounds(muted=bool(self.prefs.get("muted", False))))
+        self.round.scaling_changed.connect(lambda scaling: self.prefs.set("scaling", scaling))
+        self.round.muted_changed.connect(lambda muted: self.prefs.set("muted", muted))
+        self.round.set_heatmap_available(False)
+
     def _on_quit_requested(self) -> None:
+        """Ask first: a session left now is lost."""
+        if self.session is not None and self.rounds.is_playing:
+            self.quit_box = ask_to_quit_session(self, self._quit_session)
+        else:
+            self._quit_session()
+
+    def _quit_session(self) -> None:
         self.rounds.stop()
         self.store.abandon_unfinished()
         self.session = None
@@ -217,8 +239,10 @@ class MainWindow(QMainWindow):
             return
         self.store.finish_session(session)
         pairs = self.store.correctness_pairs(self.profile_id, session.pack_id, session.opponent.model_id)
-        self.end.show_session(session, describe_consistency(pairs))
+        self.end.show_session(session, plain_consistency(pairs))
+        self.end.show_pictures(session, pack_image_reader(self.catalog.packs[session.pack_id]))
         self.stack.setCurrentWidget(self.end)
+        self.end.buttons["again"].setFocus()
         self.session_finished.emit()
 
     def _on_export_requested(self) -> None:
@@ -237,10 +261,11 @@ class MainWindow(QMainWindow):
     def _on_history_requested(self) -> None:
         profile_id = self.store.profile_id(self.home.profile_name())
         pack_id = self.selection.pack_id or ""
-        consistency = describe_consistency(self.store.correctness_pairs(profile_id, pack_id))
+        consistency = plain_consistency(self.store.correctness_pairs(profile_id, pack_id))
         titles = {o.card.id: o.card.title for entries in self.catalog.opponents.values() for o in entries}
         self.history.show_history(self.store.history(profile_id), consistency, titles)
         self.stack.setCurrentWidget(self.history)
+        self.history.back.setFocus()
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         self.rounds.stop()
