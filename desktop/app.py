@@ -130,4 +130,5 @@ def main(argv: list[str] | None = None) -> int:
         quit_when_shown=report_shown if args.quit_when_shown else None,
         online=online,
         log_path=data_dir / LOG_FILE,
+        reload_catalog=lambda: load_catalog(content_roots(data_dir)),
     )

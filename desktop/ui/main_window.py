@@ -20,6 +20,7 @@ from desktop.services.opponent import LoadedOpponent, load_opponent
 from desktop.services.store import Store
 from desktop.ui.end_view import EndView, HistoryView
 from desktop.ui.home import HomeScreen, Selection
+from desktop.ui.home_actions import ProblemsDialog, last_result_text, open_trainer, trainer_command
 from desktop.ui.prefs import Prefs, prefs_beside
 from desktop.ui.round_controller import RoundController, pack_image_reader, show_rounds_on
 from desktop.ui.round_view import RoundView
@@ -50,9 +51,11 @@ class MainWindow(QMainWindow):
 
     Signals:
         session_finished(): a classic or blitz session ended and was saved; the end screen shows it.
+        catalog_reloaded(): packs and models were looked up again (Reload on home).
     """
 
     session_finished = Signal()
+    catalog_reloaded = Signal()
 
     def __init__(
         self,
@@ -65,16 +68,19 @@ class MainWindow(QMainWindow):
         reporter: ErrorReporter | None = None,
         clock: Clock = time.monotonic,
         prefs: Prefs | None = None,
+        reload_catalog: Callable[[], Catalog] | None = None,
     ) -> None:
         """opponent_loader(entry, device=...) loads a model, new_seed() draws a session seed and clock() reads the
         round clock; tests pass fakes. `reporter` shows errors over this window (default: a game reporter).
-        `prefs` remembers the last setup, image scaling and sound (default: a file beside the database)."""
+        `prefs` remembers the last setup, image scaling and sound (default: a file beside the database);
+        `reload_catalog()` looks for packs and models again (None: the Reload button is hidden)."""
         super().__init__()
         self.new_seed = new_seed
         self.load_opponent = opponent_loader
         self.setWindowTitle(APP_NAME)
         fit_to_screen(self, 960, 820)
         self.prefs = prefs if prefs is not None else prefs_beside(store.path)
+        self.reload_catalog = reload_catalog
         self.catalog = catalog
         self.store = store
         self.device = device
@@ -109,8 +115,7 @@ class MainWindow(QMainWindow):
         self.end.home_requested.connect(self.show_home)
         self.end.export_requested.connect(self._on_export_requested)
         self.history.home_requested.connect(self.show_home)
-        if catalog.problems:
-            self.home.show_status("Some content was skipped:\n" + "\n".join(catalog.problems[:5]))
+        self._follow_home()
         self._on_selection_changed(self.selection)
 
     # -- for the online parts ---------------------------------------------------------------------------------
@@ -125,10 +130,48 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(widget)
 
     # -- home -------------------------------------------------------------------------------------------------
+    def _follow_home(self) -> None:
+        """The home screen's extras: remembered setup, first-launch intro, problems, reload, the trainer."""
+        home, prefs = self.home, self.prefs
+        home.restore(prefs.get("pack"), prefs.get("difficulty"), prefs.get("model"), prefs.get("mode"))
+        self.selection = home.selection()
+        if not prefs.get("intro_seen", False):
+            home.show_intro()
+        home.intro_closed.connect(lambda: prefs.set("intro_seen", True))
+        home.show_problems(self.catalog.problems)
+        home.problems_requested.connect(self.show_problems)
+        home.reload.setVisible(self.reload_catalog is not None)
+        home.reload_requested.connect(self.reload)
+        home.trainer_requested.connect(lambda: open_trainer(self, trainer_command()))
+        self._show_last_result()
+
+    def show_problems(self) -> None:
+        self.problems_dialog = ProblemsDialog(self.catalog.problems, self)
+        self.problems_dialog.open()
+
+    def reload(self) -> None:
+        """Look for packs and models again, keeping the choice where it still exists."""
+        if self.reload_catalog is None:
+            return
+        self.catalog = self.reload_catalog()
+        self.home.set_catalog(self.catalog, keep=self.selection)
+        self.home.show_problems(self.catalog.problems)
+        count = len(self.catalog.playable_packs())
+        self.home.show_status(f"Found {count} playable pack{'s' if count != 1 else ''}.")
+        self._on_selection_changed(self.home.selection())
+        self.catalog_reloaded.emit()
+
+    def _show_last_result(self) -> None:
+        rows = self.store.history(self.store.profile_id(self.home.profile_name()), limit=1)
+        titles = {o.card.id: o.card.title for entries in self.catalog.opponents.values() for o in entries}
+        self.home.show_last_result(last_result_text(rows[0], titles) if rows else "")
+
     def show_home(self) -> None:
         self.rounds.stop()
         self._refresh_leaderboard()
+        self._show_last_result()
         self.stack.setCurrentWidget(self.home)
+        self.home.play.setFocus()
 
     def _refresh_leaderboard(self) -> None:
         chosen = self.selection
@@ -137,6 +180,14 @@ class MainWindow(QMainWindow):
 
     def _on_selection_changed(self, selection: Selection) -> None:
         self.selection = selection
+        for key, value in (
+            ("pack", selection.pack_id),
+            ("difficulty", selection.difficulty),
+            ("model", selection.opponent.card.id if selection.opponent else None),
+            ("mode", selection.mode),
+        ):
+            if value is not None:
+                self.prefs.set(key, value)
         self._refresh_leaderboard()
         if selection.opponent is not None:
             self._warm(selection.opponent)
@@ -165,8 +216,7 @@ class MainWindow(QMainWindow):
         run_in_background(lambda: loader(entry, device=device), done, failed, parent=self)
 
     def _show_device(self, loaded: LoadedOpponent) -> None:
-        classifier = loaded.classifier
-        self.home.show_device(f"{loaded.device} ({classifier.provider})", notice=classifier.fallback_reason)
+        self.home.show_device(loaded.device, notice=loaded.classifier.fallback_reason)
 
     # -- starting a session -----------------------------------------------------------------------------------
     def _on_play_requested(self) -> None:
