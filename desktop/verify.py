@@ -11,6 +11,7 @@ from typing import Any
 from classifiers.errors import EyeVsAIError
 from desktop.services.catalog import Catalog
 from desktop.services.opponent import load_opponent
+from game_rules.answer_rules import answer_rule
 from game_rules.commitment import RoundRecord, session_commitment, verify_round
 from game_rules.deal import ai_answer
 from game_rules.proof import Proof, ProofFormatError
@@ -74,7 +75,7 @@ def check_proof(
         hash_ok = verify_round(record, commitment)
         rerun_ok, note = None, "hash ok" if hash_ok else "hash MISMATCH"
         if rerun:
-            again = ai_answer(fresh[record.image], record.options)
+            again = ai_answer(fresh[record.image], record.options, answer_rule(record.rule))
             rerun_ok = (
                 again.answer == record.answer and abs(again.confidence - record.confidence) <= CONFIDENCE_TOLERANCE
             )
@@ -99,6 +100,9 @@ def rerun_with_catalog(
             raise ProofError(
                 f"No installed model has the proof's ONNX hash {sorted(wanted)[0][:12]}…; install that model to re-run."
             )
-        return load_opponent(entry, device=device).probabilities(pack, sorted({r.image for r in records}))
+        view_px = answer_rule(records[0].rule).view_px if records else None  # one rule per session
+        return load_opponent(entry, device=device).probabilities(
+            pack, sorted({r.image for r in records}), view_px=view_px
+        )
 
     return rerun

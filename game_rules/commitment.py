@@ -11,9 +11,15 @@ import hmac
 import json
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
-SCHEME_VERSION = 1
+from game_rules.answer_rules import OPTIONS, answer_rule
+
+# Version 1: the AI answers among the options from the image itself (no "rule" key). Version 2 adds the "rule" key:
+# the AI's answer rule by name (game_rules.answer_rules), whose handicap may let it answer outside the options.
+# A record by the full rule is still written as version 1, byte for byte as before.
+SCHEME_VERSION = 2
+SCHEME_VERSIONS = (1, 2)
 SALT_HEX_CHARS = 64
 
 
@@ -48,10 +54,17 @@ class RoundRecord:
     answer: str
     confidence: int
     salt: str
-    v: int = SCHEME_VERSION
+    rule: str = OPTIONS.name
+    v: int = 0  # 0: the lowest version that can hold the rule (1 for the full rule, else 2)
 
     def __post_init__(self) -> None:
-        if self.answer not in self.options:
+        if self.v == 0:
+            object.__setattr__(self, "v", 1 if self.rule == OPTIONS.name else SCHEME_VERSION)
+        if self.v not in SCHEME_VERSIONS:
+            raise ValueError(f"Commitment scheme {self.v!r} is not one this game knows {SCHEME_VERSIONS}.")
+        if self.v == 1 and self.rule != OPTIONS.name:
+            raise ValueError(f"A version 1 record has no answer rule, but this one names {self.rule!r}.")
+        if answer_rule(self.rule).sees_options and self.answer not in self.options:
             raise ValueError(f"The AI's answer {self.answer!r} is not among the shown options {self.options}.")
         # A float (873.0) would hash differently from 873, and NumPy integers cannot be written as JSON.
         for name in ("round", "confidence"):
@@ -64,14 +77,26 @@ class RoundRecord:
             raise ValueError("The salt must be 64 lowercase hex characters.")
 
     def to_json_obj(self) -> dict:
-        obj = asdict(self)
-        obj["options"] = list(self.options)
+        """The record as hashed: version 1 records keep their original keys (no "rule")."""
+        obj = {
+            "session": self.session,
+            "round": self.round,
+            "image": self.image,
+            "model": self.model,
+            "options": list(self.options),
+            "answer": self.answer,
+            "confidence": self.confidence,
+            "salt": self.salt,
+            "v": self.v,
+        }
+        if self.v >= 2:
+            obj["rule"] = self.rule
         return obj
 
     @classmethod
     def from_json_obj(cls, obj: dict) -> RoundRecord:
         fields = {k: obj[k] for k in ("session", "round", "image", "model", "answer", "confidence", "salt")}
-        return cls(options=tuple(obj["options"]), v=obj.get("v", SCHEME_VERSION), **fields)
+        return cls(options=tuple(obj["options"]), v=obj.get("v", 1), rule=obj.get("rule", OPTIONS.name), **fields)
 
     def commitment(self) -> str:
         """SHA-256 (hex) of the record's canonical JSON."""

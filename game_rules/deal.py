@@ -12,6 +12,7 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from game_rules.answer_rules import OPTIONS, AnswerRule
 from game_rules.commitment import quantise_confidence
 from game_rules.modes import DEFAULT_OPTIONS
 
@@ -70,20 +71,36 @@ def deal(
 
 @dataclass(frozen=True)
 class AiAnswer:
-    """The AI's answer among the shown options, its per-mille confidence, and its unconstrained top-1."""
+    """The AI's answer, its per-mille confidence, and its unconstrained top-1.
+
+    The answer is among the shown options when the rule lets the AI see them; under a blind rule it is the top-1
+    and may be a class that was not shown (`is_shown` is then False: it is wrong whatever the truth).
+    """
 
     answer: str
     confidence: int
     top1: str
+    rule: str = OPTIONS.name
+
+    def is_shown(self, options: Sequence[str]) -> bool:
+        return self.answer in options
 
 
-def ai_answer(probabilities: Mapping[str, float], options: Sequence[str]) -> AiAnswer:
-    """The most probable class among the shown options (ties: the earlier option); confidence is its probability."""
+def ai_answer(probabilities: Mapping[str, float], options: Sequence[str], rule: AnswerRule = OPTIONS) -> AiAnswer:
+    """The AI's answer by `rule` (docs/design.md §4); confidence is the answer's probability in per-mille.
+
+    With a rule that sees the options: the most probable class among them (ties: the earlier option). With a blind
+    rule: the most probable class of all (ties: the earlier class in the probabilities' order, the card's order).
+    The probabilities must already come from the rule's view of the image (`view_px`).
+    """
     if not options:
         raise ValueError("A round needs at least one option.")
     missing = [o for o in options if o not in probabilities]
     if missing:
         raise ValueError(f"The model does not know the option(s) {missing}.")
-    answer = max(options, key=lambda label: (probabilities[label], -options.index(label)))
     top1 = max(probabilities, key=lambda label: probabilities[label])
-    return AiAnswer(answer, quantise_confidence(probabilities[answer]), top1)
+    if rule.sees_options:
+        answer = max(options, key=lambda label: (probabilities[label], -options.index(label)))
+    else:
+        answer = top1
+    return AiAnswer(answer, quantise_confidence(probabilities[answer]), top1, rule.name)

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from game_rules.commitment import SCHEME_VERSION, RoundRecord
+from game_rules.commitment import SCHEME_VERSIONS, RoundRecord
 from game_rules.scoring import to_ms
 
 PROOF_FORMAT = "eyevsai-proof"
@@ -160,10 +160,10 @@ def _record(item: object, index: int) -> RoundRecord:
     where = f"record {index}"
     if not isinstance(item, dict):
         raise ProofFormatError(f"{where} must be an object, got {type(item).__name__}")
-    _exact_keys(item, _RECORD_KEYS, where)
-    if item["v"] != SCHEME_VERSION:
+    _exact_keys(item, (*_RECORD_KEYS, "rule") if item.get("v") == 2 else _RECORD_KEYS, where)  # §5: v2 adds "rule"
+    if item["v"] not in SCHEME_VERSIONS:
         raise ProofFormatError(
-            f"{where} uses commitment scheme {item['v']!r}; this game checks scheme {SCHEME_VERSION}"
+            f"{where} uses commitment scheme {item['v']!r}; this game checks schemes {list(SCHEME_VERSIONS)}"
         )
     for key in ("session", "image", "model", "answer", "salt"):
         _text(item[key], f"{where}'s {key}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from game_rules.answer_rules import rule_for_difficulty
 from game_rules.commitment import RoundRecord, session_commitment, verify_round
 from game_rules.deal import AiAnswer, DealtRound, ai_answer
 from game_rules.modes import Mode
@@ -80,13 +81,17 @@ class GameSession:
     ) -> GameSession:
         """Fix and commit the AI's answer for every dealt round.
 
+        The opponent's difficulty sets the AI's answer rule (game_rules.answer_rules), which every record names.
+
         Args:
-            probabilities: image sha256 -> {label: probability} from the opponent's model.
+            probabilities: image sha256 -> {label: probability} from the opponent's model, on the rule's view of
+                each image (`rule_for_difficulty(opponent.difficulty).view_px`).
             new_salt: source of 64-hex-char salts (a CSPRNG in the app, fixed in tests).
         """
+        rule = rule_for_difficulty(opponent.difficulty)
         answers, records = [], []
         for dealt in rounds:
-            answer = ai_answer(probabilities[dealt.image], dealt.options)
+            answer = ai_answer(probabilities[dealt.image], dealt.options, rule)
             answers.append(answer)
             records.append(
                 RoundRecord(
@@ -98,6 +103,7 @@ class GameSession:
                     answer=answer.answer,
                     confidence=answer.confidence,
                     salt=new_salt(),
+                    rule=rule.name,
                 )
             )
         commitments = [record.commitment() for record in records]

@@ -10,6 +10,7 @@ from typing import Protocol
 from classifiers.errors import PackError
 from classifiers.pack import Pack
 from desktop.core.session import GameSession, Opponent
+from game_rules.answer_rules import rule_for_difficulty
 from game_rules.deal import DealtRound, deal
 from game_rules.modes import Mode
 
@@ -24,7 +25,7 @@ class CommittingOpponent(Protocol):
     def rules_view(self) -> Opponent: ...
 
     def probabilities(
-        self, pack: Pack, shas: list[str], *, skip_broken: bool = False
+        self, pack: Pack, shas: list[str], *, skip_broken: bool = False, view_px: int | None = None
     ) -> dict[str, dict[str, float]]: ...
 
 
@@ -63,7 +64,8 @@ def start_session(
     n_rounds = min(mode.rounds or BLITZ_DEALT_ROUNDS, len(images))
     # A few spare candidates stand in for images that turn out to be unreadable.
     candidates = deal(seed, images, pack.classes, min(len(images), n_rounds + SPARE_ROUNDS))
-    probabilities = opponent.probabilities(pack, [r.image for r in candidates], skip_broken=True)
+    view_px = rule_for_difficulty(opponent.rules_view.difficulty).view_px  # the AI sees what its handicap allows
+    probabilities = opponent.probabilities(pack, [r.image for r in candidates], skip_broken=True, view_px=view_px)
     rounds = keep_playable(candidates, set(probabilities), n_rounds)
     return GameSession.start(
         session_id=session_id,

@@ -9,11 +9,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from classifiers.batch_prediction import predict_images
+from classifiers.heatmap import Heatmap, occlusion_heatmap
 from classifiers.pack import Pack
 from classifiers.progress import run_to_end
 from classifiers.runtime import OnnxClassifier
+from classifiers.view import thumbnail_view
 from desktop.core.session import Opponent
 from desktop.services.catalog import OpponentEntry
+from game_rules.answer_rules import AnswerRule, rule_for_difficulty
 
 
 @dataclass
@@ -34,19 +37,46 @@ class LoadedOpponent:
         return self.classifier.metadata()["device"]
 
     def probabilities(
-        self, pack: Pack, shas: Sequence[str], *, skip_broken: bool = False
+        self, pack: Pack, shas: Sequence[str], *, skip_broken: bool = False, view_px: int | None = None
     ) -> dict[str, dict[str, float]]:
         """{image sha256: {label: probability}} for the given images of the pack, batched.
 
         Args:
             skip_broken: leave out images that are missing or cannot be decoded instead of raising.
+            view_px: the AI sees each image as a view_px × view_px thumbnail (an answer rule's handicap).
 
         Raises:
             PackError / ImageDecodeError: an image is missing or cannot be decoded (the message names it),
                 unless skip_broken.
         """
-        work = predict_images(self.classifier, pack, shas, skip_unreadable=skip_broken)
+        work = predict_images(self.classifier, _ViewedPack(pack, view_px), shas, skip_unreadable=skip_broken)
         return run_to_end(work).by_image()
+
+    def answer_rule(self) -> AnswerRule:
+        """What this opponent sees before it answers, by its difficulty."""
+        return rule_for_difficulty(self.entry.difficulty)
+
+    def heatmap(self, image: np.ndarray, label: str) -> Heatmap:
+        """Where the AI looked for `label` (its answer) on an RGB uint8 pack image, as its rule let it see it.
+
+        Raises:
+            ValueError: the label is not one of the model's classes.
+        """
+        classes = list(self.entry.card.classes)
+        if label not in classes:
+            raise ValueError(f"{label!r} is not a class of model '{self.entry.card.id}' ({classes}).")
+        view = thumbnail_view(image, self.answer_rule().view_px)
+        return occlusion_heatmap(self.classifier, view, classes.index(label))
+
+
+class _ViewedPack:
+    """A pack whose images come out as the AI's view of them (duck-types the Pack that predict_images reads)."""
+
+    def __init__(self, pack: Pack, view_px: int | None) -> None:
+        self._pack, self._view_px = pack, view_px
+
+    def load_image(self, sha256: str) -> np.ndarray:
+        return thumbnail_view(self._pack.load_image(sha256), self._view_px)
 
 
 def load_opponent(entry: OpponentEntry, *, device: str | None = None) -> LoadedOpponent:

@@ -7,9 +7,11 @@ round in progress. One Store is owned by the GUI thread: it is the single writer
 
 from __future__ import annotations
 
+import errno
 import json
+import sqlite3
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -93,15 +95,34 @@ def _v2(db: sqlite_utils.Database) -> None:
     outbox.create_index(["state", "next_attempt"])
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
+def _v3(db: sqlite_utils.Database) -> None:
+    """A daily-challenge session keeps its UTC day, so the challenge is played once per day and streaks count."""
+    db["sessions"].add_column("daily", str)  # ISO date; NULL: not a daily challenge
+    db["sessions"].create_index(["profile_id", "daily"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
 class Store:
-    """Access to the game's database file (created and migrated on open)."""
+    """Access to the game's database file (created and migrated on open).
 
-    def __init__(self, path: str | Path) -> None:
+    Args:
+        path: the database file.
+        db: an already-open database to use instead of the file (`open_store`'s in-memory fallback).
+        problem: why history is not being saved (None: it is), for the window to show.
+    """
+
+    def __init__(
+        self, path: str | Path, *, db: sqlite_utils.Database | None = None, problem: str | None = None
+    ) -> None:
         self.path = Path(path)
+        self.problem = problem
+        if db is not None:
+            self.db = db
+            self._migrate()
+            return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite_utils.Database(self.path)
@@ -114,6 +135,11 @@ class Store:
             raise StoreError(
                 f"Cannot open the game database {self.path}: {exc}. Move the file away to start a fresh one."
             ) from exc
+
+    @property
+    def is_saving(self) -> bool:
+        """False when history lives in memory only (the data folder cannot be written)."""
+        return self.problem is None
 
     @property
     def version(self) -> int:
@@ -148,7 +174,10 @@ class Store:
         return [row["name"] for row in self.db["profiles"].rows_where(order_by="id")]
 
     # -- sessions ---------------------------------------------------------------------------------------------
-    def begin_session(self, session: GameSession, profile_id: int, difficulty: str) -> None:
+    def begin_session(
+        self, session: GameSession, profile_id: int, difficulty: str, *, daily: date | None = None
+    ) -> None:
+        """Record a session as started (`daily`: the day of the daily challenge it plays)."""
         with self.db.conn:
             self.db["sessions"].insert(
                 {
@@ -167,8 +196,21 @@ class Store:
                     "player_points": 0,
                     "player_correct": 0,
                     "ai_correct": 0,
+                    "daily": daily.isoformat() if daily else None,
                 }
             )
+
+    def daily_days(self, profile_id: int, pack_id: str | None = None) -> list[date]:
+        """The days this profile started a daily challenge (on the pack, or on any), oldest first."""
+        sql = "SELECT DISTINCT daily FROM sessions WHERE profile_id = ? AND daily IS NOT NULL"
+        args: list[Any] = [profile_id]
+        if pack_id is not None:
+            sql, args = sql + " AND pack_id = ?", [*args, pack_id]
+        return sorted(date.fromisoformat(row[0]) for row in self.db.execute(sql, args).fetchall())
+
+    def has_played_daily(self, profile_id: int, pack_id: str, day: date) -> bool:
+        """True once a daily challenge of that pack and day was started (quitting it does not give a retry)."""
+        return day in self.daily_days(profile_id, pack_id)
 
     def save_round(self, session_id: str, result: RoundResult) -> None:
         with self.db.conn:
@@ -256,3 +298,43 @@ class Store:
         cursor = self.db.execute(sql, [pack_id, difficulty, mode, limit])
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _is_unwritable(exc: BaseException | None) -> bool:
+    """True for the errors of a folder or file the game may not write (not for a corrupt or newer database)."""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
+    if isinstance(exc, sqlite3.OperationalError):
+        text = str(exc).lower()
+        return "readonly" in text or "read-only" in text or "unable to open" in text
+    return False
+
+
+def open_store(path: str | Path) -> Store:
+    """The store at `path`, or, when its folder cannot be written, an in-memory store that says so.
+
+    The in-memory store starts as a copy of an existing database (so history and leaderboards still show) and
+    carries a `problem` the window shows; nothing played is saved.
+
+    Raises:
+        StoreError: the database is corrupt or from a newer game (moving it away is the fix, not another folder).
+    """
+    path = Path(path)
+    try:
+        return Store(path)
+    except StoreError as exc:
+        if not _is_unwritable(exc.__cause__):
+            raise
+    memory = sqlite3.connect(":memory:")
+    if path.is_file():
+        try:  # immutable: read without the WAL side files, which a read-only folder cannot create
+            source = sqlite3.connect(f"{path.resolve().as_uri()}?immutable=1", uri=True)
+            source.backup(memory)
+            source.close()
+        except sqlite3.Error:
+            memory = sqlite3.connect(":memory:")  # unreadable too: start empty, the problem still says why
+    problem = (
+        f"Your data folder {path.parent} is read-only: playing without saving history. "
+        "Make it writable, or start the game with --data-dir pointing to a folder you can write."
+    )
+    return Store(path, db=sqlite_utils.Database(memory), problem=problem)

@@ -158,3 +158,22 @@ def test_confidence_must_be_a_plain_int(confidence: object) -> None:
     # 873.0 would hash as "873.0" and a NumPy integer cannot be written as JSON at all.
     with pytest.raises(ValueError, match="integer"):
         dataclasses.replace(ROUND_1, confidence=confidence)
+
+
+def test_a_full_rule_record_is_version_1_byte_for_byte_and_a_handicap_record_names_its_rule() -> None:
+    common = dict(session=SESSION, round=1, image="a" * 64, model="b" * 64, options=("bag", "coat"), salt="f" * 64)
+    full = RoundRecord(answer="bag", confidence=900, **common)
+    assert full.v == 1 and "rule" not in full.to_json_obj()
+    blind = RoundRecord(answer="sandal", confidence=700, rule="top1-10px", **common)
+    assert (blind.v, blind.to_json_obj()["rule"]) == (2, "top1-10px")
+    assert RoundRecord.from_json_obj(blind.to_json_obj()) == blind
+    squint = RoundRecord(answer="bag", confidence=900, rule="options-10px", **common)
+    assert squint.commitment() != full.commitment()  # the rule is part of what is committed
+
+
+def test_only_a_blind_rule_may_answer_outside_the_options() -> None:
+    common = dict(session=SESSION, round=1, image="a" * 64, model="b" * 64, options=("bag", "coat"), salt="f" * 64)
+    with pytest.raises(ValueError, match="not among the shown options"):
+        RoundRecord(answer="sandal", confidence=700, rule="options-10px", **common)
+    with pytest.raises(ValueError, match="version 1 record has no answer rule"):
+        RoundRecord(answer="bag", confidence=700, rule="top1-10px", v=1, **common)

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from game_rules.answer_rules import UnknownRuleError, answer_rule, rule_for_difficulty
 from game_rules.deal import DealtRound, ai_answer, deal
 
 CLASSES = ["bag", "coat", "dress", "sandal", "shirt"]
@@ -59,3 +60,21 @@ def test_ai_answer_ties_go_to_the_earlier_option_and_unknown_options_fail() -> N
     assert ai_answer({"a": 0.5, "b": 0.5}, ("b", "a")).answer == "b"
     with pytest.raises(ValueError, match="does not know"):
         ai_answer({"a": 1.0}, ("a", "z"))
+
+
+def test_the_blind_easy_ai_names_its_top_class_even_when_it_is_not_shown() -> None:
+    probs = {"bag": 0.6, "coat": 0.25, "dress": 0.1, "sandal": 0.05, "shirt": 0.0}
+    blind = ai_answer(probs, ("coat", "dress", "sandal"), rule_for_difficulty("easy"))
+    assert (blind.answer, blind.confidence, blind.rule) == ("bag", 600, "top1-10px")
+    assert not blind.is_shown(("coat", "dress", "sandal"))
+    medium = ai_answer(probs, ("coat", "dress", "sandal"), rule_for_difficulty("medium"))
+    assert (medium.answer, medium.rule) == ("coat", "options-10px")
+
+
+def test_each_difficulty_is_a_bigger_handicap_than_the_next() -> None:
+    easy, medium, hard = (rule_for_difficulty(d) for d in ("easy", "medium", "hard"))
+    assert (easy.sees_options, medium.sees_options, hard.sees_options) == (False, True, True)
+    assert easy.view_px and medium.view_px and hard.view_px is None
+    assert answer_rule("options") is hard
+    with pytest.raises(UnknownRuleError, match="knows"):
+        answer_rule("psychic")

@@ -71,8 +71,13 @@ def test_malformed_parts_are_refused() -> None:
     proof["records"][0]["answer"] = "hat"
     assert "record 1 is malformed" in _refused(proof)
     proof = _golden()
-    proof["records"][0]["v"] = 2
-    assert "record 1 uses commitment scheme 2" in _refused(proof)
+    proof["records"][0]["v"] = 3
+    assert "record 1 uses commitment scheme 3" in _refused(proof)
+    proof = _golden()
+    proof["records"][0]["v"] = 2  # version 2 names the AI's answer rule
+    assert "record 1 lacks 'rule'" in _refused(proof)
+    proof["records"][0]["rule"] = "psychic"
+    assert "record 1 is malformed: Unknown AI answer rule 'psychic'" in _refused(proof)
     proof = _golden()
     proof["played"][1]["elapsed_s"] = -1
     assert "elapsed_s must be a non-negative number" in _refused(proof)

@@ -29,7 +29,7 @@ class FakeOpponent:
         return Opponent(card.id, card.title, card.onnx_sha256, self.entry.difficulty)
 
     def probabilities(
-        self, pack: Pack, shas: Sequence[str], *, skip_broken: bool = False
+        self, pack: Pack, shas: Sequence[str], *, skip_broken: bool = False, view_px: int | None = None
     ) -> dict[str, dict[str, float]]:
         labels = {e.sha256: e.label for e in pack.splits["test"]}
         out = {}
