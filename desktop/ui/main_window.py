@@ -18,9 +18,11 @@ from desktop.services.catalog import Catalog, OpponentEntry
 from desktop.services.dealer import start_session
 from desktop.services.opponent import LoadedOpponent, load_opponent
 from desktop.services.store import Store
+from desktop.ui.career_ui import CareerUi
 from desktop.ui.end_view import EndView, HistoryView
 from desktop.ui.home import HomeScreen, Selection
 from desktop.ui.home_actions import ProblemsDialog, last_result_text, open_trainer, trainer_command
+from desktop.ui.picture import heat_image
 from desktop.ui.prefs import Prefs, prefs_beside
 from desktop.ui.round_controller import RoundController, pack_image_reader, show_rounds_on
 from desktop.ui.round_view import RoundView
@@ -115,8 +117,11 @@ class MainWindow(QMainWindow):
         self.end.home_requested.connect(self.show_home)
         self.end.export_requested.connect(self._on_export_requested)
         self.history.home_requested.connect(self.show_home)
+        self.career = CareerUi(self)
         self._follow_home()
         self._on_selection_changed(self.selection)
+        if store.problem:
+            self.home.show_notice(store.problem)
 
     # -- for the online parts ---------------------------------------------------------------------------------
     def add_home_panel(self, widget: QWidget) -> None:
@@ -170,6 +175,7 @@ class MainWindow(QMainWindow):
         self.rounds.stop()
         self._refresh_leaderboard()
         self._show_last_result()
+        self.career.refresh_home()
         self.stack.setCurrentWidget(self.home)
         self.home.play.setFocus()
 
@@ -188,6 +194,7 @@ class MainWindow(QMainWindow):
         ):
             if value is not None:
                 self.prefs.set(key, value)
+        self.career.refresh_home()
         self._refresh_leaderboard()
         if selection.opponent is not None:
             self._warm(selection.opponent)
@@ -251,6 +258,10 @@ class MainWindow(QMainWindow):
         self.home.show_status("")
         profile_id = self.store.profile_id(self.home.profile_name())
         self.store.begin_session(session, profile_id, opponent.entry.difficulty)
+        self.begin_playing(session, profile_id)
+
+    def begin_playing(self, session: GameSession, profile_id: int) -> None:
+        """Play a dealt session whose start is already stored (a daily challenge stores its own)."""
         self.session, self.profile_id = session, profile_id
         self.round.show_session_commitment(session.session_commitment, len(session.rounds))
         self.stack.setCurrentWidget(self.round)
@@ -267,7 +278,23 @@ class MainWindow(QMainWindow):
         self.round.set_sounds(Sounds(muted=bool(self.prefs.get("muted", False))))
         self.round.scaling_changed.connect(lambda scaling: self.prefs.set("scaling", scaling))
         self.round.muted_changed.connect(lambda muted: self.prefs.set("muted", muted))
-        self.round.set_heatmap_available(False)
+        self.round.set_heatmap_available(True)
+        self.round.heatmap_requested.connect(self._on_heatmap_requested)
+
+    def _on_heatmap_requested(self, result: RoundResult) -> None:
+        """Where the AI looked, computed in the background (one batch of occluded copies through the model)."""
+        session = self.session
+        opponent = self.opponents.get(session.opponent.model_id) if session is not None else None
+        if session is None or opponent is None:
+            return
+        pack, view = self.catalog.packs[session.pack_id], self.round
+
+        def compute():  # noqa: ANN202 - a numpy array
+            return opponent.heatmap(pack.load_image(result.image), result.ai.answer).heat
+
+        run_in_background(
+            compute, lambda heat: view.show_heatmap(result, heat_image(heat)), self.reporter.error, parent=self
+        )
 
     def _on_quit_requested(self) -> None:
         """Ask first: a session left now is lost."""

@@ -90,6 +90,7 @@ class RoundView(QWidget):
         self.looked = QPushButton("Where the AI looked (H)")
         self.looked.setCheckable(True)
         self.looked.setEnabled(False)
+        self.looked.setVisible(False)  # shown by set_heatmap_available where the model runs here
         self.looked.setToolTip("After the reveal: colour the parts of the picture that swayed the AI's answer most")
         self.looked.toggled.connect(self._on_looked_toggled)
         self.mute = QPushButton("Sound on (M)")
@@ -139,7 +140,7 @@ class RoundView(QWidget):
         elif key == Qt.Key.Key_Escape:
             self.quit_requested.emit()
         elif key in toggles:
-            if toggles[key].isEnabled() and toggles[key].isVisible():
+            if toggles[key].isEnabled() and not toggles[key].isHidden():
                 toggles[key].toggle()
         elif key == Qt.Key.Key_D:
             self.padlock.toggle.toggle()
@@ -272,7 +273,7 @@ class RoundView(QWidget):
         self.strip.add(result.player_correct, result.ai_correct)
         self.popup.pop(*popup_for(result))
         self._play("right" if result.player_correct else "wrong")
-        self.looked.setEnabled(self.looked.isVisible())
+        self.looked.setEnabled(not self.looked.isHidden())
         self.next.setText("See results  ⏎" if last else "Next round  ⏎")
         self.next.setEnabled(True)
         self.next.setFocus()
