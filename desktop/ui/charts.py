@@ -60,7 +60,7 @@ class ClassBars(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         metrics = painter.fontMetrics()
         left = 8 + max((metrics.horizontalAdvance(label) for label in self.labels), default=0)
-        width = max(10, self.width() - left - 50)
+        width = max(10, self.width() - left - 56)
         _legend(painter, self.series, left, 0)
         row = self._row()
         bar = max(4, (row - 6) // max(1, len(self.series)))
@@ -74,11 +74,10 @@ class ClassBars(QWidget):
                 painter.fillRect(QRectF(left, y, width, bar - 1), QColor("#eef0f3"))
                 if value is not None:
                     painter.fillRect(QRectF(left, y, width * value, bar - 1), QColor(item.colour))
-            best = [s.values[i] for s in self.series if i < len(s.values) and s.values[i] is not None]
-            if best:
-                painter.setPen(QColor("#555"))
-                text = " / ".join(f"{v:.0%}" for v in best[:2])
-                painter.drawText(QRectF(left + width + 4, top, 50, row), Qt.AlignmentFlag.AlignVCenter, text)
+            first = self.series[0].values[i] if self.series and i < len(self.series[0].values) else None
+            if first is not None:  # the first series (you) in numbers; the bars compare
+                painter.setPen(QColor(self.series[0].colour))
+                painter.drawText(QRectF(left + width + 4, top, 52, row), Qt.AlignmentFlag.AlignVCenter, f"{first:.0%}")
         painter.end()
 
 

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
+    QHeaderView,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -121,7 +122,7 @@ class HomeScreen(QWidget):
             button.setAutoDefault(True)
         self.board = QTableWidget(0, 3)
         self.board.setHorizontalHeaderLabels(["Player", "Best points", "Sessions"])
-        self.board.horizontalHeader().setStretchLastSection(True)
+        self.board.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.board.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.board.verticalHeader().setVisible(False)
         self.board.setTabKeyNavigation(False)  # Tab leaves the table: no keyboard trap
@@ -293,6 +294,7 @@ class HomeScreen(QWidget):
         self.cards.show_runs_on(text)
         self.device.setToolTip(notice or "")
         self.device.setStyleSheet("color: #b45309;" if notice else "")
+        self.device.setVisible(bool(notice))  # without a notice the opponent card already says where it runs
 
     def show_status(self, text: str) -> None:
         self.status.setText(text)

@@ -78,6 +78,6 @@ def last_result_text(row: dict, titles: dict[str, str]) -> str:
     verdict = "You won" if you > ai else "The AI won" if ai > you else "A draw"
     title = html.escape(titles.get(row["model_id"], row["model_id"]))
     return (
-        f"{verdict}: <b>you {you} : {ai} AI</b> of {row['rounds_played']} vs {title} "
+        f"{verdict} <b>{you} : {ai}</b> of {row['rounds_played']} against {title} "
         f"({row['difficulty']}, {row['mode']}) · {row['player_points']} pts"
     )

@@ -96,7 +96,7 @@ class ChoiceCards(QWidget):
             self.sample.setPixmap(pixmap)
         pictures = len(pack.available("test"))
         self.pack_text.setText(
-            f"<b style='font-size:13pt'>{html.escape(pack.title)}</b><br>"
+            f"<b style='font-size:12pt'>{html.escape(pack.title)}</b><br>"
             f"{len(pack.classes)} kinds of picture · {pictures} to play"
         )
 

@@ -9,7 +9,8 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 SHARP, SMOOTH = "sharp", "smooth"
-OVERLAY_ALPHA = 0.62
+OVERLAY_ALPHA = 0.7
+HEAT_FLOOR = 0.3  # below this share of the peak a patch did not matter enough to colour
 
 
 def heat_image(heat: np.ndarray) -> QImage:
@@ -18,10 +19,11 @@ def heat_image(heat: np.ndarray) -> QImage:
     grid = np.asarray(heat, dtype=np.float32)
     span = float(grid.max() - grid.min())
     norm = (grid - grid.min()) / span if span > 1e-9 else np.zeros_like(grid)
+    strength = np.clip((norm - HEAT_FLOOR) / (1.0 - HEAT_FLOOR), 0.0, 1.0)  # the cool part stays untouched
     red = np.full_like(norm, 255.0)
-    green = 255.0 * np.clip(1.6 - 1.6 * norm, 0.0, 1.0)
+    green = 255.0 * np.clip(1.0 - strength, 0.0, 1.0) * 0.85
     blue = np.zeros_like(norm)
-    alpha = 255.0 * OVERLAY_ALPHA * np.clip(norm * 1.25 - 0.1, 0.0, 1.0)
+    alpha = 255.0 * OVERLAY_ALPHA * np.sqrt(strength)
     argb = np.stack([blue, green, red, alpha], axis=-1).round().astype(np.uint8)  # BGRA bytes = ARGB32 (LE)
     height, width = grid.shape
     image = QImage(np.ascontiguousarray(argb).data, width, height, 4 * width, QImage.Format.Format_ARGB32)

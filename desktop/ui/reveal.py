@@ -18,7 +18,7 @@ AI_WRONG_STYLE = f"background-color: #fff3e0; color: #6d3a00; border: 2px dashed
 def button_marks(label: str, result: RoundResult) -> str:
     """The tags after an option's name at the reveal: who picked it."""
     who = [name for name, pick in (("you", result.player_answer), ("AI", result.ai.answer)) if pick == label]
-    return "   ◀ " + " & ".join(who) if who else ""
+    return "   ◀ " + " and ".join(who) if who else ""  # no "&": a button reads it as a shortcut
 
 
 def mark_buttons(buttons: list[QPushButton], result: RoundResult) -> None:

@@ -81,9 +81,7 @@ class ShareDialog(QDialog):
         self.image, self.text = image, text
         picture = QLabel()
         picture.setPixmap(QPixmap.fromImage(image))
-        note = QLabel("The result text is on your clipboard — paste it anywhere:")
-        shown = QLabel(f"<pre>{text}</pre>")
-        shown.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        note = QLabel("Your result, with a coloured square per round, is on your clipboard: paste it anywhere.")
         self.save = QPushButton("Save picture…")
         self.copy = QPushButton("Copy picture")
         self.save.clicked.connect(self._save)
@@ -95,7 +93,6 @@ class ShareDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(picture)
         layout.addWidget(note)
-        layout.addWidget(shown)
         layout.addWidget(buttons)
 
     def _save(self) -> None:
