@@ -41,7 +41,11 @@ class CareerUi(QObject):
     def career(self) -> Career:
         window = self.window
         profile_id = window.store.profile_id(window.home.profile_name())
-        return Career(window.store, profile_id) if self.today is None else Career(window.store, profile_id, today=self.today)
+        return (
+            Career(window.store, profile_id)
+            if self.today is None
+            else Career(window.store, profile_id, today=self.today)
+        )
 
     def _titles(self) -> dict[str, str]:
         return {o.card.id: o.card.title for entries in self.window.catalog.opponents.values() for o in entries}
@@ -65,7 +69,9 @@ class CareerUi(QObject):
         streak = career.streak()
         lines = [f"<b style='font-size:14pt'>{streak}</b> day{'s' if streak != 1 else ''} in a row of daily challenges"]
         if earned:
-            lines.append("Earned: " + ", ".join(f"<b style='color:#2e7d32'>✓ {html.escape(a.title)}</b>" for a in earned))
+            lines.append(
+                "Earned: " + ", ".join(f"<b style='color:#2e7d32'>✓ {html.escape(a.title)}</b>" for a in earned)
+            )
         if missing:
             lines.append(f"Next: <b>{html.escape(missing[0].title)}</b> — {html.escape(missing[0].how)}")
         home.show_progress("<br>".join(lines))
@@ -95,7 +101,10 @@ class CareerUi(QObject):
         career = self.career()
         try:
             session = career.start_daily(
-                window.catalog.packs[window.selection.pack_id], opponent, session_id=str(uuid.uuid4()), new_salt=new_salt
+                window.catalog.packs[window.selection.pack_id],
+                opponent,
+                session_id=str(uuid.uuid4()),
+                new_salt=new_salt,
             )
         except EyeVsAIError as exc:  # already played today, or the pack cannot deal
             window.home.show_status(str(exc))
@@ -116,8 +125,17 @@ class CareerUi(QObject):
         else:
             recap = career.recap(session.session_id)
             bests = career.personal_bests()
-            best = next((b for key, b in bests.items() if key[0] == recap.pack_id and key[1] == recap.difficulty
-                         and b.mode == recap.mode and (b.daily is None) == (recap.daily is None)), None)
+            best = next(
+                (
+                    b
+                    for key, b in bests.items()
+                    if key[0] == recap.pack_id
+                    and key[1] == recap.difficulty
+                    and b.mode == recap.mode
+                    and (b.daily is None) == (recap.daily is None)
+                ),
+                None,
+            )
             end.show_bests(f"Your best here: {best.player_points} points." if best is not None else "")
         self.refresh_home()
 
@@ -135,7 +153,9 @@ class CareerUi(QObject):
         recap = career.recap(session.session_id)
         kind = "Daily challenge" if recap.daily is not None else recap.mode.capitalize()
         day = recap.daily or date.fromisoformat(recap.started[:10])
-        image = render_card(recap, f"Eye vs AI · {kind}", f"{pack.title} · {day.isoformat()} · vs {session.opponent.title}")
+        image = render_card(
+            recap, f"Eye vs AI · {kind}", f"{pack.title} · {day.isoformat()} · vs {session.opponent.title}"
+        )
         self.share_dialog = ShareDialog(image, text, window)
         self.share_dialog.open()
         window.end.show_status("Result copied to the clipboard.")

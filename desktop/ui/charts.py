@@ -67,7 +67,9 @@ class ClassBars(QWidget):
         for i, label in enumerate(self.labels):
             top = 24 + i * row
             painter.setPen(QColor("#333"))
-            painter.drawText(QRectF(0, top, left - 6, row), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)
+            painter.drawText(
+                QRectF(0, top, left - 6, row), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label
+            )
             for j, item in enumerate(self.series):
                 value = item.values[i] if i < len(item.values) else None
                 y = top + 3 + j * bar
@@ -113,7 +115,11 @@ class MatrixChart(QWidget):
             total = sum(row) or 1
             y = 24 + i * size
             painter.setPen(QColor("#333"))
-            painter.drawText(QRectF(0, y, left - 4, size), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, self.labels[i])
+            painter.drawText(
+                QRectF(0, y, left - 4, size),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                self.labels[i],
+            )
             for j, count in enumerate(row):
                 share = count / total
                 colour = QColor(self.colour if i == j else "#c62828")
@@ -160,14 +166,18 @@ class ProgressChart(QWidget):
         count = max((len(s.values) for s in self.series), default=0)
         painter.setPen(AXIS)
         painter.drawText(
-            QRectF(plot.left(), plot.bottom() + 2, plot.width(), 18), Qt.AlignmentFlag.AlignCenter,
+            QRectF(plot.left(), plot.bottom() + 2, plot.width(), 18),
+            Qt.AlignmentFlag.AlignCenter,
             f"your last {count} session{'s' if count != 1 else ''}, oldest first" if count else "no sessions yet",
         )
         for item in self.series:
             points = [
-                QPointF(plot.left() + plot.width() * (i / max(1, count - 1) if count > 1 else 0.5),
-                        plot.bottom() - plot.height() * v)
-                for i, v in enumerate(item.values) if v is not None
+                QPointF(
+                    plot.left() + plot.width() * (i / max(1, count - 1) if count > 1 else 0.5),
+                    plot.bottom() - plot.height() * v,
+                )
+                for i, v in enumerate(item.values)
+                if v is not None
             ]
             path = QPainterPath()
             for k, point in enumerate(points):

@@ -151,7 +151,7 @@ class EndView(QWidget):
 
 
 def verdict_html(session: GameSession) -> str:
-    """"You win!" with both scores side by side and the margin in words."""
+    """ "You win!" with both scores side by side and the margin in words."""
     played = len(session.results)
     you, ai = session.player_correct, session.ai_correct
     verdict, colour = {

@@ -10,8 +10,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
-    QHeaderView,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -69,7 +69,9 @@ class HomeScreen(QWidget):
     def __init__(self, catalog: Catalog, profile_name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.catalog = catalog
-        self.title = QLabel("<h1 style='margin:0'>Eye vs AI</h1><p>Can you tell what's in a picture better than a machine?</p>")
+        self.title = QLabel(
+            "<h1 style='margin:0'>Eye vs AI</h1><p>Can you tell what's in a picture better than a machine?</p>"
+        )
         self.profile = QLineEdit(profile_name)
         self.profile.setPlaceholderText("Your name")
         self.profile.returnPressed.connect(self._play_if_ready)

@@ -254,4 +254,3 @@ class Padlock(QWidget):
 
     def set_details(self, html_text: str) -> None:
         self.details.setText(html_text)
-

@@ -65,7 +65,8 @@ def render_card(recap: SessionRecap, title: str, subtitle: str) -> QImage:
     painter.setFont(font)
     painter.setPen(QColor("#8fa3bf"))
     painter.drawText(
-        QRectF(24, CARD_H - 40, CARD_W - 48, 24), Qt.AlignmentFlag.AlignLeft,
+        QRectF(24, CARD_H - 40, CARD_W - 48, 24),
+        Qt.AlignmentFlag.AlignLeft,
         f"{recap.player_points} pts · Eye vs AI — can you beat the machine?",
     )
     painter.end()
