@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 SHARP, SMOOTH = "sharp", "smooth"
 OVERLAY_ALPHA = 0.7
-HEAT_FLOOR = 0.3  # below this share of the peak a patch did not matter enough to colour
+HEAT_FLOOR = 0.45  # below this share of the peak a patch did not matter enough to colour
 
 
 def heat_image(heat: np.ndarray) -> QImage:

@@ -169,7 +169,7 @@ class PadlockIcon(QWidget):
         super().__init__(parent)
         self.is_open = False
         self.colour = "#546e7a"
-        self.setFixedSize(26, 30)
+        self.setFixedSize(26, 36)
 
     def set_state(self, is_open: bool, colour: str) -> None:
         self.is_open, self.colour = is_open, colour
@@ -178,6 +178,7 @@ class PadlockIcon(QWidget):
     def paintEvent(self, _event) -> None:  # noqa: N802 (Qt override)
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.translate(0, 6)  # headroom for the raised shackle of the open lock
         colour = QColor(self.colour)
         painter.setPen(QPen(colour, 3.2, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
         shackle = QPainterPath()
