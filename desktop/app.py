@@ -157,4 +157,5 @@ def main(argv: list[str] | None = None) -> int:
         quit_when_shown=report_shown if args.quit_when_shown else None,
         online=online,
         log_path=data_dir / LOG_FILE if store.is_saving else None,  # a read-only folder cannot hold the log
+        reload_catalog=lambda: load_catalog(content_roots(data_dir)),
     )

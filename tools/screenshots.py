@@ -1,78 +1,132 @@
-"""`make screenshots`: play a scripted classic session offscreen and save PNGs of every screen to docs/screenshots/."""
+"""`make screenshots`: play scripted sessions offscreen and save PNGs of every screen to docs/screenshots/.
+
+The offscreen platform gets a screen of a fixed size (a config file), so the shots are the same on every machine:
+1920×1080 at a scale of 1, and 2560×1440 at QT_SCALE_FACTOR=2 (1280×720 logical: the window must fit it). Each
+scale runs in its own process, since the scale is read when Qt starts. Shots at scale 2 end in "@2x".
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-from keyring.backends.fail import Keyring as NoKeyring  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
-
-from desktop.app import content_roots  # noqa: E402
-from desktop.services.catalog import load_catalog  # noqa: E402
-from desktop.services.online.connection import OnlineConnection  # noqa: E402
-from desktop.services.store import Store  # noqa: E402
-from desktop.ui.main_window import MainWindow  # noqa: E402
-from desktop.ui.online_ui import OnlineUi  # noqa: E402
-
+SCREENS = {1: (1920, 1080), 2: (2560, 1440)}
 RIVALS = ("Ada", "Grace", "Linus", "Margaret", "Alan", "Barbara")
 
 
-def _wait(app, condition, timeout_s: float = 30.0) -> None:
+def _configure_qt(scale: int) -> None:
+    """Before QApplication: an offscreen screen of a known size, and the scale factor."""
+    width, height = SCREENS[scale]
+    screen = {"name": "shots", "x": 0, "y": 0, "width": width, "height": height, "logicalDpi": 96, "dpr": 1}
+    config = Path(tempfile.mkdtemp(prefix="eyevsai-qpa-")) / "screen.json"
+    config.write_text(json.dumps({"screens": [screen]}))
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
+    os.environ["QT_SCALE_FACTOR"] = str(scale)
+
+
+def _wait(condition, timeout_s: float = 30.0) -> None:
     from desktop.ui.waiting import wait_until
 
     wait_until(condition, timeout_s)
 
 
-def _settle(app, seconds: float = 0.3) -> None:
-    """Let queued layout and show events run before a grab (widgets added to a visible window show late)."""
-    import time
-
+def _settle(seconds: float = 0.3) -> None:
+    """Let queued layout, show events and animations run before a grab."""
     until = time.monotonic() + seconds
-    _wait(app, lambda: time.monotonic() > until)
+    _wait(lambda: time.monotonic() > until)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
-    args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
-    app = QApplication.instance() or QApplication([])
-    data = Path(tempfile.mkdtemp(prefix="eyevsai-shots-"))
-    store = Store(data / "eyevsai.db")
-    window = MainWindow(load_catalog(content_roots(data)), store)
-    # Offline (no server) until _online_shots sets one; the failing keyring backend keeps the shots the same on
-    # every machine and never writes these throwaway sign-ins into the developer's real keyring.
-    online = OnlineUi(window, OnlineConnection(data, store, keyring_backend=NoKeyring()))
-    window.resize(900, 760)
-    window.show()
-    _wait(app, lambda: window.opponents)
-    window.home.play.click()
-    _wait(app, lambda: window.stack.currentWidget() is window.round and window.round.buttons[0].isEnabled())
-    window.grab().save(str(args.out / "round.png"))
+class Shooter:
+    """Saves grabs as NAME(@2x).png in the output folder."""
+
+    def __init__(self, out: Path, scale: int) -> None:
+        self.out, self.suffix = out, "" if scale == 1 else f"@{scale}x"
+
+    def __call__(self, widget, name: str) -> None:
+        widget.grab().save(str(self.out / f"{name}{self.suffix}.png"))
+
+
+def _play_session(window, answer, shoot: Shooter | None = None) -> None:
+    """Answer every round (`answer(i, dealt)`), shooting the first round before and after its reveal."""
+    _wait(lambda: window.stack.currentWidget() is window.round and window.round.buttons[0].isEnabled())
     session = window.session
     for i in range(len(session.rounds)):
         dealt = session.current_round()
-        window.round.answered.emit(dealt.truth if i % 3 else dealt.options[0])
-        app.processEvents()
-        if i == 0:
-            window.grab().save(str(args.out / "round_revealed.png"))
+        if i == 1 and shoot is not None:
+            _settle(0.6)
+            shoot(window, "round")
+        window.round.answered.emit(answer(i, dealt))
+        if i == 1 and shoot is not None:
+            _settle(0.25)  # the points pop-up is still up
+            shoot(window, "round_revealed")
+            _settle(0.9)
+            window.round.looked.setChecked(True)
+            _wait(lambda: window.round.image.overlay is not None)
+            _settle()
+            shoot(window, "round_heatmap")
         window.round.next.click()
-        app.processEvents()
-    _wait(app, lambda: window.stack.currentWidget() is window.end)
-    window.grab().save(str(args.out / "end.png"))
-    window.end.home_requested.emit()  # the home screen now lists the session on the local leaderboard
-    app.processEvents()
-    window.grab().save(str(args.out / "home.png"))
+        _settle(0.02)
+    _wait(lambda: window.stack.currentWidget() is window.end)
+
+
+def shoot_game(out: Path, scale: int, *, online: bool) -> None:
+    from keyring.backends.fail import Keyring as NoKeyring
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.app import content_roots
+    from desktop.services.catalog import load_catalog
+    from desktop.services.online.connection import OnlineConnection
+    from desktop.services.store import Store
+    from desktop.ui.main_window import MainWindow
+    from desktop.ui.online_ui import OnlineUi
+
+    app = QApplication.instance() or QApplication([])
+    shoot = Shooter(out, scale)
+    data = Path(tempfile.mkdtemp(prefix="eyevsai-shots-"))
+    store = Store(data / "eyevsai.db")
+    window = MainWindow(
+        load_catalog(content_roots(data)), store, reload_catalog=lambda: load_catalog(content_roots(data))
+    )
+    # Offline (no server) until _online_shots sets one; the failing keyring backend keeps the shots the same on
+    # every machine and never writes these throwaway sign-ins into the developer's real keyring.
+    online_ui = OnlineUi(window, OnlineConnection(data, store, keyring_backend=NoKeyring()))
+    window.show()
+    _wait(lambda: window.opponents)
+    _settle()
+    shoot(window, "first_launch")
+    window.home.intro.button.click()
+    window.home.play.click()
+    _play_session(window, lambda i, dealt: dealt.truth if i % 3 else dealt.options[0], shoot)
+    _settle()
+    shoot(window, "end")
+    window.end.stats_requested.emit()
+    _settle()
+    shoot(window, "stats")
+    window.show_home()
+    window.home.daily_requested.emit()
+    _play_session(window, lambda i, dealt: dealt.truth if i % 4 else dealt.options[-1])
+    window.end.share_requested.emit()
+    _settle()
+    shoot(window.career.share_dialog, "daily_share")
+    window.career.share_dialog.reject()
+    window.show_home()
+    _settle()
+    shoot(window, "home")
     window.home.history_requested.emit()
-    app.processEvents()
-    window.grab().save(str(args.out / "history.png"))
-    _online_shots(app, window, online, args.out, data)
-    print(f"screenshots written to {args.out.resolve()}")
+    _settle()
+    shoot(window, "history")
+    if online:
+        _online_shots(app, window, online_ui, out, data)
+    else:
+        online_ui.shutdown()
+    window.close()
+    store.close()
 
 
 def _play_ranked(client, catalog, answer) -> None:  # noqa: ANN001
@@ -84,10 +138,12 @@ def _play_ranked(client, catalog, answer) -> None:  # noqa: ANN001
         game.answer(answer(game.next_round()))
 
 
-def _online_shots(app, window, online: OnlineUi, out: Path, data: Path) -> None:
+def _online_shots(app, window, online, out: Path, data: Path) -> None:  # noqa: ANN001
     """The sign-in dialog and the global leaderboard, against the real server on loopback (stand-in ranked labels,
     fake OAuth providers from the tests) after a few players' ranked sessions."""
     import random
+
+    from keyring.backends.fail import Keyring as NoKeyring
 
     from desktop.services.online.client import ServerClient
     from desktop.services.online.tokens import TokenStore
@@ -103,24 +159,44 @@ def _online_shots(app, window, online: OnlineUi, out: Path, data: Path) -> None:
             rival.close()
         online.controller.set_server(server.url)
         dialog = online.open_sign_in()
-        _wait(app, lambda: dialog.provider_buttons and online.controller.storage is not None)
-        _settle(app)
+        _wait(lambda: dialog.provider_buttons and online.controller.storage is not None)
+        _settle()
         dialog.grab().save(str(out / "sign_in.png"))
         dialog.reject()
         client = online.controller.client
         online.controller.signed_in(client.register("sam@example.org", "correct horse battery", "Sam"))
         _play_ranked(client, window.catalog, lambda dealt: dealt.options[dealt.number % 2])
         online.open_board("fashion-mnist", "medium")
-        _wait(app, lambda: online.board.own_row is not None)
-        _settle(app)
+        _wait(lambda: online.board.own_row is not None)
+        _settle()
         window.grab().save(str(out / "global_leaderboard.png"))
         online.board.home.click()
-        _wait(app, lambda: online.bar.sync.text().startswith("✓"))
-        _settle(app)
+        try:
+            _wait(lambda: online.bar.sync.text().startswith("✓"), timeout_s=15)
+        except TimeoutError:  # the upload's own outcome is shown as it is; the shot is still worth taking
+            pass
+        _settle()
         window.grab().save(str(out / "home_online.png"))
     finally:
         online.shutdown()
         server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
+    parser.add_argument("--scale", type=int, choices=sorted(SCREENS), help="one scale only (default: 1, then 2)")
+    parser.add_argument("--no-online", action="store_true", help="skip the sign-in and global leaderboard shots")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.scale is None:  # each scale in a fresh process: Qt reads the scale once, at start
+        for scale in sorted(SCREENS):
+            command = [sys.executable, "-m", "tools.screenshots", "--out", str(args.out), "--scale", str(scale)]
+            subprocess.run(command + (["--no-online"] if args.no_online or scale != 1 else []), check=True)
+        return
+    _configure_qt(args.scale)
+    shoot_game(args.out, args.scale, online=not args.no_online)
+    print(f"screenshots at scale {args.scale} written to {args.out.resolve()}")
 
 
 if __name__ == "__main__":

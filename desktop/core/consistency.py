@@ -34,3 +34,26 @@ def describe_consistency(pairs: Sequence[tuple[int, int]]) -> str:
         f"Error consistency over {len(pairs)} rounds: Cohen's κ = {kappa:.2f} ({meaning}); "
         f"both wrong on {both_wrong} image(s)."
     )
+
+
+def plain_consistency(pairs: Sequence[tuple[int, int]]) -> str | None:
+    """The same in a player's words, or None where there is nothing to say yet (too few rounds, or one of you was
+    always right or always wrong): the screen then says nothing rather than "undefined"."""
+    if len(pairs) < MIN_ROUNDS:
+        return None
+    player = np.array([p for p, _ in pairs], dtype=np.int64)
+    ai = np.array([a for _, a in pairs], dtype=np.int64)
+    kappa = cohen_kappa(player, ai)
+    if kappa is None or len(set(player.tolist())) == 1 or len(set(ai.tolist())) == 1:
+        return None
+    both_wrong = int(np.sum((player == 0) & (ai == 0)))
+    if kappa > 0.4:
+        verdict = "You and the AI trip on the same pictures"
+    elif kappa > 0.1:
+        verdict = "You and the AI sometimes trip on the same pictures"
+    else:
+        verdict = "You and the AI trip on different pictures"
+    return (
+        f"{verdict}: over {len(pairs)} rounds you were both wrong on {both_wrong} "
+        f"(agreement of your mistakes, Cohen's κ = {kappa:.2f}: 0 is chance, 1 is identical)."
+    )

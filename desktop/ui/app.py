@@ -38,6 +38,7 @@ def run_game(
     quit_when_shown: Callable[[], None] | None = None,
     online: OnlineConnection | None = None,
     log_path: Path | None = None,
+    reload_catalog: Callable[[], Catalog] | None = None,
 ) -> int:
     """Show the game window and run the event loop until it closes.
 
@@ -46,12 +47,13 @@ def run_game(
             which the game quits.
         online: the server settings, sign-in and outbox (no server set: no network use at all).
         log_path: the file errors are logged to (named in the crash dialog); None logs nowhere but stderr.
+        reload_catalog: looks for packs and models again (the home screen's Reload).
     """
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("Eye vs AI")
     handler = log_to_file(log_path) if log_path is not None else None
     reporter = game_reporter(game_product(), log_path)
-    window = MainWindow(catalog, store, device=device, reporter=reporter)
+    window = MainWindow(catalog, store, device=device, reporter=reporter, reload_catalog=reload_catalog)
     online_ui = OnlineUi(window, online) if online is not None else None
     previous_hook = install_excepthook(reporter)
     window.show()

@@ -61,6 +61,7 @@ class GlobalBoardView(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table: no keyboard trap
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.previous = QPushButton("◀ Previous")
@@ -68,7 +69,7 @@ class GlobalBoardView(QWidget):
         self.page_label = QLabel()
         self.page_label.setMinimumWidth(self.page_label.fontMetrics().horizontalAdvance("Page 999"))
         self.page_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.home = QPushButton("Home")
+        self.home = QPushButton("Home  (Esc)")
         self.own_row: int | None = None
         self._cursors: list[str | None] = [None]
         self._next_cursor: str | None = None
@@ -105,6 +106,13 @@ class GlobalBoardView(QWidget):
         layout.addWidget(self.status)
         layout.addWidget(self.table, 1)
         layout.addLayout(pages)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        """Esc goes back home."""
+        if event.key() == Qt.Key.Key_Escape:
+            self.home_requested.emit()
+        else:
+            super().keyPressEvent(event)
 
     def select(self, pack_id: str | None, difficulty: str | None) -> None:
         """Open on the home screen's pack and difficulty."""

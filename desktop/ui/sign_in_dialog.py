@@ -76,6 +76,7 @@ class SignInDialog(QDialog):
         self.guest = QPushButton("Play as guest")
         self.providers_box = QHBoxLayout()
         self.providers_note = QLabel("Loading sign-in options…")
+        self.providers_note.setWordWrap(True)
         self.provider_buttons: dict[str, QPushButton] = {}
         self.status = QLabel()
         self.status.setWordWrap(True)
@@ -110,8 +111,9 @@ class SignInDialog(QDialog):
         self.guest.setVisible(not self.upgrading)
         guest_note.setVisible(not self.upgrading)
         bottom = QHBoxLayout()
-        bottom.addWidget(self.status, 1)
+        bottom.addStretch(1)
         bottom.addWidget(self.cancel)
+        layout_status = self.status  # a row of its own: a long error wraps over the full width, not beside Cancel
         layout = QVBoxLayout(self)
         for part in (
             self.header,
@@ -123,6 +125,7 @@ class SignInDialog(QDialog):
             providers,
             _line(),
             guest_row,
+            layout_status,
             bottom,
         ):
             layout.addLayout(part) if isinstance(part, QHBoxLayout | QVBoxLayout | QFormLayout) else layout.addWidget(
@@ -157,6 +160,7 @@ class SignInDialog(QDialog):
 
     def _providers_failed(self, exc: Exception, _details: str) -> None:
         self.providers_note.setText(f"Other sign-in options could not be loaded: {exc}")
+        self._grow()
 
     def _set_busy(self, text: str) -> None:
         busy = bool(text)
@@ -221,6 +225,12 @@ class SignInDialog(QDialog):
             return
         self.status.setStyleSheet(ERROR_STYLE)
         self.status.setText(str(exc))
+        self._grow()
+
+    def _grow(self) -> None:
+        """Make room for wrapped text: the dialog grows to its new height instead of clipping the lines."""
+        self.layout().activate()
+        self.resize(self.width(), max(self.height(), self.sizeHint().height()))
 
     def _on_cancel(self) -> None:
         self.controller.cancel_browser_sign_in()

@@ -144,7 +144,7 @@ def test_ranked_play_in_the_window_then_the_board_highlights_my_row(
         live_server.clock.advance(1.5)  # a human's answer time, on the server's clock
         view.buttons[0].click()
         qtbot.waitUntil(lambda: view.next.isEnabled(), timeout=WAIT_MS)
-        assert "re-hashed commitment <span style='color:#2e7d32'><b>verified ✓" in view.reveal.text()
+        assert "unchanged ✓" in view.padlock.line.text()  # the padlock opened on a re-hashed, matching answer
         view.next.click()
         qtbot.waitUntil(
             lambda: window.stack.currentWidget() is ui.ranked.end or view.buttons[0].isEnabled(), timeout=WAIT_MS

@@ -33,7 +33,7 @@ def test_cpu_fallback_of_a_gpu_build_is_shown(qtbot, tmp_path: Path) -> None:
     classifier = SimpleNamespace(provider="CPUExecutionProvider", fallback_reason=reason)
     win, store = _window(qtbot, tmp_path, classifier, "CPU")
     text = win.home.device.text()
-    assert text.startswith("Device: CPU (CPUExecutionProvider)")
+    assert text.startswith("runs on: CPU")  # plain words, not the execution provider's name
     assert "GPU not used: the CUDA execution provider did not start." in text
     assert win.home.device.toolTip() == reason
     store.close()
@@ -42,6 +42,6 @@ def test_cpu_fallback_of_a_gpu_build_is_shown(qtbot, tmp_path: Path) -> None:
 def test_a_working_gpu_shows_no_notice(qtbot, tmp_path: Path) -> None:
     classifier = SimpleNamespace(provider="CUDAExecutionProvider", fallback_reason=None)
     win, store = _window(qtbot, tmp_path, classifier, "CUDA (GPU)")
-    assert win.home.device.text() == "Device: CUDA (GPU) (CUDAExecutionProvider)"
+    assert win.home.device.text() == "runs on: CUDA (GPU)"
     assert win.home.device.toolTip() == ""
     store.close()

@@ -51,7 +51,7 @@ def test_a_classic_session_with_keys_then_proof_verifies(qtbot, window, tmp_path
         dealt = session.current_round()
         key = dealt.options.index(dealt.truth) + 1 if i % 2 == 0 else (dealt.options.index(dealt.truth) + 1) % 4 + 1
         qtbot.keyClick(window.round, str(key))
-        assert "verified ✓" in window.round.reveal.text()
+        assert "unchanged ✓" in window.round.padlock.line.text()
         assert not window.round.buttons[0].isEnabled()  # one answer per round
         qtbot.keyClick(window.round, Qt.Key.Key_Return)
         if session.has_next_round:
@@ -151,11 +151,20 @@ def test_unreadable_images_are_never_dealt(qtbot, tmp_path: Path) -> None:
     dealt = [r.image for r in win.session.rounds]
     assert len(dealt) == 10 and not set(dealt) & set(broken)
     assert [r.number for r in win.session.rounds] == list(range(1, 11))
+    win.close()  # before the store it writes to on close
     store.close()
 
 
-def test_quitting_mid_session_abandons_it(qtbot, window) -> None:
+def test_quitting_mid_session_asks_then_abandons_it(qtbot, window) -> None:
     _start(qtbot, window)
     window.round.leave.click()
+    box = window.quit_box
+    qtbot.waitUntil(box.isVisible, timeout=2_000)
+    qtbot.keyClick(box, Qt.Key.Key_Escape)  # Esc keeps playing
+    assert window.stack.currentWidget() is window.round and window.rounds.is_playing
+    qtbot.keyClick(window.round, Qt.Key.Key_Escape)  # Esc on the round asks again
+    box = window.quit_box
+    qtbot.waitUntil(box.isVisible, timeout=2_000)
+    next(b for b in box.buttons() if "Quit" in b.text()).click()
     assert window.stack.currentWidget() is window.home
     assert window.store.history() == []
