@@ -125,8 +125,13 @@ def test_the_trainer_gui_without_qt_names_its_extra(monkeypatch: pytest.MonkeyPa
     from trainer.gui.__main__ import main
 
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
-    monkeypatch.delitem(sys.modules, "trainer.gui.app", raising=False)
+    # As if PySide6 were not installed, even when an earlier test imported it and the trainer GUI: hide every Qt
+    # module (an import of one then fails) and forget the GUI modules, so importing the GUI runs its imports again.
+    for name in [n for n in sys.modules if n.split(".")[0] in ("PySide6", "pyqtgraph", "qtsupport", "shiboken6")]:
+        monkeypatch.setitem(sys.modules, name, None)
     monkeypatch.setitem(sys.modules, "PySide6", None)
+    for name in [n for n in sys.modules if n.startswith("trainer.gui.") and n != "trainer.gui.__main__"]:
+        monkeypatch.delitem(sys.modules, name)
     assert main([]) == 2
     err = capsys.readouterr().err
     assert "eyevsai-trainer needs PySide6" in err and "pip install 'eyevsai[trainer-gui,cpu]'" in err
