@@ -23,6 +23,7 @@ from classifiers.progress import Progress
 CHUNK = 1 << 20
 PROGRESS_EVERY_S = 0.25  # a rich bar refreshes ~10x a second; more events only cost time
 PART_SUFFIX = ".part"
+RETRY_WAIT_S = 1.0  # times the attempt number: 1 s, 2 s, 3 s between resumed attempts
 
 
 class DownloadError(EyeVsAIError):
@@ -73,7 +74,7 @@ def fetch_file(
     *,
     client: httpx.Client | None = None,
     retries: int = 3,
-    retry_wait_s: float = 1.0,
+    retry_wait_s: float | None = None,
 ) -> Generator[Progress, None, FetchedFile]:
     """Download `remote` to `dest` (resuming `dest.part`), verify it, and return its digests.
 
@@ -105,7 +106,7 @@ def fetch_file(
                         f"({exc or type(exc).__name__}); {human_bytes(have)} are kept in {part}. "
                         "Rerun the same command to resume."
                     ) from exc
-                time.sleep(retry_wait_s * (attempt + 1))
+                time.sleep((RETRY_WAIT_S if retry_wait_s is None else retry_wait_s) * (attempt + 1))
     finally:
         if own_client:
             client.close()
@@ -155,7 +156,7 @@ def _stream(client: httpx.Client, remote: RemoteFile, part: Path) -> Generator[P
 
 def _copy_body(name: str, response: httpx.Response, out, start: int, total: int) -> Generator[Progress, None, None]:
     done, began, last = start, time.monotonic(), 0.0
-    for block in response.iter_raw(CHUNK):
+    for block in response.iter_raw():  # as received: a sized chunk would lose its buffer when the link breaks
         out.write(block)
         done += len(block)
         now = time.monotonic()
