@@ -50,7 +50,7 @@ def download_dataset(handle: str) -> Path:
     if kaggle_credentials() is None:
         raise DownloadError(f"No Kaggle API token found for {handle}. {TOKEN_HELP}")
     try:
-        import kagglehub
+        import kagglehub  # lazy: kagglehub and requests, needed by the Kaggle recipes only
     except ImportError as exc:
         raise MissingExtraError(
             "Kaggle recipes need kagglehub: pip install kagglehub (or the trainer's 'train' extra)."
