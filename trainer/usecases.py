@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from classifiers.card import ModelCard, read_card
-from classifiers.errors import ConfigError, ModelCardError
+from classifiers.errors import ConfigError, ModelCardError, PackError
 from classifiers.pack import Pack, discover_packs
 from classifiers.progress import Progress
 from classifiers.registry import FamilyInfo, get_family, list_families
@@ -30,6 +30,9 @@ from trainer.model_registry import DONE, RUNNING, ModelRecord, ModelRegistry, re
 from trainer.packs import BuildReport, SourceImage, SplitFractions, build_pack, export_game_pack, iter_image_folder
 from trainer.predictions import SplitPredictions, predict_test_split
 from trainer.publish import PublishReport, publish
+from trainer.recipes import RECIPES, FetchContext, find_recipe
+from trainer.recipes.combined import COMBINED, DEFAULT_PARTS
+from trainer.recipes.fetch import FetchReport, fetch_pack
 from trainer.study_summary import StudySnapshot, load_snapshot, study_names, summarise_study
 from trainer.training import TrainResult, default_model_id, evaluate_on_test, train_model
 from trainer.tuning import TuneResult, open_storage, study_name, tune
@@ -159,6 +162,43 @@ class TrainerUseCases:
         info, images, total = iter_packaged(dataset, limit)
         meta = {"title": title or info.title, "licence": licence or info.licence, "source": info.source}
         return self._build(images, pack_id, meta, fractions, seed, total, out_dir)
+
+    def fetch_pack(
+        self,
+        recipe: str,
+        pack_id: str | None = None,
+        *,
+        dest: str | Path | None = None,
+        base_url: str | None = None,
+        limit: int | None = None,
+        sources: list[str] | None = None,
+        fractions: SplitFractions | None = None,
+        seed: int = 0,
+    ) -> Generator[Progress, None, FetchReport]:
+        """Fetch a recipe's dataset (`trainer.recipes`) and build it into the workspace (or dest).
+
+        Downloads go to the workspace's downloads folder, where an interrupted one resumes. `sources` names the
+        packs a `combined` recipe is made of (default: the recipes' default pack ids).
+
+        Raises:
+            PackError: unknown recipe, a bad or taken id, a missing source pack, a bad limit.
+            DownloadError: a download failed or did not match its checksum.
+        """
+        chosen = find_recipe(recipe)
+        if limit is not None and limit < 1:
+            raise ConfigError(f"--limit must be at least 1 (got {limit}).")
+        parts = tuple(self._source_pack(name) for name in (sources or DEFAULT_PARTS)) if chosen is COMBINED else ()
+        ctx = FetchContext(self.workspace.root / "downloads", base_url=base_url, limit=limit, sources=parts)
+        return fetch_pack(
+            chosen, ctx, Path(dest or self.workspace.packs_dir), pack_id=pack_id, fractions=fractions, seed=seed
+        )
+
+    def _source_pack(self, name: str) -> Pack:
+        try:
+            return self.workspace.find_pack(name)
+        except PackError as exc:
+            hint = f" Fetch it first: eyevsai-train pack fetch {name}." if name in RECIPES else ""
+            raise PackError(f"{exc}{hint}") from exc
 
     def _build(
         self,

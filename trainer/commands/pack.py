@@ -1,4 +1,4 @@
-"""`eyevsai-train pack build|info|export-game`."""
+"""`eyevsai-train pack build|fetch|info|export-game`."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from trainer.commands.context import state_of
 from trainer.console import Output
 from trainer.datasets import PACKAGED, PREFIX
 from trainer.packs import BuildReport, SplitFractions, export_game_pack
+from trainer.recipes import RECIPES
+from trainer.recipes.fetch import RECIPE_FILE, FetchReport
 from trainer.usecases import TrainerUseCases
 
 app = typer.Typer(help="Build and inspect image packs.", no_args_is_help=True)
@@ -89,6 +91,56 @@ def _show_report(output: Output, report: BuildReport, as_json: bool) -> None:
         f"Pack written to {report.pack_dir}",
         ["class", *splits],
         [[c, *(report.counts[s].get(c, 0) for s in splits)] for c in classes],
+    )
+
+
+@app.command("fetch")
+def fetch(
+    ctx: typer.Context,
+    name: Annotated[str | None, typer.Argument(help=f"Recipe: {', '.join(RECIPES)}.", show_default=False)] = None,
+    pack_id: Annotated[str | None, typer.Option("--id", help="Id of the new pack (default: the recipe's).")] = None,
+    dest: Annotated[Path | None, typer.Option(help="Folder to write the pack into (default: workspace packs).")] = None,
+    list_recipes: Annotated[bool, typer.Option("--list", help="List the recipes with size and licence.")] = False,
+    limit: Annotated[int | None, typer.Option(help="At most this many images per class.")] = None,
+    sources: Annotated[
+        str | None, typer.Option("--from", help="combined: comma-separated pack ids to combine.")
+    ] = None,
+    base_url: Annotated[str | None, typer.Option(help="Download folder URL replacing the recipe's (a mirror).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the stratified split.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Download one of the original game's datasets, verify it, and build it into a pack.
+
+    Downloads resume where they stopped; Kaggle recipes need your Kaggle API token.
+
+    Examples:
+      eyevsai-train pack fetch --list
+      eyevsai-train pack fetch oxford-pets
+      eyevsai-train pack fetch vegetables --limit 300
+      eyevsai-train pack fetch combined --from oxford-pets,vegetables --id pets-veg
+    """
+    state = state_of(ctx)
+    output = state.output
+    output.as_json = as_json
+    if list_recipes or name is None:
+        _list_recipes(output, as_json)
+        return
+    usecases = TrainerUseCases(state.workspace)
+    parts = [p.strip() for p in sources.split(",") if p.strip()] if sources else None
+    work = usecases.fetch_pack(name, pack_id, dest=dest, base_url=base_url, limit=limit, sources=parts, seed=seed)
+    report: FetchReport = output.drive(work)
+    _show_report(output, report.build, as_json)
+    output.info(f"source, licence and checksums recorded in {report.pack_dir / RECIPE_FILE}")
+
+
+def _list_recipes(output: Output, as_json: bool) -> None:
+    if as_json:
+        keys = ("name", "title", "size", "licence", "source", "citation", "default_id", "needs", "classes")
+        output.emit_json([{k: getattr(r, k) for k in keys} for r in RECIPES.values()])
+        return
+    rows = [[r.name, r.title, r.size, r.licence, r.source, r.needs] for r in RECIPES.values()]
+    output.table(
+        "Pack recipes (eyevsai-train pack fetch NAME)", ["recipe", "title", "size", "licence", "source", "needs"], rows
     )
 
 
