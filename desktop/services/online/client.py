@@ -291,7 +291,7 @@ class ServerClient:
 
     def catalog_file_bytes(self, sha256: str) -> bytes:
         """A small file whole (a sample image for the previews)."""
-        return self._public("GET", f"/downloads/files/{sha256}", headers={"Accept": "*/*"}).content
+        return self._public("GET", f"/downloads/files/{sha256}").content
 
     @contextmanager
     def catalog_file(self, sha256: str, *, start: int = 0) -> Iterator[tuple[int, Iterator[bytes]]]:
