@@ -134,7 +134,7 @@ class DownloadProgress:
 
     @property
     def message(self) -> str:
-        eta = f", about {_duration(self.eta_s)} left" if self.eta_s is not None and self.done_bytes else ""
+        eta = f", {_duration(self.eta_s)} left" if self.eta_s is not None and self.done_bytes else ""
         rate = f" at {human_size(self.rate_bps)}/s" if self.rate_bps > 0 else ""
         return f"{human_size(self.done_bytes)} of {human_size(self.total_bytes)}{rate}{eta}"
 
@@ -149,7 +149,9 @@ def human_size(count: float) -> str:
 
 def _duration(seconds: float | None) -> str:
     seconds = int(seconds or 0)
-    return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
+    if seconds < 1:
+        return "under a second"
+    return f"about {seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"about {seconds} s"
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,7 @@ class PackRow(QWidget):
         self.details.setTextFormat(Qt.TextFormat.RichText)
         self.samples = QHBoxLayout()
         self.samples.setSpacing(4)
+        self.samples.addStretch(1)
         self.thumbs: list[QLabel] = []
         self.status = QLabel("")
         self.status.setWordWrap(True)
@@ -107,7 +108,7 @@ class PackRow(QWidget):
         thumb.setToolTip(label)
         thumb.setAccessibleName(f"sample picture: {label}")
         self.thumbs.append(thumb)
-        self.samples.addWidget(thumb)
+        self.samples.insertWidget(len(self.thumbs) - 1, thumb)
 
     def show_state(self, *, installed: bool, partial_bytes: int, removable: bool) -> None:
         """The buttons for an idle row: Download, Resume (with what is here) or Installed/Remove."""
