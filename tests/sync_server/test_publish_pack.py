@@ -43,7 +43,9 @@ def _refused(tmp_path: Path, directory: Path, capsys: pytest.CaptureFixture[str]
 def test_publish_pack_stores_the_files_and_says_what_is_downloadable(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert _publish(tmp_path, make_publish_dir(tmp_path / "out")) == 0
+    out = make_publish_dir(tmp_path / "out")
+    (out / "packs" / "fashion-mnist" / "ranked_labels.json").write_text("{}")  # the trainer's secret: never published
+    assert _publish(tmp_path, out) == 0
     err = capsys.readouterr().err
     assert "Pack 'fashion-mnist' (Fashion-MNIST): 30 file(s)" in err and "model fashion-mnist-shallow-rf" in err
     assert _recorded(tmp_path) == (1, 30)
