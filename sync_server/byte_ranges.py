@@ -67,9 +67,8 @@ def parse_range(header: str | None, total: int, *, if_range: str | None = None, 
             raise RangeNotSatisfiable
         return ByteRange(max(0, total - suffix), total - 1)
     start = int(first)
-    end = int(last) if last else total - 1
-    if end < start:
+    if last and int(last) < start:
         return None  # syntactically invalid: ignore the header
     if start >= total:
         raise RangeNotSatisfiable
-    return ByteRange(start, min(end, total - 1))
+    return ByteRange(start, min(int(last) if last else total - 1, total - 1))

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
+from classifiers.card import file_sha256
 from classifiers.errors import EyeVsAIError
 
 CHUNK = 256 * 1024
@@ -122,7 +123,9 @@ class S3Store:
         if self.size(sha256) is not None:
             return
         try:
-            # One PUT per file (no multipart) so S3 itself checks the bytes against the SHA-256 we send.
+            if file_sha256(path) != sha256:
+                raise StoreError(f"{path} changed while it was being stored (its SHA-256 is no longer {sha256[:12]}…).")
+            # One PUT per file (no multipart) so S3 also checks the bytes it receives against the SHA-256 we send.
             checksum = base64.b64encode(bytes.fromhex(sha256)).decode()
             with open(path, "rb") as body:
                 self.client.put_object(Bucket=self.bucket, Key=self._object(sha256), Body=body, ChecksumSHA256=checksum)

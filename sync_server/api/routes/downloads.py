@@ -119,20 +119,19 @@ def downloads_rate_limit(request: Request, app_state: AppStateDep) -> None:
         raise too_many_requests(wait)
 
 
-@router.api_route(
-    "/files/{sha256}",
-    methods=["GET", "HEAD"],
-    name="download_file",
-    response_class=Response,
-    dependencies=[Depends(downloads_rate_limit)],
-    responses={
-        200: {"content": {"application/octet-stream": {}}, "description": "The whole file"},
-        206: {"description": "One byte range (Content-Range)"},
-        304: {"description": "If-None-Match names this file"},
-        416: {"description": "The range starts past the end (Content-Range: bytes */size)"},
-        **responses(404, 429),
-    },
-)
+FILE_RESPONSES: dict[int | str, dict] = {
+    200: {"content": {"application/octet-stream": {}}, "description": "The whole file"},
+    206: {"description": "One byte range (Content-Range)"},
+    304: {"description": "If-None-Match names this file"},
+    416: {"description": "The range starts past the end (Content-Range: bytes */size)"},
+    503: {"description": "The file storage does not answer (Retry-After)"},
+    **responses(404, 429),
+}
+FILE_ROUTE = {"response_class": Response, "dependencies": [Depends(downloads_rate_limit)], "responses": FILE_RESPONSES}
+
+
+@router.get("/files/{sha256}", name="download_file", operation_id="download_file", **FILE_ROUTE)
+@router.head("/files/{sha256}", operation_id="download_file_head", **FILE_ROUTE)
 def download_file(
     request: Request, app_state: AppStateDep, session: SessionDep, sha256: Annotated[Sha256, Path()]
 ) -> Response:
