@@ -152,3 +152,19 @@ def test_a_file_tampered_with_on_the_server_is_refused(live_server: LiveServer, 
 
 def _store_key(sha256: str) -> str:
     return f"{sha256[:2]}/{sha256}"
+
+
+def test_the_client_resumes_a_file_with_a_range_and_restarts_one_past_its_end(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
+    from classifiers.card import file_sha256
+
+    folder = publish(live_server, tmp_path, "range-fashion", models=1, images=4)
+    onnx = next((folder / "models").glob("*/model.onnx"))
+    whole, sha256 = onnx.read_bytes(), file_sha256(onnx)
+    client = client_for(live_server, tmp_path / "game")
+    with client.catalog_file(sha256, start=1000) as (offset, chunks):
+        assert (offset, b"".join(chunks)) == (1000, whole[1000:])
+    with client.catalog_file(sha256, start=len(whole) + 5) as (offset, chunks):  # 416: the whole file again
+        assert (offset, b"".join(chunks)) == (0, whole)
+    client.close()
