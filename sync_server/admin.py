@@ -1,4 +1,5 @@
-"""Admin commands of `eyevsai-server`: importing a pack's ranked images and models, reviewing held sessions."""
+"""Admin commands of `eyevsai-server`: importing a pack's ranked images and models, publishing packs and models
+for download, reviewing held sessions."""
 
 from __future__ import annotations
 
@@ -13,12 +14,15 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import Progress
 from sqlalchemy.orm import Session
 
 from classifiers.card import ONNX_FILE, read_card
 from classifiers.pack import open_pack
-from sync_server import catalog, review
+from sync_server import catalog, downloads, review
 from sync_server.db import create_db_engine, migrate, session_factory, write_session
+from sync_server.pack_store import open_store
+from sync_server.published_dir import read_publish_dir
 
 _out = Console(stderr=True, highlight=False)
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="The server's data directory (SQLite).")]
@@ -85,6 +89,33 @@ def register(app: typer.Typer, *, settings_of: Callable, fail: Callable[[Excepti
         for model_id, difficulty in summary.models:
             _out.print(f"  AI opponent {model_id} ({difficulty})")
 
+    @app.command("publish-pack")
+    def publish_pack(
+        directory: Annotated[
+            Path, typer.Argument(help="The output of `eyevsai-train publish` (packs/, models/, reports/).")
+        ],
+        data_dir: DataDir = None,
+        traceback: Traceback = False,
+    ) -> None:
+        """Offer a published pack and its models for download ("Get more packs" in the game).
+
+        Every image must be named by its SHA-256 and every model card must match its ONNX file; a bad directory is
+        refused as a whole (exit 2). Publishing again replaces the pack's entry; stored files are kept.
+
+        Example: eyevsai-train publish fashion-mnist out/ && eyevsai-server publish-pack out/
+        """
+        try:
+            summaries = run_publish(settings_of(data_dir), directory)
+        except Exception as exc:
+            raise fail(exc, traceback) from None
+        for summary in summaries:
+            _out.print(
+                f"Pack '{summary.pack_id}' ({summary.title}): {summary.files} file(s), "
+                f"{summary.size_bytes / 1e6:.1f} MB, downloadable"
+            )
+            for model_id, difficulty in summary.models:
+                _out.print(f"  model {model_id} ({difficulty or 'no difficulty'})")
+
     review_app = typer.Typer(help="Held ranked sessions: list, show, approve (onto the boards), reject.")
     app.add_typer(review_app, name="review")
     _register_review(review_app, settings_of=settings_of, fail=fail)
@@ -118,6 +149,22 @@ def run_import(
     finally:
         engine.dispose()
     return catalog.ImportSummary(summary.pack_id, summary.images, skipped, summary.models)
+
+
+def run_publish(settings, directory: Path) -> list[downloads.PublishSummary]:  # noqa: ANN001 - Settings
+    """Check the publish directory, store its files, then record its packs, models and manifests.
+
+    Raises:
+        PublishError: the directory is refused (nothing is recorded).
+        StoreError: the content store cannot keep the files.
+    """
+    bundles = read_publish_dir(directory)
+    store = open_store(settings)
+    with Progress(transient=True, console=_out) as progress:
+        task = progress.add_task("storing files", total=None)
+        downloads.store_files(store, bundles, lambda done, total: progress.update(task, completed=done, total=total))
+    with _database(settings) as session:
+        return downloads.record(session=session, bundles=bundles, now=dt.datetime.now(dt.UTC))
 
 
 @contextmanager

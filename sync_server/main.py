@@ -23,7 +23,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from sync_server import __version__
 from sync_server.api.deps import AppState, StrictQuery
 from sync_server.api.errors import error_detail
-from sync_server.api.routes import auth, games, health, leaderboards, oauth, ranked, users
+from sync_server.api.routes import auth, downloads, games, health, leaderboards, oauth, ranked, users
 from sync_server.db import create_db_engine, migrate, session_factory, writer_factory
 from sync_server.errors import ServiceError
 from sync_server.inference import ModelRunner
@@ -35,6 +35,7 @@ from sync_server.middleware import (
     RequestContextMiddleware,
 )
 from sync_server.oauth import OAuthService
+from sync_server.pack_store import open_store
 from sync_server.ratelimit import DatabaseCounters, RateLimiter
 from sync_server.security import AccessTokens, PasswordHashingBusy, Passwords
 from sync_server.settings import Settings, load_settings
@@ -72,6 +73,7 @@ def build_app_state(
         oauth=OAuthService(settings, http_client=oauth_http),
         models=ModelRunner(settings.resolved_data_dir()),
         signer=load_signer(settings.resolved_data_dir()),
+        content_store=open_store(settings),
     )
 
 
@@ -104,7 +106,13 @@ def create_app(settings: Settings | None = None, *, app_state: AppState | None =
     _add_error_handlers(app)
     # Outermost last: request id/logging wraps everything, then CORS, then the body limit, then the IP limit.
     limits = settings.rate_limits
-    app.add_middleware(IpRateLimitMiddleware, limiter=app_state.limiter, limit=limits.per_ip, window_s=limits.window_s)
+    app.add_middleware(
+        IpRateLimitMiddleware,
+        limiter=app_state.limiter,
+        limit=limits.per_ip,
+        window_s=limits.window_s,
+        exempt=("/health", API_PREFIX + downloads.FILES_PATH),  # files: their own budget (downloads_per_ip)
+    )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
@@ -124,7 +132,7 @@ def create_app(settings: Settings | None = None, *, app_state: AppState | None =
 
 def _add_routers(app: FastAPI) -> None:
     """Routers added as the features land (kept apart so the list reads as the API's table of contents)."""
-    for module in (games, leaderboards, ranked):
+    for module in (games, leaderboards, ranked, downloads):
         app.include_router(module.router, prefix=API_PREFIX, dependencies=[StrictQuery])
 
 

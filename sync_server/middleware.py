@@ -164,7 +164,10 @@ class IpRateLimitMiddleware:
         self.app, self.limiter, self.limit, self.window_s, self.exempt = app, limiter, limit, window_s, exempt
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope.get("path") not in self.exempt:
+        path = scope.get("path", "")
+        # An exemption ending in "/" covers everything under it (the download files); others are exact paths.
+        exempt = any(path == e or (e.endswith("/") and path.startswith(e)) for e in self.exempt)
+        if scope["type"] == "http" and not exempt:
             key = f"ip:{client_ip(scope)}"
             try:
                 if self.limiter.needs_store(key, self.limit, self.window_s):

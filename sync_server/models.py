@@ -319,3 +319,54 @@ class OAuthPendingLink(Base):
     flow_id: Mapped[int] = mapped_column(ForeignKey("oauth_flows.id", ondelete="CASCADE"), primary_key=True)
     subject: Mapped[str] = mapped_column(String(255))
     email: Mapped[str | None] = mapped_column(String(254))
+
+
+class DownloadPack(Base):
+    """A pack published for download (`eyevsai-server publish-pack`): what the game's "Get more packs" lists.
+
+    Not the ranked `packs` table: a pack can be downloadable without being ranked, and the other way round.
+    """
+
+    __tablename__ = "download_packs"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    licence: Mapped[str] = mapped_column(String(500), default="")
+    source: Mapped[str] = mapped_column(String(1000), default="")
+    classes: Mapped[list[str]] = mapped_column(JSON)
+    image_size: Mapped[list[int] | None] = mapped_column(JSON)
+    images: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)  # the pack's own files
+    samples: Mapped[list[dict[str, str]]] = mapped_column(JSON)  # [{"sha256", "label"}]
+    published_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DownloadModel(Base):
+    """A model published with its pack: the card's summary for the list (the card itself is a file)."""
+
+    __tablename__ = "download_models"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    pack_id: Mapped[str] = mapped_column(ForeignKey("download_packs.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    family: Mapped[str] = mapped_column(String(50))
+    variant: Mapped[str] = mapped_column(String(100), default="")
+    difficulty: Mapped[str | None] = mapped_column(String(10))
+    test_accuracy: Mapped[float | None] = mapped_column(Float)
+    macro_f1: Mapped[float | None] = mapped_column(Float)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    onnx_sha256: Mapped[str] = mapped_column(String(64))
+
+
+class DownloadFile(Base):
+    """One file of a pack's download manifest: where it installs (relative to the game's data folder) and its
+    content hash, which names it in the content store."""
+
+    __tablename__ = "download_files"
+
+    pack_id: Mapped[str] = mapped_column(ForeignKey("download_packs.id", ondelete="CASCADE"), primary_key=True)
+    path: Mapped[str] = mapped_column(String(300), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    model_id: Mapped[str | None] = mapped_column(String(100))

@@ -105,6 +105,9 @@ class RateLimits(BaseModel):
     login_per_account: Annotated[int, Field(ge=0)] = 10
     uploads_per_account: Annotated[int, Field(ge=0)] = 120
     ranked_starts_per_account: Annotated[int, Field(ge=0)] = 30
+    # Pack and model files (/api/v1/downloads/files/…) are counted here instead of in `per_ip`: a pack is
+    # thousands of small images, each one request.
+    downloads_per_ip: Annotated[int, Field(ge=0)] = 20_000
 
 
 class Argon2Params(BaseModel):
@@ -160,6 +163,32 @@ class MailSettings(BaseModel):
         return bool(self.host)
 
 
+class StorageSettings(BaseModel):
+    """Where published pack and model files live (sync_server/pack_store.py), named by their SHA-256.
+
+    `disk` (default): under `dir`, else `<data_dir>/files`. `s3`: in an S3-compatible bucket shared by every host
+    (AWS, MinIO, Ceph…); credentials from `access_key_id`/`secret_access_key`, else boto3's usual chain
+    (AWS_* variables, ~/.aws, an instance role). `endpoint_url` points at a non-AWS service.
+    """
+
+    backend: Literal["disk", "s3"] = "disk"
+    dir: Path | None = None
+    bucket: str = ""
+    prefix: str = "eyevsai/files/"
+    endpoint_url: str = ""
+    region: str = ""
+    access_key_id: str = ""
+    secret_access_key: str = ""
+
+    @model_validator(mode="after")
+    def _s3_needs_a_bucket(self) -> StorageSettings:
+        if self.backend == "s3" and not self.bucket:
+            raise ValueError("EYEVSAI_SERVER_STORAGE__BACKEND=s3 needs EYEVSAI_SERVER_STORAGE__BUCKET")
+        if bool(self.access_key_id) != bool(self.secret_access_key):
+            raise ValueError("give both STORAGE__ACCESS_KEY_ID and STORAGE__SECRET_ACCESS_KEY, or neither")
+        return self
+
+
 class Settings(BaseSettings):
     """Everything the composition root needs; build with `Settings()` (environment) or keyword overrides."""
 
@@ -193,6 +222,7 @@ class Settings(BaseSettings):
     ranked_rounds: Annotated[int, Field(ge=1, le=50)] = 10
     ranked_seconds_per_round: Annotated[float, Field(gt=0, le=300)] = 15.0
     mail: MailSettings = MailSettings()
+    storage: StorageSettings = StorageSettings()
 
     @field_validator("database_url")
     @classmethod
@@ -310,6 +340,10 @@ class Settings(BaseSettings):
             finally:
                 tmp.unlink()
         return path.read_text(encoding="utf-8").strip()
+
+    def resolved_storage_dir(self) -> Path:
+        """The disk store's directory: `storage.dir`, else `files` in the data directory."""
+        return self.storage.dir or self.resolved_data_dir() / "files"
 
     def enabled_oauth(self) -> dict[str, OAuthProvider]:
         return {name: provider for name, provider in self.oauth.items() if provider.is_enabled}

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 SCREENS = {1: (1920, 1080), 2: (2560, 1440)}
@@ -158,6 +159,7 @@ def _online_shots(app, window, online, out: Path, data: Path) -> None:  # noqa: 
             _play_ranked(rival, window.catalog, lambda dealt: rng.choice(dealt.options))
             rival.close()
         online.controller.set_server(server.url)
+        _packs_shots(window, online, server, out, data)
         dialog = online.open_sign_in()
         _wait(lambda: dialog.provider_buttons and online.controller.storage is not None)
         _settle()
@@ -180,6 +182,43 @@ def _online_shots(app, window, online, out: Path, data: Path) -> None:  # noqa: 
     finally:
         online.shutdown()
         server.stop()
+
+
+def _packs_shots(window, online, server, out: Path, data: Path) -> None:  # noqa: ANN001
+    """The "Get more packs" screen with two published packs (the bundled one and a small one), then that small
+    pack half-way through its download (the client is slowed to a poor line so the bar can be caught moving)."""
+    from classifiers.locations import bundled_assets_dir
+    from sync_server.admin import run_publish
+    from tests.helpers.catalog_packs import make_published_pack
+
+    run_publish(server.app_state.settings, bundled_assets_dir())
+    small = make_published_pack(
+        data / "publish", "fashion-small", title="Fashion-MNIST, 200 pictures", images=200, models=2
+    )
+    run_publish(server.app_state.settings, small)
+    online.open_packs()
+    packs = online.packs
+    _wait(lambda: len(packs.rows) == 2 and all(len(row.thumbs) == 8 for row in packs.rows.values()))
+    _settle()
+    window.grab().save(str(out / "packs.png"))
+    client = online.controller.client
+    real = client.catalog_file
+
+    @contextmanager
+    def slow_line(sha256: str, *, start: int = 0):  # noqa: ANN202 - a context manager
+        with real(sha256, start=start) as (offset, chunks):
+            yield offset, (time.sleep(0.2) or chunk for chunk in chunks)
+
+    client.catalog_file = slow_line
+    row = packs.rows["fashion-small"]
+    row.download.click()
+    _wait(lambda: row.bar.value() > 450)
+    _settle(0.05)
+    window.grab().save(str(out / "packs_downloading.png"))
+    _wait(lambda: packs.worker is None)
+    client.catalog_file = real
+    row.remove.click()  # the later shots show the game as installed
+    window.show_home()
 
 
 def main() -> None:

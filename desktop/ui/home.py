@@ -52,6 +52,7 @@ class HomeScreen(QWidget):
     daily_requested(): the player wants today's challenge.
     reload_requested(): look for packs and models again (a pack published from the trainer appears).
     trainer_requested(): "make your own opponent".
+    packs_requested(): "get more packs" from the server's catalog.
     problems_requested(): the list of problems with packs and models.
     intro_closed(): the player closed "how to play" for good.
     """
@@ -63,6 +64,7 @@ class HomeScreen(QWidget):
     daily_requested = Signal()
     reload_requested = Signal()
     trainer_requested = Signal()
+    packs_requested = Signal()
     problems_requested = Signal()
     intro_closed = Signal()
 
@@ -120,7 +122,10 @@ class HomeScreen(QWidget):
         self.reload.setToolTip("Look for new packs and models (one you just published from the trainer)")
         self.trainer = QPushButton("Make your own opponent…")
         self.trainer.setToolTip("Train an AI on your own pictures with the EyeVsAI trainer")
-        for button in (self.history, self.stats, self.reload, self.trainer):
+        self.get_packs = QPushButton("Get more packs…")
+        self.get_packs.setToolTip("Download picture packs and their AI opponents from the server")
+        self.get_packs.setVisible(False)  # shown when the online parts are there
+        for button in (self.history, self.stats, self.reload, self.get_packs, self.trainer):
             button.setAutoDefault(True)
         self.board = QTableWidget(0, 3)
         self.board.setHorizontalHeaderLabels(["Player", "Best points", "Sessions"])
@@ -163,6 +168,7 @@ class HomeScreen(QWidget):
             tools.addWidget(button)
         tools.addStretch(1)
         tools.addWidget(self.reload)
+        tools.addWidget(self.get_packs)
         tools.addWidget(self.trainer)
         content = QWidget()
         layout = QVBoxLayout(content)
@@ -191,6 +197,7 @@ class HomeScreen(QWidget):
         self.stats.clicked.connect(self.stats_requested)
         self.reload.clicked.connect(self.reload_requested)
         self.trainer.clicked.connect(self.trainer_requested)
+        self.get_packs.clicked.connect(self.packs_requested)
 
     def _fill_packs(self, catalog: Catalog) -> None:
         self.catalog = catalog

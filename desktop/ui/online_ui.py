@@ -15,6 +15,7 @@ from desktop.ui.account_bar import AccountBar
 from desktop.ui.global_board import GlobalBoardView
 from desktop.ui.main_window import MainWindow
 from desktop.ui.online_controller import OnlineController, open_in_system_browser
+from desktop.ui.packs_screen import PacksScreen
 from desktop.ui.ranked_play import RankedPlay
 from desktop.ui.server_dialog import ServerDialog
 from desktop.ui.sign_in_dialog import SignInDialog
@@ -38,7 +39,8 @@ class OnlineUi(QObject):
         window.add_home_panel(self.bar)  # under the title: the account is seen first
         self.board = GlobalBoardView(self.controller, window.catalog)
         self.ranked = RankedPlay(self.controller, window.catalog, window.reporter.error, self)
-        for view in (self.board, self.ranked.round, self.ranked.end):
+        self.packs = PacksScreen(self.controller, window.reporter.error)
+        for view in (self.board, self.ranked.round, self.ranked.end, self.packs):
             window.add_screen(view)
         self.dialog: SignInDialog | ServerDialog | None = None
         self._notice = ""
@@ -63,6 +65,10 @@ class OnlineUi(QObject):
         self.ranked.screen_wanted.connect(window.show_screen)
         self.ranked.home_requested.connect(window.show_home)
         self.ranked.board_requested.connect(self.open_board)
+        self.packs.home_requested.connect(window.show_home)
+        self.packs.packs_changed.connect(window.reload)
+        window.home.get_packs.setVisible(True)
+        window.home.packs_requested.connect(self.open_packs)
         window.session_finished.connect(controller.sync)  # the session that just ended is in the outbox
 
     # -- showing -------------------------------------------------------------------------------------------------
@@ -105,6 +111,10 @@ class OnlineUi(QObject):
         self.board.select(pack_id or chosen.pack_id, difficulty or chosen.difficulty)
         self.window.show_screen(self.board)
 
+    def open_packs(self) -> None:
+        self.packs.load()
+        self.window.show_screen(self.packs)
+
     def _on_sign_out(self) -> None:
         account = self.online.account
         if account is not None and account.is_guest:
@@ -128,4 +138,5 @@ class OnlineUi(QObject):
         self.ranked.start(pack_id, level, entry.card.id if entry else None, settled=lambda: home.show_status(""))
 
     def shutdown(self) -> None:
+        self.packs.shutdown()
         self.controller.shutdown()

@@ -18,6 +18,7 @@ from sync_server.accounts import user_by_public_id
 from sync_server.inference import ModelRunner
 from sync_server.middleware import client_ip
 from sync_server.models import User
+from sync_server.pack_store import ContentStore
 from sync_server.ratelimit import RateLimiter
 from sync_server.security import AccessTokens, InvalidTokenError, Passwords
 from sync_server.settings import Settings
@@ -39,6 +40,7 @@ class AppState:
     models: ModelRunner  # the ranked AI opponents, loaded once per process
     signer: Signer  # signs ranked session records
     db_writers: sessionmaker[Session]  # sessions whose transactions write (db.writer_factory)
+    content_store: ContentStore  # published pack and model files (disk or S3)
 
 
 def get_app_state(request: Request) -> AppState:

@@ -8,6 +8,8 @@ single-use) and retries once. Failures become the errors in errors.py, with mess
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import metadata
 from typing import Any
 from urllib.parse import quote
@@ -277,3 +279,57 @@ class ServerClient:
     def ranked_public_key(self) -> dict[str, Any]:
         """{algorithm, key_id, public_key} of the key that signs this server's ranked records."""
         return self._public("GET", "/ranked/public-key").json()
+
+    # -- download catalog (packs and opponents to install) ----------------------------------------------------------
+    def catalog_packs(self) -> list[dict[str, Any]]:
+        """Every pack the server offers, with its models and sample images (GET /downloads/packs)."""
+        return self._public("GET", "/downloads/packs").json()["packs"]
+
+    def catalog_manifest(self, pack_id: str) -> dict[str, Any]:
+        """{pack_id, files: [{path, sha256, size}, ...]}: what installing the pack and its models writes."""
+        return self._public("GET", f"/downloads/packs/{quote(pack_id, safe='')}/manifest").json()
+
+    def catalog_file_bytes(self, sha256: str) -> bytes:
+        """A small file whole (a sample image for the previews)."""
+        return self._public("GET", f"/downloads/files/{sha256}").content
+
+    @contextmanager
+    def catalog_file(self, sha256: str, *, start: int = 0) -> Iterator[tuple[int, Iterator[bytes]]]:
+        """Stream a file from byte `start` on: (the offset the body starts at, its chunks). The offset is 0 when
+        the server sent the whole file (it ignored the range, or `start` was past the end: 416)."""
+        path = f"{API}/downloads/files/{sha256}"
+        headers = {"Accept": "*/*", **({"Range": f"bytes={start}-", "If-Range": f'"{sha256}"'} if start else {})}
+        with self._streaming(path, headers) as response:
+            if response.status_code == 416:
+                response.close()
+                with self.catalog_file(sha256) as whole:
+                    yield whole
+                return
+            self._checked_stream(response)
+            offset = start if response.status_code == 206 else 0
+            yield offset, self._chunks(response)
+
+    @contextmanager
+    def _streaming(self, path: str, headers: dict[str, str]) -> Iterator[httpx.Response]:
+        try:
+            with self._http.stream("GET", path, headers=headers) as response:
+                yield response
+        except (httpx.TimeoutException, httpx.TransportError) as exc:
+            raise self._unreachable(exc) from None
+
+    def _checked_stream(self, response: httpx.Response) -> None:
+        if response.status_code >= 400:
+            response.read()
+            self._checked(response)
+
+    def _chunks(self, response: httpx.Response) -> Iterator[bytes]:
+        try:
+            yield from response.iter_bytes(256 * 1024)
+        except (httpx.TimeoutException, httpx.TransportError) as exc:  # the connection was cut mid-file
+            raise self._unreachable(exc) from None
+
+    def _unreachable(self, exc: Exception) -> ServerUnreachable:
+        return ServerUnreachable(
+            f"The download from {self.base_url} stopped ({type(exc).__name__}: {exc}). Check your connection; "
+            "what arrived so far is kept and the download resumes where it stopped."
+        )
