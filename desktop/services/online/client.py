@@ -277,3 +277,17 @@ class ServerClient:
     def ranked_public_key(self) -> dict[str, Any]:
         """{algorithm, key_id, public_key} of the key that signs this server's ranked records."""
         return self._public("GET", "/ranked/public-key").json()
+
+    # -- crowd statistics (withheld below the server's minimum of players) ---------------------------------------------
+    def image_stats(self, pack_id: str, image_sha256: str, *, source: str = "ranked") -> dict[str, Any]:
+        """What the players who saw one pack image answered; source "offline": shared offline rounds."""
+        path = f"/stats/packs/{quote(pack_id, safe='')}/images/{quote(image_sha256, safe='')}"
+        return self._public("GET", path, params={"source": source}).json()
+
+    def ranked_round_stats(self, session_id: str, number: int) -> dict[str, Any]:
+        """The crowd on the pack image behind an answered round of the account's own ranked session."""
+        return self._authed("GET", f"/stats/ranked/sessions/{quote(session_id, safe='')}/rounds/{number}").json()
+
+    def pack_stats(self, pack_id: str, *, gallery: int = 12) -> dict[str, Any]:
+        """A pack's crowd aggregates: per-class accuracy, confusion, models, the hardest and fool-the-AI galleries."""
+        return self._public("GET", f"/stats/packs/{quote(pack_id, safe='')}", params={"gallery": gallery}).json()
