@@ -94,6 +94,11 @@ class OnlineConnection:
         if self.tokens is not None:
             self.tokens.allow_file(allowed)
 
+    def share_crowd_answers(self, shared: bool) -> None:
+        """Opt in (or out) to sending offline rounds to the crowd statistics; read when each session uploads."""
+        if shared != self.settings.share_crowd_answers:
+            self._save(replace(self.settings, share_crowd_answers=shared))
+
     def signed_in(self, account: Account) -> None:
         """Remember who signed in (the tokens are already stored) and send waiting sessions at once."""
         self._save(replace(self.settings, account=account))
