@@ -6,6 +6,7 @@ tools/screenshots.py."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 from keyring.backends.fail import Keyring as NoKeyring
@@ -33,12 +34,14 @@ def _guest(server: LiveServer, folder: Path, name: str) -> ServerClient:
     return client
 
 
-def seed_ranked(server: LiveServer, catalog: Catalog, folder: Path, players: int, difficulty: str = "medium") -> None:
-    """`players` guests each play one ranked session; player k misses the rounds whose number + k is a multiple of
-    3, so the images' shares of right answers differ."""
+def seed_ranked(
+    server: LiveServer, catalog: Catalog, folder: Path, names: Sequence[str], difficulty: str = "medium"
+) -> None:
+    """A guest per name plays one ranked session; player k misses the rounds whose number + k is a multiple of 3,
+    so the images' shares of right answers differ."""
     pack = catalog.packs[PACK]
-    for k in range(players):
-        client = _guest(server, folder / f"ranked-{k}", f"Ranked {k}")
+    for k, name in enumerate(names):
+        client = _guest(server, folder / f"ranked-{k}", name)
         try:
             game = RankedGame.start(
                 client, pack_id=PACK, difficulty=difficulty, classes=pack.classes, ranked_images=None

@@ -30,7 +30,7 @@ def crowd_server(tmp_path_factory: pytest.TempPathFactory, catalog) -> LiveServe
     tmp = tmp_path_factory.mktemp("crowd-server")
     server = start_server(tmp, ranked_images=10, crowd_min_players=MIN_PLAYERS)
     try:
-        seed_ranked(server, catalog, tmp / "players", CROWD_PLAYERS)
+        seed_ranked(server, catalog, tmp / "players", [f"Ranked {k}" for k in range(CROWD_PLAYERS)])
         seed_offline(server, catalog, tmp / "players", CROWD_PLAYERS)
         yield server
     finally:
