@@ -153,13 +153,15 @@ def _crowd_shots(window, shoot: Shooter) -> None:  # noqa: ANN001
     shoot(window, "stats")
 
 
-def _play_ranked(client, catalog, answer) -> None:  # noqa: ANN001
+def _play_ranked(client, catalog, answer, server) -> None:  # noqa: ANN001
     from desktop.services.online.ranked import RankedGame
 
     pack = catalog.packs["fashion-mnist"]
     game = RankedGame.start(client, pack_id=pack.id, difficulty="medium", classes=pack.classes, ranked_images=None)
     while game.has_next_round:
-        game.answer(answer(game.next_round()))
+        dealt = game.next_round()
+        server.clock.advance(2.5)  # a human's answer time, as the crowd took: an instant one would be held for review
+        game.answer(answer(dealt))
 
 
 def _online_shots(app, window, online, out: Path, data: Path) -> None:  # noqa: ANN001
@@ -181,7 +183,7 @@ def _online_shots(app, window, online, out: Path, data: Path) -> None:  # noqa: 
         dialog.reject()
         client = online.controller.client
         online.controller.signed_in(client.register("sam@example.org", "correct horse battery", "Sam"))
-        _play_ranked(client, window.catalog, lambda dealt: dealt.options[dealt.number % 2])
+        _play_ranked(client, window.catalog, lambda dealt: dealt.options[dealt.number % 2], server)
         online.open_board("fashion-mnist", "medium")
         _wait(lambda: online.board.own_row is not None)
         _settle()
