@@ -5,6 +5,7 @@ opt-in offline statistics and the error consistency come out as a hand count say
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 
 import pytest
@@ -165,3 +166,36 @@ def test_offline_answers_count_only_when_the_player_opted_in_and_stay_apart(make
 def test_time_bins_cover_the_tail() -> None:
     assert time_bin(-5) == 0 and time_bin(10**9) == 299_000
     assert dt.timedelta(milliseconds=time_bin(9_999)) == dt.timedelta(milliseconds=9_900)
+
+
+def test_the_human_label_export_follows_its_schema_and_is_served(make_client, clock, tmp_path, monkeypatch) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    from sync_server.__main__ import main
+
+    api = make_client(ranked_rounds=ROUNDS, crowd_min_players=2)
+    import_bundled(api.app_state, images=ROUNDS, models=(MODEL,))
+    assert api.get(f"{STATS}/human-labels").status_code == 404  # nothing exported yet
+    for i in range(2):
+        _play(api, clock, api.register(email=f"e{i}@example.org")["access_token"], wrong_rounds={1})
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("EYEVSAI_SERVER_DATABASE_URL", str(api.app_state.engine.url.render_as_string(False)))
+    monkeypatch.setenv("EYEVSAI_SERVER_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("EYEVSAI_SERVER_CROWD_MIN_PLAYERS", "2")
+    assert main(["export-human-labels", "--pack", "fashion-mnist", "--data-dir", str(data_dir)]) == 0
+    assert main(["export-human-labels", "--pack", "no-such-pack", "--data-dir", str(data_dir)]) == 2
+
+    manifest = api.get(f"{STATS}/human-labels").json()
+    assert manifest["images"] == ROUNDS and manifest["licence"] == "CC-BY-4.0" and manifest["min_players"] == 2
+    schema = api.get(manifest["files"]["schema"]).json()
+    data = api.get(manifest["files"]["data"])
+    assert data.headers["content-type"].startswith("application/x-ndjson")
+    records = [json.loads(line) for line in data.text.splitlines()]
+    for record in records:
+        jsonschema.validate(record, schema)
+        assert record["players"] == 2 and sum(record["answer_counts"].values()) == 2
+    truths = {r.source_sha256: r.truth for r in _rounds(api)}
+    assert {r["image_sha256"]: r["label"] for r in records} == truths
+    datasheet = api.get(manifest["files"]["datasheet"]).text
+    assert "at least 2 distinct players" in datasheet and "CC-BY-4.0" in datasheet
+    with pytest.raises(jsonschema.ValidationError):  # the schema really constrains a record
+        jsonschema.validate({**records[0], "players": "many"}, schema)
