@@ -33,7 +33,7 @@ class OnlineConnection:
         """keyring_backend and transport_factory are for tests (an in-memory keyring, a mock transport)."""
         self.data_dir = data_dir
         self.store = store
-        self.outbox = Outbox(store)
+        self.outbox = Outbox(store, share_answers=lambda: self.settings.share_crowd_answers)
         self._keyring_backend = keyring_backend
         self._transport_factory = transport_factory
         self.settings = read_settings(data_dir)
