@@ -179,3 +179,19 @@ def test_ranked_rounds_get_the_crowd_line_and_the_end_its_galleries(
     assert len(lines) == 10 and all(CROWD_LINE.fullmatch(line) for line in lines), lines
     qtbot.waitUntil(lambda: ui.ranked.end.crowd.is_shown, timeout=WAIT_MS)
     assert ui.ranked.end.crowd.hardest.cards and errors == []
+
+
+@pytest.mark.gui
+def test_sharing_offline_rounds_is_opt_in_and_says_what_is_shared(qtbot, make_window, data_dir: Path) -> None:
+    from desktop.services.online.settings import read_settings
+
+    window, ui, _errors = make_window()
+    dialog = ui.open_server_settings()
+    assert not dialog.share.isChecked() and not dialog.share.isEnabled()  # off by default; offline: nothing to share
+    assert all(word in dialog.share_note.text() for word in ("image", "your answer", "your time", "never appear"))
+    dialog.offline.setChecked(False)
+    dialog.url.setText("http://127.0.0.1:9")
+    dialog.share.setChecked(True)
+    dialog.buttons.accepted.emit()
+    assert ui.online.settings.share_crowd_answers and read_settings(data_dir).share_crowd_answers
+    assert ui.open_server_settings().share.isChecked()  # remembered when the dialog opens again
