@@ -41,6 +41,7 @@ class SessionUpload(TypedDict):
     finished_at: str
     session_commitment: str | None
     rounds: list[RoundUpload]
+    share_answers: bool  # the player opted in to the crowd statistics (unverified, kept apart on the server)
 
 
 def capped_elapsed_ms(mode: str, elapsed_ms: Sequence[int]) -> list[int]:
@@ -69,6 +70,7 @@ def upload_body(
     finished_at: str,
     session_commitment: str | None,
     rounds: Sequence[RoundUpload],
+    share_answers: bool = False,
 ) -> SessionUpload:
     """The upload body of a finished session, its round times capped by `capped_elapsed_ms`."""
     times = capped_elapsed_ms(mode, [r["elapsed_ms"] for r in rounds])
@@ -83,4 +85,5 @@ def upload_body(
         finished_at=finished_at,
         session_commitment=session_commitment,
         rounds=[RoundUpload(**{**r, "elapsed_ms": ms}) for r, ms in zip(rounds, times, strict=True)],
+        share_answers=share_answers,
     )

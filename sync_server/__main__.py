@@ -1,5 +1,5 @@
 """`eyevsai-server` (also `python -m sync_server`): run the sync server, migrate its database, import ranked packs,
-publish packs and models for download, review held ranked sessions.
+publish packs and models for download, review held ranked sessions, export the open human-label dataset.
 
 With nothing configured it serves on http://127.0.0.1:8000 from an SQLite database in the per-user data
 directory; `DATABASE_URL=postgresql://…` switches to PostgreSQL. Every setting is an environment variable
@@ -25,7 +25,7 @@ from sync_server.settings import load_settings
 from sync_server.signing import load_signer
 
 EXIT_FAILED, EXIT_BAD_INPUT = 1, 2
-COMMANDS = ("serve", "migrate", "import-pack", "publish-pack", "review")
+COMMANDS = ("serve", "migrate", "import-pack", "publish-pack", "review", "export-human-labels")
 
 app = typer.Typer(
     name="eyevsai-server",

@@ -1,5 +1,5 @@
 """Admin commands of `eyevsai-server`: importing a pack's ranked images and models, publishing packs and models
-for download, reviewing held sessions."""
+for download, reviewing held sessions, exporting the open human-label dataset."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from classifiers.card import ONNX_FILE, read_card
 from classifiers.pack import open_pack
-from sync_server import catalog, downloads, review
+from sync_server import catalog, crowd_export, downloads, review
 from sync_server.db import create_db_engine, migrate, session_factory, write_session
 from sync_server.pack_store import open_store
 from sync_server.published_dir import read_publish_dir
@@ -119,6 +119,7 @@ def register(app: typer.Typer, *, settings_of: Callable, fail: Callable[[Excepti
     review_app = typer.Typer(help="Held ranked sessions: list, show, approve (onto the boards), reject.")
     app.add_typer(review_app, name="review")
     _register_review(review_app, settings_of=settings_of, fail=fail)
+    _register_export(app, settings_of=settings_of, fail=fail)
 
 
 def run_import(
@@ -245,3 +246,35 @@ def _register_review(app: typer.Typer, *, settings_of: Callable, fail: Callable[
         Example: eyevsai-server review reject 6f1c…
         """
         decide(session_id, data_dir, traceback, approve=False)
+
+
+def _register_export(app: typer.Typer, *, settings_of: Callable, fail: Callable[[Exception, bool], typer.Exit]) -> None:
+    @app.command("export-human-labels")
+    def export_command(
+        pack: Annotated[str, typer.Option("--pack", help="The pack's id.")],
+        out: Annotated[
+            Path | None,
+            typer.Option("--out", help="Parent folder of the new version (default: the one the server serves)."),
+        ] = None,
+        data_dir: DataDir = None,
+        traceback: Traceback = False,
+    ) -> None:
+        """Write a new version of the pack's human-label dataset (JSONL, JSON Schema, datasheet; CC BY 4.0).
+
+        Example: eyevsai-server export-human-labels --pack fashion-mnist
+        """
+        try:
+            settings = settings_of(data_dir)
+            with _database(settings) as session:
+                folder = crowd_export.export_human_labels(
+                    session=session,
+                    pack_id=pack,
+                    out_dir=out or crowd_export.exports_dir(settings.resolved_data_dir(), pack),
+                    min_players=settings.crowd_min_players,
+                    seconds_per_round=settings.ranked_seconds_per_round,
+                    now=dt.datetime.now(dt.UTC),
+                )
+        except Exception as exc:
+            raise fail(exc, traceback) from None
+        manifest = json.loads((folder / crowd_export.MANIFEST_FILE).read_text(encoding="utf-8"))
+        _out.print(f"{manifest['images']} image(s) of pack '{pack}' exported to {folder}", soft_wrap=True)

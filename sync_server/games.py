@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from game_rules.modes import MODES
 from game_rules.scoring import is_timed_out, points
+from sync_server import crowd
 from sync_server.errors import ServiceError
 from sync_server.models import GameSession, SessionRound, User
 from sync_server.schemas.games import RoundUpload, SessionUpload
@@ -74,6 +75,8 @@ def upload_session(*, session: Session, user: User, body: SessionUpload, now: dt
         game.total_time_ms += r.elapsed_ms
     game.rounds_played = len(body.rounds)
     session.add(game)
+    if body.share_answers:  # in this transaction: a lost race below undoes the fold with the session
+        crowd.fold_offline(session=session, game=game, rounds=game.rounds)
     try:
         session.commit()
     except IntegrityError:  # the same upload raced this one and won: answer as a retry would be answered

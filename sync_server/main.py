@@ -23,7 +23,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from sync_server import __version__
 from sync_server.api.deps import AppState, StrictQuery
 from sync_server.api.errors import error_detail
-from sync_server.api.routes import auth, downloads, games, health, leaderboards, oauth, ranked, users
+from sync_server.api.routes import auth, downloads, games, health, leaderboards, oauth, ranked, stats, users
 from sync_server.db import create_db_engine, migrate, session_factory, writer_factory
 from sync_server.errors import ServiceError
 from sync_server.inference import ModelRunner
@@ -132,7 +132,7 @@ def create_app(settings: Settings | None = None, *, app_state: AppState | None =
 
 def _add_routers(app: FastAPI) -> None:
     """Routers added as the features land (kept apart so the list reads as the API's table of contents)."""
-    for module in (games, leaderboards, ranked, downloads):
+    for module in (games, leaderboards, ranked, downloads, stats):
         app.include_router(module.router, prefix=API_PREFIX, dependencies=[StrictQuery])
 
 

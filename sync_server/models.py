@@ -370,3 +370,105 @@ class DownloadFile(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     size: Mapped[int] = mapped_column(BigInteger)
     model_id: Mapped[str | None] = mapped_column(String(100))
+
+
+# Crowd statistics (sync_server.crowd): aggregates folded in as sessions end, never computed from the rounds on a
+# read. `source` is "ranked" (dealt and timed here) or "offline" (opted-in uploads, unverified): never mixed.
+
+
+class CrowdSeen(Base):
+    """Which player's first answer to an image is already counted: one judgement per person and image."""
+
+    __tablename__ = "crowd_seen"
+
+    pack_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(8), primary_key=True)
+    image_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+
+
+class CrowdPackPlayer(Base):
+    """Which players a pack's statistics count already (the pack's distinct players without a scan)."""
+
+    __tablename__ = "crowd_pack_players"
+
+    pack_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(8), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+
+
+class CrowdPack(Base):
+    """A pack's totals per source."""
+
+    __tablename__ = "crowd_packs"
+
+    pack_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(8), primary_key=True)
+    players: Mapped[int] = mapped_column(Integer, default=0)
+    answers: Mapped[int] = mapped_column(Integer, default=0)  # counted judgements (time-outs included)
+    correct: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CrowdImage(Base):
+    """One original image's counts: judgements (= distinct players), right answers, time-outs, the AI's record."""
+
+    __tablename__ = "crowd_images"
+
+    pack_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(8), primary_key=True)
+    image_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    label: Mapped[str] = mapped_column(String(100))
+    players: Mapped[int] = mapped_column(Integer, default=0)
+    correct: Mapped[int] = mapped_column(Integer, default=0)
+    timeouts: Mapped[int] = mapped_column(Integer, default=0)
+    ai_correct: Mapped[int] = mapped_column(Integer, default=0)  # the AI on the same rounds
+
+
+class CrowdOption(Base):
+    """How often a label was among an image's shown options, and how often players chose it."""
+
+    __tablename__ = "crowd_options"
+
+    pack_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(8), primary_key=True)
+    image_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    option: Mapped[str] = mapped_column(String(100), primary_key=True)
+    shown: Mapped[int] = mapped_column(Integer, default=0)
+    chosen: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CrowdTime(Base):
+    """A histogram of an image's answer times (bin = its lower edge in ms; see crowd.time_bin)."""
+
+    __tablename__ = "crowd_times"
+
+    pack_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(8), primary_key=True)
+    image_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    bin_ms: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CrowdConfusion(Base):
+    """A pack's human confusion matrix, one cell per row (truth × answer; time-outs not counted)."""
+
+    __tablename__ = "crowd_confusion"
+
+    pack_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(8), primary_key=True)
+    truth: Mapped[str] = mapped_column(String(100), primary_key=True)
+    answer: Mapped[str] = mapped_column(String(100), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CrowdModel(Base):
+    """Player and model correct or not on the same ranked rounds: the 2 × 2 table of the error consistency."""
+
+    __tablename__ = "crowd_models"
+
+    pack_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    both_right: Mapped[int] = mapped_column(Integer, default=0)
+    human_only: Mapped[int] = mapped_column(Integer, default=0)
+    model_only: Mapped[int] = mapped_column(Integer, default=0)
+    both_wrong: Mapped[int] = mapped_column(Integer, default=0)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from game_rules.attestation import round_entry, session_record
 from game_rules.commitment import RoundRecord, session_commitment
-from sync_server import leaderboards, plausibility
+from sync_server import crowd, leaderboards, plausibility
 from sync_server.db import write_session
 from sync_server.models import GameSession, SessionRound, User
 
@@ -54,6 +54,7 @@ def end_session(*, session: Session, game: GameSession, now: dt.datetime, ended_
         game.review = HELD
     else:
         leaderboards.record_session(session=session, game=game)
+        crowd.fold_ranked(session=session, game=game, rounds=dealt)  # held ones are folded if approved
     session.flush()
 
 

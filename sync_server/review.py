@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from classifiers.errors import EyeVsAIError
-from sync_server import leaderboards
+from sync_server import crowd, leaderboards
 from sync_server.models import GameSession, User
 from sync_server.ranked_ending import APPROVED, HELD, RANKED, REJECTED, expire_overdue, rounds_of
 
@@ -104,5 +104,6 @@ def decide(*, session: Session, public_id: str, approve: bool) -> HeldSession:
     game.review = APPROVED if approve else REJECTED
     if approve:
         leaderboards.record_session(session=session, game=game)
+        crowd.fold_ranked(session=session, game=game, rounds=rounds_of(session=session, game=game))
     session.commit()
     return _held(session, game)

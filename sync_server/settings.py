@@ -221,6 +221,8 @@ class Settings(BaseSettings):
     log_json: bool = True
     ranked_rounds: Annotated[int, Field(ge=1, le=50)] = 10
     ranked_seconds_per_round: Annotated[float, Field(gt=0, le=300)] = 15.0
+    # Crowd statistics (sync_server.crowd_stats) stay hidden until this many distinct players answered.
+    crowd_min_players: Annotated[int, Field(ge=1, le=10_000)] = 5
     mail: MailSettings = MailSettings()
     storage: StorageSettings = StorageSettings()
 

@@ -53,17 +53,22 @@ class Shooter:
         widget.grab().save(str(self.out / f"{name}{self.suffix}.png"))
 
 
-def _play_session(window, answer, shoot: Shooter | None = None) -> None:
-    """Answer every round (`answer(i, dealt)`), shooting the first round before and after its reveal."""
+def _play_session(window, answer, shoot: Shooter | None = None, *, crowd_only: bool = False) -> None:
+    """Answer every round (`answer(i, dealt)`), shooting the second round before and after its reveal (crowd_only:
+    only its reveal, once the crowd line arrived from the server)."""
     _wait(lambda: window.stack.currentWidget() is window.round and window.round.buttons[0].isEnabled())
     session = window.session
     for i in range(len(session.rounds)):
         dealt = session.current_round()
-        if i == 1 and shoot is not None:
+        if i == 1 and shoot is not None and not crowd_only:
             _settle(0.6)
             shoot(window, "round")
         window.round.answered.emit(answer(i, dealt))
-        if i == 1 and shoot is not None:
+        if i == 1 and shoot is not None and crowd_only:
+            _wait(lambda: window.round.crowd.text() != "", timeout_s=15)
+            _settle(0.1)
+            shoot(window, "round_revealed")
+        elif i == 1 and shoot is not None:
             _settle(0.25)  # the points pop-up is still up
             shoot(window, "round_revealed")
             _settle(0.9)
@@ -130,34 +135,47 @@ def shoot_game(out: Path, scale: int, *, online: bool) -> None:
     store.close()
 
 
-def _play_ranked(client, catalog, answer) -> None:  # noqa: ANN001
+def _crowd_shots(window, shoot: Shooter) -> None:  # noqa: ANN001
+    """Online, with a crowd on the server: a classic session on the shared deal, its reveal with the crowd line,
+    the end screen's crowd galleries and the stats screen with every player's series."""
+    from tests.desktop.online.crowd_seed import SHARED_SEED
+
+    window.show_home()
+    window.new_seed = lambda: SHARED_SEED
+    window.home.play.click()
+    _play_session(window, lambda i, dealt: dealt.truth if i % 3 else dealt.options[0], shoot, crowd_only=True)
+    _wait(lambda: window.end.crowd.is_shown, timeout_s=15)
+    window.end.tabs.setCurrentWidget(window.end.crowd)
+    _settle()
+    shoot(window, "end")
+    window.end.stats_requested.emit()
+    _wait(lambda: window.career.stats.crowd_note.isVisible(), timeout_s=15)
+    _settle()
+    shoot(window, "stats")
+
+
+def _play_ranked(client, catalog, answer, server) -> None:  # noqa: ANN001
     from desktop.services.online.ranked import RankedGame
 
     pack = catalog.packs["fashion-mnist"]
     game = RankedGame.start(client, pack_id=pack.id, difficulty="medium", classes=pack.classes, ranked_images=None)
     while game.has_next_round:
-        game.answer(answer(game.next_round()))
+        dealt = game.next_round()
+        server.clock.advance(2.5)  # a human's answer time, as the crowd took: an instant one would be held for review
+        game.answer(answer(dealt))
 
 
 def _online_shots(app, window, online, out: Path, data: Path) -> None:  # noqa: ANN001
-    """The sign-in dialog and the global leaderboard, against the real server on loopback (stand-in ranked labels,
-    fake OAuth providers from the tests) after a few players' ranked sessions."""
-    import random
-
-    from keyring.backends.fail import Keyring as NoKeyring
-
-    from desktop.services.online.client import ServerClient
-    from desktop.services.online.tokens import TokenStore
+    """The sign-in dialog, the global leaderboard and the crowd (reveal line, end galleries, stats), against the
+    real server on loopback (stand-in ranked labels on 10 ranked images, so that every player sees the same ones;
+    fake OAuth providers from the tests) after a few players' ranked sessions and shared offline sessions."""
+    from tests.desktop.online.crowd_seed import seed_offline, seed_ranked
     from tests.desktop.online.server import start_server
 
-    server = start_server(data / "server", oauth_providers=("github", "google"))
+    server = start_server(data / "server", oauth_providers=("github", "google"), ranked_images=10)
     try:
-        rng = random.Random(3)
-        for name in RIVALS:
-            rival = ServerClient(server.url, TokenStore(server.url, data / name, backend=NoKeyring()))
-            rival.guest(display_name=name)
-            _play_ranked(rival, window.catalog, lambda dealt: rng.choice(dealt.options))
-            rival.close()
+        seed_ranked(server, window.catalog, data / "rivals", RIVALS)
+        seed_offline(server, window.catalog, data / "rivals", len(RIVALS))
         online.controller.set_server(server.url)
         _packs_shots(window, online, server, out, data)
         dialog = online.open_sign_in()
@@ -167,7 +185,7 @@ def _online_shots(app, window, online, out: Path, data: Path) -> None:  # noqa: 
         dialog.reject()
         client = online.controller.client
         online.controller.signed_in(client.register("sam@example.org", "correct horse battery", "Sam"))
-        _play_ranked(client, window.catalog, lambda dealt: dealt.options[dealt.number % 2])
+        _play_ranked(client, window.catalog, lambda dealt: dealt.options[dealt.number % 2], server)
         online.open_board("fashion-mnist", "medium")
         _wait(lambda: online.board.own_row is not None)
         _settle()
@@ -179,6 +197,7 @@ def _online_shots(app, window, online, out: Path, data: Path) -> None:  # noqa: 
             pass
         _settle()
         window.grab().save(str(out / "home_online.png"))
+        _crowd_shots(window, Shooter(out, 1))
     finally:
         online.shutdown()
         server.stop()
@@ -225,7 +244,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
     parser.add_argument("--scale", type=int, choices=sorted(SCREENS), help="one scale only (default: 1, then 2)")
-    parser.add_argument("--no-online", action="store_true", help="skip the sign-in and global leaderboard shots")
+    parser.add_argument("--no-online", action="store_true", help="skip the sign-in, global leaderboard and crowd shots")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     if args.scale is None:  # each scale in a fresh process: Qt reads the scale once, at start

@@ -121,6 +121,28 @@ RUN_PARAMS = (
 )
 
 
+# Training on human uncertainty (issue 20): the answer distributions of a human-label export as soft targets.
+SOFT_LABEL_PARAMS = (
+    Param(
+        "soft_labels",
+        "text",
+        None,
+        "a human-label export (human_labels.jsonl from eyevsai-server export-human-labels): its answer "
+        "distributions become soft targets for the training images it covers (the others keep their hard label)",
+        optional=True,
+        in_form=False,
+    ),
+    Param(
+        "soft_label_weight",
+        "float",
+        0.5,
+        "with --soft-labels: the target is this share of the human distribution plus the rest of the hard label",
+        low=0.0,
+        high=1.0,
+    ),
+)
+
+
 class DeepEstimator(DeclaredEstimator):
     """The shared half of a PyTorch family (see `deep_v1.DeepV1Classifier`).
 
@@ -135,6 +157,10 @@ class DeepEstimator(DeclaredEstimator):
     def _check_family(self) -> None:
         if self.resume is not None and not Path(self.resume).is_file():
             raise ConfigError(f"No checkpoint at {self.resume}. Check the --resume path, or train without it.")
+        if self.soft_labels is not None and not Path(self.soft_labels).exists():
+            raise ConfigError(
+                f"No soft labels at {self.soft_labels}. Pass the human_labels.jsonl of an export, or train without it."
+            )
 
     def _architecture(self) -> dict[str, Any]:
         """The hyperparameters that shape the network (a checkpoint must match them to be resumed)."""

@@ -24,6 +24,7 @@ from torch.utils.data import DataLoader
 from classifiers.errors import ConfigError
 from classifiers.families.deep_torch_config import TrainConfig
 from classifiers.families.deep_torch_loop import Trainer
+from classifiers.families.soft_labels import read_soft_labels, target_table
 from classifiers.pack import Pack
 from classifiers.preprocess import decode_image, prepare_batch, resize_rgb
 from classifiers.progress import Progress
@@ -70,18 +71,26 @@ class PackImages:
     """A map-style dataset over one pack split: each item is decoded and resized when asked for (lazily), so
     DataLoader worker processes do the decoding and only file paths travel to them.
 
-    Items are (uint8 tensor (size, size, 3), label).
+    Items are (uint8 tensor (size, size, 3), label), or with `human` (image, label, its human distribution: a
+    float row, all zeros for an image without one).
     """
 
-    def __init__(self, paths: Sequence[str], labels: np.ndarray, size: int) -> None:
+    def __init__(self, paths: Sequence[str], labels: np.ndarray, size: int, human: np.ndarray | None = None) -> None:
         self.paths = list(paths)
         self.labels = np.asarray(labels, dtype=np.int64)
         self.size = size
+        self.human = human
 
     @classmethod
-    def from_pack(cls, pack: Pack, split: str, size: int) -> PackImages:
+    def from_pack(cls, pack: Pack, split: str, size: int, soft: dict[str, np.ndarray] | None = None) -> PackImages:
         shas, labels = pack.labelled(split)
-        return cls([str(pack.image_path(sha)) for sha in shas], labels, size)
+        human = None if soft is None else target_table(shas, soft, len(pack.classes))
+        return cls([str(pack.image_path(sha)) for sha in shas], labels, size, human)
+
+    @property
+    def human_count(self) -> int:
+        """How many items carry a human distribution."""
+        return 0 if self.human is None else int((self.human.sum(1) > 0).sum())
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -90,8 +99,9 @@ class PackImages:
         path = Path(self.paths[index])
         return resize_rgb(decode_image(path.read_bytes(), name=str(path)), self.size, self.size)
 
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        return torch.from_numpy(self.image(index)), int(self.labels[index])
+    def __getitem__(self, index: int) -> tuple:
+        item = torch.from_numpy(self.image(index)), int(self.labels[index])
+        return item if self.human is None else (*item, torch.from_numpy(self.human[index]))
 
 
 def channel_stats(dataset: PackImages, limit: int = _STATS_IMAGES) -> tuple[list[float], list[float]]:
@@ -171,7 +181,10 @@ def fit_network(
     Yields Progress events ("prepare", "step", "epoch"); returns the best epoch's network on the CPU.
     """
     device = pick_device(config.device)
-    train_set = PackImages.from_pack(pack, "train", image_size)
+    soft = read_soft_labels(config.soft_labels, pack.classes) if config.soft_labels else None
+    train_set = PackImages.from_pack(pack, "train", image_size, soft)
+    if soft is not None:
+        yield Progress("prepare", 0, 1, f"human soft labels for {train_set.human_count} of {len(train_set)} images")
     val_set = PackImages.from_pack(pack, "val", image_size)
     resumed = load_checkpoint(config.resume, identity) if config.resume else None
     if resumed is not None:

@@ -40,6 +40,8 @@ class TrainConfig:
         device: "auto" (CUDA when available), "cpu" or "cuda".
         checkpoint: write a checkpoint here after every epoch (None: no checkpoint).
         resume: continue from this checkpoint.
+        soft_labels: a human-label export whose answer distributions are soft targets (None: hard labels only).
+        soft_label_weight: the human distribution's share of such a target (the hard label has the rest).
     """
 
     epochs: int
@@ -62,6 +64,8 @@ class TrainConfig:
     device: str = "auto"
     checkpoint: str | None = None
     resume: str | None = None
+    soft_labels: str | None = None
+    soft_label_weight: float = 0.5
 
 
 def memory_metrics(device: torch.device) -> dict[str, float]:

@@ -48,6 +48,13 @@ def soft_cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Ten
     return -(targets * F.log_softmax(logits, dim=1)).sum(1).mean()
 
 
+def with_human(targets: torch.Tensor, human: torch.Tensor, weight: float) -> torch.Tensor:
+    """Targets mixed with the human answer distributions: `weight` of the human row plus the rest of the hard
+    (smoothed) target; a row of zeros (no human answers for that image) keeps the hard target."""
+    has = (human.sum(1, keepdim=True) > 0).to(targets.dtype)
+    return targets + has * weight * (human - targets)
+
+
 @dataclass
 class EarlyStopping:
     """Tracks the lowest validation loss, keeps a copy of those weights, and says when patience ran out."""
@@ -169,10 +176,12 @@ class Trainer:
         correct = torch.zeros((), device=self.device, dtype=torch.long)
         seen, started = 0, time.perf_counter()
         self.optimizer.zero_grad(set_to_none=True)
-        for index, (images, labels) in enumerate(loader):
+        for index, (images, labels, *human) in enumerate(loader):
             x = augment_batch(self._inputs(images), config.augment, gen, self.mean, self.std)
             labels = labels.to(self.device, non_blocking=True)
             targets = soft_targets(labels, self.n_classes, config.label_smoothing)
+            if human:
+                targets = with_human(targets, human[0].to(self.device, non_blocking=True), config.soft_label_weight)
             x, targets, _ = mixup(x, targets, rng, gen, alpha=config.mixup_alpha, prob=config.mixup_prob)
             with self._autocast():
                 logits = self.model(x)

@@ -16,6 +16,7 @@ from classifiers.families.deep_base import (
     LR,
     PATIENCE,
     RUN_PARAMS,
+    SOFT_LABEL_PARAMS,
     WEIGHT_DECAY,
     WIDTH,
     DeepEstimator,
@@ -60,6 +61,7 @@ HYPERPARAMS = Hyperparams(
             tune=Tune(choices=(True, False)),
         ),
         *RUN_PARAMS,
+        *SOFT_LABEL_PARAMS,
     ),
 )
 
@@ -106,4 +108,6 @@ class DeepV1Classifier(DeepEstimator):
             device=self.device,
             checkpoint=self.checkpoint,
             resume=self.resume,
+            soft_labels=self.soft_labels,
+            soft_label_weight=self.soft_label_weight,
         )

@@ -19,6 +19,7 @@ from classifiers.families.deep_base import (
     LR,
     PATIENCE,
     RUN_PARAMS,
+    SOFT_LABEL_PARAMS,
     WEIGHT_DECAY,
     WIDTH,
     DeepEstimator,
@@ -95,6 +96,7 @@ HYPERPARAMS = Hyperparams(
         Param("amp", "choice", "none", "mixed-precision autocast, used only on a GPU", choices=AMP_MODES),
         Param("compile", "bool", False, "compile the network with torch.compile, used only on a GPU"),
         *RUN_PARAMS,
+        *SOFT_LABEL_PARAMS,
     ),
 )
 
@@ -160,4 +162,6 @@ class DeepV2Classifier(DeepEstimator):
             device=self.device,
             checkpoint=self.checkpoint,
             resume=self.resume,
+            soft_labels=self.soft_labels,
+            soft_label_weight=self.soft_label_weight,
         )

@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.session import GameSession
+from desktop.services.online.crowd import PackCrowd
+from desktop.ui.crowd_gallery import CrowdGalleries
 from desktop.ui.round_review import RoundGallery
 from desktop.ui.round_widgets import GREEN, ORANGE, RED
 
@@ -75,6 +77,9 @@ class EndView(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.gallery, "Pictures")
         self.tabs.addTab(self.review, "Table")
+        self.crowd = CrowdGalleries()
+        self.tabs.addTab(self.crowd, "People vs AI")
+        self.tabs.setTabVisible(self.tabs.indexOf(self.crowd), False)  # online, with enough players, only
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -134,12 +139,18 @@ class EndView(QWidget):
         )
         self.status.setText("")
         self.bests.setText("")
+        self.show_crowd(None, lambda _: b"")
         self.tabs.setCurrentWidget(self.gallery)
         self.buttons["again"].setFocus()
 
     def show_pictures(self, session: GameSession, read_image: Callable[[str], bytes]) -> None:
         """A thumbnail per round, from the pack's image files."""
         self.gallery.show_rounds(list(session.results), read_image)
+
+    def show_crowd(self, crowd: PackCrowd | None, read_image: Callable[[str], bytes]) -> None:
+        """The pack's crowd galleries in their own tab; None (offline, too few players) hides the tab."""
+        self.crowd.show_crowd(crowd, read_image)
+        self.tabs.setTabVisible(self.tabs.indexOf(self.crowd), self.crowd.is_shown)
 
     def show_bests(self, text: str) -> None:
         """A line about personal bests ("New personal best!")."""

@@ -126,6 +126,10 @@ class OnlineController(QObject):
         self.online.allow_token_file(allowed)
         self.start()
 
+    def share_crowd_answers(self, shared: bool) -> None:
+        """The player's opt-in: offline sessions uploaded from now on count in the crowd statistics (unverified)."""
+        self.online.share_crowd_answers(shared)
+
     def signed_in(self, account: Account) -> None:
         self.online.signed_in(account)
         self.notice_changed.emit("")

@@ -1,6 +1,6 @@
 """Adds the online parts to the game window: the account bar on the home screen, the sign-in and server dialogs,
-the global leaderboards, ranked play, and uploading each session as it finishes. The window itself stays offline
-code; with no server set, none of this reaches the network."""
+the global leaderboards, ranked play, what other players did (crowd statistics), and uploading each session as it
+finishes. The window itself stays offline code; with no server set, none of this reaches the network."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QMessageBox
 from desktop.services.online.connection import OnlineConnection
 from desktop.services.online.outbox import SyncStatus
 from desktop.ui.account_bar import AccountBar
+from desktop.ui.crowd_ui import CrowdUi
 from desktop.ui.global_board import GlobalBoardView
 from desktop.ui.main_window import MainWindow
 from desktop.ui.online_controller import OnlineController, open_in_system_browser
@@ -42,6 +43,7 @@ class OnlineUi(QObject):
         self.packs = PacksScreen(self.controller, window.reporter.error)
         for view in (self.board, self.ranked.round, self.ranked.end, self.packs):
             window.add_screen(view)
+        self.crowd = CrowdUi(window, self.controller, self.ranked)
         self.dialog: SignInDialog | ServerDialog | None = None
         self._notice = ""
         self._connect()

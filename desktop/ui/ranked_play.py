@@ -15,6 +15,7 @@ from desktop.core.play import Clock, ShownRound
 from desktop.core.session import RoundResult
 from desktop.services.catalog import Catalog
 from desktop.services.online.ranked import RankedGame, RankedSummary, ranked_setup
+from desktop.ui.crowd_gallery import CrowdGalleries
 from desktop.ui.online_controller import OnlineController
 from desktop.ui.round_controller import RoundController, pack_image_reader, show_rounds_on
 from desktop.ui.round_view import RoundView
@@ -41,6 +42,7 @@ class RankedEndView(QWidget):
         self.checks = QLabel()
         self.checks.setWordWrap(True)
         self.checks.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.crowd = CrowdGalleries()  # shown by the crowd statistics (desktop.ui.crowd_ui) when there are some
         buttons = QHBoxLayout()
         for text, signal in (
             ("Home", self.home_requested),
@@ -54,6 +56,7 @@ class RankedEndView(QWidget):
         layout.addStretch(1)
         layout.addWidget(self.summary)
         layout.addWidget(self.checks)
+        layout.addWidget(self.crowd)
         layout.addStretch(1)
         layout.addLayout(buttons)
 

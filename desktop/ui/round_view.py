@@ -97,6 +97,11 @@ class RoundView(QWidget):
         self.mute.setCheckable(True)
         self.mute.setVisible(False)  # shown by set_sounds where Qt Multimedia is present
         self.mute.toggled.connect(self._on_mute_toggled)
+        # What other players did on this image (online, enough players): in the tools row, which is always there,
+        # so the picture does not jump when the line arrives from the server.
+        self.crowd = QLabel()
+        self.crowd.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.crowd.setStyleSheet("color: #37474f; font-weight: bold;")
         for button in (self.scaling, self.looked, self.mute, self.leave, self.next):
             button.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # a click does not steal the keys 1–N
 
@@ -107,6 +112,8 @@ class RoundView(QWidget):
         top.addWidget(self.score)
         tools = QHBoxLayout()
         tools.addWidget(self.scaling)
+        tools.addStretch(1)
+        tools.addWidget(self.crowd)
         tools.addStretch(1)
         tools.addWidget(self.looked)
         bottom = QHBoxLayout()
@@ -208,6 +215,7 @@ class RoundView(QWidget):
         self.commitment.setText(f"<small>This round's lock: <code>{short_hash(commitment)}</code></small>")
         self.commitment.setToolTip(f"SHA-256 commitment of the AI's answer:\n{commitment}")
         self.reveal.setText(" ")
+        self.crowd.setText("")
         self.next.setEnabled(False)
         self.next.setText("Next round  ⏎")
         self.result, self._heat = None, None
@@ -277,6 +285,12 @@ class RoundView(QWidget):
         self.next.setText("See results  ⏎" if last else "Next round  ⏎")
         self.next.setEnabled(True)
         self.next.setFocus()
+
+    def show_crowd(self, result: RoundResult, line: str) -> None:
+        """What other players did on this image ("62 % of players got this right"); ignored when the player has
+        moved on to another round."""
+        if result is self.result:
+            self.crowd.setText(line)
 
     # -- where the AI looked ----------------------------------------------------------------------------------
     def set_heatmap_available(self, available: bool, why_not: str = "") -> None:

@@ -21,6 +21,14 @@ from desktop.services.online.tokens import TokenStore
 from desktop.ui.online_controller import OnlineController
 from desktop.ui.sign_in_dialog import ERROR_STYLE
 
+SHARE_NOTE = (
+    '<small>Ranked rounds always count towards what other players see ("62 % of players got this right"). '
+    "Ticked, the offline sessions you upload count too: for each round the image, the options shown, your answer "
+    "and your time. The server keeps them apart from ranked rounds, marked unchecked, and shows only totals over "
+    "a minimum number of players; your name and account never appear with them. Off by default; untick to stop "
+    "sharing sessions uploaded from now on.</small>"
+)
+
 
 class ServerDialog(QDialog):
     """Accepted after the new setting is saved (the controller has switched servers)."""
@@ -41,6 +49,10 @@ class ServerDialog(QDialog):
         self.url = QLineEdit(current or "")
         self.url.setPlaceholderText("https://eyevsai.example.org")
         self.test = QPushButton("Test connection")
+        self.share = QCheckBox("Share my offline rounds with the crowd statistics")
+        self.share.setChecked(controller.online.settings.share_crowd_answers)
+        self.share_note = QLabel(SHARE_NOTE)
+        self.share_note.setWordWrap(True)
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
@@ -51,6 +63,8 @@ class ServerDialog(QDialog):
         layout.addWidget(self.offline)
         layout.addLayout(form)
         layout.addWidget(self.test)
+        layout.addWidget(self.share)
+        layout.addWidget(self.share_note)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
         self.offline.toggled.connect(self._on_offline_toggled)
@@ -60,8 +74,8 @@ class ServerDialog(QDialog):
         self._on_offline_toggled(self.offline.isChecked())
 
     def _on_offline_toggled(self, offline: bool) -> None:
-        self.url.setEnabled(not offline)
-        self.test.setEnabled(not offline)
+        for widget in (self.url, self.test, self.share, self.share_note):
+            widget.setEnabled(not offline)
 
     def _address(self) -> str | None:
         """The typed address, normalised; shows the problem and returns None when it is not usable."""
@@ -115,4 +129,5 @@ class ServerDialog(QDialog):
         if url is None and not self.offline.isChecked():
             return
         self.controller.set_server(url)
+        self.controller.share_crowd_answers(self.share.isChecked())
         self.accept()

@@ -1,5 +1,6 @@
-"""The stats screen over the player's history on a pack: accuracy per class against each opponent's, your
-confusion matrix next to the AI's, and progress over time."""
+"""The stats screen over the player's history on a pack: accuracy per class against each opponent's and, online,
+the crowd's (every player's ranked rounds on the server), your confusion matrix next to the AI's, and progress over
+time."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from desktop.ui.charts import PALETTE, ClassBars, MatrixChart, ProgressChart, Se
 YOU_COLOUR = "#1e6fd9"
 AI_COLOURS = PALETTE[1:]
 MAX_OPPONENTS = 3
+CROWD_COLOUR = PALETTE[1 + MAX_OPPONENTS]  # never an opponent's
+CROWD_NAME = "All players"
 LAST_SESSIONS = 30
 
 
@@ -30,6 +33,10 @@ class StatsView(QWidget):
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.bars = ClassBars()
+        self.crowd_note = QLabel()
+        self.crowd_note.setWordWrap(True)
+        self.crowd_note.setVisible(False)
+        self._own_series: list[Series] = []
         self.mine = MatrixChart("You: what you answered", YOU_COLOUR)
         self.theirs = MatrixChart("The AI: what it answered", AI_COLOURS[0])
         self.progress = ProgressChart()
@@ -44,6 +51,7 @@ class StatsView(QWidget):
         body.addWidget(self.summary)
         body.addWidget(QLabel("<b>Right answers per kind of picture</b>"))
         body.addWidget(self.bars)
+        body.addWidget(self.crowd_note)
         body.addWidget(QLabel("<b>What you mix up</b> (rows: what it was)"))
         body.addLayout(matrices)
         body.addWidget(QLabel("<b>Progress</b> (share of right answers per session)"))
@@ -75,7 +83,9 @@ class StatsView(QWidget):
         opponents = sorted(stats.ai_accuracy.items(), key=lambda kv: -sum(t.total for t in kv[1].values()))
         for colour, (model_id, tallies) in zip(AI_COLOURS, opponents[:MAX_OPPONENTS], strict=False):
             series.append(Series(titles.get(model_id, model_id), colour, [_rate(tallies.get(c)) for c in classes]))
+        self._own_series = series
         self.bars.set_data(classes, series)
+        self.crowd_note.setVisible(False)
         self.mine.set_data(classes, stats.player_confusion.counts)
         self.theirs.set_data(classes, stats.ai_confusion.counts)
         recent = stats.progress[-LAST_SESSIONS:]
@@ -86,6 +96,19 @@ class StatsView(QWidget):
             ]
         )
         self.back.setFocus()
+
+    def show_crowd(self, class_accuracy: dict[str, float] | None, players: int = 0) -> None:
+        """Add every player's share of right answers per class (ranked rounds on the server) as a series after
+        yours and the AI's; None or empty (offline, too few players) shows none."""
+        series = list(self._own_series)
+        if class_accuracy:
+            series.append(Series(CROWD_NAME, CROWD_COLOUR, [class_accuracy.get(c) for c in self.bars.labels]))
+            self.crowd_note.setText(
+                f"<small><span style='color:{CROWD_COLOUR}'>■</span> {CROWD_NAME}: the ranked rounds of "
+                f"{players} players on the server, on this pack's ranked images.</small>"
+            )
+        self.crowd_note.setVisible(bool(class_accuracy))
+        self.bars.set_data(self.bars.labels, series)
 
     @staticmethod
     def _summary(stats: PlayerStats) -> str:

@@ -69,6 +69,9 @@ class SessionUpload(StrictBody):
     finished_at: UtcDateTime
     session_commitment: Sha256 | None = None
     rounds: list[RoundUpload] = Field(min_length=1, max_length=BLITZ_MAX_ROUNDS)
+    share_answers: bool = Field(
+        False, description="The player opted in: count these rounds in the crowd statistics (kept apart, unverified)."
+    )
 
     @model_validator(mode="after")
     def _plausible(self) -> SessionUpload:

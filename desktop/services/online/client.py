@@ -333,3 +333,17 @@ class ServerClient:
             f"The download from {self.base_url} stopped ({type(exc).__name__}: {exc}). Check your connection; "
             "what arrived so far is kept and the download resumes where it stopped."
         )
+
+    # -- crowd statistics (withheld below the server's minimum of players) ---------------------------------------------
+    def image_stats(self, pack_id: str, image_sha256: str, *, source: str = "ranked") -> dict[str, Any]:
+        """What the players who saw one pack image answered; source "offline": shared offline rounds."""
+        path = f"/stats/packs/{quote(pack_id, safe='')}/images/{quote(image_sha256, safe='')}"
+        return self._public("GET", path, params={"source": source}).json()
+
+    def ranked_round_stats(self, session_id: str, number: int) -> dict[str, Any]:
+        """The crowd on the pack image behind an answered round of the account's own ranked session."""
+        return self._authed("GET", f"/stats/ranked/sessions/{quote(session_id, safe='')}/rounds/{number}").json()
+
+    def pack_stats(self, pack_id: str, *, gallery: int = 12) -> dict[str, Any]:
+        """A pack's crowd aggregates: per-class accuracy, confusion, models, the hardest and fool-the-AI galleries."""
+        return self._public("GET", f"/stats/packs/{quote(pack_id, safe='')}", params={"gallery": gallery}).json()

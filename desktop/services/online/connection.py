@@ -33,7 +33,7 @@ class OnlineConnection:
         """keyring_backend and transport_factory are for tests (an in-memory keyring, a mock transport)."""
         self.data_dir = data_dir
         self.store = store
-        self.outbox = Outbox(store)
+        self.outbox = Outbox(store, share_answers=lambda: self.settings.share_crowd_answers)
         self._keyring_backend = keyring_backend
         self._transport_factory = transport_factory
         self.settings = read_settings(data_dir)
@@ -93,6 +93,11 @@ class OnlineConnection:
         self._save(replace(self.settings, token_file_allowed=allowed))
         if self.tokens is not None:
             self.tokens.allow_file(allowed)
+
+    def share_crowd_answers(self, shared: bool) -> None:
+        """Opt in (or out) to sending offline rounds to the crowd statistics; read when each session uploads."""
+        if shared != self.settings.share_crowd_answers:
+            self._save(replace(self.settings, share_crowd_answers=shared))
 
     def signed_in(self, account: Account) -> None:
         """Remember who signed in (the tokens are already stored) and send waiting sessions at once."""

@@ -113,8 +113,11 @@ def _round_upload(row: dict[str, Any]) -> RoundUpload:
     )
 
 
-def session_upload(session: dict[str, Any], rounds: list[dict[str, Any]]) -> SessionUpload:
-    """The server's SessionUpload for a stored session and its rounds (rows of the game's store)."""
+def session_upload(
+    session: dict[str, Any], rounds: list[dict[str, Any]], *, share_answers: bool = False
+) -> SessionUpload:
+    """The server's SessionUpload for a stored session and its rounds (rows of the game's store); `share_answers`
+    is the player's opt-in to the crowd statistics, read when the session is sent."""
     return upload_body(
         client_session_id=session["id"],
         pack_id=session["pack_id"],
@@ -126,6 +129,7 @@ def session_upload(session: dict[str, Any], rounds: list[dict[str, Any]]) -> Ses
         finished_at=session["finished"],
         session_commitment=session["session_commitment"],
         rounds=[_round_upload(row) for row in rounds],
+        share_answers=share_answers,
     )
 
 
@@ -133,9 +137,16 @@ class Outbox:
     """The outbox table of the game's store. Use it on the store's thread."""
 
     def __init__(
-        self, store: Store, *, now: Callable[[], dt.datetime] = utc_now, rng: Callable[[], float] = random.random
+        self,
+        store: Store,
+        *,
+        now: Callable[[], dt.datetime] = utc_now,
+        rng: Callable[[], float] = random.random,
+        share_answers: Callable[[], bool] = lambda: False,
     ) -> None:
+        """share_answers: the player's current opt-in to the crowd statistics (a setting; off by default)."""
         self.store = store
+        self.share_answers = share_answers
         self.db = store.db
         self.now = now
         self.rng = rng
@@ -161,7 +172,7 @@ class Outbox:
             with self.db.conn:
                 self.db["outbox"].update(item_id, {"state": "skipped", "last_error": "no rounds played"})
             return None
-        return session_upload(found[0], rounds)
+        return session_upload(found[0], rounds, share_answers=self.share_answers())
 
     def record(self, outcome: UploadOutcome) -> None:
         """Write what an upload attempt came to."""

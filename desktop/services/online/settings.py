@@ -54,10 +54,12 @@ class Account:
 
 @dataclass(frozen=True)
 class OnlineSettings:
-    """server_url None means offline. token_file_allowed: the player agreed to a token file when no keyring works."""
+    """server_url None means offline. token_file_allowed: the player agreed to a token file when no keyring works.
+    share_crowd_answers: the player opted in to sending offline answers to the crowd statistics (off by default)."""
 
     server_url: str | None = None
     token_file_allowed: bool = False
+    share_crowd_answers: bool = False
     account: Account | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # keys written by newer versions, kept as they are
 
@@ -103,10 +105,11 @@ def read_settings(data_dir: Path) -> OnlineSettings:
     try:
         obj = json.loads(path.read_text(encoding="utf-8"))
         account = obj.get("account")
-        known = {"server_url", "token_file_allowed", "account"}
+        known = {"server_url", "token_file_allowed", "share_crowd_answers", "account"}
         return OnlineSettings(
             server_url=normalise_server_url(obj.get("server_url")),
             token_file_allowed=bool(obj.get("token_file_allowed", False)),
+            share_crowd_answers=obj.get("share_crowd_answers") is True,
             account=Account.from_json(account) if isinstance(account, dict) else None,
             extra={k: v for k, v in obj.items() if k not in known},
         )
@@ -122,6 +125,7 @@ def write_settings(data_dir: Path, settings: OnlineSettings) -> None:
         **settings.extra,
         "server_url": settings.server_url,
         "token_file_allowed": settings.token_file_allowed,
+        "share_crowd_answers": settings.share_crowd_answers,
         "account": settings.account.to_json() if settings.account else None,
     }
     tmp = path.with_name(f".{SETTINGS_FILE}.{os.getpid()}.tmp")

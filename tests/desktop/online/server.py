@@ -122,8 +122,13 @@ class LiveServer:
         self.app_state.engine.dispose()
 
 
-def start_server(tmp: Path, *, oauth_providers: tuple[str, ...] = ()) -> LiveServer:
-    """Start the server on a free loopback port; the port is bound first, so fake providers can point at it."""
+def start_server(
+    tmp: Path, *, oauth_providers: tuple[str, ...] = (), ranked_images: int = RANKED_IMAGES, **settings_extra: Any
+) -> LiveServer:
+    """Start the server on a free loopback port; the port is bound first, so fake providers can point at it.
+
+    ranked_images: how many of the bundled pack's ranked images the server deals from (fewer: players see the same
+    ones, as the crowd statistics need); settings_extra: other server settings (crowd_min_players=...)."""
     tmp.mkdir(parents=True, exist_ok=True)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -152,10 +157,11 @@ def start_server(tmp: Path, *, oauth_providers: tuple[str, ...] = ()) -> LiveSer
         ),
         oauth={name: provider.settings() for name, provider in providers.items()},
         mail=mailbox.settings(),
+        **settings_extra,
     )
     clock = OffsetClock()
     app_state = build_app_state(settings, clock=clock)
-    import_bundled(app_state, images=RANKED_IMAGES)
+    import_bundled(app_state, images=ranked_images)
     gate = UploadGate(create_app(settings, app_state=app_state))
     server = uvicorn.Server(uvicorn.Config(gate, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="sync-server")
