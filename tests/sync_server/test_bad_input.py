@@ -130,8 +130,9 @@ def requests_by_route(api: ApiClient) -> list[dict]:
     guest = api.guest()
     token = ada["access_token"]
     uploaded = api.post("/api/v1/sessions", token=token, json=upload_body(3)).json()["id"]
-    start = {"pack_id": "fashion-mnist", "difficulty": "medium", "client_seed": "ab" * 16}
+    start = {"pack_id": "fashion-mnist", "difficulty": "medium"}
     ranked = api.post("/api/v1/ranked/sessions", token=token, json=start).json()["id"]
+    api.post(f"/api/v1/ranked/sessions/{ranked}/seed", token=token, json={"client_seed": "ab" * 16})
     api.post(f"/api/v1/ranked/sessions/{ranked}/next", token=token)
     board = {"pack_id": "fashion-mnist", "difficulty": "medium", "period": "all"}
     routes = [
@@ -156,6 +157,12 @@ def requests_by_route(api: ApiClient) -> list[dict]:
         {"method": "GET", "path": "/api/v1/sessions/{session_id}", "values": {"session_id": uploaded}},
         {"method": "POST", "path": "/api/v1/ranked/sessions", "body": start},
         {"method": "GET", "path": "/api/v1/ranked/sessions/{session_id}", "values": {"session_id": ranked}},
+        {
+            "method": "POST",
+            "path": "/api/v1/ranked/sessions/{session_id}/seed",
+            "values": {"session_id": ranked},
+            "body": {"client_seed": "cd" * 16},
+        },
         {"method": "POST", "path": "/api/v1/ranked/sessions/{session_id}/next", "values": {"session_id": ranked}},
         {
             "method": "POST",

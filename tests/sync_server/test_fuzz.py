@@ -95,7 +95,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, database: tuple[str, str]) 
     client = ApiClient(app, app_state)
     try:
         import_bundled(app_state)
-        token = client.register("fuzz@example.org")["access_token"]
+        token = client.register("fuzz@example.org", confirm=False)["access_token"]
         yield app, token, EXAMPLES_PER_OPERATION[kind]
     finally:
         client.close()
