@@ -50,12 +50,13 @@ screenshots: $(VENV)/.stamp-all
 	$(BIN)/python -m tools.screenshots
 	$(BIN)/python -m tools.trainer_screenshots
 
-# The game as a one-folder bundle, dist/eyevsai/eyevsai (build.spec: no torch/tensorflow/scikit-learn), its size,
-# and its headless self-test. It bundles the venv's onnxruntime build: the CPU one, or onnxruntime-gpu when that
-# replaced it (never both: they share one package folder, and build.spec refuses to bundle the pair).
+# The game as a one-folder bundle, dist/eyevsai/eyevsai (build.spec: no torch/tensorflow/scikit-learn), its size and
+# ten largest parts (over 300 MB fails), and its headless self-test. It bundles the venv's onnxruntime build: the CPU
+# one, or onnxruntime-gpu when that replaced it (never both: they share one package folder, and build.spec refuses
+# to bundle the pair).
 bundle: $(VENV)/.stamp-bundle
 	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller build.spec
-	@du -sh dist/eyevsai | awk '{print "bundle size: " $$1 " (dist/eyevsai)"}'
+	$(BIN)/python tools/bundle_report.py dist/eyevsai --limit-mb 300
 	dist/eyevsai/eyevsai --self-test --data-dir build/self-test-data
 
 lint: $(VENV)/.stamp-all
