@@ -5,6 +5,10 @@ or all time. Finishing a ranked session offers it to the four boards its finish 
 one entry per player, replaced only by a strictly better session. Order (best first): score, then accuracy, then
 less total time, then the earlier achievement, then the account (so every row has one stable rank).
 Closed periods are never deleted: any past board is queried with `at=<a date inside it>`.
+
+Every read is an index range scan (docs/architecture.md, "Leaderboard reads"): each entry stores that whole order
+as one byte string (`sort_key`), each board row keeps its player count and a version bumped with every change, and
+a per-board count of players per score turns a rank into a short sum plus a count of the ties above.
 """
 
 from __future__ import annotations
@@ -12,18 +16,29 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import json
+import re
+import struct
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from game_rules.scoring import accuracy_ppm
-from sync_server.models import GameSession, LeaderboardEntry, User
+from sync_server.models import GameSession, Leaderboard, LeaderboardEntry, LeaderboardScoreCount, User
 
 MAX_LIMIT = 100
 ALL_TIME_START = dt.date(1970, 1, 1)
+# (2^32-1 - (score + 2^31), 2^32-1 - accuracy, total ms, µs since 0001-01-01 UTC, user id), big-endian: the bytes
+# compare (memcmp on SQLite BLOB and PostgreSQL bytea alike) exactly as the board orders its entries.
+_KEY = struct.Struct(">IIIQI")
+KEY_BYTES = _KEY.size
+_SCORE_BYTES = 4
+_U32 = 2**32 - 1
+_EPOCH = dt.datetime(1, 1, 1, tzinfo=dt.UTC)
+CURSOR_PATTERN = f"^[A-Za-z0-9_-]{{{KEY_BYTES * 4 // 3}}}$"
+_CURSOR = re.compile(CURSOR_PATTERN)
 
 
 class Period(StrEnum):
@@ -52,45 +67,14 @@ def period_bounds(period: Period, at: dt.date) -> tuple[dt.date, dt.date | None]
     return ALL_TIME_START, None
 
 
-def _sort_key(score: int, accuracy: int, total_time_ms: int, achieved_at: dt.datetime) -> tuple:
-    # Bigger is better for the first two, smaller for the rest: negate so that "smaller key = better".
-    return (-score, -accuracy, total_time_ms, achieved_at)
+def sort_key(*, score: int, accuracy: int, total_time_ms: int, achieved_at: dt.datetime, user_id: int) -> bytes:
+    """The entry's place in its board as bytes: a smaller key ranks higher (see _KEY)."""
+    micros = (achieved_at - _EPOCH) // dt.timedelta(microseconds=1)
+    return _KEY.pack(_U32 - (score + 2**31), _U32 - accuracy, min(total_time_ms, _U32), micros, user_id)
 
 
-def record_session(*, session: Session, game: GameSession) -> None:
-    """Offer a finished, verified session to its four boards (flushes; the caller commits).
-
-    Raises:
-        ValueError: the session is not finished and verified.
-    """
-    if not (game.is_verified and game.status == "finished" and game.finished_at is not None):
-        raise ValueError("Only finished, verified (ranked) sessions enter the global leaderboards.")
-    accuracy = accuracy_ppm(game.correct, game.rounds_played)
-    new_key = _sort_key(game.score, accuracy, game.total_time_ms, game.finished_at)
-    day = game.finished_at.astimezone(dt.UTC).date()
-    for period in Period:
-        start, _end = period_bounds(period, day)
-        key = (game.pack_id, game.difficulty, period.value, start, game.user_id)
-        entry = session.get(LeaderboardEntry, key, with_for_update=True)
-        if entry is None:
-            session.add(
-                LeaderboardEntry(
-                    pack_id=game.pack_id,
-                    difficulty=game.difficulty,
-                    period=period.value,
-                    period_start=start,
-                    user_id=game.user_id,
-                    session_id=game.id,
-                    score=game.score,
-                    accuracy_ppm=accuracy,
-                    total_time_ms=game.total_time_ms,
-                    achieved_at=game.finished_at,
-                )
-            )
-        elif new_key < _sort_key(entry.score, entry.accuracy_ppm, entry.total_time_ms, entry.achieved_at):
-            entry.session_id, entry.score, entry.accuracy_ppm = game.id, game.score, accuracy
-            entry.total_time_ms, entry.achieved_at = game.total_time_ms, game.finished_at
-    session.flush()
+def _key_score(key: bytes) -> int:
+    return _U32 - int.from_bytes(key[:_SCORE_BYTES], "big") - 2**31
 
 
 @dataclass(frozen=True)
@@ -102,11 +86,110 @@ class Board:
 
     def where(self):  # noqa: ANN201 - a SQLAlchemy boolean clause
         return and_(
-            LeaderboardEntry.pack_id == self.pack_id,
-            LeaderboardEntry.difficulty == self.difficulty,
-            LeaderboardEntry.period == self.period.value,
-            LeaderboardEntry.period_start == self.start,
+            Leaderboard.pack_id == self.pack_id,
+            Leaderboard.difficulty == self.difficulty,
+            Leaderboard.period == self.period.value,
+            Leaderboard.period_start == self.start,
         )
+
+
+@dataclass(frozen=True)
+class BoardState:
+    """A board's row: its id (None while nobody is on it), player count and version (0 while nobody is on it)."""
+
+    id: int | None
+    size: int
+    version: int
+
+
+def board_state(*, session: Session, board: Board) -> BoardState:
+    found = session.execute(select(Leaderboard.id, Leaderboard.size, Leaderboard.version).where(board.where())).first()
+    return BoardState(*found) if found else BoardState(None, 0, 0)
+
+
+def board_size(*, session: Session, board: Board) -> int:
+    return board_state(session=session, board=board).size
+
+
+def _locked_board(session: Session, board: Board) -> Leaderboard:
+    """The board's row, created when missing, locked (PostgreSQL) until commit: writers of a board take turns.
+
+    Writers lock the four boards of a session in Period order, so two of them never wait on each other in a cycle.
+    """
+    query = select(Leaderboard).where(board.where()).with_for_update()
+    row = session.scalars(query).first()
+    if row is None:
+        dialect = session.get_bind().dialect.name
+        insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        values = {"pack_id": board.pack_id, "difficulty": board.difficulty, "period": board.period.value}
+        statement = insert_(Leaderboard).values(**values, period_start=board.start, size=0, version=0)
+        session.execute(statement.on_conflict_do_nothing(index_elements=[*values, "period_start"]))
+        row = session.scalars(query).one()
+    return row
+
+
+def _count_score(session: Session, board_id: int, score: int, delta: int) -> None:
+    counts = LeaderboardScoreCount
+    changed = session.execute(
+        update(counts)
+        .where(counts.board_id == board_id, counts.score == score)
+        .values(players=counts.players + delta)
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount == 0:
+        session.execute(insert(counts).values(board_id=board_id, score=score, players=delta))
+
+
+def record_session(*, session: Session, game: GameSession) -> None:
+    """Offer a finished, verified session to its four boards (flushes; the caller commits).
+
+    Raises:
+        ValueError: the session is not finished and verified.
+    """
+    if not (game.is_verified and game.status == "finished" and game.finished_at is not None):
+        raise ValueError("Only finished, verified (ranked) sessions enter the global leaderboards.")
+    accuracy = accuracy_ppm(game.correct, game.rounds_played)
+    values = {"score": game.score, "accuracy_ppm": accuracy, "total_time_ms": game.total_time_ms}
+    new_key = sort_key(
+        score=game.score,
+        accuracy=accuracy,
+        total_time_ms=game.total_time_ms,
+        achieved_at=game.finished_at,
+        user_id=game.user_id,
+    )
+    day = game.finished_at.astimezone(dt.UTC).date()
+    for period in Period:
+        board = Board(game.pack_id, game.difficulty, period, period_bounds(period, day)[0])
+        row = _locked_board(session, board)
+        key = (game.pack_id, game.difficulty, period.value, board.start, game.user_id)
+        entry = session.get(LeaderboardEntry, key, with_for_update=True)
+        if entry is None:
+            session.add(
+                LeaderboardEntry(
+                    pack_id=game.pack_id,
+                    difficulty=game.difficulty,
+                    period=period.value,
+                    period_start=board.start,
+                    user_id=game.user_id,
+                    board_id=row.id,
+                    sort_key=new_key,
+                    session_id=game.id,
+                    achieved_at=game.finished_at,
+                    **values,
+                )
+            )
+            row.size += 1
+            _count_score(session, row.id, game.score, +1)
+        elif new_key < entry.sort_key:
+            if entry.score != game.score:
+                _count_score(session, row.id, entry.score, -1)
+                _count_score(session, row.id, game.score, +1)
+            entry.sort_key, entry.session_id, entry.achieved_at = new_key, game.id, game.finished_at
+            entry.score, entry.accuracy_ppm, entry.total_time_ms = game.score, accuracy, game.total_time_ms
+        else:
+            continue
+        row.version += 1  # in this transaction: cached pages of this board stop matching when it commits
+    session.flush()
 
 
 @dataclass(frozen=True)
@@ -118,51 +201,11 @@ class Row:
     accuracy_ppm: int
     total_time_ms: int
     achieved_at: dt.datetime
-    user_id: int
+    sort_key: bytes
     player_id: str
     display_name: str
     rounds: int
     session_public_id: str
-
-
-_ORDER = (
-    LeaderboardEntry.score.desc(),
-    LeaderboardEntry.accuracy_ppm.desc(),
-    LeaderboardEntry.total_time_ms.asc(),
-    LeaderboardEntry.achieved_at.asc(),
-    LeaderboardEntry.user_id.asc(),
-)
-_REVERSED = (
-    LeaderboardEntry.score.asc(),
-    LeaderboardEntry.accuracy_ppm.asc(),
-    LeaderboardEntry.total_time_ms.desc(),
-    LeaderboardEntry.achieved_at.desc(),
-    LeaderboardEntry.user_id.desc(),
-)
-
-
-# (column, whether a higher value ranks first): the board's total order, the last key making it strict.
-_KEYS = (("score", True), ("accuracy_ppm", True), ("total_time_ms", False), ("achieved_at", False), ("user_id", False))
-
-
-def _compared(entry: LeaderboardEntry, *, ahead: bool):  # noqa: ANN202 - a SQLAlchemy boolean clause
-    """Rows ranked before `entry` (ahead=True) or after it: a lexicographic comparison over _KEYS."""
-    clauses, equal = [], []
-    for name, higher_first in _KEYS:
-        column, value = getattr(LeaderboardEntry, name), getattr(entry, name)
-        first = column > value if higher_first else column < value
-        last = column < value if higher_first else column > value
-        clauses.append(and_(*equal, first if ahead else last))
-        equal.append(column == value)
-    return or_(*clauses)
-
-
-def _before(entry: LeaderboardEntry):  # noqa: ANN202
-    return _compared(entry, ahead=True)
-
-
-def _after(entry: LeaderboardEntry):  # noqa: ANN202
-    return _compared(entry, ahead=False)
 
 
 _ROW_COLUMNS = (
@@ -170,7 +213,7 @@ _ROW_COLUMNS = (
     LeaderboardEntry.accuracy_ppm,
     LeaderboardEntry.total_time_ms,
     LeaderboardEntry.achieved_at,
-    LeaderboardEntry.user_id,
+    LeaderboardEntry.sort_key,
     User.public_id,
     User.display_name,
     GameSession.rounds_played,
@@ -178,89 +221,101 @@ _ROW_COLUMNS = (
 )
 
 
-def _rows(
-    session: Session,
-    where,
-    order,
-    limit: int | None,
-    first_rank: int,  # noqa: ANN001 - SQL clauses
-    *,
-    step: int = 1,
-) -> list[Row]:
+def _rows(session: Session, board_id: int, bound, *, limit: int, first_rank: int, step: int = 1) -> list[Row]:  # noqa: ANN001
+    """Up to `limit` rows past `bound` (a sort_key comparison): one range scan of the board's key index."""
+    order = LeaderboardEntry.sort_key.asc() if step > 0 else LeaderboardEntry.sort_key.desc()
     query = (
         select(*_ROW_COLUMNS)
         .join(User, User.id == LeaderboardEntry.user_id)
         .join(GameSession, GameSession.id == LeaderboardEntry.session_id)
-        .where(*where)
-        .order_by(*order)
+        .where(LeaderboardEntry.board_id == board_id, *([] if bound is None else [bound]))
+        .order_by(order)
+        .limit(limit)
     )
-    results = session.execute(query if limit is None else query.limit(limit)).all()
-    return [Row(first_rank + i * step, *values) for i, values in enumerate(results)]
+    return [Row(first_rank + i * step, *values) for i, values in enumerate(session.execute(query).all())]
 
 
-def _rank_of(session: Session, board: Board, entry: LeaderboardEntry) -> int:
-    ahead = session.scalar(select(func.count()).select_from(LeaderboardEntry).where(board.where(), _before(entry)))
-    return int(ahead or 0) + 1
-
-
-def encode_cursor(entry: LeaderboardEntry | Row) -> str:
-    raw = json.dumps(
-        [entry.score, entry.accuracy_ppm, entry.total_time_ms, entry.achieved_at.isoformat(), entry.user_id],
-        separators=(",", ":"),
+def _ranked_before(session: Session, board_id: int, key: bytes, *, inclusive: bool) -> int:
+    """How many entries rank before `key` (or at it, when inclusive): the players on higher scores, summed from the
+    per-score counts, plus the ties on its score up to it (a short range of the key index)."""
+    counts, entries = LeaderboardScoreCount, LeaderboardEntry
+    higher = (
+        select(func.coalesce(func.sum(counts.players), 0))
+        .where(counts.board_id == board_id, counts.score > _key_score(key))
+        .scalar_subquery()
     )
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    floor = key[:_SCORE_BYTES] + bytes(KEY_BYTES - _SCORE_BYTES)  # the best key with the same score
+    ties = (
+        select(func.count())
+        .select_from(entries)
+        .where(
+            entries.board_id == board_id,
+            entries.sort_key >= floor,
+            entries.sort_key <= key if inclusive else entries.sort_key < key,
+        )
+        .scalar_subquery()
+    )
+    above, tied = session.execute(select(higher, ties)).one()
+    return int(above) + int(tied)
 
 
-def decode_cursor(cursor: str) -> LeaderboardEntry:
-    """The position a cursor points after (a detached entry used only for comparisons).
+def encode_cursor(row: Row) -> str:
+    return base64.urlsafe_b64encode(row.sort_key).decode()
+
+
+def decode_cursor(cursor: str) -> bytes:
+    """The sort key a cursor points after: any well-formed one is a valid position on any board.
 
     Raises:
         CursorError: the cursor is not one this server made.
     """
+    if not _CURSOR.match(cursor):
+        raise CursorError("Invalid cursor; start again without one.")
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        score, accuracy, total_time, achieved, user_id = json.loads(raw)
-        values = (score, accuracy, total_time, user_id)
-        if not all(type(v) is int and 0 <= v < 2**53 for v in values):
-            raise ValueError("bad numbers")
-        achieved_at = dt.datetime.fromisoformat(achieved)
-        if achieved_at.tzinfo is None:
-            raise ValueError("naive time")
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, json.JSONDecodeError):
+        return base64.urlsafe_b64decode(cursor)
+    except (ValueError, binascii.Error):  # pragma: no cover - the pattern admits only decodable text
         raise CursorError("Invalid cursor; start again without one.") from None
-    return LeaderboardEntry(
-        score=score, accuracy_ppm=accuracy, total_time_ms=total_time, achieved_at=achieved_at, user_id=user_id
-    )
 
 
-def top(*, session: Session, board: Board, limit: int, cursor: str | None = None) -> tuple[list[Row], str | None]:
+def top(
+    *, session: Session, board: Board, limit: int, cursor: str | None = None, state: BoardState | None = None
+) -> tuple[list[Row], str | None]:
     """One page of a board, best first, and the cursor of the next page (None on the last page).
 
     Raises:
         CursorError: a cursor this server did not make.
     """
     limit = max(1, min(limit, MAX_LIMIT))
-    where, first_rank = [board.where()], 1
-    if cursor:
-        position = decode_cursor(cursor)
-        where.append(_after(position))
-        first_rank = _rank_of(session, board, position) + 1
-    rows = _rows(session, where, _ORDER, limit + 1, first_rank)
+    after = decode_cursor(cursor) if cursor else None
+    state = state or board_state(session=session, board=board)
+    if state.id is None:
+        return [], None
+    bound, first_rank = None, 1
+    if after is not None:
+        bound = LeaderboardEntry.sort_key > after
+        first_rank = _ranked_before(session, state.id, after, inclusive=True) + 1
+    rows = _rows(session, state.id, bound, limit=limit + 1, first_rank=first_rank)
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
     return rows[:limit], next_cursor
 
 
-def around(*, session: Session, board: Board, user_id: int, window: int) -> list[Row]:
+def around(*, session: Session, board: Board, user_id: int, window: int, state: BoardState | None = None) -> list[Row]:
     """The player's row with up to `window` rows above and below it; empty when the player is not on the board."""
-    mine = session.scalar(select(LeaderboardEntry).where(board.where(), LeaderboardEntry.user_id == user_id))
+    mine = session.scalar(
+        select(LeaderboardEntry.sort_key).where(
+            LeaderboardEntry.pack_id == board.pack_id,
+            LeaderboardEntry.difficulty == board.difficulty,
+            LeaderboardEntry.period == board.period.value,
+            LeaderboardEntry.period_start == board.start,
+            LeaderboardEntry.user_id == user_id,
+        )
+    )
     if mine is None:
         return []
-    rank = _rank_of(session, board, mine)
-    above = _rows(session, [board.where(), _before(mine)], _REVERSED, window, rank - 1, step=-1)
-    below = _rows(session, [board.where(), _after(mine)], _ORDER, window, rank + 1)
-    me = _rows(session, [board.where(), LeaderboardEntry.user_id == user_id], _ORDER, 1, rank)
-    return [*reversed(above), *me, *below]
-
-
-def board_size(*, session: Session, board: Board) -> int:
-    return int(session.scalar(select(func.count()).select_from(LeaderboardEntry).where(board.where())) or 0)
+    state = state or board_state(session=session, board=board)
+    if state.id is None:  # not while an entry exists; only a board deleted under us
+        return []
+    rank = _ranked_before(session, state.id, mine, inclusive=False) + 1
+    above = _rows(session, state.id, LeaderboardEntry.sort_key < mine, limit=window, first_rank=rank - 1, step=-1)
+    me_and_below = _rows(session, state.id, LeaderboardEntry.sort_key >= mine, limit=window + 1, first_rank=rank)
+    return [*reversed(above), *me_and_below]

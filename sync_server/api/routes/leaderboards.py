@@ -1,15 +1,24 @@
-"""Global leaderboards of verified (ranked) sessions."""
+"""Global leaderboards of verified (ranked) sessions.
+
+Top pages are served from a small per-process cache of rendered JSON, keyed by the board's version: the version
+is read with every request and goes up in the same transaction as every change to the board, so a cached page is
+served only while it is exactly what the database holds, whichever host or worker wrote last
+(docs/architecture.md, "Leaderboard reads").
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from game_rules.scoring import DIFFICULTIES
 from sync_server import leaderboards
-from sync_server.api.deps import AppStateDep, CurrentUser, SessionDep
+from sync_server.api.deps import AppState, AppStateDep, CurrentUser, SessionDep
 from sync_server.api.errors import responses
 from sync_server.errors import ServiceError
 from sync_server.leaderboards import Board, CursorError, Period
@@ -26,10 +35,46 @@ At = Annotated[
         le=dt.date(9998, 12, 1),
     ),
 ]
+# Checked by leaderboards.decode_cursor before any query (422 with the server's own message when malformed).
+Cursor = Annotated[str | None, Query(max_length=400, description="`next_cursor` of the previous page (opaque).")]
+JSON = "application/json"
+
+
+class PageCache:
+    """Rendered pages by (board, closed, limit, cursor), each stamped with the board version it was read at."""
+
+    def __init__(self, max_pages: int = 4096) -> None:
+        self.max_pages = max_pages
+        self._pages: OrderedDict[tuple, tuple[int, bytes]] = OrderedDict()
+        self._lock = threading.Lock()  # filled from the threadpool
+
+    def get(self, key: tuple, version: int) -> bytes | None:
+        with self._lock:
+            found = self._pages.get(key)
+            if found is None or found[0] != version:
+                return None
+            self._pages.move_to_end(key)
+            return found[1]
+
+    def put(self, key: tuple, version: int, body: bytes) -> None:
+        with self._lock:
+            self._pages[key] = (version, body)
+            self._pages.move_to_end(key)
+            while len(self._pages) > self.max_pages:
+                self._pages.popitem(last=False)
+
+
+def _page_cache(request: Request) -> PageCache:
+    state = request.app.state
+    try:
+        return state.board_pages
+    except AttributeError:
+        state.board_pages = PageCache()
+        return state.board_pages
 
 
 def _board(
-    app_state: AppStateDep, pack_id: str, difficulty: str, period: Period, at: dt.date | None
+    app_state: AppState, pack_id: str, difficulty: str, period: Period, at: dt.date | None
 ) -> tuple[Board, dt.date | None, bool]:
     today = app_state.clock().astimezone(dt.UTC).date()
     start, end = leaderboards.period_bounds(period, at or today)
@@ -37,13 +82,8 @@ def _board(
 
 
 def _page(
-    session,
-    board: Board,
-    end: dt.date | None,
-    closed: bool,
-    rows: list[leaderboards.Row],  # noqa: ANN001
-    next_cursor: str | None,
-) -> LeaderboardPage:
+    board: Board, end: dt.date | None, closed: bool, total: int, rows: list[leaderboards.Row], next_cursor: str | None
+) -> bytes:
     entries = [
         LeaderboardRow(
             rank=row.rank,
@@ -58,40 +98,67 @@ def _page(
         )
         for row in rows
     ]
-    return LeaderboardPage(
+    page = LeaderboardPage(
         pack_id=board.pack_id,
         difficulty=board.difficulty,
         period=board.period.value,
         period_start=board.start,
         period_end=end,
         is_closed=closed,
-        total=leaderboards.board_size(session=session, board=board),
+        total=total,
         entries=entries,
         next_cursor=next_cursor,
     )
+    return page.model_dump_json().encode()
 
 
-@router.get("/{pack_id}/{difficulty}/{period}", responses=responses(422, 429))
-def read_board(
+def _top_page(
+    app_state: AppState,
+    cache: PageCache,
+    board: Board,
+    end: dt.date | None,
+    closed: bool,
+    limit: int,
+    cursor: str | None,
+) -> bytes:
+    """One database session: the board's version and count, then the page unless the cache holds that version."""
+    with app_state.db_sessions() as session:
+        state = leaderboards.board_state(session=session, board=board)
+        key = (board, closed, limit, cursor)
+        body = cache.get(key, state.version)
+        if body is None:
+            rows, next_cursor = leaderboards.top(session=session, board=board, limit=limit, cursor=cursor, state=state)
+            body = _page(board, end, closed, state.size, rows, next_cursor)
+            cache.put(key, state.version, body)
+        return body
+
+
+@router.get("/{pack_id}/{difficulty}/{period}", response_model=LeaderboardPage, responses=responses(422, 429))
+async def read_board(
+    request: Request,
     pack_id: PackId,
     difficulty: DifficultyPath,
     period: Period,
-    app_state: AppStateDep,
-    session: SessionDep,
     at: At = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
-    cursor: Annotated[str | None, Query(max_length=400)] = None,
-) -> LeaderboardPage:
+    cursor: Cursor = None,
+) -> Response:
     """The best verified session of each player, best first (score, then accuracy, then less time)."""
+    # async, with the database work in one threadpool call: the read path's cost is the queries, not hand-offs.
+    app_state: AppState = request.app.state.app_state
     board, end, closed = _board(app_state, pack_id, difficulty, period, at)
     try:
-        rows, next_cursor = leaderboards.top(session=session, board=board, limit=limit, cursor=cursor)
+        if cursor:
+            leaderboards.decode_cursor(cursor)
+        body = await run_in_threadpool(_top_page, app_state, _page_cache(request), board, end, closed, limit, cursor)
     except CursorError as exc:
         raise ServiceError(422, str(exc)) from None
-    return _page(session, board, end, closed, rows, next_cursor)
+    return Response(body, media_type=JSON)
 
 
-@router.get("/{pack_id}/{difficulty}/{period}/around-me", responses=responses(401, 422, 429))
+@router.get(
+    "/{pack_id}/{difficulty}/{period}/around-me", response_model=LeaderboardPage, responses=responses(401, 422, 429)
+)
 def read_around_me(
     pack_id: PackId,
     difficulty: DifficultyPath,
@@ -101,8 +168,9 @@ def read_around_me(
     session: SessionDep,
     at: At = None,
     window: Annotated[int, Query(ge=0, le=50, description="Rows above and below.")] = 5,
-) -> LeaderboardPage:
+) -> Response:
     """The signed-in player's row with its neighbours; no entries when the player is not on the board."""
     board, end, closed = _board(app_state, pack_id, difficulty, period, at)
-    rows = leaderboards.around(session=session, board=board, user_id=user.id, window=window)
-    return _page(session, board, end, closed, rows, None)
+    state = leaderboards.board_state(session=session, board=board)
+    rows = leaderboards.around(session=session, board=board, user_id=user.id, window=window, state=state)
+    return Response(_page(board, end, closed, state.size, rows, None), media_type=JSON)
