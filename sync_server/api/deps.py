@@ -36,7 +36,7 @@ class AppState:
     oauth: object  # sync_server.oauth.OAuthService; typed loosely to keep this module free of Authlib
 
 
-def get_app_state(request: Request) -> AppState:
+async def get_app_state(request: Request) -> AppState:  # async: no threadpool hop
     return request.app.state.app_state
 
 
@@ -145,7 +145,7 @@ def _query_names(dependant) -> Iterator[str]:  # noqa: ANN001 - fastapi's Depend
         yield from _query_names(sub)
 
 
-def reject_unknown_query(request: Request) -> None:
+async def reject_unknown_query(request: Request) -> None:  # async: no threadpool hop
     """422 for a query parameter the route does not declare: a typo (`?limt=5`) is an error, not ignored."""
     route = request.scope.get("route")
     dependant = getattr(route, "dependant", None)
