@@ -21,7 +21,7 @@ import struct
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, event, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -102,6 +102,18 @@ class BoardState:
     version: int
 
 
+_committed_writes = [0]  # board changes committed by this process (a page cache's cue to look again at once)
+
+
+def committed_writes() -> int:
+    """How many transactions of this process have changed a board so far."""
+    return _committed_writes[0]
+
+
+def _count_commit(_session: Session) -> None:
+    _committed_writes[0] += 1  # a lost increment under a race still moves the number: readers only compare it
+
+
 def board_state(*, session: Session, board: Board) -> BoardState:
     found = session.execute(select(Leaderboard.id, Leaderboard.size, Leaderboard.version).where(board.where())).first()
     return BoardState(*found) if found else BoardState(None, 0, 0)
@@ -158,6 +170,7 @@ def record_session(*, session: Session, game: GameSession) -> None:
         user_id=game.user_id,
     )
     day = game.finished_at.astimezone(dt.UTC).date()
+    event.listen(session, "after_commit", _count_commit, once=True)
     for period in Period:
         board = Board(game.pack_id, game.difficulty, period, period_bounds(period, day)[0])
         row = _locked_board(session, board)

@@ -254,3 +254,20 @@ def test_migration_0002_backfills_boards_counts_and_keys(database_url: str, tmp_
                 assert [r.rank for r in mine] == [3, 4]
     finally:
         engine.dispose()
+
+
+def test_a_write_on_another_host_shows_within_the_freshness_bound(make_client, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another host's write is not counted here: this host's cached page may lag it by at most FRESH_S."""
+    from sync_server.api.routes import leaderboards as route
+
+    host_a, host_b = make_client(), make_client()
+    ada, bob = players(host_a, 2)
+    finish(host_b, ada["user"]["id"], score=50)
+    assert [e["score"] for e in host_a.get(f"{BOARDS}/day").json()["entries"]] == [50]
+    monkeypatch.setattr(leaderboards, "committed_writes", lambda: -1)  # as if the writes came from elsewhere
+    assert [e["score"] for e in host_a.get(f"{BOARDS}/day").json()["entries"]] == [50]  # read again: now -1
+    finish(host_b, bob["user"]["id"], score=60)
+    assert [e["score"] for e in host_a.get(f"{BOARDS}/day").json()["entries"]] == [50]  # within FRESH_S: cached
+    assert route.FRESH_S <= 1
+    host_a.app.state.board_pages.fresh_s = 0  # as when FRESH_S has passed
+    assert [e["score"] for e in host_a.get(f"{BOARDS}/day").json()["entries"]] == [60, 50]

@@ -1,15 +1,17 @@
 """Global leaderboards of verified (ranked) sessions.
 
-Top pages are served from a small per-process cache of rendered JSON, keyed by the board's version: the version
-is read with every request and goes up in the same transaction as every change to the board, so a cached page is
-served only while it is exactly what the database holds, whichever host or worker wrote last
-(docs/architecture.md, "Leaderboard reads").
+Top pages are served from a small per-process cache of rendered JSON, keyed by the board's version, which goes up
+in the same transaction as every change to the board. A board's version is read again when this process has
+committed a board change since, or when the last reading is older than FRESH_S; in between, a hot page is served
+without touching the database. So a page is current on the host that wrote, and at most FRESH_S behind a write
+made by another worker or host (docs/architecture.md, "Leaderboard reads").
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections import OrderedDict
 from typing import Annotated
 
@@ -38,15 +40,32 @@ At = Annotated[
 # Checked by leaderboards.decode_cursor before any query (422 with the server's own message when malformed).
 Cursor = Annotated[str | None, Query(max_length=400, description="`next_cursor` of the previous page (opaque).")]
 JSON = "application/json"
+FRESH_S = 0.5
 
 
 class PageCache:
-    """Rendered pages by (board, closed, limit, cursor), each stamped with the board version it was read at."""
+    """Rendered pages by (board, closed, limit, cursor), each stamped with the board version it was read at; and
+    each board's last read state, with when it was read and this process's count of board writes at the time."""
 
-    def __init__(self, max_pages: int = 4096) -> None:
-        self.max_pages = max_pages
+    def __init__(self, max_pages: int = 4096, fresh_s: float = FRESH_S) -> None:
+        self.max_pages, self.fresh_s = max_pages, fresh_s
         self._pages: OrderedDict[tuple, tuple[int, bytes]] = OrderedDict()
+        self._states: dict[Board, tuple[leaderboards.BoardState, float, int]] = {}
         self._lock = threading.Lock()  # filled from the threadpool
+
+    def fresh_state(self, board: Board) -> leaderboards.BoardState | None:
+        """The board's state when read recently and no board write committed here since; else None."""
+        found = self._states.get(board)
+        if found is None:
+            return None
+        state, read_at, writes = found
+        fresh = time.monotonic() - read_at < self.fresh_s and writes == leaderboards.committed_writes()
+        return state if fresh else None
+
+    def note_state(self, board: Board, state: leaderboards.BoardState, read_at: float, writes: int) -> None:
+        if len(self._states) >= self.max_pages:
+            self._states.clear()
+        self._states[board] = (state, read_at, writes)
 
     def get(self, key: tuple, version: int) -> bytes | None:
         with self._lock:
@@ -122,8 +141,11 @@ def _top_page(
     cursor: str | None,
 ) -> bytes:
     """One database session: the board's version and count, then the page unless the cache holds that version."""
+    # Taken before the query: a write committed meanwhile makes this reading stale at once, never the reverse.
+    read_at, writes = time.monotonic(), leaderboards.committed_writes()
     with app_state.db_sessions() as session:
         state = leaderboards.board_state(session=session, board=board)
+        cache.note_state(board, state, read_at, writes)
         key = (board, closed, limit, cursor)
         body = cache.get(key, state.version)
         if body is None:
@@ -150,9 +172,13 @@ async def read_board(
     try:
         if cursor:
             leaderboards.decode_cursor(cursor)
-        body = await run_in_threadpool(_top_page, app_state, _page_cache(request), board, end, closed, limit, cursor)
     except CursorError as exc:
         raise ServiceError(422, str(exc)) from None
+    cache = _page_cache(request)
+    state = cache.fresh_state(board)
+    body = cache.get((board, closed, limit, cursor), state.version) if state else None
+    if body is None:
+        body = await run_in_threadpool(_top_page, app_state, cache, board, end, closed, limit, cursor)
     return Response(body, media_type=JSON)
 
 
