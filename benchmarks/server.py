@@ -39,7 +39,7 @@ from sync_server.db import migrate
 from sync_server.security import AccessTokens
 
 from .http_load import Connection, Job, Recorder, group_cpu_s, own_cpu_s, run_closed_loop
-from .server_data import BOARD_DIFFICULTY, LOGIN_PASSWORD, Seeded, seed_board
+from .server_data import BOARD_DIFFICULTY, LOGIN_PASSWORD, Seeded, fresh_schema, seed_board
 from .workload import DEFAULT_PACK, bundled_model_dirs
 
 RANKED_IMAGES = 60
@@ -343,21 +343,6 @@ def _measure_database(
         return results, _verify(database, load, _counts(url))
 
 
-@contextmanager
-def _fresh_schema(url: str) -> Iterator[str]:
-    """An empty schema on a given PostgreSQL database (as the tests use one), dropped afterwards."""
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 def measure_server(
     *,
     workers: Sequence[int] = (1, 2),
@@ -380,7 +365,7 @@ def measure_server(
         rows, check = _measure_database("sqlite", None, workers, players, seconds)
         results, checks = results + rows, checks + [check]
     if postgres_url:
-        with _fresh_schema(postgres_url) as url:
+        with fresh_schema(postgres_url) as url:
             rows, check = _measure_database("postgresql", url, workers, players, seconds)
         results, checks = results + rows, checks + [check]
     return ServerRun(players, results, checks)

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, insert, select, text
+from sqlalchemy import Engine, create_engine, insert, select, text
 
 from sync_server.leaderboards import ALL_TIME_START, Period, sort_key
 from sync_server.models import GameSession, Leaderboard, LeaderboardEntry, LeaderboardScoreCount, User
@@ -201,3 +201,18 @@ def throwaway_postgres() -> Iterator[str | None]:
             timeout=60,
         )
         shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def fresh_schema(url: str) -> Iterator[str]:
+    """An empty schema on a given PostgreSQL database (as the tests use one), dropped afterwards."""
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

@@ -21,7 +21,7 @@ import struct
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import and_, event, func, insert, select, update
+from sqlalchemy import and_, bindparam, event, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -112,11 +112,6 @@ def committed_writes() -> int:
 
 def _count_commit(_session: Session) -> None:
     _committed_writes[0] += 1  # a lost increment under a race still moves the number: readers only compare it
-
-
-def board_state(*, session: Session, board: Board) -> BoardState:
-    found = session.execute(select(Leaderboard.id, Leaderboard.size, Leaderboard.version).where(board.where())).first()
-    return BoardState(*found) if found else BoardState(None, 0, 0)
 
 
 def board_size(*, session: Session, board: Board) -> int:
@@ -221,54 +216,81 @@ class Row:
     session_public_id: str
 
 
-_ROW_COLUMNS = (
-    LeaderboardEntry.score,
-    LeaderboardEntry.accuracy_ppm,
-    LeaderboardEntry.total_time_ms,
-    LeaderboardEntry.achieved_at,
-    LeaderboardEntry.sort_key,
-    User.public_id,
-    User.display_name,
-    GameSession.rounds_played,
-    GameSession.public_id,
+# The read statements, built once from the tables (building SQLAlchemy expressions per request cost more than
+# running them): every one is a lookup or a range of an index, with the values bound at execution.
+_E, _B = LeaderboardEntry.__table__, Leaderboard.__table__
+_COUNTS, _U, _G = LeaderboardScoreCount.__table__, User.__table__, GameSession.__table__
+_STATE = select(_B.c.id, _B.c.size, _B.c.version).where(
+    _B.c.pack_id == bindparam("pack"),
+    _B.c.difficulty == bindparam("difficulty"),
+    _B.c.period == bindparam("period"),
+    _B.c.period_start == bindparam("start"),
+)
+_MINE = select(_E.c.sort_key).where(
+    _E.c.pack_id == bindparam("pack"),
+    _E.c.difficulty == bindparam("difficulty"),
+    _E.c.period == bindparam("period"),
+    _E.c.period_start == bindparam("start"),
+    _E.c.user_id == bindparam("user"),
+)
+_ROWS = (
+    select(
+        _E.c.score,
+        _E.c.accuracy_ppm,
+        _E.c.total_time_ms,
+        _E.c.achieved_at,
+        _E.c.sort_key,
+        _U.c.public_id,
+        _U.c.display_name,
+        _G.c.rounds_played,
+        _G.c.public_id,
+    )
+    .select_from(_E.join(_U, _U.c.id == _E.c.user_id).join(_G, _G.c.id == _E.c.session_id))
+    .where(_E.c.board_id == bindparam("board"))
+    .limit(bindparam("limit"))
+)
+_KEY_PARAM = bindparam("key", type_=_E.c.sort_key.type)
+_FIRST = _ROWS.order_by(_E.c.sort_key)
+_AFTER = _ROWS.where(_E.c.sort_key > _KEY_PARAM).order_by(_E.c.sort_key)
+_FROM = _ROWS.where(_E.c.sort_key >= _KEY_PARAM).order_by(_E.c.sort_key)
+_BEFORE = _ROWS.where(_E.c.sort_key < _KEY_PARAM).order_by(_E.c.sort_key.desc())
+_HIGHER = (
+    select(func.coalesce(func.sum(_COUNTS.c.players), 0))
+    .where(_COUNTS.c.board_id == bindparam("board"), _COUNTS.c.score > bindparam("score"))
+    .scalar_subquery()
 )
 
 
-def _rows(session: Session, board_id: int, bound, *, limit: int, first_rank: int, step: int = 1) -> list[Row]:  # noqa: ANN001
-    """Up to `limit` rows past `bound` (a sort_key comparison): one range scan of the board's key index."""
-    order = LeaderboardEntry.sort_key.asc() if step > 0 else LeaderboardEntry.sort_key.desc()
-    query = (
-        select(*_ROW_COLUMNS)
-        .join(User, User.id == LeaderboardEntry.user_id)
-        .join(GameSession, GameSession.id == LeaderboardEntry.session_id)
-        .where(LeaderboardEntry.board_id == board_id, *([] if bound is None else [bound]))
-        .order_by(order)
-        .limit(limit)
-    )
-    return [Row(first_rank + i * step, *values) for i, values in enumerate(session.execute(query).all())]
+def _tied(*, inclusive: bool):  # noqa: ANN202 - a scalar subquery
+    last = _E.c.sort_key <= _KEY_PARAM if inclusive else _E.c.sort_key < _KEY_PARAM
+    floor = _E.c.sort_key >= bindparam("floor", type_=_E.c.sort_key.type)
+    return select(func.count()).select_from(_E).where(_E.c.board_id == bindparam("board"), floor, last)
+
+
+_RANKED_BEFORE = {
+    inclusive: select(_HIGHER, _tied(inclusive=inclusive).scalar_subquery()) for inclusive in (False, True)
+}
+
+
+def _board_params(board: Board) -> dict:
+    return {"pack": board.pack_id, "difficulty": board.difficulty, "period": board.period.value, "start": board.start}
+
+
+def board_state(*, session: Session, board: Board) -> BoardState:
+    found = session.execute(_STATE, _board_params(board)).first()
+    return BoardState(*found) if found else BoardState(None, 0, 0)
+
+
+def _rows(session: Session, statement, params: dict, *, first_rank: int, step: int = 1) -> list[Row]:  # noqa: ANN001
+    return [Row(first_rank + i * step, *values) for i, values in enumerate(session.execute(statement, params).all())]
 
 
 def _ranked_before(session: Session, board_id: int, key: bytes, *, inclusive: bool) -> int:
     """How many entries rank before `key` (or at it, when inclusive): the players on higher scores, summed from the
     per-score counts, plus the ties on its score up to it (a short range of the key index)."""
-    counts, entries = LeaderboardScoreCount, LeaderboardEntry
-    higher = (
-        select(func.coalesce(func.sum(counts.players), 0))
-        .where(counts.board_id == board_id, counts.score > _key_score(key))
-        .scalar_subquery()
-    )
     floor = key[:_SCORE_BYTES] + bytes(KEY_BYTES - _SCORE_BYTES)  # the best key with the same score
-    ties = (
-        select(func.count())
-        .select_from(entries)
-        .where(
-            entries.board_id == board_id,
-            entries.sort_key >= floor,
-            entries.sort_key <= key if inclusive else entries.sort_key < key,
-        )
-        .scalar_subquery()
-    )
-    above, tied = session.execute(select(higher, ties)).one()
+    params = {"board": board_id, "score": _key_score(key), "floor": floor, "key": key}
+    above, tied = session.execute(_RANKED_BEFORE[inclusive], params).one()
     return int(above) + int(tied)
 
 
@@ -303,32 +325,24 @@ def top(
     state = state or board_state(session=session, board=board)
     if state.id is None:
         return [], None
-    bound, first_rank = None, 1
-    if after is not None:
-        bound = LeaderboardEntry.sort_key > after
-        first_rank = _ranked_before(session, state.id, after, inclusive=True) + 1
-    rows = _rows(session, state.id, bound, limit=limit + 1, first_rank=first_rank)
+    params = {"board": state.id, "limit": limit + 1, "key": after}
+    if after is None:
+        rows = _rows(session, _FIRST, params, first_rank=1)
+    else:
+        rows = _rows(session, _AFTER, params, first_rank=_ranked_before(session, state.id, after, inclusive=True) + 1)
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
     return rows[:limit], next_cursor
 
 
 def around(*, session: Session, board: Board, user_id: int, window: int, state: BoardState | None = None) -> list[Row]:
     """The player's row with up to `window` rows above and below it; empty when the player is not on the board."""
-    mine = session.scalar(
-        select(LeaderboardEntry.sort_key).where(
-            LeaderboardEntry.pack_id == board.pack_id,
-            LeaderboardEntry.difficulty == board.difficulty,
-            LeaderboardEntry.period == board.period.value,
-            LeaderboardEntry.period_start == board.start,
-            LeaderboardEntry.user_id == user_id,
-        )
-    )
+    mine = session.execute(_MINE, {**_board_params(board), "user": user_id}).scalar()
     if mine is None:
         return []
     state = state or board_state(session=session, board=board)
     if state.id is None:  # not while an entry exists; only a board deleted under us
         return []
     rank = _ranked_before(session, state.id, mine, inclusive=False) + 1
-    above = _rows(session, state.id, LeaderboardEntry.sort_key < mine, limit=window, first_rank=rank - 1, step=-1)
-    me_and_below = _rows(session, state.id, LeaderboardEntry.sort_key >= mine, limit=window + 1, first_rank=rank)
+    above = _rows(session, _BEFORE, {"board": state.id, "key": mine, "limit": window}, first_rank=rank - 1, step=-1)
+    me_and_below = _rows(session, _FROM, {"board": state.id, "key": mine, "limit": window + 1}, first_rank=rank)
     return [*reversed(above), *me_and_below]
