@@ -217,7 +217,8 @@ class Row:
 
 
 # The read statements, built once from the tables (building SQLAlchemy expressions per request cost more than
-# running them): every one is a lookup or a range of an index, with the values bound at execution.
+# running them): every one is a lookup or a range of an index, with the values bound at execution. They run on the
+# session's connection, in its transaction, without the ORM layer (plain rows are all a page needs).
 _E, _B = LeaderboardEntry.__table__, Leaderboard.__table__
 _COUNTS, _U, _G = LeaderboardScoreCount.__table__, User.__table__, GameSession.__table__
 _STATE = select(_B.c.id, _B.c.size, _B.c.version).where(
@@ -277,12 +278,15 @@ def _board_params(board: Board) -> dict:
 
 
 def board_state(*, session: Session, board: Board) -> BoardState:
-    found = session.execute(_STATE, _board_params(board)).first()
+    found = session.connection().execute(_STATE, _board_params(board)).first()
     return BoardState(*found) if found else BoardState(None, 0, 0)
 
 
 def _rows(session: Session, statement, params: dict, *, first_rank: int, step: int = 1) -> list[Row]:  # noqa: ANN001
-    return [Row(first_rank + i * step, *values) for i, values in enumerate(session.execute(statement, params).all())]
+    return [
+        Row(first_rank + i * step, *values)
+        for i, values in enumerate(session.connection().execute(statement, params).all())
+    ]
 
 
 def _ranked_before(session: Session, board_id: int, key: bytes, *, inclusive: bool) -> int:
@@ -290,7 +294,7 @@ def _ranked_before(session: Session, board_id: int, key: bytes, *, inclusive: bo
     per-score counts, plus the ties on its score up to it (a short range of the key index)."""
     floor = key[:_SCORE_BYTES] + bytes(KEY_BYTES - _SCORE_BYTES)  # the best key with the same score
     params = {"board": board_id, "score": _key_score(key), "floor": floor, "key": key}
-    above, tied = session.execute(_RANKED_BEFORE[inclusive], params).one()
+    above, tied = session.connection().execute(_RANKED_BEFORE[inclusive], params).one()
     return int(above) + int(tied)
 
 
@@ -336,7 +340,7 @@ def top(
 
 def around(*, session: Session, board: Board, user_id: int, window: int, state: BoardState | None = None) -> list[Row]:
     """The player's row with up to `window` rows above and below it; empty when the player is not on the board."""
-    mine = session.execute(_MINE, {**_board_params(board), "user": user_id}).scalar()
+    mine = session.connection().execute(_MINE, {**_board_params(board), "user": user_id}).scalar()
     if mine is None:
         return []
     state = state or board_state(session=session, board=board)

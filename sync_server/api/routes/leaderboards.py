@@ -15,12 +15,13 @@ import time
 from collections import OrderedDict
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials
 from starlette.concurrency import run_in_threadpool
 
 from game_rules.scoring import DIFFICULTIES
 from sync_server import leaderboards
-from sync_server.api.deps import AppState, AppStateDep, CurrentUser, SessionDep
+from sync_server.api.deps import AppState, _bearer, get_current_user
 from sync_server.api.errors import responses
 from sync_server.errors import ServiceError
 from sync_server.leaderboards import Board, CursorError, Period
@@ -182,21 +183,36 @@ async def read_board(
     return Response(body, media_type=JSON)
 
 
+def _around_page(
+    app_state: AppState,
+    credentials: HTTPAuthorizationCredentials | None,
+    board: Board,
+    end: dt.date | None,
+    closed: bool,
+    window: int,
+) -> bytes:
+    """Sign-in check and the player's neighbourhood in one database session (one threadpool call, not four)."""
+    with app_state.db_sessions() as session:
+        user = get_current_user(app_state, session, credentials)
+        state = leaderboards.board_state(session=session, board=board)
+        rows = leaderboards.around(session=session, board=board, user_id=user.id, window=window, state=state)
+        return _page(board, end, closed, state.size, rows, None)
+
+
 @router.get(
     "/{pack_id}/{difficulty}/{period}/around-me", response_model=LeaderboardPage, responses=responses(401, 422, 429)
 )
-def read_around_me(
+async def read_around_me(
+    request: Request,
     pack_id: PackId,
     difficulty: DifficultyPath,
     period: Period,
-    user: CurrentUser,
-    app_state: AppStateDep,
-    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     at: At = None,
     window: Annotated[int, Query(ge=0, le=50, description="Rows above and below.")] = 5,
 ) -> Response:
     """The signed-in player's row with its neighbours; no entries when the player is not on the board."""
+    app_state: AppState = request.app.state.app_state
     board, end, closed = _board(app_state, pack_id, difficulty, period, at)
-    state = leaderboards.board_state(session=session, board=board)
-    rows = leaderboards.around(session=session, board=board, user_id=user.id, window=window, state=state)
-    return Response(_page(board, end, closed, state.size, rows, None), media_type=JSON)
+    body = await run_in_threadpool(_around_page, app_state, credentials, board, end, closed, window)
+    return Response(body, media_type=JSON)
