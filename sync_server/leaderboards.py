@@ -114,10 +114,6 @@ def _count_commit(_session: Session) -> None:
     _committed_writes[0] += 1  # a lost increment under a race still moves the number: readers only compare it
 
 
-def board_size(*, session: Session, board: Board) -> int:
-    return board_state(session=session, board=board).size
-
-
 def _locked_board(session: Session, board: Board) -> Leaderboard:
     """The board's row, created when missing, locked (PostgreSQL) until commit: writers of a board take turns.
 
@@ -280,6 +276,10 @@ def _board_params(board: Board) -> dict:
 def board_state(*, session: Session, board: Board) -> BoardState:
     found = session.connection().execute(_STATE, _board_params(board)).first()
     return BoardState(*found) if found else BoardState(None, 0, 0)
+
+
+def board_size(*, session: Session, board: Board) -> int:
+    return board_state(session=session, board=board).size
 
 
 def _rows(session: Session, statement, params: dict, *, first_rank: int, step: int = 1) -> list[Row]:  # noqa: ANN001

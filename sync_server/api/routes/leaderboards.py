@@ -13,11 +13,12 @@ import datetime as dt
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
-from starlette.concurrency import run_in_threadpool
 
 from game_rules.scoring import DIFFICULTIES
 from sync_server import leaderboards
@@ -42,13 +43,14 @@ At = Annotated[
 Cursor = Annotated[str | None, Query(max_length=400, description="`next_cursor` of the previous page (opaque).")]
 JSON = "application/json"
 FRESH_S = 0.5
+DB_SLOTS = 6  # below the engine's pool size (10), which other routes share
 
 
 class PageCache:
     """Rendered pages by (board, closed, limit, cursor), each stamped with the board version it was read at; and
     each board's last read state, with when it was read and this process's count of board writes at the time."""
 
-    def __init__(self, max_pages: int = 4096, fresh_s: float = FRESH_S) -> None:
+    def __init__(self, max_pages: int = 1024, fresh_s: float = FRESH_S) -> None:
         self.max_pages, self.fresh_s = max_pages, fresh_s
         self._pages: OrderedDict[tuple, tuple[int, bytes]] = OrderedDict()
         self._states: dict[Board, tuple[leaderboards.BoardState, float, int]] = {}
@@ -91,6 +93,20 @@ def _page_cache(request: Request) -> PageCache:
     except AttributeError:
         state.board_pages = PageCache()
         return state.board_pages
+
+
+async def _in_thread(request: Request, function: Callable[..., bytes], *args: object) -> bytes:
+    """Runs the board's database work on a worker thread, at most DB_SLOTS at a time per process.
+
+    More would not run faster (one GIL) and would overflow the connection pool: every connection past its size is
+    opened and closed per request (a PostgreSQL backend start each time).
+    """
+    state = request.app.state
+    try:
+        slots = state.board_db_slots
+    except AttributeError:  # made here: a limiter belongs to the running event loop
+        slots = state.board_db_slots = anyio.CapacityLimiter(DB_SLOTS)
+    return await anyio.to_thread.run_sync(function, *args, limiter=slots)
 
 
 def _board(
@@ -179,7 +195,7 @@ async def read_board(
     state = cache.fresh_state(board)
     body = cache.get((board, closed, limit, cursor), state.version) if state else None
     if body is None:
-        body = await run_in_threadpool(_top_page, app_state, cache, board, end, closed, limit, cursor)
+        body = await _in_thread(request, _top_page, app_state, cache, board, end, closed, limit, cursor)
     return Response(body, media_type=JSON)
 
 
@@ -214,5 +230,5 @@ async def read_around_me(
     """The signed-in player's row with its neighbours; no entries when the player is not on the board."""
     app_state: AppState = request.app.state.app_state
     board, end, closed = _board(app_state, pack_id, difficulty, period, at)
-    body = await run_in_threadpool(_around_page, app_state, credentials, board, end, closed, window)
+    body = await _in_thread(request, _around_page, app_state, credentials, board, end, closed, window)
     return Response(body, media_type=JSON)
