@@ -21,7 +21,7 @@ import struct
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import and_, bindparam, event, func, insert, select, update
+from sqlalchemy import and_, bindparam, event, func, insert, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -223,12 +223,16 @@ _STATE = select(_B.c.id, _B.c.size, _B.c.version).where(
     _B.c.period == bindparam("period"),
     _B.c.period_start == bindparam("start"),
 )
-_MINE = select(_E.c.sort_key).where(
-    _E.c.pack_id == bindparam("pack"),
-    _E.c.difficulty == bindparam("difficulty"),
-    _E.c.period == bindparam("period"),
-    _E.c.period_start == bindparam("start"),
-    _E.c.user_id == bindparam("user"),
+_MINE = (
+    select(_E.c.sort_key, _B.c.id, _B.c.size, _B.c.version)
+    .select_from(_E.join(_B, _B.c.id == _E.c.board_id))
+    .where(
+        _E.c.pack_id == bindparam("pack"),
+        _E.c.difficulty == bindparam("difficulty"),
+        _E.c.period == bindparam("period"),
+        _E.c.period_start == bindparam("start"),
+        _E.c.user_id == bindparam("user"),
+    )
 )
 _ROWS = (
     select(
@@ -249,8 +253,11 @@ _ROWS = (
 _KEY_PARAM = bindparam("key", type_=_E.c.sort_key.type)
 _FIRST = _ROWS.order_by(_E.c.sort_key)
 _AFTER = _ROWS.where(_E.c.sort_key > _KEY_PARAM).order_by(_E.c.sort_key)
-_FROM = _ROWS.where(_E.c.sort_key >= _KEY_PARAM).order_by(_E.c.sort_key)
-_BEFORE = _ROWS.where(_E.c.sort_key < _KEY_PARAM).order_by(_E.c.sort_key.desc())
+# Around a key: the rows before it (nearest first) and the rows from it on, two index ranges in one statement.
+_NEIGHBOURS = union_all(
+    select(_ROWS.where(_E.c.sort_key < _KEY_PARAM).order_by(_E.c.sort_key.desc()).subquery()),
+    select(_ROWS.where(_E.c.sort_key >= _KEY_PARAM).order_by(_E.c.sort_key).limit(bindparam("limit_from")).subquery()),
+)
 _HIGHER = (
     select(func.coalesce(func.sum(_COUNTS.c.players), 0))
     .where(_COUNTS.c.board_id == bindparam("board"), _COUNTS.c.score > bindparam("score"))
@@ -338,15 +345,20 @@ def top(
     return rows[:limit], next_cursor
 
 
-def around(*, session: Session, board: Board, user_id: int, window: int, state: BoardState | None = None) -> list[Row]:
+def around_page(*, session: Session, board: Board, user_id: int, window: int) -> tuple[list[Row], int]:
+    """The player's row with up to `window` rows above and below it (empty when the player is not on the board),
+    and the board's player count."""
+    found = session.connection().execute(_MINE, {**_board_params(board), "user": user_id}).first()
+    if found is None:
+        return [], board_state(session=session, board=board).size
+    mine, board_id, size, _version = found
+    rank = _ranked_before(session, board_id, mine, inclusive=False) + 1
+    params = {"board": board_id, "key": mine, "limit": window, "limit_from": window + 1}
+    rows = sorted(session.connection().execute(_NEIGHBOURS, params).all(), key=lambda values: values.sort_key)
+    above = sum(values.sort_key < mine for values in rows)
+    return [Row(rank - above + i, *values) for i, values in enumerate(rows)], size
+
+
+def around(*, session: Session, board: Board, user_id: int, window: int) -> list[Row]:
     """The player's row with up to `window` rows above and below it; empty when the player is not on the board."""
-    mine = session.connection().execute(_MINE, {**_board_params(board), "user": user_id}).scalar()
-    if mine is None:
-        return []
-    state = state or board_state(session=session, board=board)
-    if state.id is None:  # not while an entry exists; only a board deleted under us
-        return []
-    rank = _ranked_before(session, state.id, mine, inclusive=False) + 1
-    above = _rows(session, _BEFORE, {"board": state.id, "key": mine, "limit": window}, first_rank=rank - 1, step=-1)
-    me_and_below = _rows(session, _FROM, {"board": state.id, "key": mine, "limit": window + 1}, first_rank=rank)
-    return [*reversed(above), *me_and_below]
+    return around_page(session=session, board=board, user_id=user_id, window=window)[0]

@@ -210,9 +210,8 @@ def _around_page(
     """Sign-in check and the player's neighbourhood in one database session (one threadpool call, not four)."""
     with app_state.db_sessions() as session:
         user = get_current_user(app_state, session, credentials)
-        state = leaderboards.board_state(session=session, board=board)
-        rows = leaderboards.around(session=session, board=board, user_id=user.id, window=window, state=state)
-        return _page(board, end, closed, state.size, rows, None)
+        rows, size = leaderboards.around_page(session=session, board=board, user_id=user.id, window=window)
+        return _page(board, end, closed, size, rows, None)
 
 
 @router.get(
