@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import nullcontext
 from dataclasses import asdict
 from enum import StrEnum
 from typing import Annotated
@@ -26,6 +27,7 @@ from .heatmap import HeatmapResult, heatmap_table, measure_heatmaps
 from .inference import CALLS_PER_REPEAT, InferenceResult, measure_inference
 from .report import machine_info, render, to_json
 from .server import ServerRun, measure_server, server_table
+from .server_data import throwaway_postgres
 from .timing import peak_rss_mib
 from .training import TrainingResult, measure_training, training_table
 from .workload import DEFAULT_PACK, bundled_model_dirs, load_pack_images
@@ -123,12 +125,15 @@ def bench(
         typer.Option(
             min=1,
             max=64,
-            help="uvicorn workers of the sync server load test (on loopback; $DATABASE_URL selects PostgreSQL).",
+            help="Most uvicorn workers of the sync server load test (it runs 1 and this many, on loopback).",
         ),
     ] = 2,
     sessions: Annotated[
         int, typer.Option(min=1, help="Simulated classic sessions per player and opponent in the contest.")
     ] = 400,
+    server_players: Annotated[
+        int, typer.Option(min=100, help="Players seeded onto the benchmark's leaderboard.")
+    ] = 100_000,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")] = False,
     traceback: Annotated[bool, typer.Option("--traceback", "-v", help="Show the stack trace of errors.")] = False,
 ) -> None:
@@ -137,6 +142,9 @@ def bench(
     Example: python -m benchmarks --images 200 --repeats 3 --only inference --json
     """
     out, err = _consoles(as_json)
+    if only is Section.server:
+        _bench_server(out, err, server_workers, server_players, as_json)
+        return
     try:
         workload, features, inference = _measure(only, images, repeats, device, err)
     except Exception as exc:
@@ -158,14 +166,7 @@ def bench(
     if only in (None, Section.game):
         with err.status("Playing classic sessions in an offscreen window…"):
             game = measure_game(sessions=max(1, repeats // 2), device=device)
-    server: ServerRun | None = None
-    if only in (None, Section.server):
-        try:
-            with err.status(f"Load-testing the sync server with {server_workers} worker(s) on loopback…"):
-                server = measure_server(workers=server_workers, database_url=os.environ.get("DATABASE_URL") or None)
-        except EyeVsAIError as exc:  # the server did not start, or it lost or duplicated requests
-            Console(stderr=True).print(f"[bold red]error:[/] {exc}", soft_wrap=True)
-            raise typer.Exit(EXIT_FAILED) from None
+    server = _run_server(err, server_workers, server_players) if only is None else None
     machine = machine_info(sorted({row.provider for row in inference}))
     rss = peak_rss_mib()
     if as_json:
@@ -188,6 +189,29 @@ def bench(
             out.print(contest_table(contest))
         if server:
             out.print(server_table(server))
+
+
+def _run_server(err: Console, workers: int, players: int) -> ServerRun:
+    """SQLite, and PostgreSQL from $DATABASE_URL or $EYEVSAI_TEST_POSTGRES_URL or a throwaway local server."""
+    given = os.environ.get("DATABASE_URL") or os.environ.get("EYEVSAI_TEST_POSTGRES_URL") or None
+    try:
+        with throwaway_postgres() if given is None else nullcontext(given) as postgres_url:
+            if postgres_url is None:
+                err.print("[yellow]warning:[/] no PostgreSQL server (none given, initdb not found): SQLite only.")
+            with err.status(f"Load-testing the sync server ({players:,} players, 1 and {workers} workers)…"):
+                return measure_server(workers=sorted({1, workers}), players=players, postgres_url=postgres_url)
+    except EyeVsAIError as exc:  # the server did not start, or it lost or duplicated requests
+        Console(stderr=True).print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+        raise typer.Exit(EXIT_FAILED) from None
+
+
+def _bench_server(out: Console, err: Console, workers: int, players: int, as_json: bool) -> None:
+    server = _run_server(err, workers, players)
+    if as_json:
+        document = {"machine": machine_info([]), "server": asdict(server)}
+        sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    else:
+        out.print(server_table(server))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,20 +1,18 @@
-"""Sync server load test on loopback: the real `eyevsai-server` with N uvicorn workers, driven by concurrent clients.
+"""Sync server load test on loopback: the real `eyevsai-server`, 1 and 2 uvicorn workers, SQLite and PostgreSQL.
 
-Runs phases one after another (offline session uploads, whole ranked sessions, leaderboard reads, then all three
-mixed), each a fixed number of requests from `concurrency` concurrent clients, and reports requests/s and
-client-measured p50/p99 latency per request kind. Afterwards it counts the rows in the database: every distinct
-upload stored exactly once (retried uploads must answer 200 with the same session), every ranked session finished
-with all its rounds; anything lost or duplicated fails the run.
-
-The client runs on the same machine as the server and shares its CPUs, so the figures are a floor for a server
-with the machine to itself. Ranked play needs the pack's ranked labels, which are not shipped with the game pack;
-the benchmark imports stand-in labels (any label among the classes serves to measure throughput) together with the
-bundled models' real prediction tables, computed by `eyevsai-server import-pack` with ONNX Runtime.
+Each database is migrated, given the bundled pack's ranked data (`eyevsai-server import-pack` with stand-in labels
+and the bundled models' real prediction tables) and seeded with `players` players on one all-time board (bulk
+inserts, benchmarks/server_data.py). Then, per worker count, fixed-duration closed-loop phases measure the top page
+of that board, deep cursor pages, around-me of random players, session uploads, ranked rounds (next + answer) and
+logins (argon2 at the server's defaults). Each row gives requests/s, client-measured p50/p99, the CPU each request
+cost the server and the load generator, and the 1-minute load average when the phase ended: the client runs on
+the same CPUs, and other jobs on a shared machine show up there. Afterwards the rows are counted: every
+acknowledged upload and ranked answer stored exactly once, or the run fails.
 """
 
 from __future__ import annotations
 
-import asyncio
+import base64
 import json
 import os
 import random
@@ -25,8 +23,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,17 +31,24 @@ from pathlib import Path
 import httpx
 import numpy as np
 from rich.table import Table
+from sqlalchemy import create_engine, text
 
 from classifiers.errors import EyeVsAIError
 from classifiers.pack import open_pack
+from sync_server.db import migrate
+from sync_server.security import AccessTokens
 
+from .http_load import Connection, Job, Recorder, group_cpu_s, own_cpu_s, run_closed_loop
+from .server_data import BOARD_DIFFICULTY, LOGIN_PASSWORD, Seeded, fresh_schema, seed_board
 from .workload import DEFAULT_PACK, bundled_model_dirs
 
-PACK_DIR_NAME = DEFAULT_PACK
 RANKED_IMAGES = 60
 ROUNDS = 10
 OPTIONS = ["ankle boot", "bag", "coat", "dress"]
 API = "/api/v1"
+SECRET = "benchmark-secret-" + "x" * 32
+ISSUER = "http://127.0.0.1:8000"  # the server's default public URL: tokens minted here must name it
+BOARD = f"{API}/leaderboards/{DEFAULT_PACK}/{BOARD_DIFFICULTY}/all"
 
 
 class ServerBenchError(EyeVsAIError):
@@ -53,7 +57,8 @@ class ServerBenchError(EyeVsAIError):
 
 @dataclass(frozen=True)
 class ServerResult:
-    phase: str
+    database: str
+    workers: int
     kind: str
     requests: int
     failed: int
@@ -61,41 +66,16 @@ class ServerResult:
     requests_per_s: float
     p50_ms: float
     p99_ms: float
+    server_cpu_ms: float  # per request, every process of the server
+    client_cpu_ms: float  # per request, the load generator
+    load_1min: float
 
 
 @dataclass(frozen=True)
 class ServerRun:
-    workers: int
-    database: str
-    concurrency: int
+    players: int
     results: list[ServerResult]
     checks: list[str]
-
-
-class _Recorder:
-    """Latency samples per request kind; a request with an unexpected status (or none) counts as failed."""
-
-    def __init__(self) -> None:
-        self.samples: dict[str, list[float]] = defaultdict(list)
-        self.failed: dict[str, int] = defaultdict(int)
-        self.problems: list[str] = []
-
-    async def call(
-        self, kind: str, request: Awaitable[httpx.Response], expect: tuple[int, ...] = (200,)
-    ) -> httpx.Response | None:
-        began = time.perf_counter()
-        try:
-            response = await request
-        except httpx.HTTPError as exc:
-            self.failed[kind] += 1
-            self.problems.append(f"{kind}: {type(exc).__name__}: {exc}")
-            return None
-        self.samples[kind].append(time.perf_counter() - began)
-        if response.status_code not in expect:
-            self.failed[kind] += 1
-            self.problems.append(f"{kind}: HTTP {response.status_code} {response.text[:200]}")
-            return None
-        return response
 
 
 def _free_port() -> int:
@@ -106,7 +86,15 @@ def _free_port() -> int:
 
 def _server_env(data_dir: Path, database_url: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("EYEVSAI_SERVER_") and k != "DATABASE_URL"}
-    env.update({"EYEVSAI_SERVER_DATA_DIR": str(data_dir), "EYEVSAI_SERVER_LOG_LEVEL": "WARNING", "ENV": "development"})
+    env.update(
+        {
+            "EYEVSAI_SERVER_DATA_DIR": str(data_dir),
+            "EYEVSAI_SERVER_LOG_LEVEL": "WARNING",
+            "EYEVSAI_SERVER_SECRET_KEY": SECRET,
+            "EYEVSAI_SERVER_ACCESS_TOKEN_MINUTES": "120",
+            "ENV": "development",
+        }
+    )
     # One loopback client is every player here: per-IP and per-account budgets would turn the test into a 429 test.
     for limit in ("PER_IP", "PER_ACCOUNT", "AUTH_PER_IP", "UPLOADS_PER_ACCOUNT", "RANKED_STARTS_PER_ACCOUNT"):
         env[f"EYEVSAI_SERVER_RATE_LIMITS__{limit}"] = "0"
@@ -116,10 +104,10 @@ def _server_env(data_dir: Path, database_url: str | None) -> dict[str, str]:
 
 
 def _import_ranked(data_dir: Path, env: dict[str, str]) -> None:
-    """Stand-in labels for the first ranked images and the bundled models (the server runs them)."""
+    """Stand-in labels for the first ranked images, real prediction tables from the bundled models."""
     from classifiers.locations import bundled_assets_dir
 
-    pack_dir = bundled_assets_dir() / "packs" / PACK_DIR_NAME
+    pack_dir = bundled_assets_dir() / "packs" / DEFAULT_PACK
     pack = open_pack(pack_dir)
     shas = sorted(entry.sha256 for entry in pack.available("ranked"))[:RANKED_IMAGES]
     labels = {sha: pack.classes[int(sha[:8], 16) % len(pack.classes)] for sha in shas}
@@ -138,7 +126,8 @@ def _import_ranked(data_dir: Path, env: dict[str, str]) -> None:
 
 
 @contextmanager
-def _running_server(env: dict[str, str], workers: int) -> Iterator[str]:
+def _running_server(env: dict[str, str], workers: int) -> Iterator[tuple[int, int]]:
+    """(port, process group) of a server started for the block."""
     port = _free_port()
     log = tempfile.TemporaryFile()
     process = subprocess.Popen(
@@ -148,12 +137,11 @@ def _running_server(env: dict[str, str], workers: int) -> Iterator[str]:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
         while True:
             try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
@@ -161,7 +149,8 @@ def _running_server(env: dict[str, str], workers: int) -> Iterator[str]:
                 log.seek(0)
                 raise ServerBenchError(f"The server did not start: {log.read().decode(errors='replace')[-800:]}")
             time.sleep(0.2)
-        yield base
+        time.sleep(0.5 * workers)  # every worker up, not only the first to answer
+        yield port, process.pid
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)  # the whole group: uvicorn's workers too
@@ -173,7 +162,7 @@ def _running_server(env: dict[str, str], workers: int) -> Iterator[str]:
         log.close()
 
 
-def _upload_body(rng: random.Random) -> dict:
+def _upload_body(rng: random.Random) -> bytes:
     rounds = [
         {
             "image_sha256": f"{rng.getrandbits(256):064x}",
@@ -186,7 +175,7 @@ def _upload_body(rng: random.Random) -> dict:
         }
         for _ in range(ROUNDS)
     ]
-    return {
+    body = {
         "client_session_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
         "pack_id": DEFAULT_PACK,
         "difficulty": rng.choice(["easy", "medium", "hard"]),
@@ -196,266 +185,223 @@ def _upload_body(rng: random.Random) -> dict:
         "finished_at": "2026-01-01T12:03:00Z",
         "rounds": rounds,
     }
+    return json.dumps(body).encode()
 
 
 class _Load:
-    """The three workloads; each job is one logical action (an upload, a whole ranked session, a board read)."""
+    """The request kinds; each job is one logical action and records its latency under its kind."""
 
-    def __init__(self, players: list[dict], recorder: _Recorder, seed: int = 7) -> None:
-        self.players, self.rec, self.rng = players, recorder, random.Random(seed)
-        self.uploaded: dict[str, dict] = {}  # client session id → body
-        self.retries = 0
-        self.ranked_sessions: list[str] = []
+    def __init__(self, seeded: Seeded, tokens: list[str], seed: int = 7) -> None:
+        self.seeded, self.tokens, self.rng = seeded, tokens, random.Random(seed)
+        self.rec = Recorder()
+        self.uploads = self.rounds = 0  # acknowledged, over the whole run
 
-    def _auth(self, player: dict) -> dict[str, str]:
-        return {"Authorization": f"Bearer {player['access_token']}"}
+    async def top(self, connection: Connection, _n: int) -> None:
+        await self.rec.call("top page", connection, "GET", f"{BOARD}?limit=25")
 
-    async def upload(self, client: httpx.AsyncClient, player: dict, *, retry: bool) -> None:
-        if retry and self.uploaded:  # an outbox resending after a lost reply: same body, same account
-            session_id = self.rng.choice(list(self.uploaded))
-            body, player = self.uploaded[session_id], self.uploaded[session_id]["_player"]
-            self.retries += 1
-            response = await self.rec.call(
-                "POST /sessions (retry)",
-                client.post(
-                    f"{API}/sessions",
-                    json={k: v for k, v in body.items() if k != "_player"},
-                    headers=self._auth(player),
-                ),
-            )
-            if response is not None and response.json()["id"] != session_id:
-                self.rec.problems.append(f"retry of {session_id} answered another session")
-            return
-        body = _upload_body(self.rng)
-        response = await self.rec.call(
-            "POST /sessions", client.post(f"{API}/sessions", json=body, headers=self._auth(player)), expect=(201,)
-        )
-        if response is not None:
-            self.uploaded[body["client_session_id"]] = {**body, "_player": player}
+    async def cursor_page(self, connection: Connection, _n: int) -> None:
+        _player, key = self.rng.choice(self.seeded.players)
+        cursor = base64.urlsafe_b64encode(key).decode()
+        await self.rec.call("cursor page (random depth)", connection, "GET", f"{BOARD}?limit=25&cursor={cursor}")
 
-    async def ranked(self, client: httpx.AsyncClient, player: dict) -> None:
-        auth = self._auth(player)
-        body = {"pack_id": DEFAULT_PACK, "difficulty": self.rng.choice(["easy", "medium", "hard"])}
+    async def around(self, connection: Connection, n: int) -> None:
+        token = self.tokens[n % len(self.tokens)]
+        await self.rec.call("around-me (random player)", connection, "GET", f"{BOARD}/around-me", token=token)
+
+    async def upload(self, connection: Connection, n: int) -> None:
+        body, token = _upload_body(self.rng), self.tokens[n % len(self.tokens)]
+        if await self.rec.call("upload", connection, "POST", f"{API}/sessions", token=token, body=body, expect=201):
+            self.uploads += 1
+
+    async def ranked(self, connection: Connection, n: int) -> None:
+        token = self.tokens[n % len(self.tokens)]
+        start = {"pack_id": DEFAULT_PACK, "difficulty": "medium"}
+        path = f"{API}/ranked/sessions"
         started = await self.rec.call(
-            "POST /ranked/sessions", client.post(f"{API}/ranked/sessions", headers=auth, json=body), expect=(201,)
+            "ranked start", connection, "POST", path, token=token, body=json.dumps(start).encode(), expect=201
         )
         if started is None:
             return
-        session_id = started.json()["id"]
-        seed = {"client_seed": f"{self.rng.getrandbits(128):032x}"}  # sent after the server's seed hash
-        seeded = await self.rec.call(
-            "POST …/seed", client.post(f"{API}/ranked/sessions/{session_id}/seed", headers=auth, json=seed)
-        )
-        if seeded is None:
-            return
-        self.ranked_sessions.append(session_id)
-        for _ in range(started.json()["rounds_total"]):
-            dealt = await self.rec.call(
-                "POST …/next", client.post(f"{API}/ranked/sessions/{session_id}/next", headers=auth)
+        session = json.loads(started)
+        seed = json.dumps({"client_seed": f"{self.rng.getrandbits(128):032x}"}).encode()  # after the seed hash
+        if (
+            await self.rec.call(
+                "ranked seed", connection, "POST", f"{path}/{session['id']}/seed", token=token, body=seed
             )
+            is None
+        ):
+            return
+        for _ in range(session["rounds_total"]):
+            began = time.perf_counter()
+            dealt = await self.rec.call("ranked next", connection, "POST", f"{path}/{session['id']}/next", token=token)
             if dealt is None:
                 return
-            round_ = dealt.json()
-            answer = self.rng.choice(round_["options"])
-            await self.rec.call(
-                "POST …/answer",
-                client.post(
-                    f"{API}/ranked/sessions/{session_id}/rounds/{round_['number']}/answer",
-                    headers=auth,
-                    json={"answer": answer},
-                ),
+            round_ = json.loads(dealt)
+            answer = json.dumps({"answer": self.rng.choice(round_["options"])}).encode()
+            answered = await self.rec.call(
+                "ranked answer",
+                connection,
+                "POST",
+                f"{path}/{session['id']}/rounds/{round_['number']}/answer",
+                token=token,
+                body=answer,
             )
+            if answered is None:
+                return
+            self.rec.samples["ranked round (next + answer)"].append(time.perf_counter() - began)
+            self.rounds += 1
 
-    async def read(self, client: httpx.AsyncClient, player: dict) -> None:
-        board = (
-            f"{API}/leaderboards/{DEFAULT_PACK}/{self.rng.choice(['easy', 'medium', 'hard'])}/"
-            f"{self.rng.choice(['day', 'week', 'month', 'all'])}"
-        )
-        if self.rng.random() < 0.25:
-            await self.rec.call("GET board/around-me", client.get(f"{board}/around-me", headers=self._auth(player)))
-        else:
-            await self.rec.call("GET board", client.get(board, params={"limit": 25}))
-
-
-Job = Callable[[httpx.AsyncClient, dict], Awaitable[None]]
+    async def login(self, connection: Connection, n: int) -> None:
+        email = self.seeded.login_emails[n % len(self.seeded.login_emails)]
+        body = json.dumps({"email": email, "password": LOGIN_PASSWORD}).encode()
+        await self.rec.call("login", connection, "POST", f"{API}/auth/login", body=body)
 
 
-async def _run_jobs(base: str, jobs: list[Job], players: list[dict], concurrency: int) -> float:
-    """Run the jobs with `concurrency` clients pulling from one queue; returns the wall time."""
-    queue: asyncio.Queue[tuple[int, Job]] = asyncio.Queue()
-    for item in enumerate(jobs):
-        queue.put_nowait(item)
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
-
-        async def worker() -> None:
-            while not queue.empty():
-                index, job = queue.get_nowait()
-                await job(client, players[index % len(players)])
-
-        began = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return time.perf_counter() - began
-
-
-def _results(phase: str, recorder: _Recorder, seconds: float) -> list[ServerResult]:
-    rows = []
-    for kind, samples in sorted(recorder.samples.items()):
-        ms = np.array(samples) * 1000
-        rows.append(
-            ServerResult(
-                phase,
-                kind,
-                len(samples),
-                recorder.failed[kind],
-                round(seconds, 2),
-                round(len(samples) / seconds, 1),
-                round(float(np.percentile(ms, 50)), 2),
-                round(float(np.percentile(ms, 99)), 2),
-            )
-        )
-    total = sum(len(s) for s in recorder.samples.values())
-    if len(recorder.samples) > 1:
-        every = np.concatenate([np.array(s) for s in recorder.samples.values()]) * 1000
-        rows.append(
-            ServerResult(
-                phase,
-                "all",
-                total,
-                sum(recorder.failed.values()),
-                round(seconds, 2),
-                round(total / seconds, 1),
-                round(float(np.percentile(every, 50)), 2),
-                round(float(np.percentile(every, 99)), 2),
-            )
-        )
-    return rows
-
-
-def _phases(load: _Load, uploads: int, ranked_sessions: int, reads: int) -> list[tuple[str, list[Job]]]:
-    def uploads_of(n: int) -> list[Job]:
-        # Every tenth upload is a retry of an earlier one (an outbox resending after a lost reply).
-        return [lambda c, p, retry=(i % 10 == 9): load.upload(c, p, retry=retry) for i in range(n)]
-
-    mixed = uploads_of(uploads // 4) + [load.ranked] * max(1, ranked_sessions // 4) + [load.read] * (reads // 4)
-    random.Random(3).shuffle(mixed)
+def _phases(load: _Load) -> list[tuple[str, Job, int, float]]:
+    """(kind to report, job, concurrency, share of the phase time)."""
     return [
-        ("uploads", uploads_of(uploads)),
-        ("ranked sessions", [load.ranked] * ranked_sessions),
-        ("leaderboard reads", [load.read] * reads),
-        ("mixed", mixed),
+        ("top page", load.top, 16, 1.0),
+        ("cursor page (random depth)", load.cursor_page, 16, 0.6),
+        ("around-me (random player)", load.around, 16, 1.0),
+        ("upload", load.upload, 8, 0.6),
+        ("ranked round (next + answer)", load.ranked, 8, 0.8),
+        ("login", load.login, 4, 0.8),
     ]
 
 
-def _count_rows(database_url: str, player_ids: list[str]) -> dict[str, int]:
-    from sqlalchemy import bindparam, create_engine, text
+def _row(
+    database: str, workers: int, kind: str, rec: Recorder, seconds: float, cpu: tuple[float, float]
+) -> ServerResult:
+    samples = rec.samples.get(kind) or [0.0]
+    count = len(rec.samples.get(kind, []))
+    requests = max(1, sum(len(s) for name, s in rec.samples.items() if "(next + answer)" not in name))
+    ms = np.array(samples) * 1000
+    return ServerResult(
+        database,
+        workers,
+        kind,
+        count,
+        sum(rec.failed.values()),
+        round(seconds, 2),
+        round(count / seconds, 1),
+        round(float(np.percentile(ms, 50)), 2),
+        round(float(np.percentile(ms, 99)), 2),
+        round(cpu[0] * 1000 / requests, 3),
+        round(cpu[1] * 1000 / requests, 3),
+        round(os.getloadavg()[0], 2),
+    )
 
-    url = database_url.replace("postgresql://", "postgresql+psycopg://", 1)
-    engine = create_engine(url)
-    users = "SELECT id FROM users WHERE public_id IN :players"
-    queries = {
-        "classic": f"SELECT count(*) FROM game_sessions WHERE mode = 'classic' AND user_id IN ({users})",
-        "classic_distinct": f"SELECT count(DISTINCT public_id) FROM game_sessions WHERE mode = 'classic' "
-        f"AND user_id IN ({users})",
-        "ranked_finished": f"SELECT count(*) FROM game_sessions WHERE mode = 'ranked' AND status = 'finished' "
-        f"AND user_id IN ({users})",
-        "ranked_rounds": f"SELECT count(*) FROM session_rounds r JOIN game_sessions g ON g.id = r.session_id "
-        f"WHERE g.mode = 'ranked' AND r.answered_at IS NOT NULL AND g.user_id IN ({users})",
-    }
+
+def _measure_workers(
+    database: str, env: dict[str, str], workers: int, load: _Load, seconds: float
+) -> list[ServerResult]:
+    results = []
+    with _running_server(env, workers) as (port, group):
+        for kind, job, concurrency, share in _phases(load):
+            load.rec = Recorder()
+            run_closed_loop("127.0.0.1", port, job, concurrency=concurrency, seconds=min(1.0, seconds / 4))  # warm
+            load.rec = Recorder()
+            server0, client0 = group_cpu_s(group), own_cpu_s()
+            wall = run_closed_loop("127.0.0.1", port, job, concurrency=concurrency, seconds=seconds * share)
+            cpu = (group_cpu_s(group) - server0, own_cpu_s() - client0)
+            if load.rec.problems:
+                raise ServerBenchError(f"{database}, {workers} worker(s): " + "; ".join(load.rec.problems))
+            results.append(_row(database, workers, kind, load.rec, wall, cpu))
+    return results
+
+
+def _counts(url: str) -> tuple[int, int]:
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     try:
         with engine.connect() as connection:
-            return {
-                name: int(
-                    connection.execute(
-                        text(sql).bindparams(bindparam("players", expanding=True)), {"players": player_ids}
-                    ).scalar_one()
-                )
-                for name, sql in queries.items()
-            }
+            uploads = connection.scalar(text("SELECT count(*) FROM game_sessions WHERE mode = 'classic'"))
+            rounds = connection.scalar(text("SELECT count(*) FROM session_rounds WHERE answered_at IS NOT NULL"))
+        return int(uploads or 0), int(rounds or 0)
     finally:
         engine.dispose()
 
 
-def _verify(load: _Load, counts: dict[str, int], problems: list[str]) -> list[str]:
-    expected = {
-        "classic": len(load.uploaded),
-        "classic_distinct": len(load.uploaded),
-        "ranked_finished": len(load.ranked_sessions),
-        "ranked_rounds": ROUNDS * len(load.ranked_sessions),
-    }
-    wrong = [
-        f"{name}: {counts[name]} rows, expected {value}" for name, value in expected.items() if counts[name] != value
-    ]
-    if wrong or problems:
-        raise ServerBenchError("Requests were lost, duplicated or refused: " + "; ".join(wrong + problems[:5]))
-    return [
-        f"{counts['classic']} uploaded sessions stored once each ({load.retries} retries answered with the "
-        f"stored session, no duplicate)",
-        f"{counts['ranked_finished']} ranked sessions finished with {counts['ranked_rounds']} answered rounds",
-        "every request answered with its expected status",
-    ]
+def _verify(database: str, load: _Load, counts: tuple[int, int]) -> str:
+    if counts != (load.uploads, load.rounds):
+        raise ServerBenchError(
+            f"{database}: {counts[0]} uploads and {counts[1]} answered rounds stored, but {load.uploads} and "
+            f"{load.rounds} were acknowledged: requests were lost or duplicated"
+        )
+    return f"{database}: {load.uploads} uploads and {load.rounds} ranked answers acknowledged, each stored once"
+
+
+def _measure_database(
+    database: str, url: str | None, workers: Sequence[int], players: int, seconds: float
+) -> tuple[list[ServerResult], str]:
+    with tempfile.TemporaryDirectory(prefix="eyevsai-server-bench-") as tmp:
+        data_dir = Path(tmp)
+        env = _server_env(data_dir, url)
+        url = url or f"sqlite:///{data_dir / 'server.sqlite3'}"
+        engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+        try:
+            migrate(engine)
+            _import_ranked(data_dir, env)
+            seeded = seed_board(engine, DEFAULT_PACK, players)
+        finally:
+            engine.dispose()
+        minter = AccessTokens(secret=SECRET, minutes=120, issuer=ISSUER)
+        sample = random.Random(5).sample(seeded.players, min(2000, len(seeded.players)))
+        load = _Load(seeded, [minter.issue(public_id)[0] for public_id, _key in sample])
+        results = [row for w in workers for row in _measure_workers(database, env, w, load, seconds)]
+        return results, _verify(database, load, _counts(url))
 
 
 def measure_server(
     *,
-    workers: int = 2,
-    concurrency: int = 16,
-    uploads: int = 400,
-    ranked_sessions: int = 24,
-    reads: int = 1200,
-    players: int = 16,
-    database_url: str | None = None,
+    workers: Sequence[int] = (1, 2),
+    players: int = 100_000,
+    seconds: float = 5.0,
+    postgres_url: str | None = None,
+    sqlite: bool = True,
 ) -> ServerRun:
-    """Start the server with `workers` processes on loopback, run the phases, verify the rows; see the docstring.
+    """Run the phases against each database and worker count; see the module docstring.
 
     Args:
-        database_url: a PostgreSQL URL to run against (an empty database, or one this benchmark may add to);
-            default: SQLite in a temporary data directory.
+        seconds: the length of the longest phase (the others take a share of it).
+        postgres_url: a PostgreSQL database to run against too (in a new schema, dropped afterwards).
 
     Raises:
         ServerBenchError: the server did not start, or a request was lost, duplicated or refused.
     """
-    with tempfile.TemporaryDirectory(prefix="eyevsai-server-bench-") as tmp:
-        data_dir = Path(tmp)
-        env = _server_env(data_dir, database_url)
-        _import_ranked(data_dir, env)
-        url = database_url or f"sqlite:///{data_dir / 'server.sqlite3'}"
-        with _running_server(env, workers) as base:
-            guests = [
-                httpx.post(f"{base}{API}/auth/guest", json={"display_name": f"Bench {i}"}, timeout=30).json()
-                for i in range(players)
-            ]
-            load, results, problems = _Load(guests, _Recorder()), [], []
-            for phase, jobs in _phases(load, uploads, ranked_sessions, reads):
-                load.rec = _Recorder()  # one per phase: its own samples and wall time
-                seconds = asyncio.run(_run_jobs(base, jobs, guests, concurrency))
-                results += _results(phase, load.rec, seconds)
-                problems += load.rec.problems
-            counts = _count_rows(url, [g["user"]["id"] for g in guests])
-        checks = _verify(load, counts, problems)
-    database = "postgresql" if database_url else "sqlite"
-    return ServerRun(workers, database, concurrency, results, checks)
+    results, checks = [], []
+    if sqlite:
+        rows, check = _measure_database("sqlite", None, workers, players, seconds)
+        results, checks = results + rows, checks + [check]
+    if postgres_url:
+        with fresh_schema(postgres_url) as url:
+            rows, check = _measure_database("postgresql", url, workers, players, seconds)
+        results, checks = results + rows, checks + [check]
+    return ServerRun(players, results, checks)
 
 
 def server_table(run: ServerRun) -> Table:
     table = Table(
-        title=f"Sync server on loopback: {run.workers} uvicorn worker(s), {run.database}, "
-        f"{run.concurrency} concurrent clients on the same CPUs (latency in ms, client-measured)",
+        title=f"Sync server on loopback, {run.players:,} players on one board; the load generator shares the CPUs "
+        "(latency client-measured; CPU = ms per request of each side; load = 1-minute load average at the end)",
         title_justify="left",
         caption="; ".join(run.checks),
         caption_justify="left",
     )
-    for column in ("phase", "request", "requests", "failed", "seconds", "requests/s", "p50 ms", "p99 ms"):
-        table.add_column(column, justify="left" if column in ("phase", "request") else "right")
+    columns = ("database", "workers", "request", "requests", "failed", "req/s", "p50 ms", "p99 ms")
+    for column in (*columns, "server CPU", "client CPU", "load"):
+        table.add_column(column, justify="left" if column in ("database", "request") else "right")
     for r in run.results:
         table.add_row(
-            r.phase,
+            r.database,
+            str(r.workers),
             r.kind,
             str(r.requests),
             str(r.failed),
-            f"{r.seconds:.1f}",
             f"{r.requests_per_s:.0f}",
             f"{r.p50_ms:.1f}",
             f"{r.p99_ms:.1f}",
+            f"{r.server_cpu_ms:.2f}",
+            f"{r.client_cpu_ms:.2f}",
+            f"{r.load_1min:.2f}",
         )
     return table

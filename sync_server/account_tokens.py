@@ -16,7 +16,7 @@ import datetime as dt
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from sync_server import mail
+from sync_server import leaderboards, mail
 from sync_server.accounts import VERIFY_EMAIL, AccountError, email_taken, flush_unique_email, pending_email
 from sync_server.models import AccountToken, RefreshToken, User
 from sync_server.security import new_opaque_token, token_hash
@@ -175,8 +175,9 @@ def confirm_deletion(*, session: Session, token: str, now: dt.datetime) -> None:
 
 
 def delete_user(*, session: Session, user: User) -> None:
-    """Delete the account with everything that hangs off it (the foreign keys cascade: games, rounds, board
-    places, tokens, identities, flows); commits."""
+    """Delete the account with everything that hangs off it (its board places through the boards, so their counts
+    stay right; the foreign keys cascade the rest: games, rounds, tokens, identities, flows); commits."""
+    leaderboards.remove_player(session=session, user_id=user.id)
     session.execute(delete(User).where(User.id == user.id))
     session.commit()
     session.expunge(user)

@@ -139,8 +139,13 @@ def migrate(engine: Engine, revision: str = "head") -> bool:
     from alembic.runtime.migration import MigrationContext  # lazy: alembic
 
     config = alembic_config(engine)
-    is_postgresql = engine.dialect.name == "postgresql"
+    is_postgresql, is_sqlite = engine.dialect.name == "postgresql", engine.dialect.name == "sqlite"
     with engine.connect() as connection:
+        if is_sqlite:
+            # SQLite alters a table by copying it and dropping the old one; with foreign keys on, that DROP would
+            # cascade into every table that points at it (game_sessions -> rounds, board places). The switch
+            # only works outside a transaction, so it goes to the driver before SQLAlchemy begins one.
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
         if is_postgresql:
             # A migration may take long, and waiting for another host's migration is expected: no timeouts here.
             connection.exec_driver_sql("SET statement_timeout = 0")
@@ -154,11 +159,18 @@ def migrate(engine: Engine, revision: str = "head") -> bool:
             connection.commit()
             after = MigrationContext.configure(connection).get_current_revision()
             connection.commit()
+            if is_sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                connection.commit()
+                if broken:
+                    raise RuntimeError(f"A migration left rows whose foreign keys point nowhere: {broken[:5]}")
         finally:
             if is_postgresql:
                 connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": _ADVISORY_LOCK_ID})
                 connection.commit()
                 connection.invalidate()  # never hand this timeout-less connection to a request
+            if is_sqlite:
+                connection.invalidate()  # never hand a connection without foreign keys to a request
     return before != after
 
 

@@ -155,7 +155,9 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SQLAlchemyTimeoutError)
     async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
         # Down, unreachable, timed out, read-only or full: the client should retry later; not a bug of ours.
-        _log.warning("database unavailable", extra={"error": type(getattr(exc, "orig", None) or exc).__name__})
+        cause = getattr(exc, "orig", None) or exc
+        # The driver's message says what failed (SQL parameters are hidden at the engine, emails scrubbed in logs).
+        _log.warning("database unavailable", extra={"error": type(cause).__name__, "detail": str(exc)[:1000]})
         return JSONResponse({"detail": DATABASE_UNAVAILABLE}, status_code=503, headers={"Retry-After": "5"})
 
     @app.exception_handler(StarletteHTTPException)

@@ -256,30 +256,54 @@ class SessionRound(Base):
     session: Mapped[GameSession] = relationship(back_populates="rounds")
 
 
+class Leaderboard(Base):
+    """One board (pack × difficulty × period kind × period start): its player count and a change counter.
+
+    `version` goes up in the same transaction as every change to the board's entries, so a cached page stamped
+    with the version it was read at is current exactly while the version is unchanged, on every host.
+    """
+
+    __tablename__ = "leaderboards"
+    __table_args__ = (
+        UniqueConstraint("pack_id", "difficulty", "period", "period_start", name="uq_leaderboards_board"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pack_id: Mapped[str] = mapped_column(String(64))
+    difficulty: Mapped[str] = mapped_column(String(10))
+    period: Mapped[str] = mapped_column(String(5))
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LeaderboardScoreCount(Base):
+    """How many players of a board stand at each score: a rank sums the counts above, then counts the ties."""
+
+    __tablename__ = "leaderboard_score_counts"
+
+    board_id: Mapped[int] = mapped_column(ForeignKey("leaderboards.id", ondelete="CASCADE"), primary_key=True)
+    score: Mapped[int] = mapped_column(Integer, primary_key=True)
+    players: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class LeaderboardEntry(Base):
-    """A player's best verified session in one board (pack × difficulty × period kind × period start)."""
+    """A player's best verified session in one board (pack × difficulty × period kind × period start).
+
+    `sort_key` is the board's whole order in one byte string (leaderboards.sort_key): pages, ranks and neighbours
+    are range scans of the (board_id, sort_key) index on SQLite and PostgreSQL alike.
+    """
 
     __tablename__ = "leaderboard_entries"
-    __table_args__ = (
-        Index(
-            "ix_leaderboard_order",
-            "pack_id",
-            "difficulty",
-            "period",
-            "period_start",
-            "score",
-            "accuracy_ppm",
-            "total_time_ms",
-            "achieved_at",
-            "user_id",
-        ),
-    )
+    __table_args__ = (Index("ix_leaderboard_entries_board_key", "board_id", "sort_key", unique=True),)
 
     pack_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     difficulty: Mapped[str] = mapped_column(String(10), primary_key=True)
     period: Mapped[str] = mapped_column(String(5), primary_key=True)
     period_start: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("leaderboards.id", ondelete="CASCADE"))
+    sort_key: Mapped[bytes] = mapped_column(LargeBinary)
     session_id: Mapped[int] = mapped_column(ForeignKey("game_sessions.id", ondelete="CASCADE"))
     score: Mapped[int] = mapped_column(Integer)
     accuracy_ppm: Mapped[int] = mapped_column(Integer)

@@ -43,7 +43,7 @@ class AppState:
     content_store: ContentStore  # published pack and model files (disk or S3)
 
 
-def get_app_state(request: Request) -> AppState:
+async def get_app_state(request: Request) -> AppState:  # async: no threadpool hop
     return request.app.state.app_state
 
 
@@ -192,7 +192,7 @@ def _query_names(dependant) -> Iterator[str]:  # noqa: ANN001 - fastapi's Depend
         yield from _query_names(sub)
 
 
-def reject_unknown_query(request: Request) -> None:
+async def reject_unknown_query(request: Request) -> None:  # async: no threadpool hop
     """422 for a query parameter the route does not declare: a typo (`?limt=5`) is an error, not ignored."""
     route = request.scope.get("route")
     dependant = getattr(route, "dependant", None)

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from sqlalchemy import select
 
+from sync_server import logs
 from sync_server.models import AccountToken, GameSession, User
 from tests.helpers.smtp_sink import SmtpSink
 from tests.sync_server.helpers import ApiClient, FakeClock
@@ -201,6 +202,7 @@ def test_a_mail_server_that_is_down_does_not_fail_the_request(make_client, capsy
     api = make_client(mail={"host": "127.0.0.1", "port": 9, "security": "none", "timeout_s": 2}, log_level="INFO")
     register = api.post(f"{AUTH}/register", json={"email": "ada@example.org", "password": "correct horse"})
     assert register.status_code == 201
+    logs.flush()  # the log thread writes what is queued
     log = capsys.readouterr().err
     assert '"msg": "mail not sent"' in log and "ada@example.org" not in log
 

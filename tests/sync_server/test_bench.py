@@ -4,31 +4,24 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.server import ROUNDS, ServerBenchError, _Load, _Recorder, _verify, measure_server
+from benchmarks.server import ROUNDS, ServerBenchError, _Load, _verify, measure_server
+from benchmarks.server_data import Seeded
 
 
 @pytest.mark.slow
 def test_a_small_load_test_runs_against_two_workers() -> None:
-    run = measure_server(workers=2, concurrency=4, uploads=20, ranked_sessions=2, reads=20, players=3)
-    kinds = {(r.phase, r.kind) for r in run.results}
-    assert {
-        ("uploads", "POST /sessions"),
-        ("ranked sessions", "POST …/answer"),
-        ("leaderboard reads", "GET board"),
-    } <= kinds
+    run = measure_server(workers=(2,), players=300, seconds=0.4)
+    kinds = {r.kind for r in run.results}
+    assert {"top page", "around-me (random player)", "upload", "ranked round (next + answer)", "login"} <= kinds
     assert all(r.failed == 0 and r.requests_per_s > 0 and r.p99_ms >= r.p50_ms > 0 for r in run.results)
-    assert "stored once each" in run.checks[0]
+    assert "each stored once" in run.checks[0]
 
 
 def test_lost_or_duplicated_rows_fail_the_run() -> None:
-    load = _Load([{"access_token": "t"}], _Recorder())
-    load.uploaded = {"a": {}, "b": {}}
-    load.ranked_sessions = ["r"]
-    fine = {"classic": 2, "classic_distinct": 2, "ranked_finished": 1, "ranked_rounds": ROUNDS}
-    assert len(_verify(load, fine, [])) == 3
-    with pytest.raises(ServerBenchError, match="classic: 3 rows, expected 2"):
-        _verify(load, {**fine, "classic": 3}, [])
-    with pytest.raises(ServerBenchError, match="ranked_rounds"):
-        _verify(load, {**fine, "ranked_rounds": ROUNDS - 1}, [])
-    with pytest.raises(ServerBenchError, match="HTTP 500"):
-        _verify(load, fine, ["POST /sessions: HTTP 500"])
+    load = _Load(Seeded(players=[], login_emails=[]), ["token"])
+    load.uploads, load.rounds = 2, ROUNDS
+    assert "each stored once" in _verify("sqlite", load, (2, ROUNDS))
+    with pytest.raises(ServerBenchError, match="3 uploads"):
+        _verify("sqlite", load, (3, ROUNDS))
+    with pytest.raises(ServerBenchError, match="lost or duplicated"):
+        _verify("sqlite", load, (2, ROUNDS - 1))

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import text
 
+from sync_server import logs
 from sync_server.logs import configure_logging, get_logger
 from sync_server.main import build_app_state, create_app
 from tests.sync_server.helpers import ApiClient
@@ -40,6 +41,7 @@ def test_a_failed_insert_logs_no_email_hash_or_parameters(failing_api: ApiClient
     _fail_inserts_into(failing_api, table)
     response = failing_api.post("/api/v1/auth/register", json={"email": EMAIL, "password": PASSWORD})
     assert response.status_code == 503  # a database that fails is an outage to the client, never a 500
+    logs.flush()  # the log thread writes what is queued
     log = capsys.readouterr().err
     assert "disk_gone" in log  # the failure itself is logged...
     assert EMAIL not in log and "$argon2" not in log and PASSWORD not in log  # ...its private data is not
@@ -50,5 +52,6 @@ def test_a_failed_insert_logs_no_email_hash_or_parameters(failing_api: ApiClient
 def test_emails_in_messages_are_scrubbed(capsys, as_json: bool) -> None:
     configure_logging("INFO", as_json=as_json)
     get_logger("test").warning("no account for %s", EMAIL, extra={"who": f'"{EMAIL}"'})
+    logs.flush()  # the log thread writes what is queued
     log = capsys.readouterr().err
     assert EMAIL not in log and "no account for [email]" in log

@@ -1,15 +1,28 @@
-"""Global leaderboards of verified (ranked) sessions."""
+"""Global leaderboards of verified (ranked) sessions.
+
+Top pages are served from a small per-process cache of rendered JSON, keyed by the board's version, which goes up
+in the same transaction as every change to the board. A board's version is read again when this process has
+committed a board change since, or when the last reading is older than FRESH_S; in between, a hot page is served
+without touching the database. So a page is current on the host that wrote, and at most FRESH_S behind a write
+made by another worker or host (docs/architecture.md, "Leaderboard reads").
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+import anyio.to_thread
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials
 
 from game_rules.scoring import DIFFICULTIES
 from sync_server import leaderboards, ranked_ending
-from sync_server.api.deps import AppStateDep, CurrentUser, SessionDep
+from sync_server.api.deps import AppState, _bearer, get_current_user, get_token_subject
 from sync_server.api.errors import responses
 from sync_server.errors import ServiceError
 from sync_server.leaderboards import Board, CursorError, Period
@@ -26,25 +39,104 @@ At = Annotated[
         le=dt.date(9998, 12, 1),
     ),
 ]
+# Checked by leaderboards.decode_cursor before any query (422 with the server's own message when malformed).
+Cursor = Annotated[str | None, Query(max_length=400, description="`next_cursor` of the previous page (opaque).")]
+JSON = "application/json"
+FRESH_S = 0.5
+SWEEP_EVERY_S = 5.0  # expiring overdue ranked sessions from board reads: at most this often per process
+DB_SLOTS = 6  # below the engine's pool size (10), which other routes share
+
+
+class PageCache:
+    """Rendered pages by (board, closed, limit, cursor), each stamped with the board version it was read at; and
+    each board's last read state, with when it was read and this process's count of board writes at the time."""
+
+    def __init__(self, max_pages: int = 1024, fresh_s: float = FRESH_S) -> None:
+        self.max_pages, self.fresh_s = max_pages, fresh_s
+        self._pages: OrderedDict[tuple, tuple[int, bytes]] = OrderedDict()
+        self._states: dict[Board, tuple[leaderboards.BoardState, float, int]] = {}
+        self._lock = threading.Lock()  # filled from the threadpool
+        self._swept_at = float("-inf")
+
+    def is_sweep_due(self) -> bool:
+        """True at most once every SWEEP_EVERY_S: a board read then first expires overdue ranked sessions."""
+        with self._lock:
+            now = time.monotonic()
+            if now - self._swept_at < SWEEP_EVERY_S:
+                return False
+            self._swept_at = now
+            return True
+
+    def fresh_state(self, board: Board) -> leaderboards.BoardState | None:
+        """The board's state when read recently and no board write committed here since; else None."""
+        found = self._states.get(board)
+        if found is None:
+            return None
+        state, read_at, writes = found
+        fresh = time.monotonic() - read_at < self.fresh_s and writes == leaderboards.committed_writes()
+        return state if fresh else None
+
+    def note_state(self, board: Board, state: leaderboards.BoardState, read_at: float, writes: int) -> None:
+        if len(self._states) >= self.max_pages:
+            self._states.clear()
+        self._states[board] = (state, read_at, writes)
+
+    def get(self, key: tuple, version: int) -> bytes | None:
+        with self._lock:
+            found = self._pages.get(key)
+            if found is None or found[0] != version:
+                return None
+            self._pages.move_to_end(key)
+            return found[1]
+
+    def put(self, key: tuple, version: int, body: bytes) -> None:
+        with self._lock:
+            self._pages[key] = (version, body)
+            self._pages.move_to_end(key)
+            while len(self._pages) > self.max_pages:
+                self._pages.popitem(last=False)
+
+
+def _page_cache(request: Request) -> PageCache:
+    state = request.app.state
+    try:
+        return state.board_pages
+    except AttributeError:
+        state.board_pages = PageCache()
+        return state.board_pages
+
+
+async def _sweep_if_due(request: Request, app_state: AppState) -> None:
+    """Abandoned ranked play counts before boards show: expire overdue sessions, at most every SWEEP_EVERY_S."""
+    if _page_cache(request).is_sweep_due():
+        await anyio.to_thread.run_sync(lambda: ranked_ending.sweep(app_state.db_sessions, now=app_state.clock()))
+
+
+async def _in_thread(request: Request, function: Callable[..., bytes], *args: object) -> bytes:
+    """Runs the board's database work on a worker thread, at most DB_SLOTS at a time per process.
+
+    More would not run faster (one GIL) and would overflow the connection pool: every connection past its size is
+    opened and closed per request (a PostgreSQL backend start each time).
+    """
+    state = request.app.state
+    try:
+        slots = state.board_db_slots
+    except AttributeError:  # made here: a limiter belongs to the running event loop
+        slots = state.board_db_slots = anyio.CapacityLimiter(DB_SLOTS)
+    return await anyio.to_thread.run_sync(function, *args, limiter=slots)
 
 
 def _board(
-    app_state: AppStateDep, pack_id: str, difficulty: str, period: Period, at: dt.date | None
+    app_state: AppState, pack_id: str, difficulty: str, period: Period, at: dt.date | None
 ) -> tuple[Board, dt.date | None, bool]:
-    ranked_ending.sweep(app_state.db_sessions, now=app_state.clock())  # abandoned play counts before boards show
     today = app_state.clock().astimezone(dt.UTC).date()
     start, end = leaderboards.period_bounds(period, at or today)
     return Board(pack_id, difficulty, period, start), end, end is not None and end <= today
 
 
 def _page(
-    session,
-    board: Board,
-    end: dt.date | None,
-    closed: bool,
-    rows: list[leaderboards.Row],  # noqa: ANN001
-    next_cursor: str | None,
-) -> LeaderboardPage:
+    board: Board, end: dt.date | None, closed: bool, total: int, rows: list[leaderboards.Row], next_cursor: str | None
+) -> bytes:
     entries = [
         LeaderboardRow(
             rank=row.rank,
@@ -59,51 +151,102 @@ def _page(
         )
         for row in rows
     ]
-    return LeaderboardPage(
+    page = LeaderboardPage(
         pack_id=board.pack_id,
         difficulty=board.difficulty,
         period=board.period.value,
         period_start=board.start,
         period_end=end,
         is_closed=closed,
-        total=leaderboards.board_size(session=session, board=board),
+        total=total,
         entries=entries,
         next_cursor=next_cursor,
     )
+    return page.model_dump_json().encode()
 
 
-@router.get("/{pack_id}/{difficulty}/{period}", responses=responses(422, 429))
-def read_board(
+def _top_page(
+    app_state: AppState,
+    cache: PageCache,
+    board: Board,
+    end: dt.date | None,
+    closed: bool,
+    limit: int,
+    cursor: str | None,
+) -> bytes:
+    """One database session: the board's version and count, then the page unless the cache holds that version."""
+    # Taken before the query: a write committed meanwhile makes this reading stale at once, never the reverse.
+    read_at, writes = time.monotonic(), leaderboards.committed_writes()
+    with app_state.db_sessions() as session:
+        state = leaderboards.board_state(session=session, board=board)
+        cache.note_state(board, state, read_at, writes)
+        key = (board, closed, limit, cursor)
+        body = cache.get(key, state.version)
+        if body is None:
+            rows, next_cursor = leaderboards.top(session=session, board=board, limit=limit, cursor=cursor, state=state)
+            body = _page(board, end, closed, state.size, rows, next_cursor)
+            cache.put(key, state.version, body)
+        return body
+
+
+@router.get("/{pack_id}/{difficulty}/{period}", response_model=LeaderboardPage, responses=responses(422, 429))
+async def read_board(
+    request: Request,
     pack_id: PackId,
     difficulty: DifficultyPath,
     period: Period,
-    app_state: AppStateDep,
-    session: SessionDep,
     at: At = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
-    cursor: Annotated[str | None, Query(max_length=400)] = None,
-) -> LeaderboardPage:
+    cursor: Cursor = None,
+) -> Response:
     """The best verified session of each player, best first (score, then accuracy, then less time)."""
+    # async, with the database work in one threadpool call: the read path's cost is the queries, not hand-offs.
+    app_state: AppState = request.app.state.app_state
+    await _sweep_if_due(request, app_state)
     board, end, closed = _board(app_state, pack_id, difficulty, period, at)
     try:
-        rows, next_cursor = leaderboards.top(session=session, board=board, limit=limit, cursor=cursor)
+        if cursor:
+            leaderboards.decode_cursor(cursor)
     except CursorError as exc:
         raise ServiceError(422, str(exc)) from None
-    return _page(session, board, end, closed, rows, next_cursor)
+    cache = _page_cache(request)
+    state = cache.fresh_state(board)
+    body = cache.get((board, closed, limit, cursor), state.version) if state else None
+    if body is None:
+        body = await _in_thread(request, _top_page, app_state, cache, board, end, closed, limit, cursor)
+    return Response(body, media_type=JSON)
 
 
-@router.get("/{pack_id}/{difficulty}/{period}/around-me", responses=responses(401, 422, 429))
-def read_around_me(
+def _around_page(
+    app_state: AppState,
+    credentials: HTTPAuthorizationCredentials | None,
+    board: Board,
+    end: dt.date | None,
+    closed: bool,
+    window: int,
+) -> bytes:
+    """Sign-in check and the player's neighbourhood in one database session (one threadpool call, not four)."""
+    with app_state.db_sessions() as session:
+        user = get_current_user(app_state, session, get_token_subject(app_state, credentials))
+        rows, size = leaderboards.around_page(session=session, board=board, user_id=user.id, window=window)
+        return _page(board, end, closed, size, rows, None)
+
+
+@router.get(
+    "/{pack_id}/{difficulty}/{period}/around-me", response_model=LeaderboardPage, responses=responses(401, 422, 429)
+)
+async def read_around_me(
+    request: Request,
     pack_id: PackId,
     difficulty: DifficultyPath,
     period: Period,
-    user: CurrentUser,
-    app_state: AppStateDep,
-    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     at: At = None,
     window: Annotated[int, Query(ge=0, le=50, description="Rows above and below.")] = 5,
-) -> LeaderboardPage:
+) -> Response:
     """The signed-in player's row with its neighbours; no entries when the player is not on the board."""
+    app_state: AppState = request.app.state.app_state
+    await _sweep_if_due(request, app_state)
     board, end, closed = _board(app_state, pack_id, difficulty, period, at)
-    rows = leaderboards.around(session=session, board=board, user_id=user.id, window=window)
-    return _page(session, board, end, closed, rows, None)
+    body = await _in_thread(request, _around_page, app_state, credentials, board, end, closed, window)
+    return Response(body, media_type=JSON)
