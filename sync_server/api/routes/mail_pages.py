@@ -109,7 +109,7 @@ def _reset_password(form: dict[str, str], app_state: AppStateDep, session: Sessi
             raise ValueError("Passwords have 8 to 128 characters.")
         check_password(password, user.email, user.display_name)
     except ValueError as exc:  # the link still works: go back and choose another
-        return _message("Choose another password", str(exc), status.HTTP_422_UNPROCESSABLE_ENTITY)
+        return _message("Choose another password", str(exc), status.HTTP_422_UNPROCESSABLE_CONTENT)
     account_tokens.reset_password(
         session=session,
         token=token,
