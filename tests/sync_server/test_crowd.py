@@ -11,7 +11,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from sync_server.crowd import time_bin
+from sync_server.crowd import rebuild, time_bin
 from sync_server.crowd_stats import cohen_kappa, histogram_quantiles
 from sync_server.models import GameSession, SessionRound
 from tests.sync_server.helpers import ApiClient, FakeClock, import_bundled, round_truth
@@ -117,6 +117,14 @@ def test_crowd_statistics_after_many_ranked_players(make_client, clock: FakeCloc
     mine = api.get(f"/api/v1/stats/ranked/sessions/{held}/rounds/1", token=tokens[5]).json()
     assert mine["players"] == 5 and mine["answers"] is not None  # the session has ended
     assert api.get(f"/api/v1/stats/ranked/sessions/{held}/rounds/1", token=tokens[0]).status_code == 404
+
+    # The backfill job recomputes the same aggregates from the stored rounds in one pass.
+    before = {s: api.get(f"{STATS}/images/{s}").json() for s in {r.source_sha256 for r in counted}}
+    with api.app_state.db_sessions() as session:
+        assert rebuild(session=session, pack_id="fashion-mnist") == 5 * ROUNDS
+        session.commit()
+    assert api.get(STATS).json() == pack
+    assert {s: api.get(f"{STATS}/images/{s}").json() for s in before} == before
 
 
 def _upload(api: ApiClient, token: str, *, share: bool, answer: str) -> None:
