@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sync_server.crowd import OFFLINE, RANKED
@@ -195,23 +195,21 @@ def _gallery_row(row: CrowdImage) -> dict[str, Any]:
 
 
 def galleries(*, session: Session, pack_id: str, min_players: int, size: int) -> dict[str, list[dict[str, Any]]]:
-    """The hardest images for people, and the images that fool the AI but not people (enough players only)."""
+    """The hardest images for people, and the images that fool the AI but not people (enough players only).
+
+    Both walk an index on the keys kept in each row (crowd.ranks), so a gallery reads `size` rows, not the pack.
+    """
     base = select(CrowdImage).where(
         CrowdImage.pack_id == pack_id, CrowdImage.source == RANKED, CrowdImage.players >= min_players
     )
-    # Integer cross-multiplication keeps the ordering exact and lets the database sort without float division.
-    answered = CrowdImage.players - CrowdImage.timeouts
     hardest = session.scalars(
-        base.order_by(
-            case((answered > 0, CrowdImage.correct * 1_000_000 / answered), else_=0), CrowdImage.image_sha256
-        ).limit(size)
-    )
-    gap = CrowdImage.correct * 1_000_000 / case((answered > 0, answered), else_=1) - (
-        CrowdImage.ai_correct * 1_000_000 / CrowdImage.players
+        base.where(CrowdImage.accuracy_ppm.is_not(None))
+        .order_by(CrowdImage.accuracy_ppm, CrowdImage.image_sha256)
+        .limit(size)
     )
     fooling = session.scalars(
-        base.where(CrowdImage.ai_correct * 2 < CrowdImage.players, CrowdImage.correct * 2 > answered)
-        .order_by(gap.desc(), CrowdImage.image_sha256)
+        base.where(CrowdImage.fool_ppm.is_not(None))
+        .order_by(CrowdImage.fool_ppm.desc(), CrowdImage.image_sha256.desc())
         .limit(size)
     )
     return {"hardest": [_gallery_row(r) for r in hardest], "fool_ai": [_gallery_row(r) for r in fooling]}
