@@ -141,9 +141,13 @@ def _time_reads(url: str, data_dir: Path, reads: int, images: int, rng: np.rando
 
     from sync_server import crowd_stats
     from sync_server.main import create_app
-    from sync_server.settings import Settings
+    from sync_server.settings import RateLimits, Settings
 
-    settings = Settings(data_dir=data_dir, database_url=url, env="test", log_level="WARNING", auto_migrate=False)
+    # One client makes every read: a per-IP budget it cannot exhaust (still counted, as in production).
+    limits = RateLimits(per_ip=10_000_000)
+    settings = Settings(
+        data_dir=data_dir, database_url=url, env="test", log_level="WARNING", auto_migrate=False, rate_limits=limits
+    )
     app = create_app(settings)
     factory = app.state.app_state.db_sessions
     picks = iter(rng.integers(0, images, size=10 * reads + 10))
@@ -159,6 +163,9 @@ def _time_reads(url: str, data_dir: Path, reads: int, images: int, rng: np.rando
     rows = []
     with TestClient(app) as client:
         calls = {
+            "GET /ranked/public-key (HTTP, in-process: the app's floor)": lambda: client.get(
+                "/api/v1/ranked/public-key"
+            ).raise_for_status(),
             "image statistics (function)": image_call,
             "pack aggregates (function)": pack_call,
             "GET …/images/{sha} (HTTP, in-process)": lambda: client.get(

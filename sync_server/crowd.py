@@ -337,7 +337,10 @@ def _write_tally(session: Session, pack_id: str, tally: _Tally) -> None:
     _insert(
         session,
         CrowdImage,
-        [{**key, "image_sha256": i, **dict(zip(columns, r, strict=True))} for i, r in tally.images.items()],
+        [
+            _with_ranks({**key, "image_sha256": i, **dict(zip(columns, r, strict=True))})
+            for i, r in tally.images.items()
+        ],
     )
     options: dict[tuple[str, str], dict] = {}
     for (image, option, kind), n in tally.options.items():
