@@ -11,6 +11,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
+from classifiers import metrics
 from sync_server.crowd import rebuild, time_bin
 from sync_server.crowd_stats import cohen_kappa, histogram_quantiles
 from sync_server.models import GameSession, SessionRound
@@ -26,6 +27,9 @@ def test_kappa_matches_a_hand_computed_example() -> None:
     # 10 trials: both right 6, only the people 2, only the model 1, both wrong 1. p_h = .8, p_m = .7,
     # c_obs = .7, c_exp = .8 * .7 + .2 * .3 = .62, kappa = (.7 - .62) / (1 - .62) = .08 / .38.
     assert cohen_kappa(6, 2, 1, 1) == pytest.approx(0.08 / 0.38)
+    people = [True] * 6 + [True] * 2 + [False] * 1 + [False] * 1  # the same 10 trials as two vectors
+    model = [True] * 6 + [False] * 2 + [True] * 1 + [False] * 1
+    assert cohen_kappa(6, 2, 1, 1) == pytest.approx(metrics.cohen_kappa(people, model))
     assert cohen_kappa(5, 0, 0, 5) == pytest.approx(1.0)  # the same errors: perfect consistency
     assert cohen_kappa(0, 5, 5, 0) == pytest.approx(-1.0)  # opposite errors
     assert cohen_kappa(4, 0, 0, 0) is None and cohen_kappa(0, 0, 0, 0) is None  # nothing to agree on
