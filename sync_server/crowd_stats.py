@@ -215,6 +215,43 @@ def galleries(*, session: Session, pack_id: str, min_players: int, size: int) ->
     return {"hardest": [_gallery_row(r) for r in hardest], "fool_ai": [_gallery_row(r) for r in fooling]}
 
 
+def pack_version(*, session: Session, pack_id: str) -> tuple:
+    """What changes whenever a fold counts a judgement of the pack (every source) or the pack is re-imported."""
+    pack = session.get(PackRow, pack_id)
+    rows = session.execute(
+        select(CrowdPack.source, CrowdPack.players, CrowdPack.answers, CrowdPack.correct)
+        .where(CrowdPack.pack_id == pack_id)
+        .order_by(CrowdPack.source)
+    ).all()
+    return (pack.updated_at if pack else None, *(tuple(row) for row in rows))
+
+
+class PackStatsCache:
+    """The last pack statistics computed per (pack, minimum, gallery size), reused while the pack's version (its
+    totals) is unchanged: a pack read is then one small query, however many images and models it has.
+
+    Each worker process keeps its own; a stale entry is impossible because every read checks the version first.
+    """
+
+    def __init__(self, max_entries: int = 256) -> None:
+        self._entries: dict[tuple, tuple[tuple, dict[str, Any]]] = {}
+        self._max = max_entries
+
+    def get(self, *, session: Session, pack_id: str, min_players: int, gallery_size: int = 12) -> dict[str, Any] | None:
+        """Like `pack_stats`, from the cache when the pack has not changed since."""
+        key = (pack_id, min_players, gallery_size)
+        version = pack_version(session=session, pack_id=pack_id)
+        cached = self._entries.get(key)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        body = pack_stats(session=session, pack_id=pack_id, min_players=min_players, gallery_size=gallery_size)
+        if body is not None:
+            if len(self._entries) >= self._max:
+                self._entries.pop(next(iter(self._entries)))  # the oldest entry
+            self._entries[key] = (version, body)
+        return body
+
+
 def pack_stats(*, session: Session, pack_id: str, min_players: int, gallery_size: int = 12) -> dict[str, Any] | None:
     """Everything the pack endpoint shows; None for a pack the server does not know."""
     pack = session.get(PackRow, pack_id)
