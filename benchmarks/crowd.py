@@ -2,9 +2,9 @@
 rounds (`python -m benchmarks --only crowd`).
 
 Seeds an SQLite server database with bulk inserts (players, sessions, rounds drawn from a simple confusion model),
-folds them into the aggregate tables with `sync_server.crowd.rebuild` (the backfill job; live play folds each
-session as it ends), then times the reads both as function calls and as HTTP requests through the in-process app.
-The reads touch only the aggregate tables, so their cost does not grow with the rounds; the target is p99 < 20 ms.
+folds them into the aggregate tables with `sync_server.crowd_rebuild.rebuild` (the backfill job; live play
+folds each session as it ends), then times the reads both as function calls and as HTTP requests through the
+in-process app. The reads touch only the aggregate tables, so their cost does not grow with the rounds; the target is p99 < 20 ms.
 """
 
 from __future__ import annotations
@@ -186,7 +186,7 @@ def measure_crowd(
     *, rounds: int = 1_000_000, images: int = 2_000, players: int = 20_000, reads: int = 300, seed: int = 7
 ) -> CrowdRun:
     """Seed `rounds` ranked rounds, fold them, time the reads; see the module docstring."""
-    from sync_server import crowd
+    from sync_server import crowd_rebuild
     from sync_server.db import create_db_engine, migrate, session_factory
 
     rng = np.random.default_rng(seed)
@@ -202,7 +202,7 @@ def measure_crowd(
             session.commit()
         seeded = time.perf_counter()
         with session_factory(engine)() as session:
-            crowd.rebuild(session=session, pack_id=PACK)
+            crowd_rebuild.rebuild(session=session, pack_id=PACK)
             session.commit()
         folded = time.perf_counter()
         engine.dispose()
@@ -216,8 +216,8 @@ def crowd_table(run: CrowdRun) -> Table:
         title=f"Crowd statistics with {run.rounds:,} stored ranked rounds ({run.images:,} images, {run.players:,} "
         f"players, SQLite): reads in ms",
         title_justify="left",
-        caption=f"seeded with bulk inserts in {run.seed_s:.0f} s; folded by crowd.rebuild in {run.fold_s:.0f} s; "
-        f"target p99 < {TARGET_P99_MS:.0f} ms",
+        caption=f"seeded with bulk inserts in {run.seed_s:.0f} s; folded by crowd_rebuild.rebuild in "
+        f"{run.fold_s:.0f} s; target p99 < {TARGET_P99_MS:.0f} ms",
         caption_justify="left",
     )
     for column in ("read", "reads", "p50 ms", "p99 ms", f"p99 < {TARGET_P99_MS:.0f} ms"):

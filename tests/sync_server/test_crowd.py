@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from classifiers import metrics
 from sync_server import crowd_stats
-from sync_server.crowd import rebuild, time_bin
+from sync_server.crowd import time_bin
+from sync_server.crowd_rebuild import rebuild
 from sync_server.crowd_stats import cohen_kappa, histogram_quantiles
 from sync_server.models import GameSession, SessionRound
 from tests.sync_server.helpers import ApiClient, FakeClock, import_bundled, round_truth
