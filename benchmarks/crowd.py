@@ -4,7 +4,8 @@ rounds (`python -m benchmarks --only crowd`).
 Seeds an SQLite server database with bulk inserts (players, sessions, rounds drawn from a simple confusion model),
 folds them into the aggregate tables with `sync_server.crowd_rebuild.rebuild` (the backfill job; live play
 folds each session as it ends), then times the reads both as function calls and as HTTP requests through the
-in-process app. The reads touch only the aggregate tables, so their cost does not grow with the rounds; the target is p99 < 20 ms.
+in-process app. The reads touch only the aggregate tables, so their cost does not grow with the rounds; the
+target is p99 < 20 ms.
 """
 
 from __future__ import annotations
