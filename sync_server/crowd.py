@@ -155,7 +155,9 @@ def fold(
     counted = _first_seen(
         session, pack_id=pack_id, source=source, user_id=user_id, images=(j.image for j in judgements)
     )
-    todo = [j for j in judgements if j.image in counted]
+    # Rows are written in key order, so two sessions ending at once lock shared rows in the same order and
+    # PostgreSQL never sees a deadlock between them.
+    todo = sorted((j for j in judgements if j.image in counted), key=lambda j: j.image)
     if not todo:
         session.flush()
         return 0
@@ -194,7 +196,7 @@ def _fold_images(session: Session, key: dict[str, str], todo: Sequence[Judgement
     options = [
         {**key, "image_sha256": j.image, "option": o, "shown": 1, "chosen": int(o == j.answer)}
         for j in todo
-        for o in j.options
+        for o in sorted(j.options)
     ]
     _upsert(
         session, CrowdOption.__table__, options, ("pack_id", "source", "image_sha256", "option"), ("shown", "chosen")
