@@ -1,5 +1,5 @@
 """`python -m benchmarks`: feature extraction, ONNX inference, heatmap latency, training, game responsiveness, the
-contest (simulated players per difficulty), sync server load.
+contest (simulated players per difficulty), sync server load, crowd statistics with a million stored rounds.
 
 Exit codes: 0 success; 1 an unexpected error (rerun with --traceback); 2 bad input (missing pack or model).
 """
@@ -21,6 +21,7 @@ from classifiers.errors import EyeVsAIError
 from classifiers.locations import user_data_dir
 
 from .contest import PLAYER_ACCURACIES, ContestRow, contest_table, history_accuracy, measure_contest
+from .crowd import CrowdRun, crowd_table, measure_crowd
 from .features import FeatureResult, measure_features
 from .game import GameResult, game_table, measure_game
 from .heatmap import HeatmapResult, heatmap_table, measure_heatmaps
@@ -45,6 +46,7 @@ class Section(StrEnum):
     contest = "contest"
     training = "training"
     server = "server"
+    crowd = "crowd"
 
 
 app = typer.Typer(
@@ -134,6 +136,9 @@ def bench(
     server_players: Annotated[
         int, typer.Option(min=100, help="Players seeded onto the benchmark's leaderboard.")
     ] = 100_000,
+    crowd_rounds: Annotated[
+        int, typer.Option(min=1000, help="Ranked rounds stored before timing the crowd statistics reads.")
+    ] = 1_000_000,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")] = False,
     traceback: Annotated[bool, typer.Option("--traceback", "-v", help="Show the stack trace of errors.")] = False,
 ) -> None:
@@ -167,6 +172,18 @@ def bench(
         with err.status("Playing classic sessions in an offscreen window…"):
             game = measure_game(sessions=max(1, repeats // 2), device=device)
     server = _run_server(err, server_workers, server_players) if only is None else None
+    server: ServerRun | None = None
+    if only in (None, Section.server):
+        try:
+            with err.status(f"Load-testing the sync server with {server_workers} worker(s) on loopback…"):
+                server = measure_server(workers=server_workers, database_url=os.environ.get("DATABASE_URL") or None)
+        except EyeVsAIError as exc:  # the server did not start, or it lost or duplicated requests
+            Console(stderr=True).print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+            raise typer.Exit(EXIT_FAILED) from None
+    crowd: CrowdRun | None = None
+    if only in (None, Section.crowd):
+        with err.status(f"Seeding {crowd_rounds:,} ranked rounds and timing the crowd statistics…"):
+            crowd = measure_crowd(rounds=crowd_rounds)
     machine = machine_info(sorted({row.provider for row in inference}))
     rss = peak_rss_mib()
     if as_json:
@@ -176,6 +193,7 @@ def bench(
         document["heatmap"] = [asdict(row) for row in heatmaps]
         document["contest"] = [asdict(row) for row in contest]
         document["server"] = asdict(server) if server else None
+        document["crowd"] = asdict(crowd) if crowd else None
         sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     else:
         render(out, machine, workload, features, inference, rss)
@@ -189,6 +207,8 @@ def bench(
             out.print(contest_table(contest))
         if server:
             out.print(server_table(server))
+        if crowd:
+            out.print(crowd_table(crowd))
 
 
 def _run_server(err: Console, workers: int, players: int) -> ServerRun:

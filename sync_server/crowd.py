@@ -13,10 +13,11 @@ so two sessions ending at once never lose an update.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import BigInteger, Table, and_, case, literal, null, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -58,16 +59,55 @@ class Judgement:
     ai_answer: str | None  # None: no AI record to pair with (offline uploads)
 
 
-def _upsert(session: Session, table: Table, rows: Sequence[dict], keys: Sequence[str], counters: Sequence[str]):
-    """Insert rows, or add their counters to the rows already there."""
+PPM = 1_000_000
+
+
+def ranks(correct: Any, players: Any, timeouts: Any, ai_correct: Any) -> tuple[Any, Any]:
+    """An image's gallery keys, for Python ints or SQL expressions alike: people's accuracy in ppm (None: nobody
+    answered), and how much more often people than the AI are right, in ppm, only where the AI is wrong more often
+    than right and people right more often than not (else None). Kept in the row, indexed, so that a gallery is
+    an index walk rather than a sort of every image of the pack."""
+    answered = players - timeouts
+    if isinstance(correct, int):
+        accuracy = correct * PPM // answered if answered else None
+        fools = accuracy is not None and ai_correct * 2 < players and correct * 2 > answered
+        return accuracy, (accuracy - ai_correct * PPM // players) if fools else None
+    big = literal(PPM, BigInteger)  # PostgreSQL's integer * integer would overflow past 2,147 judgements
+    accuracy = case((answered > 0, correct * big / answered), else_=null())
+    fools = and_(ai_correct * 2 < players, correct * 2 > answered)
+    return accuracy, case((fools, accuracy - ai_correct * big / players), else_=null())
+
+
+def _upsert(
+    session: Session,
+    table: Table,
+    rows: Sequence[dict],
+    keys: Sequence[str],
+    counters: Sequence[str],
+    derived: Callable[[dict], dict] | None = None,
+) -> None:
+    """Insert rows, or add their counters to the rows already there (`derived`: more columns computed from the
+    new totals, given as {counter: SQL expression of its new value})."""
     if not rows:
         return
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(table)
+    totals = {c: table.c[c] + stmt.excluded[c] for c in counters}
     stmt = stmt.on_conflict_do_update(
-        index_elements=list(keys), set_={c: table.c[c] + stmt.excluded[c] for c in counters}
+        index_elements=list(keys), set_={**totals, **(derived(totals) if derived else {})}
     )
     session.execute(stmt, list(rows))
+
+
+def with_ranks(row: dict) -> dict:
+    """An image row with its gallery keys computed from its counters."""
+    accuracy, fool = ranks(row["correct"], row["players"], row["timeouts"], row["ai_correct"])
+    return {**row, "accuracy_ppm": accuracy, "fool_ppm": fool}
+
+
+def _image_ranks(totals: dict) -> dict:
+    accuracy, fool = ranks(totals["correct"], totals["players"], totals["timeouts"], totals["ai_correct"])
+    return {"accuracy_ppm": accuracy, "fool_ppm": fool}
 
 
 def _first_seen(session: Session, *, pack_id: str, source: str, user_id: int, images: Iterable[str]) -> set[str]:
@@ -115,35 +155,48 @@ def fold(
     counted = _first_seen(
         session, pack_id=pack_id, source=source, user_id=user_id, images=(j.image for j in judgements)
     )
-    todo = [j for j in judgements if j.image in counted]
+    # Rows are written in key order, so two sessions ending at once lock shared rows in the same order and
+    # PostgreSQL never sees a deadlock between them.
+    todo = sorted((j for j in judgements if j.image in counted), key=lambda j: j.image)
     if not todo:
         session.flush()
         return 0
     new_player = _new_pack_player(session, pack_id=pack_id, source=source, user_id=user_id)
     session.flush()
     key = {"pack_id": pack_id, "source": source}
+    _fold_images(session, key, todo)
+    _fold_pack(session, key, todo, new_player)
+    _fold_model(session, pack_id, model_id, [j for j in todo if j.ai_answer is not None])
+    return len(todo)
+
+
+def _fold_images(session: Session, key: dict[str, str], todo: Sequence[Judgement]) -> None:
+    """Per image: the counters (and gallery keys), the options shown and chosen, the answer-time histogram."""
     _upsert(
         session,
         CrowdImage.__table__,
         [
-            {
-                **key,
-                "image_sha256": j.image,
-                "label": j.label,
-                "players": 1,
-                "correct": int(j.answer == j.label),
-                "timeouts": int(j.answer is None),
-                "ai_correct": int(j.ai_answer == j.label),
-            }
+            with_ranks(
+                {
+                    **key,
+                    "image_sha256": j.image,
+                    "label": j.label,
+                    "players": 1,
+                    "correct": int(j.answer == j.label),
+                    "timeouts": int(j.answer is None),
+                    "ai_correct": int(j.ai_answer == j.label),
+                }
+            )
             for j in todo
         ],
         ("pack_id", "source", "image_sha256"),
         ("players", "correct", "timeouts", "ai_correct"),
+        derived=_image_ranks,
     )
     options = [
         {**key, "image_sha256": j.image, "option": o, "shown": 1, "chosen": int(o == j.answer)}
         for j in todo
-        for o in j.options
+        for o in sorted(j.options)
     ]
     _upsert(
         session, CrowdOption.__table__, options, ("pack_id", "source", "image_sha256", "option"), ("shown", "chosen")
@@ -156,6 +209,10 @@ def fold(
         ("pack_id", "source", "image_sha256", "bin_ms"),
         ("count",),
     )
+
+
+def _fold_pack(session: Session, key: dict[str, str], todo: Sequence[Judgement], new_player: bool) -> None:
+    """Per pack: the confusion matrix cells and the totals."""
     cells = Counter((j.label, j.answer) for j in todo if j.answer is not None)
     _upsert(
         session,
@@ -172,8 +229,6 @@ def fold(
         ("pack_id", "source"),
         ("players", "answers", "correct"),
     )
-    _fold_model(session, pack_id, model_id, [j for j in todo if j.ai_answer is not None])
-    return len(todo)
 
 
 def _fold_model(session: Session, pack_id: str, model_id: str | None, paired: Sequence[Judgement]) -> None:

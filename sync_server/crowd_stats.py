@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sync_server.crowd import OFFLINE, RANKED
@@ -195,26 +195,61 @@ def _gallery_row(row: CrowdImage) -> dict[str, Any]:
 
 
 def galleries(*, session: Session, pack_id: str, min_players: int, size: int) -> dict[str, list[dict[str, Any]]]:
-    """The hardest images for people, and the images that fool the AI but not people (enough players only)."""
+    """The hardest images for people, and the images that fool the AI but not people (enough players only).
+
+    Both walk an index on the keys kept in each row (crowd.ranks), so a gallery reads `size` rows, not the pack.
+    """
     base = select(CrowdImage).where(
         CrowdImage.pack_id == pack_id, CrowdImage.source == RANKED, CrowdImage.players >= min_players
     )
-    # Integer cross-multiplication keeps the ordering exact and lets the database sort without float division.
-    answered = CrowdImage.players - CrowdImage.timeouts
     hardest = session.scalars(
-        base.order_by(
-            case((answered > 0, CrowdImage.correct * 1_000_000 / answered), else_=0), CrowdImage.image_sha256
-        ).limit(size)
-    )
-    gap = CrowdImage.correct * 1_000_000 / case((answered > 0, answered), else_=1) - (
-        CrowdImage.ai_correct * 1_000_000 / CrowdImage.players
+        base.where(CrowdImage.accuracy_ppm.is_not(None))
+        .order_by(CrowdImage.accuracy_ppm, CrowdImage.image_sha256)
+        .limit(size)
     )
     fooling = session.scalars(
-        base.where(CrowdImage.ai_correct * 2 < CrowdImage.players, CrowdImage.correct * 2 > answered)
-        .order_by(gap.desc(), CrowdImage.image_sha256)
+        base.where(CrowdImage.fool_ppm.is_not(None))
+        .order_by(CrowdImage.fool_ppm.desc(), CrowdImage.image_sha256.desc())
         .limit(size)
     )
     return {"hardest": [_gallery_row(r) for r in hardest], "fool_ai": [_gallery_row(r) for r in fooling]}
+
+
+def pack_version(*, session: Session, pack_id: str) -> tuple:
+    """What changes whenever a fold counts a judgement of the pack (every source) or the pack is re-imported."""
+    pack = session.get(PackRow, pack_id)
+    rows = session.execute(
+        select(CrowdPack.source, CrowdPack.players, CrowdPack.answers, CrowdPack.correct)
+        .where(CrowdPack.pack_id == pack_id)
+        .order_by(CrowdPack.source)
+    ).all()
+    return (pack.updated_at if pack else None, *(tuple(row) for row in rows))
+
+
+class PackStatsCache:
+    """The last pack statistics computed per (pack, minimum, gallery size), reused while the pack's version (its
+    totals) is unchanged: a pack read is then one small query, however many images and models it has.
+
+    Each worker process keeps its own; a stale entry is impossible because every read checks the version first.
+    """
+
+    def __init__(self, max_entries: int = 256) -> None:
+        self._entries: dict[tuple, tuple[tuple, dict[str, Any]]] = {}
+        self._max = max_entries
+
+    def get(self, *, session: Session, pack_id: str, min_players: int, gallery_size: int = 12) -> dict[str, Any] | None:
+        """Like `pack_stats`, from the cache when the pack has not changed since."""
+        key = (pack_id, min_players, gallery_size)
+        version = pack_version(session=session, pack_id=pack_id)
+        cached = self._entries.get(key)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        body = pack_stats(session=session, pack_id=pack_id, min_players=min_players, gallery_size=gallery_size)
+        if body is not None:
+            if len(self._entries) >= self._max:
+                self._entries.pop(next(iter(self._entries)))  # the oldest entry
+            self._entries[key] = (version, body)
+        return body
 
 
 def pack_stats(*, session: Session, pack_id: str, min_players: int, gallery_size: int = 12) -> dict[str, Any] | None:

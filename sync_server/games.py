@@ -75,9 +75,9 @@ def upload_session(*, session: Session, user: User, body: SessionUpload, now: dt
         game.total_time_ms += r.elapsed_ms
     game.rounds_played = len(body.rounds)
     session.add(game)
-    if body.share_answers:  # in this transaction: a lost race below undoes the fold with the session
-        crowd.fold_offline(session=session, game=game, rounds=game.rounds)
     try:
+        if body.share_answers:  # in this transaction (its flush may meet the race below): undone with the session
+            crowd.fold_offline(session=session, game=game, rounds=game.rounds)
         session.commit()
     except IntegrityError:  # the same upload raced this one and won: answer as a retry would be answered
         session.rollback()

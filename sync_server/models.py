@@ -437,6 +437,10 @@ class CrowdImage(Base):
     """One original image's counts: judgements (= distinct players), right answers, time-outs, the AI's record."""
 
     __tablename__ = "crowd_images"
+    __table_args__ = (
+        Index("ix_crowd_images_hardest", "pack_id", "source", "accuracy_ppm", "image_sha256"),
+        Index("ix_crowd_images_fool", "pack_id", "source", "fool_ppm", "image_sha256"),
+    )
 
     pack_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     source: Mapped[str] = mapped_column(String(8), primary_key=True)
@@ -446,6 +450,8 @@ class CrowdImage(Base):
     correct: Mapped[int] = mapped_column(Integer, default=0)
     timeouts: Mapped[int] = mapped_column(Integer, default=0)
     ai_correct: Mapped[int] = mapped_column(Integer, default=0)  # the AI on the same rounds
+    accuracy_ppm: Mapped[int | None] = mapped_column(Integer)  # gallery keys, see crowd.ranks
+    fool_ppm: Mapped[int | None] = mapped_column(Integer)
 
 
 class CrowdOption(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from sync_server.accounts import user_by_public_id
+from sync_server.crowd_stats import PackStatsCache
 from sync_server.inference import ModelRunner
 from sync_server.middleware import client_ip
 from sync_server.models import User
@@ -41,6 +42,7 @@ class AppState:
     signer: Signer  # signs ranked session records
     db_writers: sessionmaker[Session]  # sessions whose transactions write (db.writer_factory)
     content_store: ContentStore  # published pack and model files (disk or S3)
+    crowd_cache: PackStatsCache = field(default_factory=PackStatsCache)  # this process's pack statistics
 
 
 async def get_app_state(request: Request) -> AppState:  # async: no threadpool hop

@@ -11,7 +11,10 @@ import uuid
 import pytest
 from sqlalchemy import select
 
+from classifiers import metrics
+from sync_server import crowd_stats
 from sync_server.crowd import time_bin
+from sync_server.crowd_rebuild import rebuild
 from sync_server.crowd_stats import cohen_kappa, histogram_quantiles
 from sync_server.models import GameSession, SessionRound
 from tests.sync_server.helpers import ApiClient, FakeClock, import_bundled, round_truth
@@ -26,6 +29,9 @@ def test_kappa_matches_a_hand_computed_example() -> None:
     # 10 trials: both right 6, only the people 2, only the model 1, both wrong 1. p_h = .8, p_m = .7,
     # c_obs = .7, c_exp = .8 * .7 + .2 * .3 = .62, kappa = (.7 - .62) / (1 - .62) = .08 / .38.
     assert cohen_kappa(6, 2, 1, 1) == pytest.approx(0.08 / 0.38)
+    people = [True] * 6 + [True] * 2 + [False] * 1 + [False] * 1  # the same 10 trials as two vectors
+    model = [True] * 6 + [False] * 2 + [True] * 1 + [False] * 1
+    assert cohen_kappa(6, 2, 1, 1) == pytest.approx(metrics.cohen_kappa(people, model))
     assert cohen_kappa(5, 0, 0, 5) == pytest.approx(1.0)  # the same errors: perfect consistency
     assert cohen_kappa(0, 5, 5, 0) == pytest.approx(-1.0)  # opposite errors
     assert cohen_kappa(4, 0, 0, 0) is None and cohen_kappa(0, 0, 0, 0) is None  # nothing to agree on
@@ -117,6 +123,15 @@ def test_crowd_statistics_after_many_ranked_players(make_client, clock: FakeCloc
     mine = api.get(f"/api/v1/stats/ranked/sessions/{held}/rounds/1", token=tokens[5]).json()
     assert mine["players"] == 5 and mine["answers"] is not None  # the session has ended
     assert api.get(f"/api/v1/stats/ranked/sessions/{held}/rounds/1", token=tokens[0]).status_code == 404
+
+    # The backfill job recomputes the same aggregates from the stored rounds in one pass.
+    before = {s: api.get(f"{STATS}/images/{s}").json() for s in {r.source_sha256 for r in counted}}
+    with api.app_state.db_sessions() as session:
+        assert rebuild(session=session, pack_id="fashion-mnist") == 5 * ROUNDS
+        session.commit()
+        recomputed = crowd_stats.pack_stats(session=session, pack_id="fashion-mnist", min_players=5)
+    assert json.loads(json.dumps(recomputed)) == pack
+    assert {s: api.get(f"{STATS}/images/{s}").json() for s in before} == before
 
 
 def _upload(api: ApiClient, token: str, *, share: bool, answer: str) -> None:

@@ -52,7 +52,7 @@ def pack(
     """A pack's crowd: totals, human confusion matrix, per-class accuracy, each AI's accuracy and error
     consistency with people, and the galleries (hardest for people; fools the AI but not people)."""
     min_players = app_state.settings.crowd_min_players
-    body = crowd_stats.pack_stats(session=session, pack_id=pack_id, min_players=min_players, gallery_size=gallery)
+    body = app_state.crowd_cache.get(session=session, pack_id=pack_id, min_players=min_players, gallery_size=gallery)
     if body is None:
         raise ServiceError(404, f"No crowd statistics for pack '{pack_id}'")
     response.headers["Cache-Control"] = PUBLIC_CACHE

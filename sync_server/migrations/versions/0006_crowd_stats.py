@@ -64,7 +64,16 @@ def upgrade() -> None:
         *_key(),
         sa.Column("label", sa.String(length=100), nullable=False),
         *(_counter(c) for c in ("players", "correct", "timeouts", "ai_correct")),
+        sa.Column("accuracy_ppm", sa.Integer(), nullable=True),
+        sa.Column("fool_ppm", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("pack_id", "source", "image_sha256", name=op.f("pk_crowd_images")),
+    )
+    # The galleries walk these instead of sorting every image of a pack.
+    op.create_index(
+        "ix_crowd_images_hardest", "crowd_images", ["pack_id", "source", "accuracy_ppm", "image_sha256"], unique=False
+    )
+    op.create_index(
+        "ix_crowd_images_fool", "crowd_images", ["pack_id", "source", "fool_ppm", "image_sha256"], unique=False
     )
     op.create_table(
         "crowd_options",

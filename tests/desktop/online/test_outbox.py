@@ -141,3 +141,19 @@ def test_an_old_database_gets_the_outbox_columns(tmp_path: Path) -> None:
     assert rows == [("a", "sent", 0), ("b", "pending", 0)]  # the duplicate of b is gone
     assert Result.sent.value == "sent"
     store.close()
+
+
+def test_offline_answers_go_to_the_crowd_statistics_only_when_the_player_opted_in(data_dir: Path, catalog) -> None:
+    from desktop.services.online.settings import OnlineSettings, read_settings, write_settings
+
+    store = Store(data_dir / "eyevsai.db")
+    play_offline(store, catalog)
+    online = OnlineConnection(data_dir, store)
+    assert online.settings.share_crowd_answers is False  # off by default
+    assert online.outbox.due()[0].body["share_answers"] is False
+    write_settings(data_dir, OnlineSettings(share_crowd_answers=True))
+    online.settings = read_settings(data_dir)  # read when the session is sent, not when it was played
+    assert online.settings.share_crowd_answers is True
+    assert online.outbox.due()[0].body["share_answers"] is True
+    online.close()
+    store.close()
