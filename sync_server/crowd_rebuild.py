@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from sqlalchemy import select
+from sqlalchemy import literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from sync_server.crowd import RANKED, Judgement, time_bin, with_ranks
@@ -109,41 +109,58 @@ def _write_tally(session: Session, pack_id: str, tally: _Tally) -> None:
     _insert(session, CrowdModel, list(models.values()))
 
 
-def rebuild(*, session: Session, pack_id: str, batch: int = 50_000) -> int:
-    """Recompute a pack's RANKED aggregates from its stored rounds, in one pass in session order (so the first
-    judgement rule picks the same rounds as folding did); returns the judgements counted. Flushes; the caller
+def _sessions(session: Session, pack_id: str, after: tuple | None, page: int) -> list:
+    """The next `page` counted ranked sessions of the pack in the order they ended (keyset paging)."""
+    query = select(GameSession.id, GameSession.user_id, GameSession.model_id, GameSession.finished_at).where(
+        GameSession.pack_id == pack_id,
+        GameSession.mode == RANKED,
+        GameSession.ended_as.is_not(None),
+        (GameSession.review.is_(None)) | (GameSession.review == "approved"),
+    )
+    if after is not None:
+        # Bound with the column's type: SQLite stores these times naive, and an aware literal would not compare.
+        last = tuple_(literal(after[0], GameSession.finished_at.type), literal(after[1], GameSession.id.type))
+        query = query.where(tuple_(GameSession.finished_at, GameSession.id) > last)
+    return list(session.execute(query.order_by(GameSession.finished_at, GameSession.id).limit(page)))
+
+
+def _rounds(session: Session, ids: list[int]) -> dict[int, list]:
+    r = SessionRound
+    rows = session.execute(
+        select(r.session_id, r.source_sha256, r.image_sha256, r.truth, r.options, r.timed_out)
+        .add_columns(r.player_answer, r.elapsed_ms, r.ai_answer)
+        .where(r.session_id.in_(ids))
+        .order_by(r.session_id, r.number)
+    )
+    by_session: dict[int, list] = {}
+    for row in rows:  # plain rows, not ORM objects: a million rounds fold in seconds
+        by_session.setdefault(row[0], []).append(row[1:])
+    return by_session
+
+
+def rebuild(*, session: Session, pack_id: str, page: int = 2_000) -> int:
+    """Recompute a pack's RANKED aggregates from its stored rounds, in one pass in the order sessions ended (so the
+    first-judgement rule picks the rounds folding picked); returns the judgements counted. Flushes; the caller
     commits.
 
     For sessions played before the aggregates existed (migration 0006) and for the benchmark's bulk-seeded
-    rounds. Offline aggregates are left alone: whether an upload opted in is not stored with it.
+    rounds. Reads `page` sessions per query, so no statement runs long enough to meet the database's statement
+    timeout. Offline aggregates are left alone: whether an upload opted in is not stored with it.
     """
     for model in (*_TABLES, CrowdModel):
         query = model.__table__.delete().where(model.__table__.c.pack_id == pack_id)
         if model is not CrowdModel:
             query = query.where(model.__table__.c.source == RANKED)
         session.execute(query)
-    r = SessionRound
-    query = (
-        select(GameSession.user_id, GameSession.model_id, r.source_sha256, r.image_sha256, r.truth, r.options)
-        .add_columns(r.timed_out, r.player_answer, r.elapsed_ms, r.ai_answer)
-        .join(r, r.session_id == GameSession.id)
-        .where(
-            GameSession.pack_id == pack_id,
-            GameSession.mode == RANKED,
-            GameSession.ended_as.is_not(None),
-            (GameSession.review.is_(None)) | (GameSession.review == "approved"),
-        )
-        .order_by(GameSession.finished_at, GameSession.id, r.number)
-        .execution_options(yield_per=batch)
-    )
-    tally = _Tally()
-    for user_id, model_id, source, image, truth, options, timed_out, answer, elapsed_ms, ai_answer in session.execute(
-        query
-    ):  # plain rows, not ORM objects: a million rounds fold in seconds
-        judgement = Judgement(
-            source or image, truth, tuple(options), None if timed_out else answer, elapsed_ms or 0, ai_answer
-        )
-        tally.add(user_id, model_id, judgement)
+    tally, after = _Tally(), None
+    while games := _sessions(session, pack_id, after, page):
+        rounds = _rounds(session, [g.id for g in games])
+        for game in games:
+            for source, image, truth, options, timed_out, answer, elapsed_ms, ai_answer in rounds.get(game.id, []):
+                answer = None if timed_out else answer
+                judgement = Judgement(source or image, truth, tuple(options), answer, elapsed_ms or 0, ai_answer)
+                tally.add(game.user_id, game.model_id, judgement)
+        after = (games[-1].finished_at, games[-1].id)
     _write_tally(session, pack_id, tally)
     session.flush()
     return len(tally.seen)
