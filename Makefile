@@ -43,8 +43,9 @@ test: lint
 test-fast: $(VENV)/.stamp-all
 	$(PYTEST) -q -m "not gui and not torch and not tensorflow and not slow"
 
+# One section: make bench ARGS='--only server' (make itself would take a bare --only as its own option).
 bench: $(VENV)/.stamp-all
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(ARGS)
 
 screenshots: $(VENV)/.stamp-all
 	$(BIN)/python -m tools.screenshots
