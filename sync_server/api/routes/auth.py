@@ -5,9 +5,11 @@ from __future__ import annotations
 import secrets
 
 from fastapi import APIRouter, BackgroundTasks, status
+from sqlalchemy.orm import Session
 
 from sync_server import account_tokens, accounts
 from sync_server.api.deps import (
+    AppState,
     AppStateDep,
     AuthRateLimit,
     CurrentUser,
@@ -18,6 +20,7 @@ from sync_server.api.deps import (
 from sync_server.api.errors import http_error, responses
 from sync_server.api.routes.mail_pages import router as mail_pages_router
 from sync_server.mail import mailer_for
+from sync_server.models import User
 from sync_server.schemas.accounts import (
     Accepted,
     GuestRequest,
@@ -36,6 +39,28 @@ router.include_router(mail_pages_router)
 RESET_ACCEPTED = Accepted(detail="If an account signs in with this email, a link to reset its password is on its way.")
 
 
+def sign_in(app_state: AppState, session: Session, user: User, *, family: str | None = None) -> TokenPair:
+    """A fresh token pair for `user` (one refresh-token family per sign-in unless `family` continues one)."""
+    return accounts.issue_tokens(
+        session=session,
+        user=user,
+        tokens=app_state.tokens,
+        refresh_days=app_state.settings.refresh_token_days,
+        family=family,
+        now=app_state.clock(),
+    )
+
+
+def mail_email_confirmation(
+    app_state: AppState, session: Session, background: BackgroundTasks, user: User, email: str
+) -> None:
+    """Ask for `email` on `user`'s account and mail the link (or the holder's notice) after the response."""
+    outgoing = account_tokens.request_email(
+        session=session, user=user, email=email, public_url=app_state.settings.public_url, now=app_state.clock()
+    )
+    background.add_task(mailer_for(app_state.settings).deliver, outgoing)
+
+
 @router.post(
     "/register", status_code=status.HTTP_201_CREATED, dependencies=[AuthRateLimit], responses=responses(429, 503)
 )
@@ -51,17 +76,8 @@ def register(
     password_hash = hash_outside_transaction(session, app_state.passwords, body.password)
     name = body.display_name or clean_display_name(body.email.split("@")[0]) or f"Player-{secrets.token_hex(3)}"
     user = accounts.create_user(session=session, password_hash=password_hash, display_name=name)
-    outgoing = account_tokens.request_email(
-        session=session, user=user, email=body.email, public_url=app_state.settings.public_url, now=app_state.clock()
-    )
-    background.add_task(mailer_for(app_state.settings).deliver, outgoing)
-    return accounts.issue_tokens(
-        session=session,
-        user=user,
-        tokens=app_state.tokens,
-        refresh_days=app_state.settings.refresh_token_days,
-        now=app_state.clock(),
-    )
+    mail_email_confirmation(app_state, session, background, user, body.email)
+    return sign_in(app_state, session, user)
 
 
 @router.post("/login", dependencies=[AuthRateLimit], responses=responses(401, 429, 503))
@@ -74,26 +90,14 @@ def login(body: LoginRequest, app_state: AppStateDep, session: SessionDep) -> To
         )
     except accounts.AccountError as exc:
         raise http_error(exc) from None
-    return accounts.issue_tokens(
-        session=session,
-        user=user,
-        tokens=app_state.tokens,
-        refresh_days=app_state.settings.refresh_token_days,
-        now=app_state.clock(),
-    )
+    return sign_in(app_state, session, user)
 
 
 @router.post("/guest", status_code=status.HTTP_201_CREATED, dependencies=[AuthRateLimit], responses=responses(429))
 def guest(body: GuestRequest, app_state: AppStateDep, session: SessionDep) -> TokenPair:
     """Create a guest (device) account and sign in; upgrade it later without losing its history."""
     user = accounts.create_user(session=session, display_name=body.display_name or accounts.guest_name(), is_guest=True)
-    return accounts.issue_tokens(
-        session=session,
-        user=user,
-        tokens=app_state.tokens,
-        refresh_days=app_state.settings.refresh_token_days,
-        now=app_state.clock(),
-    )
+    return sign_in(app_state, session, user)
 
 
 @router.post("/refresh", dependencies=[AuthRateLimit], responses=responses(401, 429))
@@ -141,10 +145,7 @@ def upgrade(
         )
     except accounts.AccountError as exc:
         raise http_error(exc) from None
-    outgoing = account_tokens.request_email(
-        session=session, user=user, email=body.email, public_url=app_state.settings.public_url, now=app_state.clock()
-    )
-    background.add_task(mailer_for(app_state.settings).deliver, outgoing)
+    mail_email_confirmation(app_state, session, background, user, body.email)
     return accounts.user_public(user)
 
 

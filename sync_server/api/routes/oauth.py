@@ -10,9 +10,9 @@ from fastapi import APIRouter, Path, Request, Response, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
-from sync_server import accounts
 from sync_server.api.deps import AppStateDep, AuthRateLimit, OptionalUser, SessionDep, any_query
 from sync_server.api.errors import responses
+from sync_server.api.routes.auth import sign_in
 from sync_server.errors import ServiceError
 from sync_server.oauth import CallbackError, OAuthService
 from sync_server.oauth_providers import PROVIDERS
@@ -125,11 +125,4 @@ def token(body: OAuthTokenRequest, app_state: AppStateDep, session: SessionDep) 
         redirect_uri=body.redirect_uri,
         now=app_state.clock(),
     )
-    return accounts.issue_tokens(
-        session=session,
-        user=user,
-        tokens=app_state.tokens,
-        refresh_days=app_state.settings.refresh_token_days,
-        family=family,
-        now=app_state.clock(),
-    )
+    return sign_in(app_state, session, user, family=family)

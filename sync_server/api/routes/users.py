@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from sync_server import account_tokens, accounts
 from sync_server.api.deps import AppStateDep, CurrentUser, SessionDep
 from sync_server.api.errors import http_error, responses
+from sync_server.api.routes.auth import mail_email_confirmation
 from sync_server.mail import mailer_for
 from sync_server.schemas.accounts import Accepted, UserPublic, UserUpdate
 
@@ -44,14 +45,7 @@ def update_me(
     except accounts.AccountError as exc:
         raise http_error(exc) from None
     if body.email is not None and body.email != user.email:
-        outgoing = account_tokens.request_email(
-            session=session,
-            user=user,
-            email=body.email,
-            public_url=app_state.settings.public_url,
-            now=app_state.clock(),
-        )
-        background.add_task(mailer_for(app_state.settings).deliver, outgoing)
+        mail_email_confirmation(app_state, session, background, user, body.email)
     return accounts.user_public(user)
 
 
