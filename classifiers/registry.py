@@ -49,7 +49,9 @@ class FamilyInfo:
             )
         variant = variant or self.variants[0]
         if variant not in self.variants:
-            raise ConfigError(f"Family '{self.name}' has no variant {variant!r}; choose one of {self.variants}.")
+            raise ConfigError(
+                f"Family '{family_label(self.name)}' has no variant {variant!r}; choose one of {self.variants}."
+            )
         return self.estimator(variant=variant, **params)
 
 
@@ -57,7 +59,16 @@ _FAMILIES: dict[str, FamilyInfo] = {}
 
 
 def normalise_name(name: str) -> str:
+    """The stored spelling of a family name (as in cards and the registry): "deep-v1" → "deep_v1"."""
     return name.strip().lower().replace("-", "_")
+
+
+def family_label(name: str) -> str:
+    """The spelling users see and type (as the CLI's `train deep-v1`): "deep_v1" → "deep-v1".
+
+    Cards and the registry keep the stored spelling (`normalise_name`); every input accepts both.
+    """
+    return normalise_name(name).replace("_", "-")
 
 
 def register_family(
@@ -94,5 +105,5 @@ def get_family(name: str) -> FamilyInfo:
     try:
         return _FAMILIES[normalise_name(name)]
     except KeyError:
-        known = ", ".join(_FAMILIES)
+        known = ", ".join(family_label(key) for key in _FAMILIES)
         raise UnknownFamilyError(f"Unknown family {name!r}; registered families: {known}.") from None

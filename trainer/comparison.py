@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from classifiers.card import ModelCard
+from classifiers.registry import family_label
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,12 @@ def compare_cards(a: ModelCard, b: ModelCard) -> list[ComparisonRow]:
     """Rows comparing model a with model b (per-class rows only when both have the same classes)."""
     rows = [
         ComparisonRow("model", "id", a.id, b.id),
-        ComparisonRow("model", "family / variant", f"{a.family} / {a.variant}", f"{b.family} / {b.variant}"),
+        ComparisonRow(
+            "model",
+            "family / variant",
+            f"{family_label(a.family)} / {a.variant}",
+            f"{family_label(b.family)} / {b.variant}",
+        ),
         ComparisonRow("model", "pack", a.pack_id, b.pack_id),
         ComparisonRow("model", "difficulty", a.difficulty or "–", b.difficulty or "–"),
     ]

@@ -12,6 +12,7 @@ from rich.progress import Progress as Bar
 from rich.table import Table
 from rich.text import Text
 
+from classifiers.chance import chance_of_metrics
 from classifiers.progress import Progress, run_to_end
 
 R = TypeVar("R")
@@ -39,6 +40,17 @@ class Output:
     def warn(self, message: str) -> None:
         if not self.as_json:
             self.err.print(f"[yellow]warning:[/] {message}")
+
+    def flag_chance(self, model_id: str, metrics: dict[str, Any]) -> bool:
+        """Warn, in one line with the numbers, when a model's test accuracy is at chance (`classifiers.chance`).
+
+        Returns whether it is (a JSON caller puts that in its output instead; this prints nothing then).
+        """
+        check = chance_of_metrics(metrics)
+        if check is None or not check.is_at_chance:
+            return False
+        self.warn(f"{model_id} is {check.describe()}")
+        return True
 
     def error(self, message: str) -> None:
         self.err.print(f"[bold red]error:[/] {message}", soft_wrap=True)

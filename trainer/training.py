@@ -21,7 +21,7 @@ from classifiers.metrics import classification_metrics
 from classifiers.pack import Pack
 from classifiers.parity import ParityReport, check_parity
 from classifiers.progress import Progress
-from classifiers.registry import get_family
+from classifiers.registry import family_label, get_family
 from classifiers.runtime import OnnxClassifier
 from trainer.model_registry import rank_cards
 
@@ -38,7 +38,7 @@ class TrainResult:
 
 
 def default_model_id(pack_id: str, family: str, variant: str) -> str:
-    return f"{pack_id}-{family}-{variant}-{datetime.now(UTC):%Y%m%d%H%M%S}"
+    return f"{pack_id}-{family_label(family)}-{variant}-{datetime.now(UTC):%Y%m%d%H%M%S}"
 
 
 def evaluate_on_test(classifier: OnnxClassifier, pack: Pack, batch: int = BATCH) -> Generator[Progress, None, dict]:

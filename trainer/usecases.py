@@ -20,6 +20,7 @@ import numpy as np
 
 from classifiers.card import ModelCard, read_card
 from classifiers.errors import ConfigError, ModelCardError, PackError
+from classifiers.families.base import check_trainable
 from classifiers.pack import Pack, discover_packs
 from classifiers.progress import Progress
 from classifiers.registry import FamilyInfo, get_family, list_families
@@ -107,6 +108,18 @@ def refuse_to_overwrite(model_dir: Path) -> None:
         raise ConfigError(
             f"A model already exists in {model_dir}. Choose another --id, or pass --replace to overwrite it."
         )
+
+
+def check_training(info: FamilyInfo, variant: str, params: dict[str, Any], pack: Pack) -> None:
+    """Everything about a training run that can be checked without training: the variant, every hyperparameter
+    (values, rules between them, files they name, a GPU asked for), and that the pack can train a classifier.
+
+    Raises:
+        ConfigError / MissingExtraError: a bad variant or hyperparameter, or the family is not installed.
+        PackError: a class with fewer than two training images.
+    """
+    info.create(variant, **params).check_params()
+    check_trainable(pack)
 
 
 class TrainerUseCases:
@@ -258,7 +271,9 @@ class TrainerUseCases:
             replace: overwrite an existing model folder of the same id (otherwise that is refused).
 
         Raises:
-            ConfigError: the model folder exists and replace is false; bad hyperparameters.
+            ConfigError: the model folder exists and replace is false; bad hyperparameters (`check_training`).
+            PackError: the pack cannot train a classifier.
+            Neither leaves a row in the registry: they are raised before the run is recorded.
         """
         info = get_family(family)
         variant = variant or info.variants[0]
@@ -266,6 +281,7 @@ class TrainerUseCases:
         model_id = model_id or default_model_id(pack.id, info.name, variant)
         if not replace:  # now, not at the first step: nothing starts, no progress shows, for a refused run
             refuse_to_overwrite(destination / model_id)
+        check_training(info, variant, params, pack)  # a typo is refused here, not recorded as a failed run
         work = train_model(
             info.name,
             pack,

@@ -161,6 +161,10 @@ class DeepEstimator(DeclaredEstimator):
             raise ConfigError(
                 f"No soft labels at {self.soft_labels}. Pass the human_labels.jsonl of an export, or train without it."
             )
+        if self.device == "cuda":  # a GPU that is not there is a wrong option, refused before any run is recorded
+            from classifiers.families.deep_torch_common import pick_device  # lazy: torch
+
+            pick_device(self.device)
 
     def _architecture(self) -> dict[str, Any]:
         """The hyperparameters that shape the network (a checkpoint must match them to be resumed)."""

@@ -15,6 +15,7 @@ from numbers import Integral, Real
 from typing import Any
 
 from classifiers.errors import ConfigError
+from classifiers.registry import family_label
 
 KINDS = ("int", "float", "bool", "choice", "text")
 NONE_WORDS = ("", "none", "null")  # what a text value of an optional parameter says for None
@@ -196,9 +197,8 @@ class Hyperparams:
                 raise ConfigError(self._unknown(name))
 
     def _unknown(self, name: str) -> str:
-        return (
-            f"Family '{self.family}' has no hyperparameter {name!r}; its hyperparameters are {', '.join(self.names)}."
-        )
+        family = family_label(self.family)
+        return f"Family '{family}' has no hyperparameter {name!r}; its hyperparameters are {', '.join(self.names)}."
 
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}

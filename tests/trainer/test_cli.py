@@ -399,7 +399,7 @@ def test_train_deep_v1_shows_epochs_and_resumes_from_its_checkpoint(capsys, trai
     assert code == 0, err
     assert f"--resume {checkpoint}" in out
     assert "epoch 1/2: loss" in err and "epoch 2/2: loss" in err  # a lasting line per epoch
-    assert "deep_v1 / cnn" in out and "on 12 images" in out
+    assert "deep-v1 / cnn" in out and "on 12 images" in out
     card = read_card(tmp_path / "cnn")
     assert card.input.kind == "image" and card.input.height == 16
     assert card.training["epochs_run"] == 2 and len(card.training["history"]) == 2

@@ -24,7 +24,7 @@ def test_a_family_alone_means_all_its_variants_and_duplicates_collapse():
 @pytest.mark.parametrize(
     ("specs", "error", "fragment"),
     [
-        (["boosting"], UnknownFamilyError, "registered families: shallow, deep_v1, deep_v2"),
+        (["boosting"], UnknownFamilyError, "registered families: shallow, deep-v1, deep-v2"),
         (["shallow/knn"], ConfigError, "no variant 'knn'"),
         ([" , "], ConfigError, "No family selected"),
     ],
@@ -71,7 +71,7 @@ def test_the_plan_skips_jobs_with_a_finished_model_unless_retraining():
 def test_tuned_jobs_have_their_own_key_and_a_file_safe_slug():
     job = Job("my pack", "deep_v2", "se", tune=True)
     assert job.key == "my pack.deep_v2.se.tuned" and job.slug == "my_pack.deep_v2.se.tuned"
-    assert job.label == "deep_v2/se on my pack (tuned)"
+    assert job.label == "deep-v2/se on my pack (tuned)"
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from classifiers.chance import is_at_chance
 from classifiers.errors import EyeVsAIError
 from classifiers.registry import get_family, list_families
 from trainer.commands.context import EXIT_FAILED, state_of
@@ -127,6 +128,7 @@ def evaluate_command(
     evaluation = output.drive(TrainerUseCases(state.workspace).evaluate(model, pack))
     metrics = evaluation.metrics
     result = {"model": evaluation.model_id, "pack": evaluation.pack_id, "provider": evaluation.provider, **metrics}
+    result["at_chance"] = is_at_chance(metrics)
     if as_json:
         output.emit_json(result)
         return
@@ -137,3 +139,4 @@ def evaluate_command(
         [[label, f"{acc:.1%}"] for label, acc in metrics["per_class"].items()],
     )
     output.out.print(f"test accuracy [bold]{metrics['test_accuracy']:.1%}[/]   macro F1 {metrics['macro_f1']:.3f}")
+    output.flag_chance(evaluation.model_id, metrics)

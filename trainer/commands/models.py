@@ -11,8 +11,10 @@ from typing import Annotated, Any
 import typer
 
 from classifiers.card import discover_models, read_card
+from classifiers.chance import is_at_chance
 from classifiers.errors import ConfigError, ModelCardError
 from classifiers.locations import bundled_assets_dir
+from classifiers.registry import family_label
 from trainer.commands.context import State, state_of
 from trainer.model_registry import DONE, REMOVABLE, STATUSES, ModelRecord, ModelRegistry, iter_stale_partials
 from trainer.pipeline.lock import workspace_lock
@@ -100,6 +102,7 @@ def list_models(
                 "status": "bundled",
                 "tuned": bool(card.training.get("tuning")),
                 "test_accuracy": card.test_accuracy,
+                "at_chance": is_at_chance(card.metrics),
                 "difficulty": card.difficulty,
                 "onnx_bytes": None,
                 "created": card.created,
@@ -118,10 +121,12 @@ def list_models(
             [
                 r["id"],
                 r["pack"],
-                f"{r['family']}/{r['variant']}" + (" (tuned)" if r["tuned"] else ""),
+                f"{family_label(r['family'])}/{r['variant']}" + (" (tuned)" if r["tuned"] else ""),
                 r["version"] or "-",
                 r["status"],
-                "-" if r["test_accuracy"] is None else f"{r['test_accuracy']:.1%}",
+                "-"
+                if r["test_accuracy"] is None
+                else f"{r['test_accuracy']:.1%}" + (" at chance" if r["at_chance"] else ""),
                 r["difficulty"] or "-",
                 r["path"],
             ]
@@ -140,6 +145,7 @@ def _row(record: ModelRecord) -> dict[str, Any]:
         "status": record.status,
         "tuned": record.tuned,
         "test_accuracy": record.test_accuracy,
+        "at_chance": record.test_accuracy is not None and is_at_chance(record.metrics),
         "difficulty": record.difficulty,
         "onnx_bytes": record.onnx_bytes,
         "created": record.created,
@@ -178,7 +184,7 @@ def show_model(
         return
     metrics = record.metrics or (card.metrics if card else {})
     rows = [
-        ["family / variant", f"{record.family} / {record.variant}"],
+        ["family / variant", f"{family_label(record.family)} / {record.variant}"],
         ["pack", record.pack_id],
         ["version", record.version],
         ["status", record.status + (f": {record.error}" if record.error else "")],
@@ -197,6 +203,8 @@ def show_model(
     if (record.config or {}).get("tuning"):
         rows.append(["tuning", json.dumps(record.config["tuning"], default=str)])
     state.output.table(f"Model {record.id}", ["field", "value"], rows)
+    if record.test_accuracy is not None:
+        state.output.flag_chance(record.id, metrics)
     if metrics.get("per_class"):
         state.output.table(
             "Per-class test accuracy",

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from classifiers.chance import is_at_chance
 from classifiers.errors import MissingExtraError, PackError
 from classifiers.families.params import Hyperparams, hyperparams_of
 from classifiers.pack import Pack
@@ -295,6 +296,7 @@ def _show_tuning(output, result, trained, as_json: bool) -> None:  # noqa: ANN00
                     "model_dir": str(trained.model_dir),
                     "metrics": card.metrics,
                     "difficulty": card.difficulty,
+                    "at_chance": is_at_chance(card.metrics),
                 },
             }
         )
@@ -324,6 +326,7 @@ def _show_tuning(output, result, trained, as_json: bool) -> None:  # noqa: ANN00
             ["saved to", str(trained.model_dir)],
         ],
     )
+    output.flag_chance(card.id, card.metrics)
 
 
 def _short(value: Any) -> str:

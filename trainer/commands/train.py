@@ -10,9 +10,10 @@ from typing import Annotated, Any
 
 import typer
 
+from classifiers.chance import is_at_chance
 from classifiers.errors import ConfigError
 from classifiers.families.params import Hyperparams, Param, hyperparams_of
-from classifiers.registry import get_family
+from classifiers.registry import family_label, get_family
 from trainer.commands.context import state_of
 from trainer.usecases import TrainerUseCases
 
@@ -64,13 +65,15 @@ def run_training(
     result = output.drive(work)
     card = result.card
     if as_json:
-        output.emit_json({"model_dir": str(result.model_dir), **card.to_json_obj()})
+        output.emit_json(
+            {"model_dir": str(result.model_dir), **card.to_json_obj(), "at_chance": is_at_chance(card.metrics)}
+        )
         return
     output.table(
         f"Model {card.id}",
         ["field", "value"],
         [
-            ["family / variant", f"{card.family} / {card.variant}"],
+            ["family / variant", f"{family_label(card.family)} / {card.variant}"],
             ["pack", card.pack_id],
             ["test accuracy", f"{card.metrics['test_accuracy']:.1%} on {card.metrics['n_test']} images"],
             ["macro F1", f"{card.metrics['macro_f1']:.3f}"],
@@ -80,6 +83,7 @@ def run_training(
             ["saved to", str(result.model_dir)],
         ],
     )
+    output.flag_chance(card.id, card.metrics)
 
 
 @dataclass(frozen=True)

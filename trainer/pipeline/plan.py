@@ -9,7 +9,7 @@ from typing import Any
 
 from classifiers.errors import ConfigError, UnknownFamilyError
 from classifiers.families.params import Hyperparams, hyperparams_of
-from classifiers.registry import get_family, list_families, normalise_name
+from classifiers.registry import family_label, get_family, list_families, normalise_name
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class Job:
 
     @property
     def label(self) -> str:
-        return f"{self.family}/{self.variant} on {self.pack_id}" + (" (tuned)" if self.tune else "")
+        return f"{family_label(self.family)}/{self.variant} on {self.pack_id}" + (" (tuned)" if self.tune else "")
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ def parse_settings(values: Sequence[str], declared: Sequence[Hyperparams] | None
     for item in values:
         name, sep, raw = item.partition("=")
         if not sep or not name.strip():
-            raise ConfigError(f"--set {item!r} is not KEY=VALUE (e.g. --set epochs=10 or --set deep_v2.width=48).")
+            raise ConfigError(f"--set {item!r} is not KEY=VALUE (e.g. --set epochs=10 or --set deep-v2.width=48).")
         family, dot, key = name.strip().rpartition(".")
         family = normalise_name(family) if dot else "*"
         targets = [d for d in declared if family in ("*", d.family)]
