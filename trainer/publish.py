@@ -14,6 +14,10 @@ pack's whole ranked split. A model of the pack already in DIR that the registry 
 (superseded or failed) is taken out, so the game never meets stale opponents; any other model of the pack there
 (trained elsewhere, or with `train --models-dir DIR/models`) is kept, ranked and tabled with the rest, so the
 difficulties in DIR are always the terciles of exactly the models the game will find there.
+
+The user chooses which of the pack's active models go (`models`; default all). A chosen model whose test accuracy
+is at chance (`classifiers.chance`) is refused, named in the report with the numbers, unless `allow_chance`; a
+refused or unchosen model that an earlier publish put in DIR is taken out with the rest.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
-from collections.abc import Generator
+from collections.abc import Collection, Generator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,10 +35,12 @@ from rich.table import Table
 
 from classifiers.batch_prediction import compute_prediction_table
 from classifiers.card import ONNX_FILE, ModelCard, discover_models, read_card, write_card
-from classifiers.errors import PackError
+from classifiers.chance import chance_of_metrics, is_at_chance
+from classifiers.errors import ConfigError, PackError
 from classifiers.pack import Pack
 from classifiers.progress import Progress
-from trainer.model_registry import DONE, ModelRegistry, now, rank_cards
+from classifiers.registry import family_label
+from trainer.model_registry import DONE, ModelRecord, ModelRegistry, now, rank_cards
 from trainer.packs import RANKED_LABELS_FILE
 
 
@@ -52,6 +58,15 @@ class PublishedModel:
     path: str
     predictions: str
     kept: bool = False  # found in the destination, unknown to the registry: ranked, not copied
+    at_chance: bool = False  # published although at chance (allow_chance)
+
+
+@dataclass
+class RefusedModel:
+    """A chosen model that was not published, and why (the chance test's verdict with its numbers)."""
+
+    id: str
+    reason: str
 
 
 @dataclass
@@ -64,22 +79,33 @@ class PublishReport:
     models: list[PublishedModel] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     ranked_labels: str | None = None
+    refused: list[RefusedModel] = field(default_factory=list)
+    not_chosen: list[str] = field(default_factory=list)  # active models of the pack left out by `models`
 
     def to_json_obj(self) -> dict[str, Any]:
         return asdict(self)
 
 
 def publish(
-    registry: ModelRegistry, pack: Pack, destination: str | Path, *, models_dir: str | Path | None = None
+    registry: ModelRegistry,
+    pack: Pack,
+    destination: str | Path,
+    *,
+    models_dir: str | Path | None = None,
+    models: Collection[str] | None = None,
+    allow_chance: bool = False,
 ) -> Generator[Progress, None, PublishReport]:
-    """Rank, copy and export the pack's active models into destination (see the module docstring).
+    """Rank, copy and export the pack's chosen active models into destination (see the module docstring).
 
     Args:
         models_dir: publish the active models of this folder (default: the workspace's models folder, beside
             the registry); models trained elsewhere with `train --models-dir` are not published.
+        models: the ids of the active models to publish (default: all of them).
+        allow_chance: publish chosen models whose test accuracy is at chance too (otherwise they are refused).
 
     Raises:
-        PackError: the pack has no active model, or its ranked images are missing.
+        PackError: the pack has no active model, or none left to publish, or its ranked images are missing.
+        ConfigError: `models` names a model that is not an active model of the pack.
         ModelCardError: a model's files no longer match its card.
     """
     destination = Path(destination)
@@ -96,9 +122,12 @@ def publish(
             f"No trained model of pack '{pack.id}' in the registry {registry.path}. Train some with "
             f"`eyevsai-train pipeline --packs {pack.id}` first."
         )
-    cards = {record.id: (Path(record.model_dir or ""), read_card(record.model_dir or "")) for record in records}
     report = PublishReport(pack.id, pack.title, str(destination), now(), len(ranked))
-    report.removed, kept = _sort_out_destination(destination, pack.id, set(cards), registry)
+    cards, report.refused = select_models(records, models, pack.id, allow_chance=allow_chance)
+    refused = {model.id for model in report.refused}
+    report.not_chosen = [record.id for record in records if record.id not in cards and record.id not in refused]
+    left_out = {record.id for record in records} - set(cards)
+    report.removed, kept = _sort_out_destination(destination, pack.id, set(cards), registry, left_out)
     levels = rank_cards([*cards.values(), *kept.values()])  # the workspace and the destination agree with the game
     registry.set_difficulties({model_id: levels[model_id] for model_id in cards})
     tables_dir = destination / "predictions" / pack.id
@@ -126,6 +155,7 @@ def publish(
                 str(target),
                 str(table_path),
                 is_kept,
+                is_at_chance(card.metrics),
             )
         )
     yield Progress("publish", len(every), len(every), f"published {len(every)} model(s)")
@@ -141,12 +171,63 @@ def publish(
     return report
 
 
+def select_models(
+    records: list[ModelRecord], models: Collection[str] | None, pack_id: str, *, allow_chance: bool
+) -> tuple[dict[str, tuple[Path, ModelCard]], list[RefusedModel]]:
+    """The chosen models to publish (id → (folder, card)), and those refused at chance (unless allow_chance).
+
+    Raises:
+        ConfigError: `models` names a model that is not one of the records.
+        PackError: nothing is left to publish (naming the refused models and why).
+    """
+    chosen = choose_models(records, models, pack_id)
+    cards = {record.id: (Path(record.model_dir or ""), read_card(record.model_dir or "")) for record in chosen}
+    refused = [] if allow_chance else refuse_at_chance(cards)
+    for model in refused:
+        del cards[model.id]
+    if not cards:
+        reasons = "; ".join(f"{r.id} is {r.reason}" for r in refused)
+        raise PackError(
+            f"Nothing of pack '{pack_id}' to publish: {reasons}. Train better models, or pass --allow-chance to "
+            "publish them anyway."
+        )
+    return cards, refused
+
+
+def choose_models(records: list[ModelRecord], models: Collection[str] | None, pack_id: str) -> list[ModelRecord]:
+    """The records `models` names (all of them when None), in the registry's order.
+
+    Raises:
+        ConfigError: an id that is not one of the records (listing those that are).
+    """
+    if models is None:
+        return records
+    known = {record.id for record in records}
+    unknown = [model_id for model_id in models if model_id not in known]
+    if unknown:
+        raise ConfigError(
+            f"--models {','.join(unknown)}: not an active model of pack '{pack_id}'; choose from {', '.join(known)}."
+        )
+    return [record for record in records if record.id in set(models)]
+
+
+def refuse_at_chance(cards: dict[str, tuple[Path, ModelCard]]) -> list[RefusedModel]:
+    """The models whose test accuracy is at chance, each with the chance test's verdict."""
+    refused = []
+    for model_id, (_, card) in cards.items():
+        check = chance_of_metrics(card.metrics)
+        if check is not None and check.is_at_chance:
+            refused.append(RefusedModel(model_id, check.describe()))
+    return refused
+
+
 def _sort_out_destination(
-    destination: Path, pack_id: str, active: set[str], registry: ModelRegistry
+    destination: Path, pack_id: str, active: set[str], registry: ModelRegistry, left_out: set[str]
 ) -> tuple[list[str], dict[str, tuple[Path, ModelCard]]]:
     """Remove the pack's models in destination that the registry says no longer play (superseded, failed,
-    missing), with their tables; keep the others (trained elsewhere, or done in another models folder such as
-    `train --models-dir assets/models` makes) to be ranked with the rest.
+    missing) or that this publish leaves out (not chosen, or refused at chance), with their tables; keep the
+    others (trained elsewhere, or done in another models folder such as `train --models-dir assets/models` makes)
+    to be ranked with the rest.
 
     Returns: (removed ids, kept id → (folder, card)).
     """
@@ -156,7 +237,7 @@ def _sort_out_destination(
         if card.pack_id != pack_id or card.id in active:
             continue
         record = registry.find(card.id)
-        if record is None or record.status == DONE:
+        if card.id not in left_out and (record is None or record.status == DONE):
             kept[card.id] = (path, card)
             continue
         shutil.rmtree(path)
@@ -196,8 +277,8 @@ def report_rows(report: PublishReport) -> list[list[str]]:
     return [
         [
             m.id + (" (kept)" if m.kept else ""),
-            f"{m.family}/{m.variant}",
-            "-" if m.test_accuracy is None else f"{m.test_accuracy:.1%}",
+            f"{family_label(m.family)}/{m.variant}",
+            "-" if m.test_accuracy is None else f"{m.test_accuracy:.1%}" + (" at chance" if m.at_chance else ""),
             "-" if m.macro_f1 is None else f"{m.macro_f1:.3f}",
             m.difficulty or "-",
             _size(m.onnx_bytes),
@@ -223,7 +304,14 @@ def render_text(report: PublishReport) -> str:
     for row in report_rows(report):
         table.add_row(*row)
     console.print(table)
+    for line in refusal_lines(report):
+        console.print(line)
     return buffer.getvalue()
+
+
+def refusal_lines(report: PublishReport) -> list[str]:
+    """One line per chosen model that was not published, naming it and why."""
+    return [f"not published: {r.id} is {r.reason}; publish it anyway with --allow-chance" for r in report.refused]
 
 
 def _size(n_bytes: int) -> str:

@@ -10,7 +10,7 @@ so every registry operation opens its own short-lived connection on the thread i
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Collection, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from classifiers.card import ModelCard, read_card
+from classifiers.chance import is_at_chance
 from classifiers.errors import ConfigError, ModelCardError, PackError
 from classifiers.families.base import check_trainable
 from classifiers.pack import Pack, discover_packs
@@ -58,6 +59,7 @@ class ModelRow:
     model_dir: Path | None
     tuned: bool = False
     error: str = ""
+    at_chance: bool = False  # its test accuracy is not better than guessing (`classifiers.chance`)
 
     @property
     def is_playable(self) -> bool:
@@ -95,6 +97,7 @@ def _row(record: ModelRecord) -> ModelRow:
         model_dir=Path(record.model_dir) if record.model_dir else None,
         tuned=record.tuned,
         error=record.error or "",
+        at_chance=record.test_accuracy is not None and is_at_chance(record.metrics),
     )
 
 
@@ -469,26 +472,41 @@ class TrainerUseCases:
             return removed
 
     # -- publishing -------------------------------------------------------------------------------------------
+    def publishable(self, pack_id: str) -> list[ModelRow]:
+        """The pack's active models in the workspace's models folder: what `publish` can choose from."""
+        with self._registry() as registry:
+            registry.reconcile(self.workspace.models_dir)
+            return [_row(record) for record in registry.active(pack_id, self.workspace.models_dir)]
+
     def publish(
-        self, pack_id: str, destination: str | Path, *, with_game_pack: bool = True
+        self,
+        pack_id: str,
+        destination: str | Path,
+        *,
+        with_game_pack: bool = True,
+        models: Collection[str] | None = None,
+        allow_chance: bool = False,
     ) -> Generator[Progress, None, PublishReport]:
-        """Rank the pack's active models, copy them with their prediction tables into destination/models, and
-        (with_game_pack) the pack's test and ranked images into destination/packs, so the game reading
-        destination finds both.
+        """Rank the pack's chosen active models (default all; those at chance are refused unless allow_chance),
+        copy them with their prediction tables into destination/models, and (with_game_pack) the pack's test and
+        ranked images into destination/packs, so the game reading destination finds both.
 
         Raises:
-            PackError: the pack has no active model or no images to publish.
-            ConfigError: destination is the workspace itself.
+            PackError: the pack has no active model (or none left to publish) or no images to publish.
+            ConfigError: destination is the workspace itself; `models` names no active model of the pack.
         """
         destination = Path(destination)
         if destination.resolve() == self.workspace.root.resolve():
             raise ConfigError(f"{destination} is the trainer workspace itself; publish into another folder.")
-        return self._publish(self.find_pack(pack_id), destination, with_game_pack)
+        chosen = {"models": models, "allow_chance": allow_chance}
+        return self._publish(self.find_pack(pack_id), destination, with_game_pack, chosen)
 
-    def _publish(self, pack: Pack, destination: Path, with_game_pack: bool) -> Generator[Progress, None, PublishReport]:
+    def _publish(
+        self, pack: Pack, destination: Path, with_game_pack: bool, chosen: dict[str, Any]
+    ) -> Generator[Progress, None, PublishReport]:
         with self._registry() as registry:
             registry.reconcile(self.workspace.models_dir)
-            report = yield from publish(registry, pack, destination, models_dir=self.workspace.models_dir)
+            report = yield from publish(registry, pack, destination, models_dir=self.workspace.models_dir, **chosen)
         if not with_game_pack:
             return report
         if (destination / "packs" / pack.id).resolve() != pack.root.resolve():  # else the pack is there already

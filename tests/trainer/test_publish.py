@@ -6,6 +6,7 @@ import json
 from collections.abc import Generator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from classifiers.card import discover_models, read_card
@@ -165,3 +166,72 @@ def test_publishing_a_pack_without_models_says_what_to_do(workspace, tmp_path, c
     err = capsys.readouterr().err
     assert code == 2 and "No trained model of pack 'empty'" in err and "eyevsai-train pipeline" in err
     assert not (tmp_path / "models").exists()
+
+
+@pytest.fixture(scope="module")
+def chance_workspace(tmp_path_factory) -> Path:
+    """A workspace with a good model and one whose test accuracy is no better than guessing ("p-bad")."""
+    from classifiers.card import write_card
+    from classifiers.metrics import classification_metrics
+
+    root = tmp_path_factory.mktemp("chance")
+    pack = make_synthetic_pack(root / "packs", pack_id="tiny", per_class=24)
+    train(root, pack, "p-good", "svm", {})
+    train(root, pack, "p-bad", "rf", {"n_estimators": 1, "max_depth": 1})
+    _, truth = pack.labelled("test")
+    always_first = np.tile(np.eye(len(pack.classes))[0], (len(truth), 1))  # what guessing one class scores
+    card = read_card(root / "models" / "p-bad")
+    card.metrics = classification_metrics(truth, always_first, list(pack.classes))
+    write_card(card, root / "models" / "p-bad")
+    registry = ModelRegistry(root / "registry.db")
+    registry.finish(card, root / "models" / "p-bad")
+    registry.close()
+    return root
+
+
+def publish_to(capsys, workspace: Path, destination: Path, *args: str) -> tuple[int, dict | None, str]:
+    code = main(["--workspace", str(workspace), "publish", "--pack", "tiny", "--to", str(destination), *args])
+    err = capsys.readouterr().err
+    report_file = destination / "reports" / "tiny.json"
+    return code, json.loads(report_file.read_text()) if report_file.is_file() else None, err
+
+
+def test_a_model_at_chance_is_refused_and_named_unless_allowed(chance_workspace, tmp_path, capsys):
+    code, report, err = publish_to(capsys, chance_workspace, tmp_path / "a")
+    assert code == 0, err
+    assert [m["id"] for m in report["models"]] == ["p-good"]
+    assert [r["id"] for r in report["refused"]] == ["p-bad"] and "at chance (" in report["refused"][0]["reason"]
+    assert "not published: p-bad is at chance" in " ".join(err.split()) and "--allow-chance" in err
+    assert not (tmp_path / "a" / "models" / "p-bad").exists()
+    assert "not published: p-bad" in (tmp_path / "a" / "reports" / "tiny.txt").read_text()
+
+    code, report, err = publish_to(capsys, chance_workspace, tmp_path / "a", "--allow-chance")
+    assert code == 0, err
+    assert {m["id"]: m["at_chance"] for m in report["models"]} == {"p-good": False, "p-bad": True}
+    assert report["refused"] == [] and (tmp_path / "a" / "models" / "p-bad").is_dir()
+
+
+def test_publish_takes_only_the_chosen_models_and_removes_the_others(chance_workspace, tmp_path, capsys):
+    destination = tmp_path / "b"
+    assert publish_to(capsys, chance_workspace, destination, "--allow-chance")[0] == 0
+    code, report, err = publish_to(capsys, chance_workspace, destination, "--models", "p-good")
+    assert code == 0, err
+    assert [m["id"] for m in report["models"]] == ["p-good"] and report["not_chosen"] == ["p-bad"]
+    assert report["removed"] == ["p-bad"] and not (destination / "models" / "p-bad").exists()
+    code, report, _ = publish_to(capsys, chance_workspace, destination, "--models", "p-bad,p-good", "--allow-chance")
+    assert code == 0 and sorted(m["id"] for m in report["models"]) == ["p-bad", "p-good"]
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--models", "p-good,nosuch"], "--models nosuch: not an active model of pack 'tiny'"),
+        (["--models", "p-bad"], "Nothing of pack 'tiny' to publish: p-bad is at chance ("),
+    ],
+)
+def test_a_choice_that_publishes_nothing_is_one_error_line(chance_workspace, tmp_path, capsys, args, fragment):
+    code, report, err = publish_to(capsys, chance_workspace, tmp_path / "c", *args)
+    assert code == 2 and report is None
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and fragment in " ".join(err.split())
+    assert not (tmp_path / "c" / "models").exists()
