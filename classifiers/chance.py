@@ -10,6 +10,8 @@ so it counts as at chance too. Pure Python (no SciPy): the game, the trainer and
 from __future__ import annotations
 
 import math
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,11 +38,13 @@ class ChanceCheck:
     p_value: float | None
     is_at_chance: bool
 
-    def describe(self) -> str:
+    def describe(self, split: str = "test") -> str:
         """One line for a user: "at chance (37.0 % on 27 test images, chance 33.3 %, p = 0.41): too few ..."."""
         if self.n_test == 0:
-            return f"at chance: no test images to measure it on; {ADVICE}"
-        numbers = f"{self.accuracy:.1%} on {self.n_test} test images, chance {self.chance:.1%}, p = {self.p_value:.2g}"
+            return f"at chance: no {split} images to measure it on; {ADVICE}"
+        numbers = (
+            f"{self.accuracy:.1%} on {self.n_test} {split} images, chance {self.chance:.1%}, p = {self.p_value:.2g}"
+        )
         if self.is_at_chance:
             return f"at chance ({numbers}): {ADVICE}"
         return f"better than chance ({numbers})"
@@ -111,6 +115,13 @@ def chance_of_metrics(metrics: dict[str, Any]) -> ChanceCheck | None:
         return check_chance(0.0, 0, max(n_classes, 1))
     majority = max(support) / n_test if support and n_test else None
     return check_chance(float(accuracy), n_test, n_classes, majority_share=majority)
+
+
+def check_chance_on_split(accuracy: float, labels: Sequence[int], n_classes: int) -> ChanceCheck:
+    """`check_chance` of an accuracy measured on a split with these integer labels (its majority class counted)."""
+    counts = Counter(int(label) for label in labels)
+    majority = max(counts.values()) / len(labels) if counts else None
+    return check_chance(accuracy, len(labels), n_classes, majority_share=majority)
 
 
 def is_at_chance(metrics: dict[str, Any]) -> bool:

@@ -1,8 +1,9 @@
 """Models screen: the workspace's model registry, sortable and filterable; compare, delete, publish.
 
 Rows come from `trainer.model_registry` (reconciled with the models folder on every refresh). Publishing ranks a
-pack's active models into easy/medium/hard and writes them, with the pack's test and ranked images, where the
-game finds them (its user data folder by default).
+pack's checked active models (the first column's boxes; a model at chance starts unchecked, and publishing one
+asks first) into easy/medium/hard and writes them, with the pack's test and ranked images, where the game finds
+them (its user data folder by default).
 """
 
 from __future__ import annotations
@@ -31,8 +32,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from classifiers.chance import ADVICE
 from classifiers.errors import EyeVsAIError
 from classifiers.progress import Progress
+from classifiers.registry import family_label
 from trainer.comparison import ComparisonRow, compare_cards
 from trainer.gui.tasks import Tasks
 from trainer.model_registry import DONE
@@ -103,17 +106,17 @@ def _item(text: str, sort: object, row: ModelRow | None = None) -> QStandardItem
     return item
 
 
-def _cells(row: ModelRow) -> list[QStandardItem]:
+def _cells(row: ModelRow, chosen: bool) -> list[QStandardItem]:
     accuracy = row.test_accuracy if row.test_accuracy is not None else -1.0
     f1 = row.macro_f1 if row.macro_f1 is not None else -1.0
     level = {"easy": 0, "medium": 1, "hard": 2}.get(row.difficulty or "", -1)
     items = [
         _item(row.id, row.id, row),
         _item(row.pack_id, row.pack_id),
-        _item(row.family, row.family),
+        _item(family_label(row.family), row.family),
         _item(row.variant, row.variant),
         _item(row.status, row.status),
-        _item("–" if accuracy < 0 else f"{accuracy:.1%}", accuracy),
+        _item("–" if accuracy < 0 else f"{accuracy:.1%}" + (" ⚠ at chance" if row.at_chance else ""), accuracy),
         _item("–" if f1 < 0 else f"{f1:.3f}", f1),
         _item(row.difficulty or "–", level),
         _item("yes" if row.tuned else "", int(row.tuned)),
@@ -121,6 +124,12 @@ def _cells(row: ModelRow) -> list[QStandardItem]:
     ]
     for item in items[5:7]:
         item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    if row.is_playable:  # checked: goes to the game with Publish
+        items[0].setCheckable(True)
+        items[0].setCheckState(Qt.CheckState.Checked if chosen else Qt.CheckState.Unchecked)
+    if row.at_chance:
+        items[5].setForeground(QBrush(QColor("#b35900")))
+        items[5].setToolTip(f"Test accuracy at chance: {ADVICE}. Not published unless you confirm it.")
     if row.status != DONE:
         for item in items:
             item.setForeground(QBrush(QColor("#888")))
@@ -148,6 +157,7 @@ class ModelsPage(QWidget):
         self.rows: list[ModelRow] = []
         self.comparison: list[ComparisonRow] = []
         self.publish_report: PublishReport | None = None
+        self.publish_choice: dict[str, bool] = {}  # the user's ticks, kept across refreshes
         self.model = QStandardItemModel(0, len(COLUMNS))
         self.model.setHorizontalHeaderLabels(list(COLUMNS))
         self.proxy = _Filter()
@@ -176,7 +186,7 @@ class ModelsPage(QWidget):
         self.delete_button = QPushButton("Delete…")
         self.publish_button = QPushButton("Publish pack to the game…")
         self.publish_button.setToolTip(
-            "Rank the pack's active models easy/medium/hard and copy them, with the pack's "
+            "Rank the pack's checked active models easy/medium/hard and copy them, with the pack's "
             "test and ranked images, to the destination below."
         )
         self.destination = QLineEdit(str(game_data_dir))
@@ -235,6 +245,7 @@ class ModelsPage(QWidget):
         self.delete_button.clicked.connect(self.delete_selected)
         self.publish_button.clicked.connect(self.publish_selected_pack)
         self.choose_destination.clicked.connect(self._on_choose_destination)
+        self.model.itemChanged.connect(self._on_item_changed)
 
     # -- listing ----------------------------------------------------------------------------------------------
     def refresh(self) -> list[ModelRow]:
@@ -246,9 +257,9 @@ class ModelsPage(QWidget):
             return self.rows
         self.model.removeRows(0, self.model.rowCount())
         for row in self.rows:
-            self.model.appendRow(_cells(row))
+            self.model.appendRow(_cells(row, self.is_chosen(row)))
         self._fill_filter(self.pack_filter, "all packs", sorted({r.pack_id for r in self.rows}))
-        self._fill_filter(self.family_filter, "all families", sorted({r.family for r in self.rows}))
+        self._fill_filter(self.family_filter, "all families", sorted({r.family for r in self.rows}), family_label)
         active = sum(r.status == DONE for r in self.rows)
         self.status.setText(
             f"{active} active model(s), {len(self.rows)} run(s) in {self.usecases.workspace.root}"
@@ -257,15 +268,30 @@ class ModelsPage(QWidget):
         return self.rows
 
     @staticmethod
-    def _fill_filter(box: QComboBox, everything: str, values: list[str]) -> None:
+    def _fill_filter(box: QComboBox, everything: str, values: list[str], label: Callable[[str], str] = str) -> None:
         current = box.currentData() or ALL
         box.blockSignals(True)
         box.clear()
         box.addItem(everything, ALL)
         for value in values:
-            box.addItem(value, value)
+            box.addItem(label(value), value)
         box.setCurrentIndex(max(0, box.findData(current)))
         box.blockSignals(False)
+
+    def is_chosen(self, row: ModelRow) -> bool:
+        """Whether Publish takes this model: the user's tick, else yes unless it is at chance."""
+        return self.publish_choice.get(row.id, not row.at_chance)
+
+    def choose_for_publish(self, model_id: str, chosen: bool) -> None:
+        """Tick or untick a model's box, as a click on it does."""
+        for i in range(self.model.rowCount()):
+            item = self.model.item(i, 0)
+            if item.data(ROW_ROLE).id == model_id and item.isCheckable():
+                item.setCheckState(Qt.CheckState.Checked if chosen else Qt.CheckState.Unchecked)
+
+    def _on_item_changed(self, item: QStandardItem) -> None:
+        if item.column() == 0 and item.isCheckable():
+            self.publish_choice[item.data(ROW_ROLE).id] = item.checkState() == Qt.CheckState.Checked
 
     def visible_rows(self) -> list[ModelRow]:
         """The rows as shown (filtered and sorted), top to bottom."""
@@ -372,22 +398,47 @@ class ModelsPage(QWidget):
             )
             return
         destination = Path(self.destination.text().strip()).expanduser()
-        active = [r for r in self.rows if r.pack_id == pack_id and r.status == DONE]
+        chosen = [row for row in self._publishable(pack_id) if self.is_chosen(row)]
+        if not chosen:
+            self.tasks.reporter.problem(
+                "Publish", f"No active model of pack '{pack_id}' is checked. Tick the models to publish (first column)."
+            )
+            return
+        allow_chance = self._allow_chance([row for row in chosen if row.at_chance])
+        names = "\n".join(f"• {row.id}" for row in chosen)
         if not self.confirm(
             "Publish to the game",
-            f"Publish the {len(active)} active model(s) of pack '{pack_id}' "
-            f"to {destination}?\nModels of this pack already there that are no "
-            "longer active are removed.",
+            f"Publish {len(chosen)} model(s) of pack '{pack_id}' to {destination}?\n{names}\n"
+            "Models of this pack already there that are not among these are removed.",
         ):
             return
         self.publish_button.setEnabled(False)
         self.status.setText(f"Publishing {pack_id}…")
+        models = [row.id for row in chosen]
         self.tasks.start(
             "publish the pack",
-            lambda: self.usecases.publish(pack_id, destination),
+            lambda: self.usecases.publish(pack_id, destination, models=models, allow_chance=allow_chance),
             on_progress=self._on_publish_progress,
             on_finished=self._on_published,
             on_stopped=lambda: self.publish_button.setEnabled(True),
+        )
+
+    def _publishable(self, pack_id: str) -> list[ModelRow]:
+        try:
+            return self.usecases.publishable(pack_id)
+        except EyeVsAIError as exc:
+            self.tasks.reporter.problem("Cannot read the model registry", str(exc))
+            return []
+
+    def _allow_chance(self, at_chance: list[ModelRow]) -> bool:
+        """Ask whether the checked models at chance go too; No publishes the others and leaves these out."""
+        if not at_chance:
+            return False
+        names = "\n".join(f"• {row.id} ({(row.test_accuracy or 0):.1%})" for row in at_chance)
+        return self.confirm(
+            "Publish models at chance?",
+            f"These checked model(s) are no better than guessing on their test split:\n{names}\n"
+            f"({ADVICE}.)\n\nPublish them to the game anyway? No publishes the others without them.",
         )
 
     def _on_publish_progress(self, event: Progress) -> None:
@@ -398,12 +449,14 @@ class ModelsPage(QWidget):
         self.publish_report = report
         self.refresh()
         lines = [f"{m.id}: {m.difficulty} ({(m.test_accuracy or 0):.1%})" for m in report.models]
-        removed = f" Removed {len(report.removed)} stale model(s)." if report.removed else ""
+        removed = f" Removed {len(report.removed)} model(s) not chosen or stale." if report.removed else ""
+        refused = f" Not published, at chance: {', '.join(r.id for r in report.refused)}." if report.refused else ""
         self.status.setText(
             f"Published {len(lines)} model(s) of {report.pack_id} to {report.destination}: "
             + "; ".join(lines)
             + "."
             + removed
+            + refused
         )
         self.published.emit(report)
         self.models_changed.emit()

@@ -26,11 +26,14 @@ from PySide6.QtWidgets import (
 )
 
 from classifiers.card import ModelCard, read_card
+from classifiers.chance import chance_of_metrics
 from classifiers.errors import EyeVsAIError
 from classifiers.pack import Pack
 from classifiers.progress import Progress
+from classifiers.registry import family_label
 from trainer.curves import TrainingCurves, format_duration
 from trainer.gui.tasks import Tasks
+from trainer.gui.widgets.chance_banner import ChanceBanner
 from trainer.gui.widgets.confusion import ConfusionMatrixView
 from trainer.gui.widgets.gallery import THUMB, ImageGallery, Tile
 from trainer.gui.widgets.plots import BarChart, CurvesView
@@ -51,7 +54,7 @@ def summary_html(card: ModelCard) -> str:
         ("Test accuracy", f"<b>{metrics.get('test_accuracy', 0):.1%}</b> on {metrics.get('n_test', 0)} images"),
         ("Macro F1", f"{metrics.get('macro_f1', 0):.3f}"),
         ("Difficulty", card.difficulty or "–"),
-        ("Family", f"{card.family} / {card.variant}"),
+        ("Family", f"{family_label(card.family)} / {card.variant}"),
         ("Pack", card.pack_id),
         ("Training time", format_duration(training.get("seconds"))),
         ("ONNX parity", f"max abs diff {parity['max_abs_diff']:.1e}" if "max_abs_diff" in parity else "–"),
@@ -88,6 +91,7 @@ class ResultsPage(QWidget):
         self.summary = QLabel("Train a model or open one from the Models screen.")
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.chance = ChanceBanner()
         self.matrix = ConfusionMatrixView()
         self.matrix.setMinimumHeight(240)
         self.cell_label = QLabel("Click a cell of the confusion matrix to see its images.")
@@ -111,6 +115,7 @@ class ResultsPage(QWidget):
         left_column = QVBoxLayout(left)
         left_column.setContentsMargins(0, 0, 0, 0)
         left_column.addWidget(self.summary)
+        left_column.addWidget(self.chance)
         left_column.addWidget(
             QLabel("<b>Confusion matrix</b> <small>rows: true class · columns: predicted class · click a cell</small>")
         )
@@ -141,6 +146,7 @@ class ResultsPage(QWidget):
         self.model_box.clear()
         for row in sorted((r for r in rows if r.is_playable), key=lambda r: r.created, reverse=True):
             accuracy = f"{row.test_accuracy:.1%}" if row.test_accuracy is not None else "–"
+            accuracy += ", at chance" if row.at_chance else ""
             self.model_box.addItem(f"{row.id}  ({row.pack_id}, {accuracy})", str(row.model_dir))
         if current:
             self._select_in_box(current)
@@ -167,6 +173,7 @@ class ResultsPage(QWidget):
         self.shown_cell, self.shown_items, self._pending_cell = None, [], None
         self._select_in_box(card.id)
         self.summary.setText(summary_html(card))
+        self.chance.show_check(chance_of_metrics(card.metrics))
         self.matrix.set_matrix(card.classes, card.metrics.get("confusion") or [])
         self.per_class.set_values(dict(card.metrics.get("per_class", {})))
         curves = TrainingCurves.from_training_info(card.training)

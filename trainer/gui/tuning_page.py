@@ -27,12 +27,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from classifiers.chance import ChanceCheck, check_chance_on_split
 from classifiers.errors import ConfigError
 from classifiers.pack import Pack
 from classifiers.progress import Progress
 from classifiers.registry import FamilyInfo
 from qtsupport.worker import GeneratorWorker
 from trainer.gui.tasks import Tasks
+from trainer.gui.widgets.chance_banner import ChanceBanner
 from trainer.gui.widgets.family_box import fill_family_box
 from trainer.gui.widgets.plots import BarChart, TrialHistoryPlot
 from trainer.hyperparams import family_params
@@ -111,6 +113,7 @@ class TuningPage(QWidget):
         self.best_label = QLabel("")
         self.best_label.setWordWrap(True)
         self.best_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.chance = ChanceBanner()
         self.train_best = QPushButton("Train with the best parameters")
         self.train_best.setEnabled(False)
         self.table = QTableWidget(0, 5)
@@ -142,6 +145,7 @@ class TuningPage(QWidget):
         buttons.addWidget(self.cancel_button)
         column.addLayout(buttons)
         column.addWidget(self.best_label)
+        column.addWidget(self.chance)
         column.addWidget(self.train_best)
         column.addStretch(1)
         plots = QWidget()
@@ -236,6 +240,7 @@ class TuningPage(QWidget):
         self.importances.set_values({})
         self.importance_note.setText("")
         self.best_label.setText("")
+        self.chance.show_check(None)
 
     # -- running ----------------------------------------------------------------------------------------------
     @property
@@ -319,7 +324,16 @@ class TuningPage(QWidget):
                 f"<b>Best so far:</b> trial {best.number}, validation accuracy "
                 f"<b>{best.value:.1%}</b><br><small>{_params_text(best.params)}</small>"
             )
+        self.chance.show_check(self._chance_on_val(None if best is None else best.value), split="validation")
         self.study_updated.emit(snapshot)
+
+    def _chance_on_val(self, accuracy: float | None) -> ChanceCheck | None:
+        """The chance test of the best trial's validation accuracy, on the chosen pack's val split."""
+        pack = self.pack
+        if accuracy is None or pack is None:
+            return None
+        _, labels = pack.labelled("val")
+        return check_chance_on_split(accuracy, labels, len(pack.classes))
 
     def _on_finished(self, result: Any) -> None:
         self.result, self.outcome = result, "finished"

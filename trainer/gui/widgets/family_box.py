@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import QComboBox
 
-from classifiers.registry import FamilyInfo
+from classifiers.registry import FamilyInfo, family_label
 
 
 def fill_family_box(box: QComboBox, families: Iterable[FamilyInfo]) -> None:
@@ -16,7 +16,7 @@ def fill_family_box(box: QComboBox, families: Iterable[FamilyInfo]) -> None:
     model: QStandardItemModel = box.model()  # type: ignore[assignment]
     first_available = None
     for info in families:
-        box.addItem(info.name.replace("_", "-"), info.name)
+        box.addItem(family_label(info.name), info.name)
         item = model.item(box.count() - 1)
         missing = info.missing_modules()
         if missing:
