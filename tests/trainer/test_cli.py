@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from classifiers.card import read_card
@@ -15,7 +16,7 @@ from classifiers.errors import PackError
 from classifiers.pack import open_pack
 from tests.helpers.synthetic import CLASS_STYLES, synthetic_sources
 from trainer.cli import main
-from trainer.workspace import WORKSPACE_ENV
+from trainer.workspace import WORKSPACE_ENV, Workspace
 
 REPO = Path(__file__).resolve().parents[2]
 CLASSES = sorted(CLASS_STYLES)
@@ -460,3 +461,67 @@ def test_train_deep_v2_json_records_the_regularisation(capsys, trained_workspace
     params = card["training"]["params"]
     assert params["schedule"] == "onecycle" and params["accumulate"] == 2 and params["mixup_alpha"] == 0.4
     assert card["training"]["parity"]["max_abs_diff"] <= 1e-4
+
+
+def write_noise_folder(root: Path, classes: int = 4, per_class: int = 20) -> Path:
+    """Images of pure noise filed under arbitrary classes: nothing to learn, so any model is at chance."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for c in range(classes):
+        (root / f"class{c}").mkdir(parents=True)
+        for i in range(per_class):
+            Image.fromarray(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)).save(root / f"class{c}" / f"{i}.png")
+    return root
+
+
+def test_a_model_at_chance_is_flagged_after_train_evaluate_and_in_models_list(capsys, tmp_path):
+    noise = write_noise_folder(tmp_path / "noise")
+    assert main(["--workspace", str(tmp_path), "--quiet", "pack", "build", str(noise), "--id", "noise"]) == 0
+    args = ["train", "shallow", "--pack", "noise", "--algorithm", "logreg", "--feature-size", "32", "--id", "n"]
+    code, _, err = run(capsys, tmp_path, *args)
+    assert code == 0, err
+    warning = " ".join(err.split())
+    assert "warning: n is at chance (" in warning and "test images, chance 25.0%" in warning
+    assert "too few images, too few epochs, or try the small-data path" in warning
+    code, out, err = run(capsys, tmp_path, "evaluate", "n")
+    assert code == 0 and "n is at chance (" in " ".join(err.split())
+    code, out, _ = run(capsys, tmp_path, "evaluate", "n", "--json")
+    assert json.loads(out)["at_chance"] is True
+    code, out, _ = run(capsys, tmp_path, "models", "list", "--no-bundled")
+    assert "at chance" in next(line for line in out.splitlines() if " n " in line)
+
+
+def test_a_model_better_than_chance_is_not_flagged(capsys, trained_workspace):
+    code, out, err = run(capsys, trained_workspace, "evaluate", "m")
+    assert code == 0 and "at chance" not in err
+    code, out, _ = run(capsys, trained_workspace, "evaluate", "m", "--json")
+    assert json.loads(out)["at_chance"] is False
+
+
+REFUSED_TRAINING = [
+    (["train", "shallow", "--pack", "nosuch"], "No pack 'nosuch'"),
+    (["train", "shallow", "--pack", "x", "--algorithm", "boosting"], "no variant 'boosting'"),
+    (["train", "deep-v1", "--pack", "x", "--epochs", "0"], "--epochs 0: epochs must be"),
+    (["train", "deep-v1", "--pack", "x", "--resume", "/nonexistent.pt"], "No checkpoint at /nonexistent.pt"),
+    (["train", "deep-v1", "--pack", "x", "--device", "cuda"], "device 'cuda' was asked for"),
+    (["tune", "deep-v1", "--pack", "nosuch", "--trials", "1"], "No pack 'nosuch'"),
+]
+
+
+@pytest.mark.parametrize(("args", "fragment"), REFUSED_TRAINING, ids=lambda v: v if isinstance(v, str) else None)
+def test_a_refused_training_command_leaves_no_row_in_the_registry(capsys, src, tmp_path, args, fragment):
+    if "cuda" in args:
+        torch = pytest.importorskip("torch")
+        if torch.cuda.is_available():
+            pytest.skip("this machine has a GPU: --device cuda is not a mistake here")
+    assert main(["--workspace", str(tmp_path), "--quiet", "pack", "build", str(src), "--id", "x"]) == 0
+    code, _, err = run(capsys, tmp_path, *args)
+    assert code == 2
+    assert_one_line_error(err, fragment)
+    registry = Workspace(tmp_path).registry()
+    try:
+        assert registry.records() == []
+    finally:
+        registry.close()
+    assert not any((tmp_path / "models").glob("*")) if (tmp_path / "models").exists() else True
