@@ -44,7 +44,7 @@ class FamilyInfo:
         missing = self.missing_modules()
         if missing:
             raise MissingExtraError(
-                f"Family '{self.name}' needs {', '.join(missing)}, which is not installed. "
+                f"Family '{family_label(self.name)}' needs {', '.join(missing)}, which is not installed. "
                 f"Install it with `pip install 'eyevsai[{self.extra}]'`."
             )
         variant = variant or self.variants[0]

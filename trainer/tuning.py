@@ -27,7 +27,7 @@ from classifiers.errors import ConfigError, EyeVsAIError
 from classifiers.families.base import load_split_images
 from classifiers.pack import Pack
 from classifiers.progress import Progress
-from classifiers.registry import FamilyInfo
+from classifiers.registry import FamilyInfo, family_label
 from trainer.model_registry import is_alive
 from trainer.tuning_spaces import space_for
 
@@ -178,7 +178,9 @@ def _check_arguments(info: FamilyInfo, pack: Pack, trials: int, variant: str | N
             "Rebuild the pack with --val 0.1."
         )
     if variant is not None and variant not in info.variants:
-        raise ConfigError(f"Family '{info.name}' has no variant {variant!r}; choose one of {info.variants}.")
+        raise ConfigError(
+            f"Family '{family_label(info.name)}' has no variant {variant!r}; choose one of {info.variants}."
+        )
 
 
 def _open_study(storage_path: str | Path, name: str, seed: int) -> tuple[Any, int]:

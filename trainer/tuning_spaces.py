@@ -18,7 +18,7 @@ from typing import Any
 
 from classifiers.errors import ConfigError
 from classifiers.families.params import Hyperparams, Param, Tune, hyperparams_of
-from classifiers.registry import FamilyInfo
+from classifiers.registry import FamilyInfo, family_label
 
 Space = Callable[[Any, str], dict[str, Any]]
 
@@ -111,7 +111,7 @@ def space_for(info: FamilyInfo) -> Space:
     space = generic_space(estimator_defaults(info))
     if space is None:
         raise ConfigError(
-            f"Family '{info.name}' has no hyperparameter search space. Declare a static method "
+            f"Family '{family_label(info.name)}' has no hyperparameter search space. Declare a static method "
             "`search_space(trial, variant)` on its estimator, or give its Params tuning ranges (`Param.tune`)."
         )
     return space

@@ -173,7 +173,7 @@ def test_train_json_prints_the_card(capsys, trained_workspace, tmp_path):
     card = json.loads(out)
     assert card["id"] == "j" and card["model_dir"] == str(tmp_path / "j")
     assert card["metrics"]["n_test"] == 12 and card["metrics"]["test_accuracy"] > 0.8
-    assert card == {"model_dir": str(tmp_path / "j"), **read_card(tmp_path / "j").to_json_obj()}
+    assert card == {"model_dir": str(tmp_path / "j"), **read_card(tmp_path / "j").to_json_obj(), "at_chance": False}
 
 
 def test_training_onto_an_existing_model_is_refused_unless_replace(capsys, trained_workspace, tmp_path):

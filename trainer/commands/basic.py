@@ -11,7 +11,7 @@ import typer
 
 from classifiers.chance import is_at_chance
 from classifiers.errors import EyeVsAIError
-from classifiers.registry import get_family, list_families
+from classifiers.registry import family_label, get_family, list_families
 from trainer.commands.context import EXIT_FAILED, state_of
 from trainer.extras import extra_requirements, find_constraints, pip_command
 from trainer.usecases import TrainerUseCases
@@ -43,7 +43,7 @@ def list_command(
                 "extra": info.extra,
                 "missing": missing,
                 "title": info.title,
-                "install": None if not missing else f"eyevsai-train install {info.name}",
+                "install": None if not missing else f"eyevsai-train install {family_label(info.name)}",
             }
         )
     if as_json:
@@ -54,7 +54,7 @@ def list_command(
         ["family", "variants", "extra", "status", "description"],
         [
             [
-                r["family"],
+                family_label(r["family"]),
                 ", ".join(r["variants"]),
                 r["extra"],
                 "[green]available[/]"
@@ -87,7 +87,7 @@ def install_command(
     output = state_of(ctx).output
     info = get_family(family)
     if info.is_available and not force:
-        output.info(f"Family {info.name} is already available (extra '{info.extra}' installed).")
+        output.info(f"Family {family_label(info.name)} is already available (extra '{info.extra}' installed).")
         return
     pins = find_constraints(constraints)
     if pins is None:
@@ -102,14 +102,14 @@ def install_command(
     except OSError as exc:
         raise EyeVsAIError(f"Could not run pip ({exc}). Install pip into this environment first.") from exc
     if code != 0:
-        output.error(f"pip failed with exit code {code}; nothing was changed for family {info.name}.")
+        output.error(f"pip failed with exit code {code}; nothing was changed for family {family_label(info.name)}.")
         raise typer.Exit(EXIT_FAILED)
     if not dry_run:
         importlib.invalidate_caches()  # the new packages' folders appeared after this process started
         if info.missing_modules():
             output.warn(f"pip finished, but {', '.join(info.missing_modules())} still cannot be imported")
         else:
-            output.info(f"Family {info.name} is available.")
+            output.info(f"Family {family_label(info.name)} is available.")
 
 
 def evaluate_command(

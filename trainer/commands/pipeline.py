@@ -11,7 +11,7 @@ from classifiers.chance import is_at_chance
 from classifiers.errors import MissingExtraError, PackError
 from classifiers.families.params import Hyperparams, hyperparams_of
 from classifiers.pack import Pack
-from classifiers.registry import FamilyInfo, get_family, list_families
+from classifiers.registry import FamilyInfo, family_label, get_family, list_families
 from trainer.commands.context import EXIT_FAILED, state_of
 from trainer.commands.models import cleanup_plan, run_cleanup
 from trainer.console import Output
@@ -43,8 +43,8 @@ def _require_available(info: FamilyInfo) -> None:
     missing = info.missing_modules()
     if missing:
         raise MissingExtraError(
-            f"Family '{info.name}' needs {', '.join(missing)}, which is not installed. "
-            f"Install it with `eyevsai-train install {info.name}`."
+            f"Family '{family_label(info.name)}' needs {', '.join(missing)}, which is not installed. "
+            f"Install it with `eyevsai-train install {family_label(info.name)}`."
         )
 
 
@@ -161,8 +161,8 @@ def _select_families(specs: list[str] | None, output: Output) -> list[tuple[str,
     for info in infos:
         if not info.is_available:
             output.warn(
-                f"family {info.name} skipped: {', '.join(info.missing_modules())} not installed "
-                f"(eyevsai-train install {info.name})"
+                f"family {family_label(info.name)} skipped: {', '.join(info.missing_modules())} not installed "
+                f"(eyevsai-train install {family_label(info.name)})"
             )
     return parse_families([",".join(available)], known)
 

@@ -176,7 +176,7 @@ def family_command(family: str, doc: str, *, variant_option: str | None = None, 
         variant = values.pop("variant", declared.variants[0])
         if variant not in declared.variants:
             raise ConfigError(
-                f"{variant_flag} {variant}: family '{info.name}' has no variant {variant!r}; "
+                f"{variant_flag} {variant}: family '{family_label(info.name)}' has no variant {variant!r}; "
                 f"choose one of {', '.join(declared.variants)}."
             )
         params = read_params(declared, values, variant, variant_flag)

@@ -59,12 +59,15 @@ def parse_families(specs: Sequence[str], known: Mapping[str, Sequence[str]]) -> 
     for spec in specs:
         for entry in filter(None, (part.strip() for part in spec.split(","))):
             name, _, variant = entry.partition("/")
-            family = name.strip().lower().replace("-", "_")
+            family = normalise_name(name)
             if family not in known:
-                raise UnknownFamilyError(f"Unknown family {name!r}; registered families: {', '.join(known)}.")
+                listed = ", ".join(family_label(key) for key in known)
+                raise UnknownFamilyError(f"Unknown family {name!r}; registered families: {listed}.")
             variants = list(known[family])
             if variant and variant not in variants:
-                raise ConfigError(f"Family '{family}' has no variant {variant!r}; choose one of {variants}.")
+                raise ConfigError(
+                    f"Family '{family_label(family)}' has no variant {variant!r}; choose one of {variants}."
+                )
             for chosen in [variant] if variant else variants:
                 if (family, chosen) not in selected:
                     selected.append((family, chosen))
