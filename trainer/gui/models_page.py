@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -37,26 +37,12 @@ from classifiers.errors import EyeVsAIError
 from classifiers.progress import Progress
 from classifiers.registry import family_label
 from trainer.comparison import ComparisonRow, compare_cards
+from trainer.gui.models_table import ALL, COLUMNS, ROW_ROLE, ModelFilter, model_cells
 from trainer.gui.tasks import Tasks
 from trainer.model_registry import DONE
 from trainer.publish import PublishReport
 from trainer.usecases import ModelRow, TrainerUseCases
 
-COLUMNS = (
-    "model",
-    "pack",
-    "family",
-    "variant",
-    "status",
-    "test accuracy",
-    "macro F1",
-    "difficulty",
-    "tuned",
-    "finished",
-)
-SORT_ROLE = Qt.ItemDataRole.UserRole + 1
-ROW_ROLE = Qt.ItemDataRole.UserRole + 2
-ALL = "all"
 Confirm = Callable[[str, str], bool]
 
 
@@ -68,72 +54,6 @@ def ask(parent: QWidget) -> Confirm:
         return answer == QMessageBox.StandardButton.Yes
 
     return confirm
-
-
-class _Filter(QSortFilterProxyModel):
-    """Rows of one pack / family, active ones only if asked, containing a text."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.pack, self.family, self.text, self.only_active = ALL, ALL, "", True
-        self.setSortRole(SORT_ROLE)
-
-    def set(self, **values: object) -> None:
-        self.beginFilterChange()
-        for name, value in values.items():
-            setattr(self, name, value)
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-
-    def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:
-        row: ModelRow = self.sourceModel().item(source_row, 0).data(ROW_ROLE)
-        if self.pack != ALL and row.pack_id != self.pack:
-            return False
-        if self.family != ALL and row.family != self.family:
-            return False
-        if self.only_active and row.status != DONE:
-            return False
-        needle = self.text.strip().lower()
-        return not needle or needle in f"{row.id} {row.title} {row.variant}".lower()
-
-
-def _item(text: str, sort: object, row: ModelRow | None = None) -> QStandardItem:
-    item = QStandardItem(text)
-    item.setEditable(False)
-    item.setData(sort, SORT_ROLE)
-    if row is not None:
-        item.setData(row, ROW_ROLE)
-        item.setToolTip(f"{row.title}\n{row.model_dir or ''}" + (f"\n{row.error}" if row.error else ""))
-    return item
-
-
-def _cells(row: ModelRow, chosen: bool) -> list[QStandardItem]:
-    accuracy = row.test_accuracy if row.test_accuracy is not None else -1.0
-    f1 = row.macro_f1 if row.macro_f1 is not None else -1.0
-    level = {"easy": 0, "medium": 1, "hard": 2}.get(row.difficulty or "", -1)
-    items = [
-        _item(row.id, row.id, row),
-        _item(row.pack_id, row.pack_id),
-        _item(family_label(row.family), row.family),
-        _item(row.variant, row.variant),
-        _item(row.status, row.status),
-        _item("–" if accuracy < 0 else f"{accuracy:.1%}" + (" ⚠ at chance" if row.at_chance else ""), accuracy),
-        _item("–" if f1 < 0 else f"{f1:.3f}", f1),
-        _item(row.difficulty or "–", level),
-        _item("yes" if row.tuned else "", int(row.tuned)),
-        _item(row.created, row.created),
-    ]
-    for item in items[5:7]:
-        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-    if row.is_playable:  # checked: goes to the game with Publish
-        items[0].setCheckable(True)
-        items[0].setCheckState(Qt.CheckState.Checked if chosen else Qt.CheckState.Unchecked)
-    if row.at_chance:
-        items[5].setForeground(QBrush(QColor("#b35900")))
-        items[5].setToolTip(f"Test accuracy at chance: {ADVICE}. Not published unless you confirm it.")
-    if row.status != DONE:
-        for item in items:
-            item.setForeground(QBrush(QColor("#888")))
-    return items
 
 
 class ModelsPage(QWidget):
@@ -160,7 +80,7 @@ class ModelsPage(QWidget):
         self.publish_choice: dict[str, bool] = {}  # the user's ticks, kept across refreshes
         self.model = QStandardItemModel(0, len(COLUMNS))
         self.model.setHorizontalHeaderLabels(list(COLUMNS))
-        self.proxy = _Filter()
+        self.proxy = ModelFilter()
         self.proxy.setSourceModel(self.model)
         self._build(game_data_dir)
 
@@ -257,7 +177,7 @@ class ModelsPage(QWidget):
             return self.rows
         self.model.removeRows(0, self.model.rowCount())
         for row in self.rows:
-            self.model.appendRow(_cells(row, self.is_chosen(row)))
+            self.model.appendRow(model_cells(row, self.is_chosen(row)))
         self._fill_filter(self.pack_filter, "all packs", sorted({r.pack_id for r in self.rows}))
         self._fill_filter(self.family_filter, "all families", sorted({r.family for r in self.rows}), family_label)
         active = sum(r.status == DONE for r in self.rows)
