@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
+from urllib.parse import urlsplit
 
 from classifiers.errors import ModelCardError
 from game_rules.scoring import DIFFICULTIES
@@ -59,6 +60,30 @@ class ResizeSpec:
 
 
 DEFAULT_RESIZE = ResizeSpec()
+_PUBLIC_SCHEMES = ("http", "https")
+
+
+def portable(value: Any) -> Any:
+    """`value` (a JSON-like tree) with nothing that belongs to one machine: an absolute path becomes its file name,
+    and a URL other than http(s) (a database's, which may carry a host and a password) becomes "scheme:name".
+
+    A card travels to other machines (the game's bundle, the server); the machine that trained it is no fact of
+    the model, and its paths would leak the trainer's user name and folders.
+    """
+    if isinstance(value, dict):
+        return {key: portable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [portable(item) for item in value]
+    if not isinstance(value, str):
+        return value
+    if "://" in value:
+        parts = urlsplit(value)
+        if parts.scheme and parts.scheme not in _PUBLIC_SCHEMES:
+            return f"{parts.scheme}:{PurePosixPath(parts.path).name}"
+        return value
+    if value.startswith("~") or PurePosixPath(value).is_absolute() or PureWindowsPath(value).is_absolute():
+        return PureWindowsPath(value).name  # Windows paths split at either slash, so this names both kinds
+    return value
 
 
 @dataclass
@@ -114,8 +139,10 @@ class ModelCard:
         return None if value is None else float(value)
 
     def to_json_obj(self) -> dict[str, Any]:
+        """The card's JSON, its training facts made `portable` (no path or database URL of the training machine)."""
         obj = asdict(self)
         obj["input"] = self.input.to_json_obj()
+        obj["training"] = portable(obj["training"])
         return obj
 
     @classmethod

@@ -6,7 +6,8 @@ DIR/models/<model id>/model.onnx, model.json         the game's models (docs/des
 DIR/predictions/<pack id>/<model id>.json            {"model_id", "onnx_sha256", "classes", "predictions":
                                                       {image sha256: [probabilities in `classes` order]}}
 DIR/predictions/<pack id>/ranked_labels.json         copied from the pack, for `eyevsai-server import-pack`
-DIR/reports/<pack id>.json, <pack id>.txt            every model with accuracy, difficulty and size
+DIR/reports/<pack id>.json, <pack id>.txt            every model with accuracy, difficulty and size, and whether
+                                                      adjacent tiers differ on the test split (exact McNemar)
 ```
 A prediction table (`game_rules.prediction_table.PredictionTable`) is made by
 `classifiers.batch_prediction.compute_prediction_table`, as the server's `import-pack` makes a missing one, on the
@@ -36,12 +37,15 @@ from rich.table import Table
 from classifiers.batch_prediction import compute_prediction_table
 from classifiers.card import ONNX_FILE, ModelCard, discover_models, read_card, write_card
 from classifiers.chance import chance_of_metrics, is_at_chance
+from classifiers.difficulty import tier_boundaries
 from classifiers.errors import ConfigError, PackError
 from classifiers.pack import Pack
 from classifiers.progress import Progress
 from classifiers.registry import family_label
+from classifiers.stats import SIGNIFICANCE, discordant_counts, mcnemar_exact
 from trainer.model_registry import DONE, ModelRecord, ModelRegistry, now, rank_cards
 from trainer.packs import RANKED_LABELS_FILE
+from trainer.predictions import predict_test_split
 
 
 @dataclass
@@ -70,6 +74,30 @@ class RefusedModel:
 
 
 @dataclass
+class TierTest:
+    """Whether two adjacent difficulty tiers differ: the strongest model of the lower tier against the weakest of
+    the upper one (`classifiers.difficulty.tier_boundaries`), paired image by image on the pack's test split.
+
+    Attributes:
+        b: test images only the upper model got right; c: only the lower model got right.
+        p_value: the two-sided exact McNemar test on b and c (`classifiers.stats.mcnemar_exact`).
+        significant: p_value < 0.05; when false, the game's two tiers are one level of play in truth.
+    """
+
+    lower_tier: str
+    upper_tier: str
+    lower_model: str
+    upper_model: str
+    lower_accuracy: float
+    upper_accuracy: float
+    n_images: int
+    b: int
+    c: int
+    p_value: float
+    significant: bool
+
+
+@dataclass
 class PublishReport:
     pack_id: str
     pack_title: str
@@ -81,6 +109,7 @@ class PublishReport:
     ranked_labels: str | None = None
     refused: list[RefusedModel] = field(default_factory=list)
     not_chosen: list[str] = field(default_factory=list)  # active models of the pack left out by `models`
+    tier_tests: list[TierTest] = field(default_factory=list)
 
     def to_json_obj(self) -> dict[str, Any]:
         return asdict(self)
@@ -135,9 +164,11 @@ def publish(
         [(m, p, c, False) for m, (p, c) in cards.items()] + [(m, p, c, True) for m, (p, c) in kept.items()],
         key=lambda item: item[0],
     )
+    placed: list[tuple[Path, ModelCard]] = []
     for index, (model_id, path, card, is_kept) in enumerate(every):
         yield Progress("publish", index, len(every), f"{'ranking' if is_kept else 'copying'} {model_id}")
         target = path if is_kept else _copy_model(path, card, destination / "models")
+        placed.append((target, card))
         table = yield from compute_prediction_table(target, card, pack, ranked)
         table_path = tables_dir / f"{model_id}.json"
         _write_text(table_path, table.to_json())
@@ -159,6 +190,7 @@ def publish(
             )
         )
     yield Progress("publish", len(every), len(every), f"published {len(every)} model(s)")
+    report.tier_tests = yield from tier_tests(placed, levels, pack)
     labels = pack.root / RANKED_LABELS_FILE
     if labels.is_file():
         tables_dir.mkdir(parents=True, exist_ok=True)
@@ -290,6 +322,87 @@ def report_rows(report: PublishReport) -> list[list[str]]:
 REPORT_COLUMNS = ["model", "family/variant", "test acc.", "macro F1", "difficulty", "ONNX size"]
 
 
+def tier_tests(
+    models: list[tuple[Path, ModelCard]], levels: dict[str, str], pack: Pack
+) -> Generator[Progress, None, list[TierTest]]:
+    """Test each pair of adjacent tiers (see `TierTest`) on the test images of the pack that are present.
+
+    A card keeps the confusion matrix, not which images each model got right, and McNemar's test needs exactly
+    that pairing: so the boundary models run on the test split here (onnxruntime on the CPU, fast).
+
+    Args:
+        models: (folder, card) of every model of the pack that is published.
+        levels: model id -> difficulty, as ranked for this publish.
+    """
+    folders = {card.id: path for path, card in models}
+    correct: dict[str, dict[str, bool]] = {}  # model id -> image sha256 -> right or wrong
+    tests: list[TierTest] = []
+    for lower, upper in tier_boundaries([card for _, card in models], levels):
+        for card in (lower, upper):
+            if card.id not in correct:
+                yield Progress("publish", 0, 1, f"testing tiers: {card.id} on the test split")
+                predictions = yield from predict_test_split(folders[card.id], pack)
+                correct[card.id] = {p.sha256: p.is_correct for p in predictions.items}
+        shared = sorted(correct[lower.id].keys() & correct[upper.id].keys())
+        if not shared:
+            continue
+        upper_right = [correct[upper.id][sha] for sha in shared]
+        lower_right = [correct[lower.id][sha] for sha in shared]
+        b, c = discordant_counts(upper_right, lower_right)
+        p_value = mcnemar_exact(b, c)
+        tests.append(
+            TierTest(
+                levels[lower.id],
+                levels[upper.id],
+                lower.id,
+                upper.id,
+                sum(lower_right) / len(shared),
+                sum(upper_right) / len(shared),
+                len(shared),
+                b,
+                c,
+                p_value,
+                p_value < SIGNIFICANCE,
+            )
+        )
+    return tests
+
+
+def tier_lines(report: PublishReport) -> list[tuple[str, bool]]:
+    """The report's tier section as (line, is_warning) pairs: one line per adjacent pair of tiers, and a warning
+    for each pair that does not differ significantly."""
+    if len(report.models) < 2:
+        return []
+    if not report.tier_tests:
+        return [("Tiers not tested: the pack has no test images here to compare the models on.", True)]
+    lines = [
+        (
+            "Adjacent tiers on the test split (exact McNemar test; b: images only the stronger model got right, "
+            "c: only the weaker):",
+            False,
+        )
+    ]
+    for t in report.tier_tests:
+        lines.append(
+            (
+                f"  {t.lower_tier} -> {t.upper_tier}: {t.lower_model} {t.lower_accuracy:.1%} vs {t.upper_model} "
+                f"{t.upper_accuracy:.1%} on {t.n_images} images, b={t.b} c={t.c}, p={t.p_value:.3g}",
+                False,
+            )
+        )
+    for t in report.tier_tests:
+        if not t.significant:
+            lines.append(
+                (
+                    f"{t.lower_tier} and {t.upper_tier} do not differ significantly on the test split "
+                    f"(p={t.p_value:.2g} >= {SIGNIFICANCE}): players meet the same strength under two names. "
+                    "Train models further apart, or evaluate on more test images.",
+                    True,
+                )
+            )
+    return lines
+
+
 def render_text(report: PublishReport) -> str:
     """The report as a plain-text table (what `publish` prints), for reading without tools."""
 
@@ -306,6 +419,8 @@ def render_text(report: PublishReport) -> str:
     console.print(table)
     for line in refusal_lines(report):
         console.print(line)
+    for line, is_warning in tier_lines(report):
+        console.print(f"warning: {line}" if is_warning else line)
     return buffer.getvalue()
 
 

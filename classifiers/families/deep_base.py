@@ -99,8 +99,9 @@ RUN_PARAMS = (
         "DataLoader worker processes decoding images (0: decode in the training process)",
         low=0,
         high=64,
+        in_card=False,
     ),
-    Param("device", "choice", "auto", '"auto" (CUDA when available), "cpu" or "cuda"', choices=DEVICES),
+    Param("device", "choice", "auto", '"auto" (CUDA when available), "cpu" or "cuda"', choices=DEVICES, in_card=False),
     Param(
         "checkpoint",
         "text",
@@ -109,14 +110,16 @@ RUN_PARAMS = (
         "<workspace>/checkpoints/<model id>.pt, or the --resume file)",
         optional=True,
         in_form=False,
+        in_card=False,
     ),
     Param(
         "resume",
         "text",
         None,
-        "continue training from this checkpoint (same architecture, pack classes and image size)",
+        "continue training from this checkpoint (same architecture, schedule, pack classes and image size)",
         optional=True,
         in_form=False,
+        in_card=False,  # the card records whether and after which epoch a run resumed (`resumed`)
     ),
 )
 

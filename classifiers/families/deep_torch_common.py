@@ -21,6 +21,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
+from classifiers.card import file_sha256
 from classifiers.errors import ConfigError
 from classifiers.families.deep_torch_config import TrainConfig
 from classifiers.families.deep_torch_loop import Trainer
@@ -140,11 +141,19 @@ def save_checkpoint(path: str | Path, state: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def load_checkpoint(path: str | Path, identity: dict[str, Any]) -> dict[str, Any]:
-    """Read a checkpoint written by `save_checkpoint` and check it belongs to this model.
+def load_checkpoint(
+    path: str | Path, identity: dict[str, Any], schedule: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Read a checkpoint written by `save_checkpoint` and check it belongs to this model and this schedule.
+
+    Args:
+        identity: what shapes the network (family, variant, architecture, classes, image size).
+        schedule: what shapes the optimisation (`TrainConfig.schedule_settings`): a resumed run must continue
+            the learning-rate schedule it started, or the card would describe a run that never happened. A
+            checkpoint written before schedules were saved is not checked.
 
     Raises:
-        ConfigError: missing or unreadable file, or a checkpoint of another network, pack or input size.
+        ConfigError: missing or unreadable file, or a checkpoint of another network, pack, input size or schedule.
     """
     path = Path(path)
     if not path.is_file():
@@ -162,7 +171,27 @@ def load_checkpoint(path: str | Path, identity: dict[str, Any]) -> dict[str, Any
                 f"Checkpoint {path} was saved with {key}={saved.get(key)!r}, but this run has "
                 f"{key}={identity.get(key)!r}. Resume with the same settings, or train afresh without --resume."
             )
+    if schedule is not None and state.get("schedule") is not None:
+        _check_schedule(path, state["schedule"], schedule)
     return state
+
+
+def _check_schedule(path: Path, saved: dict[str, Any], asked: dict[str, Any]) -> None:
+    """Raise ConfigError naming the first schedule setting that differs and the option that would match it."""
+    for key in asked:
+        if key in saved and saved[key] != asked[key]:
+            built = f"a {saved.get('epochs')}-epoch {saved.get('schedule', 'cosine')} schedule"
+            raise ConfigError(
+                f"Checkpoint {path} was trained with {built} ({key}={saved[key]!r}), but this run asks for "
+                f"{key}={asked[key]!r}; pass --{key.replace('_', '-')} {saved[key]} to resume it, or train "
+                "without --resume."
+            )
+
+
+def resume_record(path: str | Path, state: dict[str, Any]) -> dict[str, Any]:
+    """What the model card says about a resumed run: the checkpoint's file name and hash (never its folder, which
+    is the training machine's) and the epoch it continued after."""
+    return {"checkpoint": Path(path).name, "checkpoint_sha256": file_sha256(path), "after_epoch": int(state["epoch"])}
 
 
 # -- the fit ----------------------------------------------------------------------------------------------------
@@ -186,7 +215,8 @@ def fit_network(
     if soft is not None:
         yield Progress("prepare", 0, 1, f"human soft labels for {train_set.human_count} of {len(train_set)} images")
     val_set = PackImages.from_pack(pack, "val", image_size)
-    resumed = load_checkpoint(config.resume, identity) if config.resume else None
+    resumed = load_checkpoint(config.resume, identity, config.schedule_settings()) if config.resume else None
+    resumed_info = resume_record(config.resume, resumed) if resumed is not None else None
     if resumed is not None:
         mean, std = resumed["normalisation"]["mean"], resumed["normalisation"]["std"]
     else:
@@ -221,7 +251,7 @@ def fit_network(
         yield event
     trainer.restore_best()
     info = trainer.info()
-    info["resumed_from"] = str(config.resume) if config.resume else None
+    info["resumed"] = resumed_info
     del loaders  # shuts persistent workers down now rather than at garbage collection
     network = network.to("cpu", memory_format=torch.contiguous_format).eval()
     return FitResult(network, mean, std, info)

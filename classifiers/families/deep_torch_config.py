@@ -11,6 +11,7 @@ import os
 import resource
 import sys
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
@@ -66,6 +67,19 @@ class TrainConfig:
     resume: str | None = None
     soft_labels: str | None = None
     soft_label_weight: float = 0.5
+
+    def schedule_settings(self) -> dict[str, Any]:
+        """What fixes the learning rate and the weight decay at every step: a checkpoint records it, and a resumed
+        run must repeat it (`deep_torch_common.load_checkpoint`)."""
+        return {
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "lr": self.lr,
+            "weight_decay": self.weight_decay,
+            "schedule": self.schedule,
+            "warmup": self.warmup,
+            "accumulate": self.accumulate,
+        }
 
 
 def memory_metrics(device: torch.device) -> dict[str, float]:

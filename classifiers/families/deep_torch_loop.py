@@ -268,6 +268,7 @@ class Trainer:
     def checkpoint_state(self) -> dict[str, Any]:
         return {
             "identity": self.identity,
+            "schedule": self.config.schedule_settings(),
             "normalisation": self.normalisation,
             "epoch": self.epoch,
             "step": self.step,

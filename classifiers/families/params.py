@@ -47,6 +47,8 @@ class Param:
         variants: the variants that read it (empty: every variant).
         tune: the tuning range, or one per variant ({variant: Tune}); None: not tuned.
         in_cli, in_form: whether the CLI / the GUI offer it (a front end may fill it itself).
+        in_card: whether the model card records it. A run setting of one machine (worker processes, the device
+            asked for, checkpoint and cache paths) is not: a card holds only facts true on any machine.
     """
 
     name: str
@@ -64,6 +66,7 @@ class Param:
     tune: Tune | Mapping[str, Tune] | None = field(default=None, compare=False)
     in_cli: bool = True
     in_form: bool = True
+    in_card: bool = True
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -199,6 +202,12 @@ class Hyperparams:
     def _unknown(self, name: str) -> str:
         family = family_label(self.family)
         return f"Family '{family}' has no hyperparameter {name!r}; its hyperparameters are {', '.join(self.names)}."
+
+    def card_values(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The values a model card records: those of the Params with `in_card` (and any name not declared here,
+        such as "variant"), in the given order."""
+        skipped = {p.name for p in self.params if not p.in_card}
+        return {name: value for name, value in values.items() if name not in skipped}
 
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}

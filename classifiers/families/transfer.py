@@ -141,6 +141,7 @@ HYPERPARAMS = Hyperparams(
             "where converted pretrained weights are cached (none: the user cache folder; the CLI: the workspace's)",
             optional=True,
             in_cli=False,
+            in_card=False,
         ),
     ),
 )

@@ -246,3 +246,29 @@ def test_discover_models_first_root_wins_on_id_clash(tmp_path: Path) -> None:
     models, problems = discover_models(tmp_path / "user", tmp_path / "bundled")
     assert problems == []
     assert [path for path, _ in models] == [first]
+
+
+def test_a_written_card_keeps_no_path_or_database_url_of_the_training_machine(tmp_path: Path) -> None:
+    training = {
+        "params": {"C": 1.0, "soft_labels": "/home/ada/exports/human_labels.jsonl", "weights": "imagenet"},
+        "backbone_weights": {"source": "C:\\Users\\ada\\weights\\lite0.npz", "licence": "Apache-2.0"},
+        "tuning": {"storage": "postgresql://ada:secret@db.lan:5432/optuna", "study": "p.shallow"},
+        "notes": ["~/cache/x.npz", "converted from a/b.pth", "https://example.org/weights.h5"],
+    }
+    model_dir = _model_dir(tmp_path, _features_card(training=training))
+    text = (model_dir / CARD_FILE).read_text(encoding="utf-8")
+    assert "ada" not in text and "secret" not in text
+    written = json.loads(text)["training"]
+    assert written["params"] == {"C": 1.0, "soft_labels": "human_labels.jsonl", "weights": "imagenet"}
+    assert written["backbone_weights"]["source"] == "lite0.npz"
+    assert written["tuning"] == {"storage": "postgresql:optuna", "study": "p.shallow"}
+    # relative paths and public addresses are facts any machine can use
+    assert written["notes"] == ["x.npz", "converted from a/b.pth", "https://example.org/weights.h5"]
+
+
+def test_the_bundled_cards_still_load() -> None:
+    bundled = Path(__file__).resolve().parents[2] / "assets" / "models"
+    models, problems = discover_models(bundled)
+    assert problems == [] and len(models) >= 3
+    for _, card in models:  # written again, a bundled card loses the paths of the machine that trained it
+        assert "/tmp/" not in json.dumps(card.to_json_obj())

@@ -244,6 +244,7 @@ def test_an_interrupted_run_resumes_to_the_same_model(pack: Pack, images: list[n
     assert any("resumed from" in event.message for event in events)
     assert [event.done for event in events if event.stage == "epoch"] == [2, 3]
     assert resumed.training_info_["epochs_run"] == 3
+    assert resumed.training_info_["resumed"]["after_epoch"] == 1
     np.testing.assert_allclose(resumed.predict_proba(images), whole.predict_proba(images), atol=1e-6)
 
 
@@ -253,6 +254,31 @@ def test_a_checkpoint_of_other_settings_is_refused(pack: Pack, tmp_path: Path) -
     other = DeepV1Classifier(epochs=2, resume=str(checkpoint), **{**TINY_V1, "width": 12})
     with pytest.raises(ConfigError, match="width=8.*width=12"):
         drive(other.fit(pack))
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            {"epochs": 3},
+            "was trained with a 1-epoch cosine schedule (epochs=1), but this run asks for epochs=3; "
+            "pass --epochs 1 to resume it",
+        ),
+        ({"lr": 0.01}, "pass --lr 0.002 to resume it"),
+        ({"batch_size": 8}, "pass --batch-size 16 to resume it"),
+    ],
+)
+def test_resuming_with_another_schedule_is_refused(
+    pack: Pack, tmp_path: Path, change: dict[str, Any], expected: str
+) -> None:
+    # a cosine schedule built for one epoch count and continued under another is a run nobody asked for, and its
+    # card would claim a schedule that never ran
+    checkpoint = tmp_path / "v1.pt"
+    drive(DeepV1Classifier(epochs=1, checkpoint=str(checkpoint), **TINY_V1).fit(pack))
+    other = DeepV1Classifier(resume=str(checkpoint), **{"epochs": 1, **TINY_V1, **change})
+    with pytest.raises(ConfigError) as caught:
+        drive(other.fit(pack))
+    assert expected in str(caught.value) and "or train without --resume" in str(caught.value)
 
 
 def test_a_corrupt_or_missing_checkpoint_is_a_clear_error(pack: Pack, tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from classifiers.card import InputSpec, ModelCard
-from classifiers.difficulty import assign_difficulties
+from classifiers.difficulty import assign_difficulties, tier_boundaries
 
 
 def _card(model_id: str, accuracy: float | None) -> ModelCard:
@@ -100,3 +100,17 @@ def test_levels_are_deterministic_and_monotone_in_accuracy(items: list[tuple[str
     if len(cards) >= 2:  # the weakest model is always easy, the strongest hard
         assert Counter(levels.values())["easy"] >= 1
         assert Counter(levels.values())["hard"] >= 1
+
+
+def test_tier_boundaries_pair_the_closest_models_across_each_line() -> None:
+    cards = [_card(name, accuracy) for name, accuracy in [("a", 0.5), ("b", 0.6), ("c", 0.7), ("d", 0.8), ("e", 0.9)]]
+    levels = assign_difficulties(cards)  # a, b easy; c, d medium; e hard
+    pairs = [(lower.id, upper.id) for lower, upper in tier_boundaries(cards, levels)]
+    assert pairs == [("b", "c"), ("d", "e")]
+
+
+def test_two_models_have_one_boundary_and_one_model_none() -> None:
+    two = [_card("weak", 0.5), _card("strong", 0.9)]
+    assert [(lo.id, hi.id) for lo, hi in tier_boundaries(two, assign_difficulties(two))] == [("weak", "strong")]
+    one = [_card("only", 0.9)]
+    assert tier_boundaries(one, assign_difficulties(one)) == []

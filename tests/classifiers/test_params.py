@@ -67,3 +67,15 @@ def test_texts_are_read_by_their_param() -> None:
 def test_a_declaration_refusing_its_own_default_is_a_bug() -> None:
     with pytest.raises(ValueError, match="default 0 is not an integer from 1 to 5"):
         Param("blocks", "int", 0, "conv blocks", low=1, high=5)
+
+
+@pytest.mark.parametrize(
+    ("family", "run_settings"),
+    [("deep_v1", {"workers", "device", "checkpoint", "resume"}), ("transfer", {"cache_dir"})],
+)
+def test_a_card_records_no_run_setting_of_the_training_machine(family: str, run_settings: set[str]) -> None:
+    declared = hyperparams_of(get_family(family).estimator)
+    values = {"variant": declared.variants[0], **declared.defaults()}
+    recorded = declared.card_values(values)
+    assert not run_settings & set(recorded)
+    assert set(recorded) == set(values) - run_settings  # every other hyperparameter, the variant included

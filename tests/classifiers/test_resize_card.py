@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from classifiers.card import DEFAULT_RESIZE, ModelCard, ResizeSpec, read_card
+from classifiers.card import DEFAULT_RESIZE, ModelCard, ResizeSpec, portable, read_card
 from classifiers.errors import ModelCardError
 from classifiers.locations import bundled_assets_dir
 from classifiers.pack import open_pack
@@ -46,7 +46,8 @@ def test_an_old_card_without_the_field_reads_as_the_default_and_writes_back_unch
     del obj["input"]["resize"]
     card = ModelCard.from_json_obj(obj)
     assert card.input.resize is None and card.input.resize_or_default == DEFAULT_RESIZE
-    assert card.to_json_obj() == obj
+    # unchanged but for the training machine's paths, which a card written today no longer keeps
+    assert card.to_json_obj() == {**obj, "training": portable(obj["training"])}
 
 
 @pytest.mark.parametrize("bad", [{"shrink": "lanczos"}, {"crop": "top"}, {"mode": "x"}, "bilinear"])

@@ -406,26 +406,54 @@ def test_train_deep_v1_shows_epochs_and_resumes_from_its_checkpoint(capsys, trai
     assert card.training["epochs_run"] == 2 and len(card.training["history"]) == 2
     assert set(card.metrics["per_class"]) == set(CLASSES) and len(card.metrics["confusion"]) == len(CLASSES)
 
-    code, _, err = run(
-        capsys,
-        trained_workspace,
-        "train",
-        "deep-v1",
+    resume = [*DEEP_ARGS, "--blocks", "2", "--models-dir", str(tmp_path), "--resume", str(checkpoint)]
+    code, _, err = run(capsys, trained_workspace, "train", "deep-v1", *resume, "--epochs", "3", "--id", "cnn3")
+    assert code == 2  # a 2-epoch cosine schedule stretched to 3 epochs is a run nobody asked for
+    assert_one_line_error(err, "was trained with a 2-epoch cosine schedule")
+    assert "pass --epochs 2 to resume it" in err
+
+    code, _, err = run(capsys, trained_workspace, "train", "deep-v1", *resume, "--epochs", "2", "--id", "again")
+    assert code == 0, err
+    assert "resumed from" in err and "epoch 1/2" not in err  # nothing left to train: it ended at epoch 2
+    resumed = read_card(tmp_path / "again").training["resumed"]
+    assert resumed["checkpoint"] == "v1.pt" and resumed["after_epoch"] == 2 and len(resumed["checkpoint_sha256"]) == 64
+
+
+@pytest.mark.torch
+def test_a_card_holds_no_path_of_the_machine_that_trained_it(capsys, trained_workspace, tmp_path):
+    pytest.importorskip("torch")
+    checkpoint = tmp_path / "runs" / "v1.pt"
+    args = [
         *DEEP_ARGS,
         "--epochs",
-        "3",
+        "1",
         "--blocks",
         "2",
-        "--id",
-        "cnn3",
         "--models-dir",
         str(tmp_path),
-        "--resume",
+        "--checkpoint",
         str(checkpoint),
+    ]
+    assert run(capsys, trained_workspace, "train", "deep-v1", *args, "--id", "first")[0] == 0
+    code, _, err = run(
+        capsys, trained_workspace, "train", "deep-v1", *args, "--resume", str(checkpoint), "--id", "resumed"
     )
     assert code == 0, err
-    assert "resumed from" in err and "epoch 3/3: loss" in err and "epoch 1/3" not in err
-    assert read_card(tmp_path / "cnn3").training["resumed_from"] == str(checkpoint)
+
+    text = (tmp_path / "resumed" / "model.json").read_text(encoding="utf-8")
+    assert str(tmp_path) not in text and str(trained_workspace) not in text
+
+    def strings(value):
+        if isinstance(value, dict):
+            return [s for item in value.values() for s in strings(item)]
+        if isinstance(value, list):
+            return [s for item in value for s in strings(item)]
+        return [value] if isinstance(value, str) else []
+
+    assert not [s for s in strings(json.loads(text)) if s.startswith((os.sep, "~"))]
+    params = read_card(tmp_path / "resumed").training["params"]
+    assert {"epochs", "seed", "lr"} <= set(params)
+    assert not {"workers", "device", "checkpoint", "resume"} & set(params)  # this machine's run settings
 
 
 @pytest.mark.torch

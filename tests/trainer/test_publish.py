@@ -10,10 +10,13 @@ import numpy as np
 import pytest
 
 from classifiers.card import discover_models, read_card
+from classifiers.pack import open_pack
 from classifiers.progress import run_to_end
+from classifiers.stats import mcnemar_exact
 from tests.helpers.synthetic import make_synthetic_pack
 from trainer.cli import main
 from trainer.model_registry import ModelRegistry, record_training
+from trainer.publish import PublishedModel, PublishReport, TierTest, render_text, tier_lines
 from trainer.training import train_model
 
 FAST = {"feature_size": 32}
@@ -82,6 +85,47 @@ def test_publish_ranks_the_models_into_terciles_in_the_game_folder(published, wo
         assert model["onnx_bytes"] == (destination / "models" / model["id"] / "model.onnx").stat().st_size
     text = (destination / "reports" / "tiny.txt").read_text()
     assert all(model_id in text for model_id, _, _ in MODELS) and "difficulty" in text
+
+
+def test_the_report_tests_whether_adjacent_tiers_differ_on_the_test_split(published, workspace):
+    destination, report = published
+    levels = {m["id"]: m["difficulty"] for m in report["models"]}
+    accuracy = {m["id"]: m["test_accuracy"] for m in report["models"]}
+    tests = report["tier_tests"]
+    assert [(t["lower_tier"], t["upper_tier"]) for t in tests] == [("easy", "medium"), ("medium", "hard")]
+    n_test = len(open_pack(workspace / "packs" / "tiny").splits["test"])
+    for t in tests:
+        assert (levels[t["lower_model"]], levels[t["upper_model"]]) == (t["lower_tier"], t["upper_tier"])
+        # paired on every test image, the accuracies are the cards' own
+        assert t["n_images"] == n_test
+        assert t["lower_accuracy"] == pytest.approx(accuracy[t["lower_model"]])
+        assert t["upper_accuracy"] == pytest.approx(accuracy[t["upper_model"]])
+        assert t["upper_accuracy"] - t["lower_accuracy"] == pytest.approx((t["b"] - t["c"]) / t["n_images"])
+        assert t["p_value"] == pytest.approx(mcnemar_exact(t["b"], t["c"])) and t["significant"] == (
+            t["p_value"] < 0.05
+        )
+    text = (destination / "reports" / "tiny.txt").read_text()
+    assert "exact McNemar" in text and f"b={tests[0]['b']} c={tests[0]['c']}" in text
+    assert text.count("do not differ significantly") == sum(not t["significant"] for t in tests)
+
+
+def test_a_warning_names_adjacent_tiers_that_do_not_differ() -> None:
+    report = PublishReport("p", "P", "dest", "now", 10, models=[_published("weak", 0.80), _published("strong", 0.81)])
+    report.tier_tests = [TierTest("easy", "hard", "weak", "strong", 0.80, 0.81, 1500, 14, 2, 0.0042, True)]
+    assert [warning for _, warning in tier_lines(report)] == [False, False]
+    report.tier_tests[0] = TierTest("easy", "hard", "weak", "strong", 0.80, 0.81, 1500, 30, 18, 0.11, False)
+    lines = tier_lines(report)
+    assert "b=30 c=18, p=0.11" in lines[1][0]
+    assert lines[-1] == (
+        "easy and hard do not differ significantly on the test split (p=0.11 >= 0.05): players meet the same "
+        "strength under two names. Train models further apart, or evaluate on more test images.",
+        True,
+    )
+    assert "warning: easy and hard do not differ significantly" in render_text(report)
+
+
+def _published(model_id: str, accuracy: float) -> PublishedModel:
+    return PublishedModel(model_id, model_id, "shallow", "svm", accuracy, None, None, 1000, "", "", "")
 
 
 def _server_settings(database: Path):

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from trainer.commands.context import state_of
-from trainer.publish import REPORT_COLUMNS, refusal_lines, report_rows
+from trainer.publish import REPORT_COLUMNS, refusal_lines, report_rows, tier_lines
 from trainer.usecases import TrainerUseCases
 
 
@@ -70,6 +70,8 @@ def publish_command(
     output.table(
         f"Published {len(report.models)} model(s) of {target.id} to {destination}", REPORT_COLUMNS, report_rows(report)
     )
+    for line, is_warning in tier_lines(report):
+        (output.warn if is_warning else output.info)(line)
     output.info(f"report: {destination / 'reports' / f'{target.id}.json'} (and .txt)")
     tables = destination / "predictions" / target.id
     output.info(f"prediction tables on {report.ranked_images} ranked images: {tables}")
