@@ -14,7 +14,7 @@ import pytest
 from classifiers.errors import PackError
 from classifiers.pack import open_pack
 from trainer.cli import main
-from trainer.datasets import FASHION_MNIST_CLASSES, FASHION_MNIST_DIR_ENV, iter_packaged, read_idx
+from trainer.datasets import FASHION_MNIST_CLASSES, FASHION_MNIST_DIR_ENV, iter_packaged, limit_per_part, read_idx
 
 TRAIN_PER_CLASS, TEST_PER_CLASS = 3, 1
 
@@ -52,8 +52,8 @@ def fashion_dir(tmp_path: Path, monkeypatch) -> dict[str, np.ndarray]:
     monkeypatch.setenv(FASHION_MNIST_DIR_ENV, str(root))
     return {
         "root": root,
-        "images": np.concatenate([train_images, test_images]),
-        "labels": np.concatenate([train_labels, test_labels]),
+        "train": (train_images, train_labels),
+        "test": (test_images, test_labels),
     }
 
 
@@ -95,25 +95,46 @@ def test_read_idx_rejects_a_truncated_header(tmp_path):
         read_idx(path)
 
 
-def test_fashion_mnist_limit_takes_that_many_per_class_with_their_labels(fashion_dir):
+def test_fashion_mnist_limit_takes_that_many_per_class_with_their_labels_and_parts(fashion_dir):
     dataset, images, total = iter_packaged("fashion-mnist", limit=2)
     items = list(images)
     assert dataset.name == "fashion-mnist" and "MIT" in dataset.licence
     assert total == len(items) == 20
     assert Counter(item.label for item in items) == {name: 2 for name in FASHION_MNIST_CLASSES}
+    # 3 : 1 per class here, so a limit of 2 takes one image of each part per class
+    assert Counter(item.part for item in items) == {"train": 10, "test": 10}
     for item in items:
         index = int(item.origin.split("#")[1])
-        assert item.label == FASHION_MNIST_CLASSES[fashion_dir["labels"][index]]
+        part_images, part_labels = fashion_dir[item.part]
+        assert item.origin.startswith(f"fashion-mnist {item.part} #")
+        assert item.label == FASHION_MNIST_CLASSES[part_labels[index]]
         decoded = cv2.imdecode(np.frombuffer(item.data, np.uint8), cv2.IMREAD_UNCHANGED)
         assert decoded.shape == (28, 28)
-        np.testing.assert_array_equal(decoded, fashion_dir["images"][index])
+        np.testing.assert_array_equal(decoded, part_images[index])
 
 
-def test_fashion_mnist_without_limit_reads_train_and_test_files(fashion_dir):
+def test_fashion_mnist_without_limit_reads_train_and_test_files_with_their_parts(fashion_dir):
     _, images, total = iter_packaged("fashion-mnist")
     items = list(images)
     assert total == len(items) == 10 * (TRAIN_PER_CLASS + TEST_PER_CLASS)
     assert len({item.data for item in items}) == len(items)
+    assert Counter(item.part for item in items) == {"train": 10 * TRAIN_PER_CLASS, "test": 10 * TEST_PER_CLASS}
+
+
+@pytest.mark.parametrize(
+    ("limit", "sizes", "expected"),
+    [
+        (1000, [6000, 1000], [857, 143]),  # Fashion-MNIST's 6 : 1
+        (70, [6000, 1000], [60, 10]),
+        (2, [6000, 1000], [1, 1]),  # the test part is never left empty while the limit allows one of each
+        (1, [6000, 1000], [1, 0]),
+        (7000, [6000, 1000], [6000, 1000]),
+        (50, [3, 40], [3, 40]),
+        (10, [3, 40], [1, 9]),
+    ],
+)
+def test_limit_is_shared_between_the_official_parts_in_their_proportion(limit, sizes, expected):
+    assert limit_per_part(limit, sizes) == expected
 
 
 def test_missing_fashion_mnist_files_say_how_to_install_them(tmp_path, monkeypatch):
