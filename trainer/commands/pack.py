@@ -196,7 +196,7 @@ def export_game(
 ) -> None:
     """Copy a pack's test and ranked images (no train/val, no ranked labels) for the game.
 
-    Example: eyevsai-train pack export-game fashion --to assets/packs --max-test 500 --max-ranked 200
+    Example: eyevsai-train pack export-game fashion-mnist --to assets/packs --max-test 1500 --max-ranked 1000
     """
     state = state_of(ctx)
     target = export_game_pack(state.workspace.find_pack(pack), to, max_test=max_test, max_ranked=max_ranked)
