@@ -25,6 +25,9 @@ from classifiers.progress import Progress
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff"}
 RANKED_LABELS_FILE = "ranked_labels.json"
+STRATIFIED, OFFICIAL = "stratified", "official"  # the split rules, recorded as pack.json's "split_rule"
+PARTS = ("train", "test")
+MIN_TEST_PER_CLASS, MIN_TEST_TOTAL = 30, 200  # below these a test accuracy is too coarse to compare models
 PACK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")  # a folder name on every OS, never a hidden one
 _EXT_BY_MAGIC = (
     (b"\xff\xd8\xff", ".jpg"),
@@ -37,18 +40,32 @@ _EXT_BY_MAGIC = (
 
 @dataclass(frozen=True)
 class SourceImage:
-    """One candidate image: its encoded bytes, its class, and where it came from (for messages)."""
+    """One candidate image: its encoded bytes, its class, and where it came from (for messages).
+
+    `part` names the dataset's official part the image belongs to ("train" or "test") when the dataset has an
+    official train/test division (Fashion-MNIST); None for a folder tree. Images that carry parts are split by
+    `OFFICIAL` rules: official test images never reach train or val.
+    """
 
     data: bytes
     label: str
     origin: str
+    part: str | None = None
 
 
 @dataclass(frozen=True)
 class SplitFractions:
+    """Fractions of each class per split.
+
+    The stratified rule (folder trees) uses val, test and ranked of each class. The official rule (images that
+    carry an official part) uses val of each class's official training images, and official_ranked of each
+    class's official test images (the rest of them is the test split).
+    """
+
     val: float = 0.1
     test: float = 0.15
     ranked: float = 0.1
+    official_ranked: float = 0.2
 
     def __post_init__(self) -> None:
         if min(self.val, self.test, self.ranked) < 0 or self.val + self.test + self.ranked >= 0.9:
@@ -56,6 +73,11 @@ class SplitFractions:
             raise ConfigError(
                 f"Split fractions val={self.val}, test={self.test}, ranked={self.ranked} must be non-negative "
                 "and leave at least 10% for training."
+            )
+        if not 0 <= self.official_ranked < 1:
+            raise ConfigError(
+                f"Ranked fraction {self.official_ranked} of the official test images must be at least 0 and below 1 "
+                "(the rest of them is the test split)."
             )
 
 
@@ -66,6 +88,7 @@ class BuildReport:
     duplicates: list[str] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    split_rule: str = STRATIFIED
 
 
 def _extension(data: bytes) -> str:
@@ -127,6 +150,37 @@ def _stratified_split(by_class: dict[str, list[str]], fractions: SplitFractions,
     return splits
 
 
+def _official_split(
+    by_class: dict[str, list[str]], part_of: dict[str, str | None], fractions: SplitFractions, seed: int
+) -> dict[str, list]:
+    """Train/val from each class's official training images, test/ranked from its official test images."""
+    rng = np.random.default_rng(seed)
+    splits: dict[str, list[tuple[str, str]]] = {"train": [], "val": [], "test": [], "ranked": []}
+    rules = (("train", "val", "train", fractions.val), ("test", "ranked", "test", fractions.official_ranked))
+    for label in sorted(by_class):
+        for part, first, rest, fraction in rules:
+            shas = sorted(sha for sha in by_class[label] if part_of[sha] == part)  # content and seed decide
+            order = rng.permutation(len(shas))
+            n_first = int(round(len(shas) * fraction))
+            for i, idx in enumerate(order):
+                splits[first if i < n_first else rest].append((shas[idx], label))
+    for split in splits.values():
+        rng.shuffle(split)
+    return splits
+
+
+def _split(
+    by_class: dict[str, list[str]], part_of: dict[str, str | None], fractions: SplitFractions, seed: int
+) -> tuple[str, dict[str, list]]:
+    """The split rule the images call for (official when they carry parts) and its splits."""
+    parts = set(part_of.values())
+    if parts == {None}:
+        return STRATIFIED, _stratified_split(by_class, fractions, seed)
+    if not parts <= set(PARTS):
+        raise PackError(f"Images carry official parts {sorted(map(str, parts))}; each must be one of {PARTS}.")
+    return OFFICIAL, _official_split(by_class, part_of, fractions, seed)
+
+
 def build_pack(
     images: Iterable[SourceImage | str],
     out_dir: str | Path,
@@ -173,11 +227,12 @@ def _write_pack(
     shutil.rmtree(tmp_dir, ignore_errors=True)
     report = BuildReport(pack_dir)
     try:
-        by_class, sizes = yield from _import_images(images, tmp_dir, report, total)
+        by_class, part_of, sizes = yield from _import_images(images, tmp_dir, report, total)
         if len(by_class) < 2:
             raise PackError(f"Only {len(by_class)} class(es) had readable images; a pack needs at least two.")
-        splits = _stratified_split(by_class, fractions, seed)
+        report.split_rule, splits = _split(by_class, part_of, fractions, seed)
         _check_balance(by_class, min_per_class, report)
+        _check_test_size(splits["test"], sorted(by_class), report)
         height, width = (int(np.median([s[i] for s in sizes])) for i in (0, 1))
         pack_meta = {
             "id": meta["id"],
@@ -188,6 +243,7 @@ def _write_pack(
             "classes": sorted(by_class),
             "image_size": [height, width],
             "seed": seed,
+            "split_rule": report.split_rule,
             "splits": {
                 name: [
                     {"sha256": sha} if name == "ranked" else {"sha256": sha, "label": label} for sha, label in entries
@@ -222,15 +278,20 @@ def check_pack_id(pack_id: str) -> None:
 
 def _import_images(
     images: Iterable[SourceImage | str], tmp_dir: Path, report: BuildReport, total: int
-) -> Generator[Progress, None, tuple[dict[str, list[str]], list[tuple[int, int]]]]:
+) -> Generator[Progress, None, tuple[dict[str, list[str]], dict[str, str | None], list[tuple[int, int]]]]:
     """Store each new decodable image in tmp_dir; record duplicates and unreadable files in the report.
 
+    An image stored once belongs to the official training part if any of its copies does, so an official test
+    image that duplicates a training image never reaches the test split.
+
     Returns:
-        (class -> sha256 list, (height, width) of every stored image).
+        (class -> sha256 list, sha256 -> official part, (height, width) of every stored image).
     """
     by_class: dict[str, list[str]] = defaultdict(list)
     seen: dict[str, str] = {}
+    part_of: dict[str, str | None] = {}
     sizes: list[tuple[int, int]] = []
+    made_dirs: set[Path] = set()
     for n, item in enumerate(images, start=1):
         if isinstance(item, str):
             report.unreadable.append(item)
@@ -238,20 +299,25 @@ def _import_images(
         sha = hashlib.sha256(item.data).hexdigest()
         if sha in seen:
             report.duplicates.append(f"{item.origin} duplicates {seen[sha]}")
+            if item.part == "train" and part_of[sha] == "test":
+                part_of[sha] = "train"
         else:
             decoded = cv2.imdecode(np.frombuffer(item.data, np.uint8), cv2.IMREAD_COLOR) if item.data else None
             if decoded is None:
                 report.unreadable.append(f"{item.origin}: not a decodable image")
             else:
                 seen[sha] = item.origin
+                part_of[sha] = item.part
                 sizes.append(decoded.shape[:2])
                 target = tmp_dir / image_relpath(sha, _extension(item.data))
-                target.parent.mkdir(parents=True, exist_ok=True)
+                if target.parent not in made_dirs:  # one mkdir per folder, not per image (70,000 for MNIST)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    made_dirs.add(target.parent)
                 target.write_bytes(item.data)
                 by_class[item.label].append(sha)
         if n % 50 == 0 or n == total:
             yield Progress("import", n, total, f"{n} images read")
-    return by_class, sizes
+    return by_class, part_of, sizes
 
 
 def _check_balance(by_class: dict[str, list[str]], min_per_class: int, report: BuildReport) -> None:
@@ -261,6 +327,20 @@ def _check_balance(by_class: dict[str, list[str]], min_per_class: int, report: B
     counts = [len(v) for v in by_class.values()]
     if max(counts) > 3 * min(counts):
         report.warnings.append(f"classes are unbalanced ({min(counts)}–{max(counts)} images)")
+
+
+def _check_test_size(test: list[tuple[str, str]], classes: list[str], report: BuildReport) -> None:
+    """Warn when the test split is too small for its accuracy to tell models apart."""
+    per_class = Counter(label for _, label in test)
+    thinnest = min(classes, key=lambda c: per_class[c])
+    if per_class[thinnest] >= MIN_TEST_PER_CLASS and len(test) >= MIN_TEST_TOTAL:
+        return
+    step = f"; one image moves its accuracy by {100 / len(test):.1f} points" if test else ""
+    report.warnings.append(
+        f"the test split holds only {len(test)} images ('{thinnest}': {per_class[thinnest]}){step}: too few to "
+        f"compare models (aim for {MIN_TEST_PER_CLASS}+ per class, {MIN_TEST_TOTAL}+ in all). Add images (a larger "
+        "--limit for a packaged dataset) or raise the test fraction (--test; for an official split, a lower --ranked)."
+    )
 
 
 def export_game_pack(

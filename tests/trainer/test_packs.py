@@ -6,6 +6,7 @@ import hashlib
 import json
 import shutil
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,9 @@ from classifiers.pack import PACK_FILE, open_pack
 from classifiers.progress import Progress
 from tests.helpers.synthetic import CLASS_STYLES, synthetic_sources
 from trainer.packs import (
+    OFFICIAL,
     RANKED_LABELS_FILE,
+    STRATIFIED,
     BuildReport,
     SplitFractions,
     build_pack,
@@ -289,3 +292,70 @@ def test_game_pack_limits_are_never_exceeded(built, tmp_path, limit):
     pack, _, _ = built
     game = open_pack(export_game_pack(pack, tmp_path / "game", max_test=limit, max_ranked=limit))
     assert len(game.splits["test"]) == limit and len(game.splits["ranked"]) == limit
+
+
+def official_sources(train_per_class: int = 30, test_per_class: int = 63) -> tuple[list, set[str], set[str]]:
+    """Images that carry official parts (as Fashion-MNIST's do): the images and the sha256 sets of each part."""
+    train = [replace(s, part="train") for s in synthetic_sources(train_per_class, seed=1)]
+    test = [replace(s, part="test") for s in synthetic_sources(test_per_class, seed=2)]
+    return [*train, *test], *({hashlib.sha256(s.data).hexdigest() for s in part} for part in (train, test))
+
+
+def test_official_parts_keep_test_images_out_of_training(tmp_path):
+    images, train_shas, test_shas = official_sources()
+    report = run_build(images, tmp_path / "packs", seed=3)
+    pack = open_pack(report.pack_dir)
+    assert report.split_rule == pack.meta["split_rule"] == OFFICIAL
+    assert {e.sha256 for s in ("train", "val") for e in pack.splits[s]} == train_shas
+    assert {e.sha256 for s in ("test", "ranked") for e in pack.splits[s]} == test_shas
+    # val: 0.1 of each class's training part; ranked: 0.2 of each class's test part
+    assert report.counts == {
+        "train": {label: 27 for label in CLASS_STYLES},
+        "val": {label: 3 for label in CLASS_STYLES},
+        "test": {label: 50 for label in CLASS_STYLES},
+        "ranked": {label: 13 for label in CLASS_STYLES},
+    }
+    assert report.warnings == []  # 200 test images, 50 per class: enough to measure
+    again = run_build(images, tmp_path / "again", seed=3)
+    assert _splits(again.pack_dir) == _splits(report.pack_dir)
+
+
+def test_official_fractions_apply_to_their_part(tmp_path):
+    images, _, _ = official_sources()
+    fractions = SplitFractions(val=0.2, official_ranked=0.5)
+    report = run_build(images, tmp_path / "packs", fractions=fractions)
+    assert [report.counts[s]["yellow_dots"] for s in ("train", "val", "test", "ranked")] == [24, 6, 31, 32]
+
+
+@pytest.mark.parametrize("test_first", [False, True])
+def test_an_official_test_image_that_duplicates_a_training_image_stays_out_of_test(tmp_path, test_first):
+    images, train_shas, _ = official_sources()
+    copy = replace(images[0], part="test", origin="t10k copy")
+    report = run_build([copy, *images] if test_first else [*images, copy], tmp_path / "packs")
+    pack = open_pack(report.pack_dir)
+    sha = hashlib.sha256(copy.data).hexdigest()
+    assert sha in {e.sha256 for s in ("train", "val") for e in pack.splits[s]}
+    assert sha not in {e.sha256 for s in ("test", "ranked") for e in pack.splits[s]}
+    assert len(report.duplicates) == 1 and "t10k copy" in report.duplicates[0]
+    assert {e.sha256 for s in ("train", "val") for e in pack.splits[s]} == train_shas
+
+
+def test_folder_images_keep_the_stratified_rule(built):
+    pack, _, report = built
+    assert report.split_rule == pack.meta["split_rule"] == STRATIFIED
+
+
+def test_images_with_an_unknown_part_are_refused(tmp_path):
+    images, _, _ = official_sources()
+    with pytest.raises(PackError, match="official parts"):
+        run_build([*images, replace(images[0], data=images[0].data + b"x", part=None)], tmp_path / "packs")
+    assert not (tmp_path / "packs" / "pets.partial").exists()
+
+
+def test_a_test_split_too_small_to_measure_is_warned_about_with_its_numbers(tmp_path):
+    images, _, _ = official_sources(train_per_class=30, test_per_class=10)
+    report = run_build(images, tmp_path / "packs")
+    assert report.counts["test"] == {label: 8 for label in CLASS_STYLES}
+    [warning] = report.warnings
+    assert "test split holds only 32 images" in warning and ": 8)" in warning
+    assert "30+ per class" in warning and "--limit" in warning and "--test" in warning

@@ -31,32 +31,58 @@ def build(
     pack_id: Annotated[str, typer.Option("--id", help="Id of the new pack (a folder name).")],
     title: Annotated[str | None, typer.Option(help="Title shown in the game.")] = None,
     licence: Annotated[str | None, typer.Option(help="Licence of the images.")] = None,
-    val: Annotated[float, typer.Option(help="Fraction of each class for validation.")] = 0.1,
-    test: Annotated[float, typer.Option(help="Fraction of each class for the test split.")] = 0.15,
-    ranked: Annotated[float, typer.Option(help="Fraction of each class for the ranked split.")] = 0.1,
+    val: Annotated[
+        float, typer.Option(help="Fraction of each class for validation (official split: of its training images).")
+    ] = 0.1,
+    test: Annotated[
+        float | None,
+        typer.Option(
+            help="Fraction of each class for the test split [default: 0.15; official split: its test images]."
+        ),
+    ] = None,
+    ranked: Annotated[
+        float | None,
+        typer.Option(
+            help="Fraction of each class for the ranked split [default: 0.1; official split: of its test images, 0.2]."
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the stratified split.")] = 0,
-    limit: Annotated[int | None, typer.Option(help="Packaged datasets: at most this many images per class.")] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            help="Packaged datasets: at most this many images per class, taken from the official training and test "
+            "images in their own proportion (Fashion-MNIST 6:1: --limit 1000 takes 857 + 143)."
+        ),
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Folder to write the pack into (default: workspace packs).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable report.")] = False,
 ) -> None:
     """Make a pack from a class-per-folder tree or a packaged dataset, with seeded stratified splits.
 
+    A packaged dataset with an official train/test division (Fashion-MNIST) keeps it: train and val come only
+    from its training images, test and ranked only from its test images (the official split).
+
     Examples:
       eyevsai-train pack build ~/photos/pets --id pets
-      eyevsai-train pack build packaged:fashion-mnist --id fashion --limit 1200
+      eyevsai-train pack build packaged:fashion-mnist --id fashion
+      eyevsai-train pack build packaged:fashion-mnist --id fashion-small --limit 1000
     """
     state = state_of(ctx)
     output = state.output
     output.as_json = as_json
     usecases = TrainerUseCases(state.workspace)
-    options = {
-        "title": title,
-        "licence": licence,
-        "fractions": SplitFractions(val=val, test=test, ranked=ranked),
-        "seed": seed,
-        "out_dir": out,
-    }
-    if src.startswith(PREFIX):
+    packaged = src.startswith(PREFIX)
+    if packaged and test is not None:
+        output.warn(f"--test does not apply to {src}: its official test images make the test and ranked splits")
+    defaults = SplitFractions()
+    fractions = SplitFractions(
+        val=val,
+        test=defaults.test if test is None else test,
+        ranked=defaults.ranked if ranked is None or packaged else ranked,
+        official_ranked=defaults.official_ranked if ranked is None else ranked,
+    )
+    options = {"title": title, "licence": licence, "fractions": fractions, "seed": seed, "out_dir": out}
+    if packaged:
         work = usecases.build_packaged_pack(src.removeprefix(PREFIX), pack_id, limit=limit, **options)
     else:
         if limit is not None:
@@ -70,6 +96,7 @@ def _show_report(output: Output, report: BuildReport, as_json: bool) -> None:
         output.emit_json(
             {
                 "pack_dir": str(report.pack_dir),
+                "split_rule": report.split_rule,
                 "counts": report.counts,
                 "warnings": report.warnings,
                 "duplicates": report.duplicates,
@@ -88,7 +115,7 @@ def _show_report(output: Output, report: BuildReport, as_json: bool) -> None:
     classes = sorted({c for counts in report.counts.values() for c in counts})
     splits = list(report.counts)
     output.table(
-        f"Pack written to {report.pack_dir}",
+        f"Pack written to {report.pack_dir} ({report.split_rule} split)",
         ["class", *splits],
         [[c, *(report.counts[s].get(c, 0) for s in splits)] for c in classes],
     )
@@ -169,7 +196,7 @@ def export_game(
 ) -> None:
     """Copy a pack's test and ranked images (no train/val, no ranked labels) for the game.
 
-    Example: eyevsai-train pack export-game fashion --to assets/packs --max-test 500 --max-ranked 200
+    Example: eyevsai-train pack export-game fashion-mnist --to assets/packs --max-test 1500 --max-ranked 1000
     """
     state = state_of(ctx)
     target = export_game_pack(state.workspace.find_pack(pack), to, max_test=max_test, max_ranked=max_ranked)

@@ -43,6 +43,7 @@ def test_build_a_pack_from_a_folder(empty_window, qtbot, image_folder: Path) -> 
     assert page.tabs.currentWidget() is page.existing
     assert page.current_pack is not None and page.current_pack.id == "holiday"
     assert "Pack 'holiday' built from 36 images." in page.existing.notes.text()
+    assert "the test split holds only" in page.existing.notes.text()  # 36 images cannot measure a model
     assert page.existing.counts.item(page.existing.counts.rowCount() - 1, 0).text() == "total"
     assert page.existing.samples.count() > 0
     assert window.train_page.pack is not None and window.train_page.pack.id == "holiday"
