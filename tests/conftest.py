@@ -5,8 +5,13 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import settings
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# property tests judge behaviour, not speed: a busy CI machine must not fail them on hypothesis's 200 ms deadline
+settings.register_profile("eyevsai", deadline=None)
+settings.load_profile("eyevsai")
 
 
 @pytest.fixture(autouse=True)
