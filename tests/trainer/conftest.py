@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -88,15 +89,11 @@ def trained_workspace(trained_template: Path, tmp_path: Path) -> Workspace:
     """A private copy of the trained workspace (tests delete and publish models)."""
     root = tmp_path / "workspace"
     shutil.copytree(trained_template, root)
-    registry = Workspace(root).registry()
-    try:  # the copied registry still points at the template's folders
-        registry.db.execute(
+    with sqlite3.connect(root / "registry.db") as db:  # the copied registry still points at the template's folders
+        db.execute(
             "UPDATE models SET model_dir = replace(model_dir, ?, ?), onnx_path = replace(onnx_path, ?, ?)",
             [str(trained_template), str(root)] * 2,
         )
-        registry.db.conn.commit()
-    finally:
-        registry.close()
     return Workspace(root)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Generator
@@ -72,9 +73,10 @@ def registry(tmp_path):
 
 def test_a_new_registry_has_the_current_schema_and_refuses_a_newer_one(tmp_path):
     registry = ModelRegistry(tmp_path / "registry.db")
-    assert registry.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    registry.db.execute("PRAGMA user_version = 99")
     registry.close()
+    with sqlite3.connect(tmp_path / "registry.db") as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        db.execute("PRAGMA user_version = 99")
     with pytest.raises(RegistryError, match="schema version 99, newer than this trainer's"):
         ModelRegistry(tmp_path / "registry.db")
 
