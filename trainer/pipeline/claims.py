@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from trainer.model_registry import DONE, FAILED, HOST, INTERRUPTED, RUNNING, ModelRegistry
+from trainer.model_registry import DONE, FAILED, HOST, INTERRUPTED, RUNNING, ModelRegistry, now
 from trainer.pipeline.plan import Job
 from trainer.registry_database import tables, transaction
 
@@ -53,14 +53,14 @@ class JobClaims:
         """Try to claim `job` for a run that will record itself as `model_id`."""
         import sqlalchemy as sa  # lazy: sqlalchemy
 
-        now = time.time()
+        at = time.time()
         with transaction(self.registry.engine) as connection:
             connection.execute(_insert_if_missing(connection, self.jobs, {"key": job.key, "state": FREE}))
             query = sa.select(self.jobs).where(self.jobs.c.key == job.key).with_for_update(skip_locked=True)
             row = connection.execute(query).mappings().first()
             if row is None:  # another pipeline is claiming it at this very moment
                 return Verdict("held")
-            verdict = self._verdict(connection, row, now)
+            verdict = self._verdict(connection, row, at)
             if verdict is not None:
                 return verdict
             stale = row["model_id"] if row["state"] == RUNNING else None
@@ -71,8 +71,8 @@ class JobClaims:
                     state=RUNNING,
                     owner=self.owner,
                     model_id=model_id,
-                    lease_expires=now + self.lease_s,
-                    claimed=now,
+                    lease_expires=at + self.lease_s,
+                    claimed=at,
                     ended=None,
                     attempts=(row["attempts"] or 0) + 1,
                 )
@@ -82,22 +82,26 @@ class JobClaims:
                 connection.execute(
                     models.update()
                     .where(models.c.id == stale, models.c.status == RUNNING)
-                    .values(status=INTERRUPTED, error=f"interrupted: {row['owner']} stopped renewing its claim")
+                    .values(
+                        status=INTERRUPTED,
+                        error=f"interrupted: the pipeline {row['owner']} stopped renewing its claim",
+                        finished=now(),
+                    )
                 )
             return Verdict("claimed", stale, row["owner"] if stale else None)
 
-    def _verdict(self, connection: Any, row: Any, now: float) -> Verdict | None:
+    def _verdict(self, connection: Any, row: Any, at: float) -> Verdict | None:
         """Why the locked row cannot be claimed now, or None when it can."""
         state, owner, model_id = row["state"], row["owner"], row["model_id"]
-        if state == RUNNING and (row["lease_expires"] or 0) > now:
+        if state == RUNNING and (row["lease_expires"] or 0) > at:
             return Verdict("held", model_id, owner)
         if state in (DONE, FAILED) and (row["ended"] or 0) >= self.since:
             return Verdict(state, model_id, owner)
         if state == RUNNING and model_id:  # a lapsed claim whose run may have finished before it could say so
             models = self.registry.models
-            status = connection.execute(sa_select_status(models, model_id)).scalar()
+            status = connection.execute(_status_query(models, model_id)).scalar()
             if status == DONE:
-                self._end(connection, row["key"], DONE, owner=owner, now=now)
+                self._end(connection, row["key"], DONE, owner=owner, at=at)
                 return Verdict(DONE, model_id, owner)
         return None
 
@@ -105,12 +109,11 @@ class JobClaims:
         """Extend the leases of these running jobs; return those this pipeline no longer holds (taken over)."""
         if not keys:
             return []
-        now = time.time()
         with transaction(self.registry.engine) as connection:
             connection.execute(
                 self.jobs.update()
                 .where(self.jobs.c.key.in_(keys), self.jobs.c.owner == self.owner, self.jobs.c.state == RUNNING)
-                .values(lease_expires=now + self.lease_s)
+                .values(lease_expires=time.time() + self.lease_s)
             )
             held = connection.execute(
                 self.jobs.select().where(
@@ -123,17 +126,17 @@ class JobClaims:
     def release(self, job: Job, state: str) -> None:
         """The job ended here: done, failed, or interrupted (claimable again at once)."""
         with transaction(self.registry.engine) as connection:
-            self._end(connection, job.key, state, owner=self.owner, now=time.time())
+            self._end(connection, job.key, state, owner=self.owner, at=time.time())
 
-    def _end(self, connection: Any, key: str, state: str, *, owner: str | None, now: float) -> None:
+    def _end(self, connection: Any, key: str, state: str, *, owner: str | None, at: float) -> None:
         connection.execute(
             self.jobs.update()
             .where(self.jobs.c.key == key, self.jobs.c.owner == owner)
-            .values(state=state, ended=now, lease_expires=None)
+            .values(state=state, ended=at, lease_expires=None)
         )
 
 
-def sa_select_status(models: Any, model_id: str) -> Any:
+def _status_query(models: Any, model_id: str) -> Any:
     import sqlalchemy as sa  # lazy: sqlalchemy
 
     return sa.select(models.c.status).where(models.c.id == model_id)
