@@ -22,6 +22,7 @@ import socket
 import time
 from collections.abc import Generator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ OBJECTIVE = "val_accuracy"
 HOST = socket.gethostname()
 NOT_FOR_TRIALS = ("checkpoint", "resume")  # trials are short-lived: no checkpoints
 MAX_FAILURES_IN_A_ROW = 3
+UNCLAIMED_TRIAL_S = 300  # a running trial without a pid this old was left by a process killed right after asking
 OPEN_ATTEMPTS = 3  # machines starting at once may race to create a new storage's tables: the loser tries again
 
 
@@ -113,6 +115,8 @@ def _retry_stale_trials(study: Any, storage: Any, name: str) -> int:
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         if trial.user_attrs.get("host", HOST) != HOST or is_alive(trial.user_attrs.get("pid")):
             continue
+        if "pid" not in trial.user_attrs and _age_s(trial) < UNCLAIMED_TRIAL_S:
+            continue  # another process asked for it a moment ago and is about to write its pid
         trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, trial.number)
         storage.set_trial_state_values(trial_id, TrialState.FAIL)
         if trial.params:
@@ -186,6 +190,11 @@ def tune(
     finished = _count(study, TrialState.COMPLETE, TrialState.PRUNED)
     yield Progress("trial", finished, max(trials, finished), f"study {name}: {finished} trial(s)", _best(study))
     return _result(study, name, storage_path, info, variant, base_params or {})
+
+
+def _age_s(trial: Any) -> float:
+    started = trial.datetime_start
+    return (datetime.now() - started).total_seconds() if started else float("inf")
 
 
 def _check_arguments(info: FamilyInfo, pack: Pack, trials: int, variant: str | None) -> None:
