@@ -183,7 +183,8 @@ def schema_version(connection: Any) -> int:
     sa = _sa()
     if connection.dialect.name == "sqlite":
         return connection.exec_driver_sql("PRAGMA user_version").scalar_one()
-    connection.execute(sa.text("CREATE TABLE IF NOT EXISTS registry_schema (version INTEGER NOT NULL)"))
+    if not sa.inspect(connection).has_table("registry_schema"):
+        return 0
     return connection.execute(sa.text("SELECT MAX(version) FROM registry_schema")).scalar() or 0
 
 
@@ -192,6 +193,7 @@ def set_schema_version(connection: Any, version: int) -> None:
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql(f"PRAGMA user_version = {int(version)}")
         return
+    connection.execute(sa.text("CREATE TABLE IF NOT EXISTS registry_schema (version INTEGER NOT NULL)"))
     connection.execute(sa.text("DELETE FROM registry_schema"))
     connection.execute(sa.text("INSERT INTO registry_schema (version) VALUES (:v)"), {"v": version})
 
@@ -200,6 +202,10 @@ def migrate(engine: sa.Engine) -> int:
     """Bring the schema to SCHEMA_VERSION in one transaction; return the version found (newer ones are the
     caller's to refuse: nothing is changed then)."""
     sa = _sa()
+    with engine.connect() as connection:  # the usual case, without taking the writer's lock: nothing to do
+        found = schema_version(connection)
+    if found >= SCHEMA_VERSION:
+        return found
     with transaction(engine) as connection:
         if connection.dialect.name == "postgresql":  # machines opening a new registry at once migrate in turn
             connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})

@@ -18,7 +18,6 @@ re-trains the best parameters with `training.train_model` and records the model.
 from __future__ import annotations
 
 import os
-import socket
 import time
 from collections.abc import Generator
 from dataclasses import dataclass, field
@@ -33,12 +32,11 @@ from classifiers.families.base import load_split_images
 from classifiers.pack import Pack
 from classifiers.progress import Progress
 from classifiers.registry import FamilyInfo
-from trainer.model_registry import is_alive
+from trainer.model_registry import HOST, is_alive
 from trainer.registry_database import engine_url, is_url, shown
 from trainer.tuning_spaces import space_for
 
 OBJECTIVE = "val_accuracy"
-HOST = socket.gethostname()
 NOT_FOR_TRIALS = ("checkpoint", "resume")  # trials are short-lived: no checkpoints
 MAX_FAILURES_IN_A_ROW = 3
 UNCLAIMED_TRIAL_S = 300  # a running trial without a pid this old was left by a process killed right after asking

@@ -6,11 +6,13 @@ $EYEVSAI_TEST_POSTGRES_URL is set, on PostgreSQL.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import pytest
 
-from trainer.model_registry import DONE, FAILED, INTERRUPTED, RUNNING, ModelRegistry
+from trainer.model_registry import DONE, FAILED, HOST, INTERRUPTED, RUNNING, ModelRegistry
 from trainer.pipeline.claims import JobClaims
 from trainer.pipeline.plan import Job
 
@@ -89,3 +91,13 @@ def test_a_lapsed_claim_whose_model_was_recorded_counts_as_done(registry, tmp_pa
     assert (verdict.outcome, verdict.model_id) == (DONE, "run-a")
     assert registry.get("run-a").status == DONE and registry.find("run-b") is None
     assert RUNNING not in {r.status for r in registry.records()}
+
+
+def test_a_claim_of_a_dead_process_on_this_host_is_taken_over_without_waiting(registry):
+    killed = subprocess.Popen([sys.executable, "-c", "pass"])
+    killed.wait()
+    gone = pipeline(registry, "unused", lease_s=3600)
+    gone.owner = f"{HOST}:{killed.pid}"  # a pipeline of this machine, killed (its re-run need not wait an hour)
+    assert gone.claim(JOB, "run-a").outcome == "claimed"
+    rerun = JobClaims(registry)
+    assert rerun.claim(JOB, "run-c").outcome == "claimed"

@@ -19,7 +19,7 @@ import optuna
 import pytest
 
 from tests.helpers.synthetic import make_synthetic_pack
-from trainer.model_registry import REGISTRY_URL_ENV, ModelRegistry
+from trainer.model_registry import HOST_ENV, REGISTRY_URL_ENV, ModelRegistry
 from trainer.tuning import open_storage
 from trainer.workspace import WORKSPACE_ENV
 
@@ -30,16 +30,18 @@ JOBS = ("--families", "shallow", "--set", "feature_size=32", "--set", "shallow.n
 
 def environment() -> dict[str, str]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    for name in (WORKSPACE_ENV, REGISTRY_URL_ENV, "EYEVSAI_TUNING_STORAGE"):
+    for name in (WORKSPACE_ENV, REGISTRY_URL_ENV, HOST_ENV, "EYEVSAI_TUNING_STORAGE"):
         env.pop(name, None)
     return env
 
 
 def start(workspace: Path, out: Path, *args: str) -> subprocess.Popen:
-    """`eyevsai-train --workspace WORKSPACE ARGS --json` in the background, its output in `out` (and .err)."""
+    """`eyevsai-train --workspace WORKSPACE ARGS --json` in the background, its output in `out` (and .err), as a
+    machine of its own (named after `out`): this host cannot tell whether another machine's process lives."""
     command = [sys.executable, "-m", "trainer", "--workspace", str(workspace), *args, "--json"]
+    env = {**environment(), HOST_ENV: f"machine-{out.stem}"}
     with open(out, "w") as stdout, open(out.with_suffix(".err"), "w") as stderr:
-        return subprocess.Popen(command, stdout=stdout, stderr=stderr, cwd=REPO, env=environment())
+        return subprocess.Popen(command, stdout=stdout, stderr=stderr, cwd=REPO, env=env)
 
 
 def finish(process: subprocess.Popen, out: Path) -> dict:
@@ -98,8 +100,10 @@ def test_two_pipelines_share_the_jobs_and_one_takes_over_a_killed_ones_job(works
     # the killed job: interrupted where it was killed, then run (once) by the second pipeline after the lease
     retried = sorted(by_job[killed.job], key=lambda r: r.created)
     assert [r.status for r in retried] == ["interrupted", "done"]
-    assert retried[0].id == killed.id and "stopped renewing its claim" in retried[0].error
-    assert retried[1].owner_pid == second.pid and retried[1].created >= retried[0].finished
+    assert retried[0].id == killed.id and "machine-a:" in retried[0].error and "stopped renewing" in retried[0].error
+    assert (retried[1].owner_pid, retried[1].host) == (second.pid, "machine-b") and retried[1].created >= retried[
+        0
+    ].finished
     # no job ran twice at the same time: every other job has a single run
     assert all(len(runs) == 1 for job, runs in by_job.items() if job != killed.job)
     reports = {(j["pack"], j["variant"]): j for j in out["jobs"]}

@@ -6,6 +6,7 @@ the transaction the only writer) and finds it free, ended before this pipeline s
 out. A claim is a lease: its holder renews it while the job runs (`renew`, every few seconds), so a machine that
 is killed or cut off stops renewing, and once `lease_s` seconds have passed another pipeline takes the job over,
 marks the dead run interrupted and starts it again (a deep job resumes from its checkpoint in the shared folder).
+A claim whose holder ran on this host and whose process is gone is taken over at once (a re-run after a kill).
 A job is never run twice at once: a claim is only taken over after its lease expired.
 
 Times are unix seconds from each machine's clock; keep the clocks in sync (NTP) and the lease well above the skew.
@@ -18,7 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from trainer.model_registry import DONE, FAILED, HOST, INTERRUPTED, RUNNING, ModelRegistry, now
+from trainer.model_registry import DONE, FAILED, HOST, INTERRUPTED, RUNNING, ModelRegistry, is_alive, now
 from trainer.pipeline.plan import Job
 from trainer.registry_database import tables, transaction
 
@@ -93,7 +94,7 @@ class JobClaims:
     def _verdict(self, connection: Any, row: Any, at: float) -> Verdict | None:
         """Why the locked row cannot be claimed now, or None when it can."""
         state, owner, model_id = row["state"], row["owner"], row["model_id"]
-        if state == RUNNING and (row["lease_expires"] or 0) > at:
+        if state == RUNNING and (row["lease_expires"] or 0) > at and not _is_gone_here(owner):
             return Verdict("held", model_id, owner)
         if state in (DONE, FAILED) and (row["ended"] or 0) >= self.since:
             return Verdict(state, model_id, owner)
@@ -134,6 +135,12 @@ class JobClaims:
             .where(self.jobs.c.key == key, self.jobs.c.owner == owner)
             .values(state=state, ended=at, lease_expires=None)
         )
+
+
+def _is_gone_here(owner: str | None) -> bool:
+    """Whether a claim's owner ran on this host and its process ended: no need to wait for its lease then."""
+    host, _, pid = (owner or "").rpartition(":")
+    return host == HOST and pid.isdigit() and not is_alive(int(pid))
 
 
 def _status_query(models: Any, model_id: str) -> Any:
