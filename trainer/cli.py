@@ -31,11 +31,19 @@ def _root(
     workspace: Annotated[
         Path | None, typer.Option(help="Trainer workspace (default: $EYEVSAI_WORKSPACE or the user data dir).")
     ] = None,
+    registry: Annotated[
+        str | None,
+        typer.Option(
+            "--registry",
+            help="Model registry on a database URL (postgresql://user:pw@host/db), shared by several machines "
+            "(default: $EYEVSAI_REGISTRY_URL or <workspace>/registry.db).",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors and final results.")] = False,
     traceback: Annotated[bool, typer.Option("--traceback", "-v", help="Show the stack trace of errors.")] = False,
 ) -> None:
     state: State = ctx.ensure_object(State)
-    state.workspace = Workspace.resolve(workspace)
+    state.workspace = Workspace.resolve(workspace, registry_url=registry)
     state.output = Output(quiet=quiet)
     state.traceback = traceback
 

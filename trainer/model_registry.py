@@ -1,4 +1,4 @@
-"""The model registry: every training run of a workspace in SQLite (`<workspace>/registry.db`, via sqlite-utils).
+"""The model registry: every training run of a workspace, in SQLite (`<workspace>/registry.db`) or on a database URL.
 
 A run is a row keyed by model id. Its status moves running → done | failed | interrupted; a done model becomes
 superseded when a newer model of the same pack, family and variant finishes in the same models folder. Writes are
@@ -6,7 +6,10 @@ single transactions and model folders appear by an atomic rename, so a process k
 that `reconcile` turns consistent: a running row whose process is gone becomes done (its folder was renamed into
 place) or interrupted (it was not), and a model folder the registry never heard of is adopted.
 
-The schema version lives in `PRAGMA user_version`; `MIGRATIONS[n]` upgrades version n to n + 1.
+Several machines may share one registry (`--registry postgresql://...`, docs/operators.md "Training on several
+machines"): a running row names its host, and only that host can tell whether its process is gone, so `reconcile`
+settles the rows of its own host only (the pipeline's job leases settle the others). The database itself (engine,
+tables, migrations) is `trainer.registry_database`.
 """
 
 from __future__ import annotations
@@ -14,23 +17,21 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sqlite3
-from collections.abc import Callable, Generator, Iterable, Iterator
+import socket
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from classifiers.card import CARD_FILE, ONNX_FILE, ModelCard, read_card, write_card
 from classifiers.difficulty import assign_difficulties
-from classifiers.errors import EyeVsAIError, MissingExtraError, ModelCardError
+from classifiers.errors import EyeVsAIError, ModelCardError
 from classifiers.progress import Progress
-
-if TYPE_CHECKING:
-    import sqlite_utils
+from trainer.registry_database import COLUMNS, SCHEMA_VERSION, migrate, open_engine, shown, tables, transaction
 
 REGISTRY_FILE = "registry.db"
-SCHEMA_VERSION = 1
+REGISTRY_URL_ENV = "EYEVSAI_REGISTRY_URL"
 RUNNING, DONE, FAILED, INTERRUPTED, SUPERSEDED, MISSING = (
     "running",
     "done",
@@ -42,46 +43,12 @@ RUNNING, DONE, FAILED, INTERRUPTED, SUPERSEDED, MISSING = (
 STATUSES = (RUNNING, DONE, FAILED, INTERRUPTED, SUPERSEDED, MISSING)
 REMOVABLE = (FAILED, INTERRUPTED, SUPERSEDED, MISSING)  # what `models cleanup` deletes
 JSON_COLUMNS = ("metrics", "config")
-
-COLUMNS: dict[str, type] = {
-    "id": str,
-    "family": str,
-    "variant": str,
-    "pack_id": str,
-    "version": int,
-    "status": str,
-    "job": str,
-    "tuned": int,
-    "config": str,
-    "metrics": str,
-    "test_accuracy": float,
-    "difficulty": str,
-    "model_dir": str,
-    "onnx_path": str,
-    "onnx_sha256": str,
-    "onnx_bytes": int,
-    "created": str,
-    "finished": str,
-    "seconds": float,
-    "log_path": str,
-    "checkpoint": str,
-    "pid": int,
-    "owner_pid": int,
-    "error": str,
-}
+HOST_ENV = "EYEVSAI_TRAINER_HOST"  # names this machine where host names are not unique (the tests' "machines")
+HOST = os.environ.get(HOST_ENV) or socket.gethostname()
 
 
 class RegistryError(EyeVsAIError):
     """The registry database cannot be used (unreadable, from a newer trainer) or a model id is unknown."""
-
-
-def _create_v1(db: sqlite_utils.Database) -> None:
-    db["models"].create(COLUMNS, pk="id", not_null={"family", "variant", "pack_id", "status", "version"})
-    db["models"].create_index(["pack_id", "family", "variant"])
-    db["models"].create_index(["status"])
-
-
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_create_v1]  # index n: version n → n + 1
 
 
 @dataclass
@@ -112,6 +79,7 @@ class ModelRecord:
     pid: int | None = None
     owner_pid: int | None = None
     error: str | None = None
+    host: str | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> ModelRecord:
@@ -132,6 +100,13 @@ class ModelRecord:
             paths += [Path(self.model_dir), Path(self.model_dir + ".partial")]
         paths += [Path(p) for p in (self.checkpoint, self.log_path) if p]
         return [p for p in paths if p.exists()]
+
+    @property
+    def is_settled_here(self) -> bool:
+        """Whether this running row's process is known to be gone: it ran on this host and its process ended.
+
+        A row of another host is that host's to settle (its pid means nothing here)."""
+        return self.host in (None, HOST) and not is_alive(self.owner_pid)
 
 
 def now() -> str:
@@ -165,49 +140,53 @@ def is_alive(pid: int | None) -> bool:
 
 
 class ModelRegistry:
-    """Read and write the registry of one workspace. One instance per process; every write is one transaction."""
+    """Read and write one registry (an SQLite file or a database URL). Every write is one transaction."""
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
+    def __init__(self, location: str | Path) -> None:
+        """Raises: RegistryError (unreadable, or from a newer trainer); MissingExtraError (no SQLAlchemy/driver)."""
+        import sqlalchemy as sa  # lazy: sqlalchemy, with the train extra (open_engine says so when it is missing)
+
+        self.location = location
+        self.engine = open_engine(location)
         try:
-            import sqlite_utils  # lazy: sqlite_utils, an optional extra (a clear error when missing)
-        except ModuleNotFoundError as exc:
-            raise MissingExtraError(
-                "The model registry needs sqlite-utils, which is not installed. Install it "
-                "with `pip install 'eyevsai[train]'`."
-            ) from exc
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            # a generous timeout: the pipeline's processes and a `train` command may write at the same moment
-            self.db = sqlite_utils.Database(sqlite3.connect(self.path, timeout=60))
-            with self.db.ensure_autocommit_on():
-                self.db.execute("PRAGMA journal_mode=WAL")
-            self._migrate()
-        except sqlite3.DatabaseError as exc:
+            found = migrate(self.engine)
+        except sa.exc.SQLAlchemyError as exc:
+            self.engine.dispose()
             raise RegistryError(
-                f"The model registry {self.path} cannot be opened ({exc}). Move it away to start "
-                "a new one; `eyevsai-train models list` then re-adopts the model folders."
+                f"The model registry {shown(location)} cannot be opened ({exc.__class__.__name__}: "
+                f"{str(exc).splitlines()[0]}). Move a broken file away to start a new one; `eyevsai-train models "
+                "list` then re-adopts the model folders."
             ) from exc
-
-    def close(self) -> None:
-        self.db.close()
-
-    def _migrate(self) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
+        if found > SCHEMA_VERSION:
+            self.engine.dispose()
             raise RegistryError(
-                f"The model registry {self.path} has schema version {version}, newer than this "
+                f"The model registry {shown(location)} has schema version {found}, newer than this "
                 f"trainer's {SCHEMA_VERSION}. Upgrade eyevsai-train."
             )
-        for step in range(version, SCHEMA_VERSION):
-            with self.db.atomic():
-                MIGRATIONS[step](self.db)
-                self.db.execute(f"PRAGMA user_version = {step + 1}")
+        self.models = tables()[0]
+
+    @property
+    def path(self) -> str:
+        """Where the registry is, for messages (a URL without its password)."""
+        return shown(self.location)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _rows(self, *conditions: Any, order: tuple[Any, ...] = (), limit: int | None = None) -> list[dict[str, Any]]:
+        import sqlalchemy as sa  # lazy: sqlalchemy
+
+        query = sa.select(self.models).where(*conditions).order_by(*order).limit(limit)
+        with self.engine.connect() as connection:
+            return [dict(row) for row in connection.execute(query).mappings()]
+
+    def _update(self, connection: Any, model_id: str, values: dict[str, Any]) -> None:
+        connection.execute(self.models.update().where(self.models.c.id == model_id).values(**values))
 
     # -- reading ----------------------------------------------------------------------------------------------
     def get(self, model_id: str) -> ModelRecord:
         """Raises: RegistryError for an unknown id."""
-        rows = list(self.db["models"].rows_where("id = ?", [model_id]))
+        rows = self._rows(self.models.c.id == model_id)
         if not rows:
             raise RegistryError(
                 f"No model '{model_id}' in the registry {self.path}. See `eyevsai-train models list --all`."
@@ -222,14 +201,12 @@ class ModelRegistry:
 
     def records(self, *, pack_id: str | None = None, statuses: tuple[str, ...] | None = None) -> list[ModelRecord]:
         """Rows, oldest first, optionally of one pack and some statuses."""
-        where, args = [], []
+        where = []
         if pack_id is not None:
-            where.append("pack_id = ?")
-            args.append(pack_id)
+            where.append(self.models.c.pack_id == pack_id)
         if statuses:
-            where.append(f"status IN ({', '.join('?' * len(statuses))})")
-            args += list(statuses)
-        rows = self.db["models"].rows_where(" AND ".join(where) or None, args, order_by="created, id")
+            where.append(self.models.c.status.in_(statuses))
+        rows = self._rows(*where, order=(self.models.c.created, self.models.c.id))
         return [ModelRecord.from_row(row) for row in rows]
 
     def active(self, pack_id: str, models_dir: str | Path | None = None) -> list[ModelRecord]:
@@ -249,7 +226,8 @@ class ModelRegistry:
         return None
 
     def last_run(self, job: str) -> ModelRecord | None:
-        runs = list(self.db["models"].rows_where("job = ?", [job], order_by="created DESC, id DESC", limit=1))
+        columns = self.models.c
+        runs = self._rows(columns.job == job, order=(columns.created.desc(), columns.id.desc()), limit=1)
         return ModelRecord.from_row(runs[0]) if runs else None
 
     # -- writing ----------------------------------------------------------------------------------------------
@@ -269,45 +247,49 @@ class ModelRegistry:
         pid: int | None = None,
         owner_pid: int | None = None,
     ) -> None:
-        """Record a run that starts now (status running)."""
-        with self.db.atomic():
-            version = self._next_version(pack_id, family, variant)
-            self.db["models"].upsert(
-                {
-                    "id": model_id,
-                    "family": family,
-                    "variant": variant,
-                    "pack_id": pack_id,
-                    "version": version,
-                    "status": RUNNING,
-                    "job": job,
-                    "tuned": int(tuned),
-                    "config": json.dumps(config, default=str),
-                    "model_dir": str(model_dir),
-                    "created": now(),
-                    "log_path": str(log_path) if log_path else None,
-                    "checkpoint": str(checkpoint) if checkpoint else None,
-                    "pid": pid or os.getpid(),
-                    "owner_pid": owner_pid or pid or os.getpid(),
-                    "error": None,
-                    "finished": None,
-                    "metrics": None,
-                    "test_accuracy": None,
-                    "difficulty": None,
-                    "onnx_path": None,
-                    "onnx_sha256": None,
-                    "onnx_bytes": None,
-                    "seconds": None,
-                },
-                pk="id",
-            )
+        """Record a run that starts now (status running) on this host."""
+        with transaction(self.engine) as connection:
+            values = {
+                "id": model_id,
+                "family": family,
+                "variant": variant,
+                "pack_id": pack_id,
+                "status": RUNNING,
+                "job": job,
+                "tuned": int(tuned),
+                "config": json.dumps(config, default=str),
+                "model_dir": str(model_dir),
+                "created": now(),
+                "log_path": str(log_path) if log_path else None,
+                "checkpoint": str(checkpoint) if checkpoint else None,
+                "pid": pid or os.getpid(),
+                "owner_pid": owner_pid or pid or os.getpid(),
+                "error": None,
+                "finished": None,
+                "metrics": None,
+                "test_accuracy": None,
+                "difficulty": None,
+                "onnx_path": None,
+                "onnx_sha256": None,
+                "onnx_bytes": None,
+                "seconds": None,
+                "host": HOST,
+            }
+            values["version"] = self._next_version(connection, pack_id, family, variant)
+            exists = connection.execute(self.models.select().where(self.models.c.id == model_id)).first()
+            if exists:
+                self._update(connection, model_id, values)
+            else:
+                connection.execute(self.models.insert().values(**values))
 
-    def _next_version(self, pack_id: str, family: str, variant: str) -> int:
-        row = self.db.execute(
-            "SELECT MAX(version) FROM models WHERE pack_id = ? AND family = ? AND variant = ?",
-            [pack_id, family, variant],
-        ).fetchone()
-        return (row[0] or 0) + 1
+    def _next_version(self, connection: Any, pack_id: str, family: str, variant: str) -> int:
+        import sqlalchemy as sa  # lazy: sqlalchemy
+
+        columns = self.models.c
+        query = sa.select(sa.func.max(columns.version)).where(
+            columns.pack_id == pack_id, columns.family == family, columns.variant == variant
+        )
+        return (connection.execute(query).scalar() or 0) + 1
 
     def finish(
         self,
@@ -340,49 +322,62 @@ class ModelRegistry:
             "seconds": seconds if seconds is not None else card.training.get("seconds"),
             "error": None,
         }
-        with self.db.atomic():
-            existing = self.find(card.id)
+        with transaction(self.engine) as connection:
+            existing = connection.execute(self.models.select().where(self.models.c.id == card.id)).first()
             if existing is None:
                 values |= {
-                    "version": self._next_version(card.pack_id, card.family, card.variant),
+                    "version": self._next_version(connection, card.pack_id, card.family, card.variant),
                     "created": card.created or now(),
                     "tuned": int(bool(card.training.get("tuning"))),
                     "config": json.dumps(config if config is not None else card.training, default=str),
                 }
-                self.db["models"].insert(values, pk="id")
+                connection.execute(self.models.insert().values(**values))
             else:
                 if config is not None:
                     values["config"] = json.dumps(config, default=str)
-                self.db["models"].update(card.id, values)
-            self._supersede(self.get(card.id))
+                self._update(connection, card.id, values)
+            self._supersede(connection, card.id)
 
-    def _supersede(self, finished: ModelRecord) -> None:
+    def _supersede(self, connection: Any, model_id: str) -> None:
         """The latest run of a pack/family/variant in a models folder plays; older ones are superseded.
 
         Models folders are separate collections (as `train --models-dir` makes them): a model in one never
         supersedes a model in another. An older run that finishes late is superseded at once.
         """
-        for other in self.active(finished.pack_id, _folder(finished)):
-            if (other.family, other.variant) != (finished.family, finished.variant) or other.id == finished.id:
+        columns = self.models.c
+        (finished,) = [ModelRecord.from_row(dict(row)) for row in self._select(connection, columns.id == model_id)]
+        same = self._select(
+            connection,
+            columns.pack_id == finished.pack_id,
+            columns.family == finished.family,
+            columns.variant == finished.variant,
+            columns.status == DONE,
+        )
+        for other in (ModelRecord.from_row(dict(row)) for row in same):
+            if other.id == finished.id or _folder(other) != _folder(finished):
                 continue
             older = other if other.version < finished.version else finished
-            self.db["models"].update(older.id, {"status": SUPERSEDED, "difficulty": None})
+            self._update(connection, older.id, {"status": SUPERSEDED, "difficulty": None})
             if older is finished:
                 return
 
+    def _select(self, connection: Any, *conditions: Any) -> list[Any]:
+        query = self.models.select().where(*conditions).order_by(self.models.c.created, self.models.c.id)
+        return list(connection.execute(query).mappings())
+
     def fail(self, model_id: str, error: str, *, status: str = FAILED) -> None:
         """Mark a run failed (or interrupted) with its error message."""
-        with self.db.atomic():
-            self.db["models"].update(model_id, {"status": status, "error": error[-2000:], "finished": now()})
+        with transaction(self.engine) as connection:
+            self._update(connection, model_id, {"status": status, "error": error[-2000:], "finished": now()})
 
     def set_difficulties(self, levels: dict[str, str | None]) -> None:
-        with self.db.atomic():
+        with transaction(self.engine) as connection:
             for model_id, level in levels.items():
-                self.db["models"].update(model_id, {"difficulty": level})
+                self._update(connection, model_id, {"difficulty": level})
 
     def delete(self, model_id: str) -> None:
-        with self.db.atomic():
-            self.db["models"].delete(model_id)
+        with transaction(self.engine) as connection:
+            connection.execute(self.models.delete().where(self.models.c.id == model_id))
 
     # -- keeping it consistent --------------------------------------------------------------------------------
     def refresh_difficulties(self, pack_id: str) -> dict[str, str]:
@@ -410,7 +405,7 @@ class ModelRegistry:
         """
         changes = []
         for record in self.records(statuses=(RUNNING,)):
-            if is_alive(record.owner_pid):
+            if not record.is_settled_here:
                 continue
             card = _card_or_none(record.model_dir)
             if card is not None and card.id == record.id:
@@ -473,7 +468,7 @@ def _remove_paths(paths: list[Path]) -> None:
 
 def iter_stale_partials(models_dir: str | Path, registry: ModelRegistry) -> Iterator[Path]:
     """Half-written model folders (`*.partial`) that no running process owns."""
-    running = {record.id for record in registry.records(statuses=(RUNNING,)) if is_alive(record.owner_pid)}
+    running = {record.id for record in registry.records(statuses=(RUNNING,)) if not record.is_settled_here}
     root = Path(models_dir)
     for path in sorted(root.glob("*.partial")) if root.is_dir() else []:
         if path.name.removesuffix(".partial") not in running:

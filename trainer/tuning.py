@@ -1,8 +1,11 @@
 """Hyperparameter tuning with Optuna: trials fit a family's estimator and score it on the pack's val split.
 
-A study lives in the workspace's `tuning.db` (SQLite) under a name made of pack, family and variant, so running
-the same tuning again resumes it: `trials` is the study's total, and only the missing trials run. A trial that
-was running in a process that died is marked failed and its parameters are tried again first.
+A study lives in the workspace's `tuning.db` (SQLite), or on a database URL (`--storage postgresql://...`), under a
+name made of pack, family and variant, so running the same tuning again resumes it: `trials` is the study's total,
+and only the missing trials run. A trial that was running in a process of this host that died is marked failed and
+its parameters are tried again first. The same command started on several machines with one storage URL works on
+one study: each asks Optuna for its next trial and stops once the study holds `trials` finished ones (so it may
+end with a few more, one per machine at most).
 
 Deep families report validation accuracy after every epoch (their "epoch" progress events); a trial whose
 curve falls below the median of earlier trials at the same epoch is pruned (Optuna's MedianPruner). A shallow
@@ -18,6 +21,7 @@ import os
 import time
 from collections.abc import Generator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +32,15 @@ from classifiers.families.base import load_split_images
 from classifiers.pack import Pack
 from classifiers.progress import Progress
 from classifiers.registry import FamilyInfo, family_label
-from trainer.model_registry import is_alive
+from trainer.model_registry import HOST, is_alive
+from trainer.registry_database import engine_url, is_url, shown
 from trainer.tuning_spaces import space_for
 
 OBJECTIVE = "val_accuracy"
 NOT_FOR_TRIALS = ("checkpoint", "resume")  # trials are short-lived: no checkpoints
 MAX_FAILURES_IN_A_ROW = 3
+UNCLAIMED_TRIAL_S = 300  # a running trial without a pid this old was left by a process killed right after asking
+OPEN_ATTEMPTS = 3  # machines starting at once may race to create a new storage's tables: the loser tries again
 
 
 class TuningError(EyeVsAIError):
@@ -75,26 +82,39 @@ def study_name(pack_id: str, family: str, variant: str | None = None) -> str:
     return ".".join([pack_id, family] + ([variant] if variant else []))
 
 
-def open_storage(path: str | Path) -> Any:
-    """The Optuna RDB storage in a SQLite file (created with its tables if missing)."""
+def open_storage(location: str | Path) -> Any:
+    """The Optuna RDB storage in a SQLite file, or on a database URL (created with its tables if missing)."""
     import optuna  # lazy: optuna
+    import sqlalchemy as sa  # lazy: sqlalchemy, with optuna
 
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    # several pipeline jobs may tune at once: wait for the SQLite lock rather than fail
-    return optuna.storages.RDBStorage(
-        f"sqlite:///{Path(path).resolve()}", engine_kwargs={"connect_args": {"timeout": 60}}
-    )
+    if is_url(location):
+        url, options = engine_url(str(location)), {"pool_pre_ping": True}
+    else:
+        Path(location).parent.mkdir(parents=True, exist_ok=True)
+        # several pipeline jobs may tune at once: wait for the SQLite lock rather than fail
+        url, options = f"sqlite:///{Path(location).resolve()}", {"connect_args": {"timeout": 60}}
+    for attempt in range(OPEN_ATTEMPTS):
+        try:
+            return optuna.storages.RDBStorage(url, engine_kwargs=options)
+        except sa.exc.SQLAlchemyError:
+            if attempt == OPEN_ATTEMPTS - 1:
+                raise
+            time.sleep(0.5 + attempt)
 
 
 def _retry_stale_trials(study: Any, storage: Any, name: str) -> int:
-    """Fail RUNNING trials whose process is gone (killed mid-trial) and queue their parameters again."""
+    """Fail RUNNING trials of this host whose process is gone (killed mid-trial) and queue their parameters again.
+
+    Another machine's trial is left alone: its pid means nothing here (it does not count as finished anyway)."""
     from optuna.trial import TrialState  # lazy: optuna
 
     retried = 0
     study_id = storage.get_study_id_from_name(name)
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        if is_alive(trial.user_attrs.get("pid")):
+        if trial.user_attrs.get("host", HOST) != HOST or is_alive(trial.user_attrs.get("pid")):
             continue
+        if "pid" not in trial.user_attrs and _age_s(trial) < UNCLAIMED_TRIAL_S:
+            continue  # another process asked for it a moment ago and is about to write its pid
         trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, trial.number)
         storage.set_trial_state_values(trial_id, TrialState.FAIL)
         if trial.params:
@@ -107,7 +127,7 @@ def tune(
     info: FamilyInfo,
     pack: Pack,
     *,
-    storage_path: str | Path,
+    storage_path: str | Path,  # a SQLite file or a database URL
     trials: int,
     timeout: float | None = None,
     variant: str | None = None,
@@ -144,6 +164,7 @@ def tune(
             break
         trial = study.ask()
         trial.set_user_attr("pid", os.getpid())
+        trial.set_user_attr("host", HOST)
         yield Progress("trial", finished, trials, f"trial {trial.number} of study {name}", _best(study))
         try:
             value = yield from _run_trial(trial, info, pack, space, variant, base, val_images, val_labels)
@@ -167,6 +188,11 @@ def tune(
     finished = _count(study, TrialState.COMPLETE, TrialState.PRUNED)
     yield Progress("trial", finished, max(trials, finished), f"study {name}: {finished} trial(s)", _best(study))
     return _result(study, name, storage_path, info, variant, base_params or {})
+
+
+def _age_s(trial: Any) -> float:
+    started = trial.datetime_start
+    return (datetime.now() - started).total_seconds() if started else float("inf")
 
 
 def _check_arguments(info: FamilyInfo, pack: Pack, trials: int, variant: str | None) -> None:
@@ -291,7 +317,7 @@ def _result(
         }
         for t in study.get_trials(deepcopy=False)
     ]
-    return TuneResult(name, str(storage_path), chosen, params, float(best.value), best.number, trials)
+    return TuneResult(name, shown(storage_path), chosen, params, float(best.value), best.number, trials)
 
 
 def _replay_space(info: FamilyInfo, variant: str, params: dict[str, Any], pinned: dict[str, Any]) -> dict[str, Any]:

@@ -10,23 +10,33 @@ from classifiers.card import CARD_FILE
 from classifiers.errors import ModelCardError
 from classifiers.locations import bundled_assets_dir, user_data_dir
 from classifiers.pack import Pack, find_pack
-from trainer.model_registry import ModelRegistry
+from trainer.model_registry import REGISTRY_URL_ENV, ModelRegistry
 
 WORKSPACE_ENV = "EYEVSAI_WORKSPACE"
 
 
 @dataclass(frozen=True)
 class Workspace:
+    """The folders of one workspace, and where its registry and tuning studies live.
+
+    registry_url / tuning_url: a database URL shared by several machines instead of the workspace's SQLite files
+    (docs/operators.md "Training on several machines").
+    """
+
     root: Path
+    registry_url: str | None = None
+    tuning_url: str | None = None
 
     @classmethod
-    def resolve(cls, override: str | Path | None = None) -> Workspace:
-        """--workspace, else $EYEVSAI_WORKSPACE, else <user data dir>/trainer."""
+    def resolve(cls, override: str | Path | None = None, *, registry_url: str | None = None) -> Workspace:
+        """--workspace, else $EYEVSAI_WORKSPACE, else <user data dir>/trainer; --registry, else
+        $EYEVSAI_REGISTRY_URL, else the workspace's registry.db."""
+        registry_url = registry_url or os.environ.get(REGISTRY_URL_ENV) or None
         if override:
-            return cls(Path(override))
+            return cls(Path(override), registry_url)
         if os.environ.get(WORKSPACE_ENV):
-            return cls(Path(os.environ[WORKSPACE_ENV]))
-        return cls(user_data_dir() / "trainer")
+            return cls(Path(os.environ[WORKSPACE_ENV]), registry_url)
+        return cls(user_data_dir() / "trainer", registry_url)
 
     @property
     def packs_dir(self) -> Path:
@@ -54,13 +64,14 @@ class Workspace:
         return self.root / "weights"
 
     @property
-    def tuning_storage(self) -> Path:
-        """Optuna studies, one SQLite file beside the registry (a study per pack, family and variant)."""
-        return self.root / "tuning.db"
+    def tuning_storage(self) -> Path | str:
+        """Optuna studies (a study per pack, family and variant): the tuning URL, else one SQLite file beside the
+        registry."""
+        return self.tuning_url or self.root / "tuning.db"
 
     def registry(self) -> ModelRegistry:
         """Open (creating if needed) the workspace's model registry; the caller closes it."""
-        return ModelRegistry(self.registry_path)
+        return ModelRegistry(self.registry_url or self.registry_path)
 
     def pack_roots(self) -> list[Path]:
         return [self.packs_dir, bundled_assets_dir() / "packs"]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import sqlite3
+import uuid
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -10,15 +13,18 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
+from sqlalchemy import create_engine, text
 
 from classifiers.pack import Pack, open_pack
 from classifiers.progress import run_to_end
 from tests.helpers.synthetic import CLASS_STYLES, make_synthetic_pack, synthetic_image
 from trainer.model_registry import record_training
+from trainer.registry_database import engine_url
 from trainer.training import TrainResult, train_model
 from trainer.workspace import Workspace
 
 FAST_SHALLOW = {"feature_size": 32}
+POSTGRES_ENV = "EYEVSAI_TEST_POSTGRES_URL"  # as the server's tests: `.ci/run` sets it
 
 
 def drive(work: Generator) -> Any:
@@ -88,18 +94,45 @@ def trained_workspace(trained_template: Path, tmp_path: Path) -> Workspace:
     """A private copy of the trained workspace (tests delete and publish models)."""
     root = tmp_path / "workspace"
     shutil.copytree(trained_template, root)
-    registry = Workspace(root).registry()
-    try:  # the copied registry still points at the template's folders
-        registry.db.execute(
+    with sqlite3.connect(root / "registry.db") as db:  # the copied registry still points at the template's folders
+        db.execute(
             "UPDATE models SET model_dir = replace(model_dir, ?, ?), onnx_path = replace(onnx_path, ?, ?)",
             [str(trained_template), str(root)] * 2,
         )
-        registry.db.conn.commit()
-    finally:
-        registry.close()
     return Workspace(root)
 
 
 @pytest.fixture()
 def stripes_pack(trained_workspace: Workspace) -> Pack:
     return open_pack(trained_workspace.packs_dir / "stripes")
+
+
+def _reachable_postgres() -> str | None:
+    """$EYEVSAI_TEST_POSTGRES_URL when that server answers (`.ci/run` starts one), else None."""
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        return None
+    try:
+        engine = create_engine(engine_url(url), connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception:  # noqa: BLE001 - unreachable server: skip the PostgreSQL runs
+        return None
+    return url
+
+
+@pytest.fixture()
+def postgres_url() -> Generator[str, None, None]:
+    """A PostgreSQL URL whose tables go to a fresh schema (dropped afterwards), as a shared registry or storage."""
+    url = _reachable_postgres()
+    if url is None:
+        pytest.skip(f"no PostgreSQL server: set {POSTGRES_ENV}=postgresql://user@127.0.0.1:5432/db to run")
+    schema = f"tr_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(engine_url(url))
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()

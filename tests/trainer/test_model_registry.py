@@ -1,8 +1,13 @@
-"""The model registry: recording runs, superseding, difficulty terciles, and settling runs a kill left behind."""
+"""The model registry: recording runs, superseding, difficulty terciles, and settling runs a kill left behind.
+
+Each test using the `registry` fixture runs on an SQLite file and, when $EYEVSAI_TEST_POSTGRES_URL is set (as in
+CI), on PostgreSQL: the same code path serves a registry shared by several machines.
+"""
 
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Generator
@@ -63,18 +68,45 @@ def pack(tmp_path_factory):
     return make_synthetic_pack(tmp_path_factory.mktemp("packs"), per_class=24)
 
 
-@pytest.fixture()
-def registry(tmp_path):
-    opened = ModelRegistry(tmp_path / "registry.db")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def registry(request, tmp_path):
+    location = tmp_path / "registry.db" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    opened = ModelRegistry(location)
     yield opened
     opened.close()
 
 
+def test_a_registry_from_before_urls_is_migrated_with_its_runs(tmp_path):
+    path = tmp_path / "registry.db"
+    with sqlite3.connect(path) as db:  # the version-1 schema sqlite-utils made
+        db.execute(
+            "CREATE TABLE models (id TEXT PRIMARY KEY, family TEXT NOT NULL, variant TEXT NOT NULL, pack_id TEXT "
+            "NOT NULL, version INTEGER NOT NULL, status TEXT NOT NULL, job TEXT, tuned INTEGER, config TEXT, metrics "
+            "TEXT, test_accuracy FLOAT, difficulty TEXT, model_dir TEXT, onnx_path TEXT, onnx_sha256 TEXT, "
+            "onnx_bytes INTEGER, created TEXT, finished TEXT, seconds FLOAT, log_path TEXT, checkpoint TEXT, "
+            "pid INTEGER, owner_pid INTEGER, error TEXT)"
+        )
+        db.execute(
+            "INSERT INTO models (id, family, variant, pack_id, version, status, created) "
+            "VALUES ('old', 'shallow', 'svm', 'p', 1, 'failed', '2026-01-01')"
+        )
+        db.execute("PRAGMA user_version = 1")
+    registry = ModelRegistry(path)
+    try:
+        assert [(r.id, r.status, r.host) for r in registry.records()] == [("old", FAILED, None)]
+    finally:
+        registry.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert db.execute("SELECT COUNT(*) FROM pipeline_jobs").fetchone() == (0,)
+
+
 def test_a_new_registry_has_the_current_schema_and_refuses_a_newer_one(tmp_path):
     registry = ModelRegistry(tmp_path / "registry.db")
-    assert registry.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    registry.db.execute("PRAGMA user_version = 99")
     registry.close()
+    with sqlite3.connect(tmp_path / "registry.db") as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        db.execute("PRAGMA user_version = 99")
     with pytest.raises(RegistryError, match="schema version 99, newer than this trainer's"):
         ModelRegistry(tmp_path / "registry.db")
 
@@ -165,8 +197,15 @@ def test_reconcile_settles_runs_of_dead_processes_and_adopts_unknown_folders(reg
         owner_pid=gone,
     )
     (models / "killed.partial").mkdir()
-    # a run of a live process is left alone
+    # a run of a live process is left alone, and so is another machine's (its pid means nothing here)
     registry.begin("live", family="shallow", variant="svm", pack_id=pack.id, config={}, model_dir=models / "live")
+    registry.begin("remote", family="shallow", variant="svm", pack_id="p2", config={}, model_dir=models / "remote")
+    with registry.engine.begin() as connection:
+        connection.execute(
+            registry.models.update()
+            .where(registry.models.c.id == "remote")
+            .values(host="other-machine", owner_pid=gone)
+        )
     # a folder nobody recorded, and a recorded model whose folder was deleted
     drive(train_model("shallow", pack, models, variant="svm", params=FAST, model_id="stray", reassign=False))
     train(registry, pack, tmp_path / "other", "deleted")
@@ -175,7 +214,14 @@ def test_reconcile_settles_runs_of_dead_processes_and_adopts_unknown_folders(reg
     changes = registry.reconcile(models)
 
     status = {r.id: r.status for r in registry.records()}
-    assert status == {"finished-late": DONE, "killed": INTERRUPTED, "live": RUNNING, "stray": DONE, "deleted": MISSING}
+    assert status == {
+        "finished-late": DONE,
+        "killed": INTERRUPTED,
+        "live": RUNNING,
+        "remote": RUNNING,
+        "stray": DONE,
+        "deleted": MISSING,
+    }
     assert not (models / "killed.partial").exists()
     assert registry.get("finished-late").onnx_sha256 == read_card(models / "finished-late").onnx_sha256
     assert any("adopted" in line and "stray" in line for line in changes)

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import time
 from collections.abc import Iterable
 from typing import Annotated, Any
 
 import typer
 
 from classifiers.chance import is_at_chance
-from classifiers.errors import MissingExtraError, PackError
+from classifiers.errors import ConfigError, MissingExtraError, PackError
 from classifiers.families.params import Hyperparams, hyperparams_of
 from classifiers.pack import Pack
 from classifiers.registry import FamilyInfo, family_label, get_family, list_families
 from trainer.commands.context import EXIT_FAILED, state_of
 from trainer.commands.models import cleanup_plan, run_cleanup
 from trainer.console import Output
+from trainer.pipeline.claims import DEFAULT_LEASE_S
 from trainer.pipeline.display import drive_pipeline
 from trainer.pipeline.lock import workspace_lock
 from trainer.pipeline.plan import PlanEntry, parse_families, parse_packs, parse_settings, plan_jobs, summary_counts
 from trainer.pipeline.runner import PipelineOptions, PipelineRunner
 from trainer.usecases import TrainerUseCases
+from trainer.workspace import Workspace
 
 SetOpt = Annotated[
     list[str] | None,
@@ -31,6 +36,15 @@ SetOpt = Annotated[
 TrialsOpt = Annotated[int, typer.Option(help="Trials per study (in total: a resumed study runs only the missing).")]
 TimeoutOpt = Annotated[float | None, typer.Option(help="Start no new trial after this many seconds (per study).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+StorageOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--storage",
+        envvar="EYEVSAI_TUNING_STORAGE",
+        help="Where the Optuna studies live: a database URL (postgresql://user:pw@host/db) shared by several "
+        "machines, or a SQLite file (default: <workspace>/tuning.db).",
+    ),
+]
 EXIT_INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C
 
 
@@ -77,6 +91,14 @@ def pipeline_command(
         ),
     ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan and stop.")] = False,
+    storage: StorageOpt = None,
+    lease: Annotated[
+        float,
+        typer.Option(
+            help="Seconds after which a job whose pipeline stopped renewing its claim (a machine killed or cut "
+            "off) is taken over by another pipeline on the same registry."
+        ),
+    ] = DEFAULT_LEASE_S,
     as_json: JsonOpt = False,
 ) -> None:
     """Train (and optionally tune) every family × variant × pack, N jobs at a time; re-running skips finished jobs.
@@ -84,16 +106,24 @@ def pipeline_command(
     Each job's output goes to <workspace>/logs/pipeline/<model id>.log; a failed job does not stop the others, and the
     exit code is 1 when any failed. Interrupted deep jobs resume from their last epoch's checkpoint.
 
+    Several machines share the work when each runs the same command on one registry URL (--registry, a global
+    option) with the workspace folder shared: each job runs once, on whichever machine claims it first.
+
     Example: eyevsai-train pipeline --families shallow,deep-v1 --packs fashion-mnist --jobs 2 --tune --trials 20
     """
+    since = time.time()
     state = state_of(ctx)
-    output, workspace = state.output, state.workspace
+    output, workspace = state.output, _with_storage(state.workspace, storage)
     output.as_json = as_json
+    if lease < 1:
+        raise ConfigError(f"--lease must be at least 1 second, got {lease:g}.")
     selection = _select_families(families, output)
     fixed = parse_settings(settings or [], _declarations(family for family, _ in selection))  # before any pack
     pack_ids = [_trainable(workspace.find_pack(pack)).id for pack in parse_packs(packs)]
-    options = PipelineOptions(jobs=jobs, trials=trials, timeout=timeout, params=fixed, seed=seed)
-    with workspace_lock(workspace.root):
+    options = PipelineOptions(jobs=jobs, trials=trials, timeout=timeout, params=fixed, seed=seed, lease_s=lease)
+    # a shared registry: other machines' pipelines run beside this one, kept apart by their job claims
+    shared = workspace.registry_url is not None
+    with contextlib.nullcontext() if shared else workspace_lock(workspace.root):
         registry = workspace.registry()
         try:
             for change in registry.reconcile(workspace.models_dir):
@@ -112,7 +142,7 @@ def pipeline_command(
                 if as_json:
                     output.emit_json({"plan": [_plan_row(e) for e in entries], "counts": summary_counts(entries)})
                 return
-            runner = PipelineRunner(entries, workspace, registry, options)
+            runner = PipelineRunner(entries, workspace, registry, options, since=since)
             try:
                 reports = drive_pipeline(output, runner.run(), total=sum(e.run for e in entries))
             except KeyboardInterrupt:
@@ -127,6 +157,11 @@ def pipeline_command(
     _show_summary(output, entries, reports, cleaned, as_json)
     if any(r.status == "failed" for r in reports):
         raise typer.Exit(EXIT_FAILED)
+
+
+def _with_storage(workspace: Workspace, storage: str | None) -> Workspace:
+    """The workspace with --storage as its tuning storage, when given."""
+    return dataclasses.replace(workspace, tuning_url=storage) if storage else workspace
 
 
 def _trainable(pack: Pack) -> Pack:
@@ -253,17 +288,19 @@ def tune_command(
     ] = None,
     settings: SetOpt = None,
     seed: Annotated[int, typer.Option(help="Seed of the sampler.")] = 0,
+    storage: StorageOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Tune a family's hyperparameters on a pack (Optuna, resumable), then re-train the best and register it.
 
     Trials are scored on the pack's val split; deep families' bad trials are pruned from their per-epoch
-    validation accuracy. The study is kept in <workspace>/tuning.db: running the command again resumes it.
+    validation accuracy. The study is kept in <workspace>/tuning.db (or --storage): running the command again
+    resumes it, and the same command on several machines with one --storage URL adds their trials to one study.
 
-    Example: eyevsai-train tune shallow --pack fashion-mnist --trials 30 --timeout 3600
+    Example: eyevsai-train tune shallow --pack fashion-mnist --trials 30 --storage postgresql://me@db-host/optuna
     """
     state = state_of(ctx)
-    output, workspace = state.output, state.workspace
+    output, workspace = state.output, _with_storage(state.workspace, storage)
     output.as_json = as_json
     usecases = TrainerUseCases(workspace)
     info = get_family(family)

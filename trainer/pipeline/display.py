@@ -40,6 +40,8 @@ def ended_line(report: JobReport) -> str:
     if report.status == "done":
         accuracy = "" if report.test_accuracy is None else f", test accuracy {report.test_accuracy:.1%}"
         return f"[green]done[/] {report.job.label}: {report.model_id}{accuracy} ({report.seconds or 0:.0f} s)"
+    if report.status == "skipped":
+        return f"skipped {report.job.label}: {report.model_id} ({report.note or 'already done'})"
     return f"[red]failed[/] {report.job.label}: {report.error} (log: {report.log_path})"
 
 

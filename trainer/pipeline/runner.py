@@ -4,6 +4,11 @@ The parent is the registry's only writer while the pipeline runs: a job is `runn
 starts and `done` once its model folder is in place and the row says so (one transaction). Killed at any moment,
 the registry holds finished models as done and the rest as running rows of a dead process, which the next run's
 `reconcile` turns into interrupted ones; re-running the same command then skips the finished jobs.
+
+Before starting a job the parent claims it in the registry (`trainer.pipeline.claims`) and renews the claim while
+the job runs, so several pipelines on one registry (several machines on a PostgreSQL URL) share the plan: a job
+another pipeline holds waits until that one ends it (then it is reported, not re-run) or stops renewing (then it
+is taken over and run here).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from classifiers.card import ModelCard
 from classifiers.progress import Progress
 from classifiers.registry import get_family
 from trainer.model_registry import DONE, FAILED, INTERRUPTED, ModelRegistry
+from trainer.pipeline.claims import DEFAULT_LEASE_S, JobClaims, Verdict
 from trainer.pipeline.plan import Job, PlanEntry
 from trainer.pipeline.worker import JobOutcome, JobSpec, job_main
 from trainer.training import default_model_id
@@ -43,6 +49,12 @@ class PipelineOptions:
     params: dict[str, dict[str, Any]] = field(default_factory=dict)  # family (or "*") → fixed keyword arguments
     seed: int = 0
     threads: int | None = None  # math threads per job (default: the CPU count shared among the jobs)
+    lease_s: float = DEFAULT_LEASE_S  # a job whose pipeline stopped renewing its claim this long is taken over
+
+    @property
+    def renew_every_s(self) -> float:
+        """How often running jobs' claims are renewed, and held jobs asked for again."""
+        return max(0.5, min(10.0, self.lease_s / 4))
 
 
 @dataclass
@@ -58,6 +70,7 @@ class JobReport:
     log_path: str | None = None
     error: str | None = None
     tuning: dict[str, Any] | None = None
+    note: str | None = None  # e.g. which pipeline ran it, when another one did
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -74,6 +87,7 @@ class JobReport:
             "log": self.log_path,
             "error": self.error,
             "tuning": self.tuning,
+            "note": self.note,
         }
 
 
@@ -99,15 +113,25 @@ class _Running:
     process: Any
     spec: JobSpec
     outcome: JobOutcome | None = None
+    lost: str | None = None  # why this pipeline no longer holds the job's claim
 
 
 class PipelineRunner:
     """Runs the `run` entries of a plan; `run()` is a generator of PipelineEvents returning every JobReport."""
 
     def __init__(
-        self, entries: Sequence[PlanEntry], workspace: Workspace, registry: ModelRegistry, options: PipelineOptions
+        self,
+        entries: Sequence[PlanEntry],
+        workspace: Workspace,
+        registry: ModelRegistry,
+        options: PipelineOptions,
+        *,
+        since: float | None = None,
     ) -> None:
+        """since: when this pipeline started (unix time); a job another pipeline ended after it is not re-run."""
         self.entries, self.workspace, self.registry, self.options = list(entries), workspace, registry, options
+        self.claims = JobClaims(registry, lease_s=options.lease_s, since=since)
+        self._retry_at: dict[str, float] = {}
         self.reports: dict[str, JobReport] = {}
         self.context = multiprocessing.get_context("spawn")
         self.events = self.context.Queue()
@@ -118,15 +142,16 @@ class PipelineRunner:
                 self.reports[entry.job.key] = JobReport(entry.job, "skipped", entry.model_id)
         if any(e.run and e.job.tune for e in self.entries):
             open_storage(self.workspace.tuning_storage).remove_session()  # tables made once, before the workers
-        pending = deque(self._spec(e.job) for e in self.entries if e.run)
+        pending = deque(e.job for e in self.entries if e.run)
         running: dict[str, _Running] = {}
+        renewed = time.monotonic()
         try:
             while pending or running:
-                while pending and len(running) < max(1, self.options.jobs):
-                    spec = pending.popleft()
-                    running[spec.job.key] = self._start(spec)
-                    yield PipelineEvent("started", spec.job)
+                yield from self._start_claimable(pending, running)
                 yield from self._drain(running, wait=0.2)
+                if time.monotonic() - renewed >= self.options.renew_every_s:
+                    self._renew(running)
+                    renewed = time.monotonic()
                 for key in [k for k, r in running.items() if not r.process.is_alive()]:
                     yield from self._drain(running, wait=0)  # its last messages arrive before it exits
                     yield self._end(running.pop(key))
@@ -138,6 +163,46 @@ class PipelineRunner:
         return [self._final(self.reports[e.job.key]) for e in self.entries]
 
     # -- steps ------------------------------------------------------------------------------------------------
+    def _start_claimable(self, pending: deque[Job], running: dict[str, _Running]) -> Iterator[PipelineEvent]:
+        """Claim and start pending jobs while there is room; report those another pipeline ended."""
+        now = time.monotonic()
+        for job in list(pending):
+            if len(running) >= max(1, self.options.jobs):
+                return
+            if self._retry_at.get(job.key, 0.0) > now:
+                continue
+            spec = self._spec(job)
+            verdict = self.claims.claim(job, spec.model_id)
+            if verdict.outcome == "held":
+                self._retry_at[job.key] = now + self.options.renew_every_s
+                continue
+            pending.remove(job)
+            if verdict.outcome != "claimed":
+                report = self._ended_elsewhere(job, verdict)
+                self.reports[job.key] = report
+                yield PipelineEvent("ended", job, report=report)
+                continue
+            if verdict.model_id:  # taken over from a pipeline that stopped: its half-written folder goes
+                shutil.rmtree(Path(spec.models_dir) / f"{verdict.model_id}.partial", ignore_errors=True)
+            running[job.key] = self._start(spec)
+            yield PipelineEvent("started", job)
+
+    def _ended_elsewhere(self, job: Job, verdict: Verdict) -> JobReport:
+        record = self.registry.find(verdict.model_id) if verdict.model_id else None
+        log_path = record.log_path if record else None
+        note = f"run by the pipeline {verdict.owner}"
+        if verdict.outcome == DONE:
+            return JobReport(job, "skipped", verdict.model_id, log_path=log_path, note=note)
+        error = (record.error if record else None) or "failed"
+        return JobReport(job, FAILED, verdict.model_id, log_path=log_path, error=f"{error} ({note})", note=note)
+
+    def _renew(self, running: dict[str, _Running]) -> None:
+        """Renew the claims of the running jobs; stop a job whose claim another pipeline took over meanwhile."""
+        for key in self.claims.renew([key for key, item in running.items() if item.lost is None]):
+            item = running[key]
+            item.lost = "its claim lapsed (this pipeline stalled longer than the lease) and another pipeline took it"
+            item.process.terminate()
+
     def _spec(self, job: Job) -> JobSpec:
         model_id = default_model_id(job.pack_id, job.family, job.variant)
         suffix = 2
@@ -158,6 +223,7 @@ class PipelineRunner:
             self.options.trials,
             self.options.timeout,
             self.options.seed,
+            str(self.workspace.tuning_storage),
         )
 
     def _start(self, spec: JobSpec) -> _Running:
@@ -203,6 +269,11 @@ class PipelineRunner:
     def _end(self, item: _Running) -> PipelineEvent:
         item.process.join()
         spec, outcome = item.spec, item.outcome
+        if item.lost is not None:
+            self.registry.fail(spec.model_id, f"interrupted: {item.lost}", status=INTERRUPTED)
+            report = JobReport(spec.job, INTERRUPTED, spec.model_id, log_path=spec.log_path, error=item.lost)
+            self.reports[spec.job.key] = report
+            return PipelineEvent("ended", spec.job, report=report)
         if outcome is not None and outcome.ok and outcome.card is not None:
             card = ModelCard.from_json_obj(outcome.card, source=f"model card of {spec.model_id}")
             self.registry.finish(
@@ -212,6 +283,7 @@ class PipelineRunner:
                 config={"params": outcome.params, "tuning": outcome.tuning},
             )
             self.registry.refresh_difficulties(spec.job.pack_id)
+            self.claims.release(spec.job, DONE)
             report = JobReport(
                 spec.job, DONE, card.id, card.test_accuracy, None, outcome.seconds, spec.log_path, tuning=outcome.tuning
             )
@@ -224,6 +296,7 @@ class PipelineRunner:
                 )
             )
             self.registry.fail(spec.model_id, error or "failed")
+            self.claims.release(spec.job, FAILED)
             shutil.rmtree(Path(spec.models_dir) / f"{spec.model_id}.partial", ignore_errors=True)
             report = JobReport(
                 spec.job,
@@ -247,6 +320,7 @@ class PipelineRunner:
                 item.process.kill()
                 item.process.join()
             self.registry.fail(item.spec.model_id, "interrupted: the pipeline was stopped", status=INTERRUPTED)
+            self.claims.release(item.spec.job, INTERRUPTED)  # claimable again at once
             shutil.rmtree(Path(item.spec.models_dir) / f"{item.spec.model_id}.partial", ignore_errors=True)
 
     def _final(self, report: JobReport) -> JobReport:

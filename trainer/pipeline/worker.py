@@ -46,6 +46,7 @@ class JobSpec:
     trials: int = 20
     timeout: float | None = None
     seed: int = 0
+    tuning_storage: str | None = None  # a SQLite file or a database URL (default: the workspace's tuning.db)
 
 
 @dataclass
@@ -85,7 +86,7 @@ def run_job(spec: JobSpec, reporter: _Reporter) -> JobOutcome:
     params: dict[str, Any] = dict(spec.params)
     tuning = None
     try:
-        workspace = Workspace(Path(spec.workspace_root))
+        workspace = Workspace(Path(spec.workspace_root), tuning_url=spec.tuning_storage)
         pack = workspace.find_pack(job.pack_id)
         info = get_family(job.family)
         notes: dict[str, Any] = {}
