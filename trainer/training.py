@@ -6,6 +6,7 @@ the GUI (a worker thread) and the pipeline (worker processes) alike.
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from collections.abc import Generator
@@ -14,8 +15,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from classifiers.batch_prediction import BATCH, predict_images
 from classifiers.card import ONNX_FILE, ModelCard, discover_models, file_sha256, write_card
+from classifiers.errors import PackError
 from classifiers.families.base import load_split_images
 from classifiers.families.params import hyperparams_of
 from classifiers.metrics import classification_metrics
@@ -25,6 +29,7 @@ from classifiers.progress import Progress
 from classifiers.registry import family_label, get_family
 from classifiers.runtime import OnnxClassifier
 from trainer.model_registry import rank_cards
+from trainer.packs import RANKED_LABELS_FILE
 
 TRAINER_VERSION = "0.1.0"
 PARITY_IMAGES = 64
@@ -42,13 +47,50 @@ def default_model_id(pack_id: str, family: str, variant: str) -> str:
     return f"{pack_id}-{family_label(family)}-{variant}-{datetime.now(UTC):%Y%m%d%H%M%S}"
 
 
-def evaluate_on_test(classifier: OnnxClassifier, pack: Pack, batch: int = BATCH) -> Generator[Progress, None, dict]:
-    """Metrics of an ONNX model on the pack's test split, yielding progress per batch."""
-    shas, truth = pack.labelled("test")
+EVAL_SPLITS = ("test", "ranked", "test+ranked")
+
+
+def split_labels(pack: Pack, split: str) -> tuple[list[str], np.ndarray]:
+    """The images and label indices (in `pack.classes` order) of `split`: "test", "ranked" (labels from the
+    trainer's ranked_labels.json beside pack.json, which only a built pack has) or "test+ranked" (for a pack with
+    the official split: the dataset's whole test set).
+
+    Raises:
+        PackError: an unknown split, or ranked labels that this pack does not hold.
+    """
+    if split not in EVAL_SPLITS:
+        raise PackError(f"Unknown split {split!r}; choose one of: {', '.join(EVAL_SPLITS)}.")
+    shas: list[str] = []
+    labels: list[int] = []
+    if split in ("test", "test+ranked"):
+        test_shas, truth = pack.labelled("test")
+        shas += test_shas
+        labels += truth.tolist()
+    if split in ("ranked", "test+ranked"):
+        path = pack.root / RANKED_LABELS_FILE
+        if not path.is_file():
+            raise PackError(
+                f"Pack '{pack.id}' holds no ranked labels ({path} is missing: a game pack leaves them out). "
+                "Evaluate on the test split, or on the built pack."
+            )
+        ranked = json.loads(path.read_text(encoding="utf-8"))
+        index = {name: i for i, name in enumerate(pack.classes)}
+        for entry in pack.splits["ranked"]:
+            shas.append(entry.sha256)
+            labels.append(index[ranked[entry.sha256]])
+    return shas, np.asarray(labels, dtype=np.int64)
+
+
+def evaluate_on_test(
+    classifier: OnnxClassifier, pack: Pack, batch: int = BATCH, split: str = "test"
+) -> Generator[Progress, None, dict]:
+    """Metrics of an ONNX model on one of the pack's labelled splits (default the test split), yielding progress
+    per batch."""
+    shas, truth = split_labels(pack, split)
     if not shas:
         return {"test_accuracy": 0.0, "macro_f1": 0.0, "per_class": {}, "confusion": [], "n_test": 0}
     result = yield from predict_images(
-        classifier, pack, shas, batch=batch, stage="evaluate", message="evaluating on the test split"
+        classifier, pack, shas, batch=batch, stage="evaluate", message=f"evaluating on the {split} split"
     )
     return classification_metrics(truth, result.probabilities, list(pack.classes))
 

@@ -324,8 +324,11 @@ class TrainerUseCases:
                 )
             )
 
-    def evaluate(self, model: str, pack_id: str | None = None) -> Generator[Progress, None, Evaluation]:
-        """Measure a model (id or folder) on a pack's test split (default: the model's own pack).
+    def evaluate(
+        self, model: str, pack_id: str | None = None, split: str = "test"
+    ) -> Generator[Progress, None, Evaluation]:
+        """Measure a model (id or folder) on a pack's labelled split (default: the test split of the model's own
+        pack; see `training.split_labels`).
 
         Raises:
             ModelCardError: no such model, or the pack's classes differ from the model's.
@@ -337,11 +340,13 @@ class TrainerUseCases:
                 f"Model '{classifier.card.id}' predicts {classifier.card.classes} but pack '{pack.id}' has classes "
                 f"{pack.classes}. Evaluate it on the pack it was trained for."
             )
-        return self._evaluation(classifier, pack)
+        return self._evaluation(classifier, pack, split)
 
     @staticmethod
-    def _evaluation(classifier: OnnxClassifier, pack: Pack) -> Generator[Progress, None, Evaluation]:
-        metrics = yield from evaluate_on_test(classifier, pack)
+    def _evaluation(
+        classifier: OnnxClassifier, pack: Pack, split: str = "test"
+    ) -> Generator[Progress, None, Evaluation]:
+        metrics = yield from evaluate_on_test(classifier, pack, split=split)
         return Evaluation(classifier.card.id, pack.id, classifier.provider, metrics)
 
     def predict_test(self, model_dir: str | Path, pack: Pack) -> Generator[Progress, None, SplitPredictions]:

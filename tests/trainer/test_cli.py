@@ -216,6 +216,22 @@ def test_evaluate_reproduces_the_card_accuracy(capsys, trained_workspace):
     assert result["test_accuracy"] == card.test_accuracy and result["confusion"] == card.metrics["confusion"]
 
 
+def test_evaluate_on_the_ranked_split_uses_the_built_packs_ranked_labels(capsys, trained_workspace):
+    pack = json.loads((trained_workspace / "packs" / "x" / "pack.json").read_text())
+    n_test, n_ranked = len(pack["splits"]["test"]), len(pack["splits"]["ranked"])
+    assert n_ranked > 0
+    results = {}
+    for split in ("test", "ranked", "test+ranked"):
+        code, out, _ = run(capsys, trained_workspace, "evaluate", "m", "--split", split, "--json")
+        assert code == 0
+        results[split] = json.loads(out)
+    assert [results[s]["n_test"] for s in ("test", "ranked", "test+ranked")] == [n_test, n_ranked, n_test + n_ranked]
+    correct = sum(round(results[s]["test_accuracy"] * results[s]["n_test"]) for s in ("test", "ranked"))
+    assert round(results["test+ranked"]["test_accuracy"] * (n_test + n_ranked)) == correct
+    code, _, err = run(capsys, trained_workspace, "evaluate", "m", "--split", "train")
+    assert code == 2 and "Unknown split 'train'" in err
+
+
 def test_export_game_writes_a_small_game_pack(capsys, trained_workspace, tmp_path):
     code, out, _ = run(
         capsys,

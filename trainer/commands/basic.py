@@ -116,23 +116,36 @@ def evaluate_command(
     ctx: typer.Context,
     model: Annotated[str, typer.Argument(help="Model id (workspace or bundled) or model folder.")],
     pack: Annotated[str | None, typer.Option(help="Pack id or folder (default: the model's own pack).")] = None,
+    split: Annotated[
+        str,
+        typer.Option(
+            help="test, ranked (needs the built pack's ranked labels) or test+ranked (with the official split: "
+            "the dataset's whole test set)."
+        ),
+    ] = "test",
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Measure a model's accuracy on a pack's test split through onnxruntime.
+    """Measure a model's accuracy on a pack's test split (or --split) through onnxruntime.
 
-    Example: eyevsai-train evaluate fashion-mnist-shallow-svm
+    Example: eyevsai-train evaluate fashion-mnist-shallow-svm --split test+ranked
     """
     state = state_of(ctx)
     output = state.output
     output.as_json = as_json
-    evaluation = output.drive(TrainerUseCases(state.workspace).evaluate(model, pack))
+    evaluation = output.drive(TrainerUseCases(state.workspace).evaluate(model, pack, split))
     metrics = evaluation.metrics
-    result = {"model": evaluation.model_id, "pack": evaluation.pack_id, "provider": evaluation.provider, **metrics}
+    result = {
+        "model": evaluation.model_id,
+        "pack": evaluation.pack_id,
+        "split": split,
+        "provider": evaluation.provider,
+        **metrics,
+    }
     result["at_chance"] = is_at_chance(metrics)
     if as_json:
         output.emit_json(result)
         return
-    where = f"test split, {metrics['n_test']} images, {evaluation.provider}"
+    where = f"{split} split, {metrics['n_test']} images, {evaluation.provider}"
     output.table(
         f"{evaluation.model_id} on {evaluation.pack_id} ({where})",
         ["class", "accuracy"],
