@@ -17,6 +17,7 @@ from typing import Any
 from classifiers.batch_prediction import BATCH, predict_images
 from classifiers.card import ONNX_FILE, ModelCard, discover_models, file_sha256, write_card
 from classifiers.families.base import load_split_images
+from classifiers.families.params import hyperparams_of
 from classifiers.metrics import classification_metrics
 from classifiers.pack import Pack
 from classifiers.parity import ParityReport, check_parity
@@ -101,7 +102,7 @@ def train_model(
             created=datetime.now(UTC).isoformat(timespec="seconds"),
             trainer_version=TRAINER_VERSION,
             training={
-                "params": estimator.get_params(),
+                "params": _card_params(estimator),
                 "parity": parity.as_dict(),
                 **getattr(estimator, "training_info_", {}),
                 **(training_notes or {}),
@@ -119,6 +120,13 @@ def train_model(
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
     return TrainResult(final_dir, card, parity, time.perf_counter() - started)
+
+
+def _card_params(estimator: Any) -> dict[str, Any]:
+    """The estimator's parameters as its card records them: without run settings such as `threads`."""
+    declared = hyperparams_of(estimator)
+    params = estimator.get_params()
+    return declared.card_params(params) if declared else params
 
 
 def _parity(estimator: Any, pack: Pack, work_dir: Path) -> Generator[Progress, None, ParityReport]:

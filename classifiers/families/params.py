@@ -46,6 +46,8 @@ class Param:
         variants: the variants that read it (empty: every variant).
         tune: the tuning range, or one per variant ({variant: Tune}); None: not tuned.
         in_cli, in_form: whether the CLI / the GUI offer it (a front end may fill it itself).
+        in_card: whether a model card records it; False for a run setting of the machine (threads), which
+            changes how a model trains, not what it is.
     """
 
     name: str
@@ -63,6 +65,7 @@ class Param:
     tune: Tune | Mapping[str, Tune] | None = field(default=None, compare=False)
     in_cli: bool = True
     in_form: bool = True
+    in_card: bool = True
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -202,6 +205,10 @@ class Hyperparams:
 
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}
+
+    def card_params(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """`values` (an estimator's `get_params`) without the run settings a card does not record."""
+        return {name: value for name, value in values.items() if name not in self or self[name].in_card}
 
     def check(self, variant: str, values: Mapping[str, Any]) -> None:
         """Check the variant and every value (unknown names included) against the declaration.
