@@ -23,7 +23,7 @@ import numpy as np
 from rich.table import Table
 
 from classifiers.card import ONNX_FILE
-from classifiers.runtime import OnnxClassifier, SessionThreads
+from classifiers.runtime import GAME_THREADS, OnnxClassifier, SessionThreads
 
 from .timing import time_calls
 
@@ -133,12 +133,12 @@ class ThreadsResult:
 
 
 @contextlib.contextmanager
-def cpu_burners(count: int) -> Iterator[None]:
+def cpu_burners(count: int) -> Iterator[list[subprocess.Popen]]:
     """`count` processes spinning on a core each for the block (the busy machine a game shares), then stopped."""
     burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
     try:
         time.sleep(0.5)  # let the scheduler see them before timing starts
-        yield
+        yield burners
     finally:
         for process in burners:
             process.kill()
@@ -185,7 +185,8 @@ def measure_session_threads(
 
 
 def threads_table(rows: Sequence[ThreadsResult]) -> Table:
-    table = Table(title="Batch-1 latency by onnxruntime thread setting (the game plays with intra-op 1, spinning off)")
+    game = f"intra-op {GAME_THREADS.intra_op}, spinning {'on' if GAME_THREADS.spinning else 'off'}"
+    table = Table(title=f"Batch-1 latency by onnxruntime thread setting (the game plays with {game})")
     for column in ("model", "load", "intra-op threads", "spinning", "p50 ms", "p99 ms"):
         table.add_column(column, justify="right" if column.endswith("ms") else "left")
     for row in rows:

@@ -48,8 +48,10 @@ class SessionThreads:
     spinning: bool | None = None
 
 
-# What the game plays with (docs/architecture.md, "Inference threads": measured on 2 cores, idle and busy).
-GAME_THREADS = SessionThreads(intra_op=1, spinning=False)
+# What the game plays with (docs/architecture.md, "Inference threads"): spinning off (it lengthened the tail
+# everywhere, and burns the core Qt needs), two threads (a second thread shortened the heavier models' rounds on a
+# busy machine and cost nothing on a quiet one once threads sleep between rounds).
+GAME_THREADS = SessionThreads(intra_op=2, spinning=False)
 
 
 def _ort() -> Any:
