@@ -317,8 +317,11 @@ def test_train_shallow_sets_gamma_and_min_samples_leaf_into_the_card(capsys, src
     assert (params["variant"], params["min_samples_leaf"], params["max_depth"]) == ("rf", 2, None)
 
 
-def test_threads_is_a_run_setting_the_card_records_apart_from_the_hyperparameters(capsys, trained_workspace):
-    code, out, _ = run(capsys, trained_workspace, *TRAIN_ARGS, "--threads", "1", "--id", "one-thread", "--json")
+def test_threads_is_a_run_setting_the_card_records_apart_from_the_hyperparameters(capsys, src, tmp_path):
+    workspace = tmp_path / "ws"
+    assert main(["--workspace", str(workspace), "--quiet", "pack", "build", str(src), "--id", "x"]) == 0
+    capsys.readouterr()
+    code, out, _ = run(capsys, workspace, *TRAIN_ARGS, "--threads", "1", "--json")
     assert code == 0
     training = json.loads(out)["training"]
     assert "threads" not in training["params"]  # another machine may train the same model with other threads
