@@ -9,7 +9,7 @@ PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c co
 export QT_QPA_PLATFORM ?= offscreen
 PYTEST := QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
-.PHONY: run test test-fast bench screenshots bundle lint clean-venv
+.PHONY: run test test-fast bench gpu-check screenshots bundle lint clean-venv
 
 $(VENV)/pyvenv.cfg:
 	@test -n "$(PYTHON)" || { echo "No supported Python found (tried $(SUPPORTED_PYTHONS)). Install one of them," \
@@ -46,6 +46,12 @@ test-fast: $(VENV)/.stamp-all
 # One section: make bench ARGS='--only server' (make itself would take a bare --only as its own option).
 bench: $(VENV)/.stamp-all
 	$(BIN)/python -m benchmarks $(ARGS)
+
+# The paths only a GPU runs (deep-v2 with and without AMP, torch.compile, ONNX on CUDA vs CPU), one table. It builds
+# its own .venv-gpu (torch's CUDA wheels, onnxruntime-gpu: never beside .venv's CPU build); without an NVIDIA GPU it
+# says so and exits 0. Options: make gpu-check ARGS='--pack workspace/packs/fashion-mnist --epochs 5'
+gpu-check:
+	$(or $(PYTHON),python3) tools/gpu_check.py $(ARGS)
 
 screenshots: $(VENV)/.stamp-all
 	$(BIN)/python -m tools.screenshots

@@ -25,7 +25,7 @@ from .crowd import CrowdRun, crowd_table, measure_crowd
 from .features import FeatureResult, measure_features
 from .game import GameResult, game_table, measure_game
 from .heatmap import HeatmapResult, heatmap_table, measure_heatmaps
-from .inference import CALLS_PER_REPEAT, InferenceResult, measure_inference
+from .inference import CALLS_PER_REPEAT, InferenceResult, measure_inference, measure_session_threads, threads_table
 from .report import machine_info, render, to_json
 from .server import ServerRun, measure_server, server_table
 from .server_data import throwaway_postgres
@@ -41,6 +41,7 @@ class Section(StrEnum):
 
     features = "features"
     inference = "inference"
+    threads = "threads"  # only with --only threads: it starts CPU-bound processes for its busy half
     heatmap = "heatmap"
     game = "game"
     contest = "contest"
@@ -160,6 +161,10 @@ def bench(
         Console(stderr=True).print(f"[bold red]error:[/] {message}", soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT if known else EXIT_FAILED) from None
     heatmaps, contest = _measure_play(only, sessions, err)
+    threads = []
+    if only is Section.threads:
+        with err.status("Timing batch 1 under each onnxruntime thread setting, idle and busy…"):
+            threads = measure_session_threads(bundled_model_dirs(), load_pack_images(images)[0], device=device or "cpu")
     training: list[TrainingResult] = []
     if only in (None, Section.training):
         try:
@@ -189,6 +194,7 @@ def bench(
     if as_json:
         document = json.loads(to_json(machine, workload, features, inference, rss))
         document["training"] = [asdict(row) for row in training]
+        document["threads"] = [asdict(row) for row in threads]
         document["game"] = [asdict(row) for row in game]
         document["heatmap"] = [asdict(row) for row in heatmaps]
         document["contest"] = [asdict(row) for row in contest]
@@ -197,6 +203,8 @@ def bench(
         sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     else:
         render(out, machine, workload, features, inference, rss)
+        if threads:
+            out.print(threads_table(threads))
         if training:
             out.print(training_table(training))
         if heatmaps:

@@ -1,15 +1,17 @@
-"""Training throughput of the PyTorch families and the transfer family (Keras) on real pack images.
+"""Training throughput of every family (shallow, the PyTorch families, transfer in Keras) on real pack images.
 
 The bundled game pack ships no train split, so its labelled test images are rebuilt into a temporary pack
 (80 % train, 10 % val, 10 % test) and each family trains one epoch on it through the trainer's own code path
 (`fit`: lazy decoding in DataLoader workers, augmentation, mixup, optimizer steps, validation). The figure is
 the median training images/s the fit reports; validation is not counted. On a GPU deep_v2 also runs with bf16
-and fp16 autocast.
+and fp16 autocast. The shallow family's figure is the whole fit (feature extraction and the classifier) per
+training image. Every family trains with its default `threads` (docs/architecture.md, "Math threads").
 """
 
 from __future__ import annotations
 
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,13 +36,14 @@ class TrainingResult:
     variant: str
     device: str
     amp: str
-    batch_size: int
+    batch_size: int | None  # None: the shallow family fits on all images at once
     image_size: int
-    parameters: int
+    parameters: int | None  # None: not a network
     train_images: int
     images_per_s: float
     peak_rss_mib: float | None
     gpu_peak_mib: float | None
+    threads: int | None = None
 
 
 def _training_pack(out_dir: Path, pack_id: str = DEFAULT_PACK) -> Pack:
@@ -82,6 +85,7 @@ def measure_training(*, batch_size: int = 64, workers: int = 2, device: str = "a
     with tempfile.TemporaryDirectory(prefix="eyevsai-bench-") as tmp:
         pack = _training_pack(Path(tmp))
         n_train = len(pack.splits["train"])
+        results += _shallow_rows(pack)
         for family, variant, extra in _configs(resolved):
             estimator = get_family(family).create(
                 variant,
@@ -109,10 +113,44 @@ def measure_training(*, batch_size: int = 64, workers: int = 2, device: str = "a
                     images_per_s=run["images_per_s"],
                     peak_rss_mib=run.get("peak_rss_mb"),
                     gpu_peak_mib=run.get("gpu_peak_mb"),
+                    threads=run.get("threads"),
                 )
             )
         results += _transfer_rows(pack, batch_size)
     return results
+
+
+def _shallow_rows(pack: Pack) -> list[TrainingResult]:
+    """Each shallow variant's whole fit (features at the default 64 px, then the classifier) per training image.
+    No rows when scikit-learn is not installed."""
+    info = get_family("shallow")
+    if not info.is_available:
+        return []
+    rows = []
+    n_train = len(pack.splits["train"])
+    for variant in info.variants:
+        estimator = info.create(variant)
+        started = time.perf_counter()
+        for _ in estimator.fit(pack):
+            pass
+        seconds = time.perf_counter() - started
+        rows.append(
+            TrainingResult(
+                family="shallow",
+                variant=variant,
+                device="cpu",
+                amp="none",
+                batch_size=None,
+                image_size=estimator.feature_size,
+                parameters=None,
+                train_images=n_train,
+                images_per_s=n_train / seconds,
+                peak_rss_mib=None,
+                gpu_peak_mib=None,
+                threads=estimator.training_info_["threads"],
+            )
+        )
+    return rows
 
 
 def _transfer_rows(pack: Pack, batch_size: int, image_size: int = 96) -> list[TrainingResult]:
@@ -145,18 +183,22 @@ def _transfer_rows(pack: Pack, batch_size: int, image_size: int = 96) -> list[Tr
             images_per_s=record["images_per_s"],
             peak_rss_mib=run["peak_rss_mb"],
             gpu_peak_mib=None,
+            threads=run.get("threads"),
         )
         for phase, record in run["phases"].items()
     ]
 
 
 def training_table(rows: list[TrainingResult]) -> Table:
-    table = Table(title="Training throughput (one epoch, augmentation on; validation not counted)")
+    table = Table(
+        title="Training throughput (networks: one epoch, augmentation on, no validation; shallow: the whole fit)"
+    )
     for column in (
         "family",
         "variant",
         "device",
         "amp",
+        "threads",
         "batch",
         "size",
         "parameters",
@@ -172,9 +214,10 @@ def training_table(rows: list[TrainingResult]) -> Table:
             row.variant,
             row.device,
             row.amp,
-            str(row.batch_size),
+            str(row.threads or "-"),
+            str(row.batch_size or "-"),
             str(row.image_size),
-            f"{row.parameters:,}",
+            f"{row.parameters:,}" if row.parameters else "-",
             str(row.train_images),
             f"{row.images_per_s:,.0f}",
             f"{row.peak_rss_mib:,.0f}" if row.peak_rss_mib else "-",

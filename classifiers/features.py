@@ -2,6 +2,10 @@
 
 The same code runs at training time and at play time (OpenCV + NumPy only), and a model card names the
 extractor and its parameters so the game recomputes exactly the vector the model was trained on.
+
+Grey packs (Fashion-MNIST) leave the colour histogram out (`colour=False`: a constant hue, no saturation, a
+sixth of the time), and small images run Gabor at their own size (`gabor_size`) instead of upscaled to `size`.
+A card without these parameters means the full set at `size`, what every model was trained with before.
 """
 
 from __future__ import annotations
@@ -33,7 +37,9 @@ class FeatureParams:
     sat_bins: int = 4
     val_bins: int = 4
     gabor_orientations: int = 4
-    gabor_scales: tuple[float, ...] = (2.0, 4.0)
+    gabor_scales: tuple[float, ...] = (2.0, 4.0)  # Gabor sigmas in pixels of the size×size image
+    colour: bool = True  # the colour histogram and channel moments (False for grey images)
+    gabor_size: int | None = None  # Gabor runs on the image resized to this side, scales shrunk alike (None: size)
     version: int = EXTRACTOR_VERSION
 
     def __post_init__(self) -> None:
@@ -50,6 +56,8 @@ class FeatureParams:
                 f"Feature extractor version {self.version} is not this build's ({EXTRACTOR_VERSION}); "
                 "update EyeVsAI or re-train the model."
             )
+        if self.gabor_size is not None and not 1 <= self.gabor_size <= self.size:
+            raise ConfigError(f"gabor_size must be from 1 to size ({self.size}), got {self.gabor_size}.")
         if self.size % self.hog_cell or self.size < 2 * self.hog_cell:
             raise ConfigError(
                 f"size ({self.size}) must be a multiple of hog_cell ({self.hog_cell}), at least two cells."
@@ -58,6 +66,9 @@ class FeatureParams:
     def to_card(self) -> dict[str, Any]:
         params = asdict(self)
         params["gabor_scales"] = list(self.gabor_scales)
+        for name in ("colour", "gabor_size"):  # at their defaults: the card reads as before they existed
+            if params[name] == FeatureParams.__dataclass_fields__[name].default:
+                del params[name]
         return {"name": EXTRACTOR_NAME, "params": params}
 
     @classmethod
@@ -160,8 +171,10 @@ def _colour_histogram(rgb: np.ndarray, p: FeatureParams) -> np.ndarray:
 
 def _gabor_energy(gray: np.ndarray, p: FeatureParams) -> np.ndarray:
     source = gray.astype(np.float32) / 255.0
+    shrink = gray.shape[0] / p.size  # sigmas are in pixels of the size×size image: keep their share of the picture
+    scales = p.gabor_scales if shrink == 1 else tuple(scale * shrink for scale in p.gabor_scales)
     stats = []
-    for kernel in _gabor_bank(p.gabor_orientations, p.gabor_scales):
+    for kernel in _gabor_bank(p.gabor_orientations, scales):
         response = np.abs(cv2.filter2D(source, cv2.CV_32F, kernel))
         stats.extend((float(response.mean()), float(response.std())))
     return np.asarray(stats, dtype=np.float32)
@@ -173,10 +186,13 @@ def extract(image: np.ndarray, params: FeatureParams | None = None, *, resize: R
     p = params or FeatureParams()
     rgb = resize_rgb(image, p.size, p.size, resize)
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    hog = _hog(gray, p.hog_cell, p.hog_bins)
-    return np.concatenate(
-        [hog, _lbp_histograms(gray, p.lbp_grid), _colour_histogram(rgb, p), _gabor_energy(gray, p)]
-    ).astype(np.float32)
+    parts = [_hog(gray, p.hog_cell, p.hog_bins), _lbp_histograms(gray, p.lbp_grid)]
+    if p.colour:
+        parts.append(_colour_histogram(rgb, p))
+    if p.gabor_size is not None and p.gabor_size != p.size:
+        gray = cv2.cvtColor(resize_rgb(image, p.gabor_size, p.gabor_size, resize), cv2.COLOR_RGB2GRAY)
+    parts.append(_gabor_energy(gray, p))
+    return np.concatenate(parts).astype(np.float32)
 
 
 def extract_batch(
@@ -184,6 +200,13 @@ def extract_batch(
 ) -> np.ndarray:
     """Stack the feature vectors of several images into an (N, D) float32 array."""
     return np.stack([extract(image, params, resize=resize) for image in images])
+
+
+def is_grey(image: np.ndarray) -> bool:
+    """Whether an RGB image has no colour: its three channels are equal everywhere."""
+    if image.ndim == 2:
+        return True
+    return bool(np.array_equal(image[..., 0], image[..., 1]) and np.array_equal(image[..., 1], image[..., 2]))
 
 
 def feature_dim(params: FeatureParams | None = None) -> int:

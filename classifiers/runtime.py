@@ -15,6 +15,7 @@ import io
 import logging
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,26 @@ log = logging.getLogger(__name__)
 CUDA = "CUDAExecutionProvider"
 CPU = "CPUExecutionProvider"
 DEVICE_ENV = "EYEVSAI_DEVICE"  # "cpu" forces the CPU; "auto" (default) tries CUDA first
+
+
+@dataclass(frozen=True)
+class SessionThreads:
+    """onnxruntime's CPU thread pool for one session; None leaves onnxruntime's default.
+
+    Attributes:
+        intra_op: `intra_op_num_threads` (onnxruntime's default: one per physical core).
+        spinning: `session.intra_op.allow_spinning`: idle pool threads spin for the next op instead of sleeping
+            (onnxruntime's default: on), which saves microseconds on an idle machine and burns a core otherwise.
+    """
+
+    intra_op: int | None = None
+    spinning: bool | None = None
+
+
+# What the game plays with (docs/architecture.md, "Inference threads"): spinning off (it lengthened the tail
+# everywhere, and burns the core Qt needs), two threads (a second thread shortened the heavier models' rounds on a
+# busy machine and cost nothing on a quiet one once threads sleep between rounds).
+GAME_THREADS = SessionThreads(intra_op=2, spinning=False)
 
 
 def _ort() -> Any:
@@ -143,17 +164,25 @@ class OnnxClassifier:
         model_dir: folder holding model.json and model.onnx.
         device: "auto" (CUDA when it loads, else CPU) or "cpu"; defaults to $EYEVSAI_DEVICE or "auto".
         card: an already-read card (skips reading and hashing it again).
+        threads: the session's CPU thread pool (the game passes GAME_THREADS; the default is onnxruntime's).
 
     Raises:
         ModelCardError: missing/corrupt card or ONNX file, or a graph that does not match its card.
     """
 
-    def __init__(self, model_dir: str | Path, *, device: str | None = None, card: ModelCard | None = None) -> None:
+    def __init__(
+        self,
+        model_dir: str | Path,
+        *,
+        device: str | None = None,
+        card: ModelCard | None = None,
+        threads: SessionThreads | None = None,
+    ) -> None:
         self.model_dir = Path(model_dir)
         self.card = card or read_card(self.model_dir)
         providers = preferred_providers(device)
         preload_error = _preload_cuda_dlls() if CUDA in providers else None
-        self.session, ep_output = self._open_session(providers)
+        self.session, ep_output = self._open_session(providers, threads or SessionThreads())
         self.requested_providers = providers
         self.provider: str = self.session.get_providers()[0]
         self.fallback_reason: str | None = None  # why an expected GPU is not used
@@ -171,11 +200,15 @@ class OnnxClassifier:
         self._output = self._pick_output()
         self._features = FeatureParams.from_card(self.card.input.extractor) if self._is_features else None
 
-    def _open_session(self, providers: list[str]) -> tuple[Any, str]:
+    def _open_session(self, providers: list[str], threads: SessionThreads) -> tuple[Any, str]:
         """The onnxruntime session, and what onnxruntime printed while creating it (its "EP Error" fallback note)."""
         ort = _ort()
         options = ort.SessionOptions()
         options.log_severity_level = 3  # CUDA load failures are reported through `fallback_reason`, not stderr spam
+        if threads.intra_op is not None:
+            options.intra_op_num_threads = threads.intra_op
+        if threads.spinning is not None:
+            options.add_session_config_entry("session.intra_op.allow_spinning", "1" if threads.spinning else "0")
         printed = io.StringIO()
         # onnxruntime prints (not logs) why a provider failed before retrying on the CPU: keep it as the reason.
         capture = contextlib.redirect_stdout(printed) if CUDA in providers else contextlib.nullcontext()

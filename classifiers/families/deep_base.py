@@ -17,6 +17,7 @@ from classifiers.card import DEFAULT_RESIZE, InputSpec
 from classifiers.errors import ConfigError
 from classifiers.families.base import DeclaredEstimator, check_trainable
 from classifiers.families.params import Param, Tune
+from classifiers.families.threads import THREADS, torch_threads
 from classifiers.pack import Pack
 from classifiers.progress import Progress
 
@@ -102,6 +103,7 @@ RUN_PARAMS = (
         in_card=False,
     ),
     Param("device", "choice", "auto", '"auto" (CUDA when available), "cpu" or "cuda"', choices=DEVICES, in_card=False),
+    THREADS,
     Param(
         "checkpoint",
         "text",
@@ -204,14 +206,15 @@ class DeepEstimator(DeclaredEstimator):
             "image_size": size,
             **self._architecture(),
         }
-        result = yield from common.fit_network(
-            lambda: self._network(n_classes), pack, self._train_config(), image_size=size, identity=identity
-        )
+        with torch_threads(self.threads) as threads:
+            result = yield from common.fit_network(
+                lambda: self._network(n_classes), pack, self._train_config(), image_size=size, identity=identity
+            )
         self.network_ = result.network
         self.mean_, self.std_ = result.mean, result.std
         self.image_size_ = size
         self.classes_ = list(pack.classes)
-        self.training_info_ = {"image_size": size, **result.info}
+        self.training_info_ = {"image_size": size, **result.info, "threads": threads}
 
     # -- inference and export -----------------------------------------------------------------------------------
     def predict_proba(self, images: Sequence[np.ndarray]) -> np.ndarray:

@@ -48,7 +48,7 @@ class Param:
         tune: the tuning range, or one per variant ({variant: Tune}); None: not tuned.
         in_cli, in_form: whether the CLI / the GUI offer it (a front end may fill it itself).
         in_card: whether the model card records it. A run setting of one machine (worker processes, the device
-            asked for, checkpoint and cache paths) is not: a card holds only facts true on any machine.
+            asked for, checkpoint and cache paths, threads) is not: a card holds only facts true on any machine.
     """
 
     name: str

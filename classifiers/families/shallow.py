@@ -1,4 +1,8 @@
-"""Shallow family: hand-crafted features → scaling / PCA / feature selection → SVM, RandomForest or LogReg."""
+"""Shallow family: hand-crafted features → scaling / PCA / feature selection → SVM, RandomForest or LogReg.
+
+The feature set follows the pack, decided at fit time and recorded in the card's extractor parameters: no colour
+histogram when every training image is grey, Gabor at the pack's image size when that is below `feature_size`.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,8 @@ from classifiers.card import DEFAULT_RESIZE, InputSpec
 from classifiers.errors import ConfigError
 from classifiers.families.base import DeclaredEstimator, check_trainable
 from classifiers.families.params import Hyperparams, Param, Tune
-from classifiers.features import FeatureParams, extract
+from classifiers.families.threads import THREADS, native_threads, resolve_threads
+from classifiers.features import FeatureParams, extract, is_grey
 from classifiers.pack import Pack
 from classifiers.progress import Progress
 from classifiers.registry import register_family
@@ -114,6 +119,7 @@ HYPERPARAMS = Hyperparams(
             tune=Tune(1, 4),
         ),
         Param("seed", "int", 0, "random seed for everything stochastic", low=0, high=2**31 - 1),
+        THREADS,
     ),
 )
 
@@ -155,7 +161,7 @@ class ShallowClassifier(DeclaredEstimator):
                 max_depth=self.max_depth,
                 min_samples_leaf=self.min_samples_leaf,
                 random_state=self.seed,
-                n_jobs=-1,
+                n_jobs=resolve_threads(self.threads),
             )
         return LogisticRegression(C=self.C, max_iter=2000, random_state=self.seed)
 
@@ -175,8 +181,20 @@ class ShallowClassifier(DeclaredEstimator):
         steps.append(("clf", self._classifier()))
         return Pipeline(steps)
 
+    def _feature_params(self) -> FeatureParams:
+        """The extractor's parameters: the feature size and, once fitted, what the pack's images call for."""
+        colour = getattr(self, "colour_", True)
+        return FeatureParams(size=self.feature_size, colour=colour, gabor_size=getattr(self, "gabor_size_", None))
+
+    def _fit_feature_set(self, pack: Pack, shas: list[str]) -> None:
+        """Grey pack: every training image grey (the scan stops at the first colour one); Gabor at the pack's
+        image size when upscaling to `feature_size` would only interpolate."""
+        self.colour_ = not all(is_grey(pack.load_image(sha)) for sha in shas)
+        native = max(pack.image_size) if pack.image_size else None
+        self.gabor_size_ = native if native is not None and native < self.feature_size else None
+
     def _features(self, pack: Pack, shas: list[str], stage: str) -> Iterator[Progress | np.ndarray]:
-        params = FeatureParams(size=self.feature_size)
+        params = self._feature_params()
         rows = []
         for start in range(0, len(shas), _FEATURE_CHUNK):
             chunk = shas[start : start + _FEATURE_CHUNK]
@@ -190,21 +208,25 @@ class ShallowClassifier(DeclaredEstimator):
         check_trainable(pack)
         shas, labels = pack.labelled("train")
         features = None
-        for item in self._features(pack, shas, "features"):
-            if isinstance(item, Progress):
-                yield item
-            else:
-                features = item
-        assert features is not None
-        yield Progress("fit", 0, 1, f"fitting {self.variant} on {features.shape[0]}×{features.shape[1]} features")
-        self.pipeline_ = self._pipeline(*features.shape).fit(features, labels)
+        with native_threads(self.threads) as threads:
+            self._fit_feature_set(pack, shas)
+            for item in self._features(pack, shas, "features"):
+                if isinstance(item, Progress):
+                    yield item
+                else:
+                    features = item
+            assert features is not None
+            shape = f"{features.shape[0]}×{features.shape[1]}"
+            yield Progress("fit", 0, 1, f"fitting {self.variant} on {shape} features")
+            self.pipeline_ = self._pipeline(*features.shape).fit(features, labels)
+        self.training_info_ = {"threads": threads}
         self.classes_ = list(pack.classes)
         self.n_features_ = int(features.shape[1])
         yield Progress("fit", 1, 1, "fitted")
 
     # -- inference and export -------------------------------------------------------------------------------
     def predict_proba(self, images: Sequence[np.ndarray]) -> np.ndarray:
-        params = FeatureParams(size=self.feature_size)
+        params = self._feature_params()
         features = np.stack([extract(image, params) for image in images])
         return self._full_proba(features)
 
@@ -216,7 +238,7 @@ class ShallowClassifier(DeclaredEstimator):
         return out
 
     def input_spec(self) -> InputSpec:
-        extractor = FeatureParams(size=self.feature_size).to_card()
+        extractor = self._feature_params().to_card()
         return InputSpec(
             kind="features",
             height=self.feature_size,

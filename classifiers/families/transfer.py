@@ -19,6 +19,7 @@ from classifiers.errors import ConfigError
 from classifiers.families.base import DeclaredEstimator, check_trainable
 from classifiers.families.deep_base import BATCH_SIZE, DROPOUT, IMAGE_SIZE, LR, PATIENCE, WEIGHT_DECAY
 from classifiers.families.params import Hyperparams, Param, Tune
+from classifiers.families.threads import THREADS, tensorflow_threads
 from classifiers.families.transfer_spec import BACKBONES
 from classifiers.pack import Pack
 from classifiers.progress import Progress
@@ -134,6 +135,7 @@ HYPERPARAMS = Hyperparams(
             "xla", "bool", False, "compile training steps with XLA (jit_compile), used only when TensorFlow sees a GPU"
         ),
         Param("seed", "int", 0, "seeds weights, shuffling, augmentation and dropout", low=0, high=2**31 - 1),
+        THREADS,
         Param(
             "cache_dir",
             "text",
@@ -172,7 +174,8 @@ class TransferClassifier(DeclaredEstimator):
     def _config(self) -> Any:
         from classifiers.families.transfer_keras import TransferConfig  # lazy: tensorflow
 
-        return TransferConfig(backbone=self.variant, **{name: getattr(self, name) for name in self.HYPERPARAMS.names})
+        values = {name: getattr(self, name) for name in self.HYPERPARAMS.names if name != "threads"}
+        return TransferConfig(backbone=self.variant, **values)
 
     def fit(self, pack: Pack) -> Iterator[Progress]:
         """Train on the pack's train split (two phases) with early stopping on its val split; yields Progress."""
@@ -180,12 +183,13 @@ class TransferClassifier(DeclaredEstimator):
         check_trainable(pack)
         from classifiers.families import transfer_keras  # lazy: tensorflow
 
+        threads = tensorflow_threads(self.threads)  # before the first TensorFlow op fixes the pools
         result = yield from transfer_keras.fit_transfer(self._config(), pack)
         self._infer = None  # the traced inference function of a previous fit
         self.model_ = result.model
         self.image_size_ = self.image_size
         self.classes_ = list(pack.classes)
-        self.training_info_ = result.info
+        self.training_info_ = {**result.info, "threads": threads}
 
     def predict_proba(self, images: Sequence[np.ndarray]) -> np.ndarray:
         from classifiers.families import transfer_keras  # lazy: tensorflow

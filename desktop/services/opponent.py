@@ -12,7 +12,7 @@ from classifiers.batch_prediction import predict_images
 from classifiers.heatmap import Heatmap, occlusion_heatmap
 from classifiers.pack import Pack
 from classifiers.progress import run_to_end
-from classifiers.runtime import OnnxClassifier
+from classifiers.runtime import GAME_THREADS, OnnxClassifier
 from classifiers.view import thumbnail_view
 from desktop.core.session import Opponent
 from desktop.services.catalog import OpponentEntry
@@ -86,7 +86,7 @@ def load_opponent(entry: OpponentEntry, *, device: str | None = None) -> LoadedO
         ModelCardError: the model cannot be loaded (corrupt, or its card does not match its ONNX file).
     """
     started = time.perf_counter()
-    classifier = OnnxClassifier(entry.model_dir, device=device, card=entry.card)
+    classifier = OnnxClassifier(entry.model_dir, device=device, card=entry.card, threads=GAME_THREADS)
     spec = entry.card.input
     classifier.predict_batch([np.zeros((spec.height, spec.width, 3), np.uint8)])
     return LoadedOpponent(entry, classifier, time.perf_counter() - started)

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
+from classifiers.errors import ConfigError
 from classifiers.features import EXTRACTOR_NAME, FeatureParams, extract, extract_batch, feature_dim
 
 
@@ -184,3 +185,28 @@ def test_from_card_rejects_a_newer_extractor_version() -> None:
 def test_invalid_params_raise_a_clear_error(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         FeatureParams(**kwargs)
+
+
+def test_grey_features_leave_the_colour_histogram_out_and_say_so_in_the_card() -> None:
+    full, grey = FeatureParams(size=32), FeatureParams(size=32, colour=False, gabor_size=16)
+    colour_length = full.hue_bins * full.sat_bins * full.val_bins + 6  # the histogram and the RGB mean and std
+    assert feature_dim(grey) == feature_dim(full) - colour_length
+    assert FeatureParams.from_card(json.loads(json.dumps(grey.to_card()))) == grey
+    assert "colour" not in full.to_card()["params"]  # a colour card reads as it did before grey features existed
+
+
+def test_gabor_at_a_smaller_size_sees_the_same_texture() -> None:
+    """Gabor on the native 16 px image with scales shrunk alike finds the stripes the upscaled 32 px one finds."""
+    stripes = np.zeros((16, 16, 3), np.uint8)
+    stripes[::4] = 255
+    stripes[1::4] = 255
+    full = extract(stripes, FeatureParams(size=32, colour=False))
+    native = extract(stripes, FeatureParams(size=32, colour=False, gabor_size=16))
+    gabor = 2 * 4 * 2  # orientations × scales × (mean, std)
+    np.testing.assert_array_equal(full[:-gabor], native[:-gabor])  # HOG and LBP still at `size`
+    assert np.argmax(full[-gabor::2][:4]) == np.argmax(native[-gabor::2][:4])  # the same orientation responds most
+
+
+def test_gabor_size_larger_than_size_is_refused() -> None:
+    with pytest.raises(ConfigError, match="gabor_size"):
+        FeatureParams(size=32, gabor_size=64)

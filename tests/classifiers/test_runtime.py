@@ -18,7 +18,15 @@ from classifiers.card import ONNX_FILE, file_sha256, read_card, write_card
 from classifiers.errors import ModelCardError
 from classifiers.pack import Pack
 from classifiers.progress import run_to_end
-from classifiers.runtime import CPU, CUDA, OnnxClassifier, device_label, preferred_providers
+from classifiers.runtime import (
+    CPU,
+    CUDA,
+    GAME_THREADS,
+    OnnxClassifier,
+    SessionThreads,
+    device_label,
+    preferred_providers,
+)
 from tests.helpers.synthetic import make_synthetic_pack
 from trainer.training import TrainResult, train_model
 
@@ -330,3 +338,28 @@ def test_two_builds_installed_together_is_a_problem_with_a_fix() -> None:
     assert message.endswith("pip uninstall -y onnxruntime onnxruntime-gpu && pip install onnxruntime-gpu")
     assert runtime.install_problem(["onnxruntime-gpu"]) is None
     assert runtime.install_problem([]) is None
+
+
+def test_the_game_sessions_thread_pool_is_set_and_predicts_the_same(
+    trained: TrainResult, classifier: OnnxClassifier, held_out: tuple[list[np.ndarray], np.ndarray]
+) -> None:
+    game = OnnxClassifier(trained.model_dir, device="cpu", threads=GAME_THREADS)
+    options = game.session.get_session_options()
+    assert options.intra_op_num_threads == GAME_THREADS.intra_op
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    images, _ = held_out
+    np.testing.assert_allclose(game.predict_batch(images), classifier.predict_batch(images), atol=1e-6)
+
+
+def test_the_thread_benchmark_times_every_setting_idle_and_busy_and_stops_its_burners(trained: TrainResult) -> None:
+    from benchmarks.inference import THREAD_SETTINGS, cpu_burners, measure_session_threads
+
+    with cpu_burners(1) as burners:
+        assert burners[0].poll() is None  # spinning while the busy half is timed
+    assert burners[0].poll() is not None  # and gone afterwards
+
+    rows = measure_session_threads([trained.model_dir], [np.zeros((32, 32, 3), np.uint8)], calls=3, burners=1)
+    assert len(rows) == 2 * len(THREAD_SETTINGS)
+    assert {row.load for row in rows} == {"idle", "busy (1 burners)"}
+    assert all(0 < row.p50_ms <= row.p99_ms for row in rows)
+    assert SessionThreads() in THREAD_SETTINGS  # onnxruntime's own default is always in the comparison

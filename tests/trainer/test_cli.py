@@ -296,6 +296,7 @@ def test_bad_input_is_one_error_line_and_exit_code_2(capsys, trained_workspace, 
         (["train", "shallow", "--feature-size", "60"], "feature_size 60 does not suit the features"),
         (["train", "deep-v2", "--device", "tpu"], "--device tpu: device must be one of 'auto', 'cpu', 'cuda'."),
         (["train", "deep-v2", "--warmup", "50"], "warmup must be from 0 to epochs (40), got 50.0."),
+        (["train", "shallow", "--threads", "0"], "--threads 0: threads must be none or an integer from 1 to 1024."),
         (["train", "transfer", "--image-size", "16"], "--image-size 16: image_size must be an integer from 32 to 512."),
         (["tune", "shallow", "--set", "C=abc"], "--set C=abc: C must be a number from 0.0001 to 10000."),
         (["tune", "shallow", "--set", "nokey=1"], "--set nokey=1: no selected family has hyperparameter 'nokey'"),
@@ -331,6 +332,17 @@ def test_train_shallow_sets_gamma_and_min_samples_leaf_into_the_card(capsys, src
     assert code == 0
     params = json.loads(out)["training"]["params"]
     assert (params["variant"], params["min_samples_leaf"], params["max_depth"]) == ("rf", 2, None)
+
+
+def test_threads_is_a_run_setting_the_card_records_apart_from_the_hyperparameters(capsys, src, tmp_path):
+    workspace = tmp_path / "ws"
+    assert main(["--workspace", str(workspace), "--quiet", "pack", "build", str(src), "--id", "x"]) == 0
+    capsys.readouterr()
+    code, out, _ = run(capsys, workspace, *TRAIN_ARGS, "--threads", "1", "--json")
+    assert code == 0
+    training = json.loads(out)["training"]
+    assert "threads" not in training["params"]  # another machine may train the same model with other threads
+    assert training["threads"] == 1
 
 
 def test_a_parameter_the_variant_does_not_use_is_refused_not_ignored(capsys, tmp_path):
