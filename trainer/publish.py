@@ -369,11 +369,16 @@ def tier_tests(
 
 
 def tier_lines(report: PublishReport) -> list[tuple[str, bool]]:
-    """The report's tier section as (line, is_warning) pairs: one line per adjacent pair of tiers, and a warning
-    for each pair that does not differ significantly."""
-    if len(report.models) < 2:
+    """The report's tier section as (line, is_warning) pairs (see `tier_test_lines`)."""
+    return tier_test_lines(report.tier_tests, len(report.models))
+
+
+def tier_test_lines(tier_tests: list[TierTest], n_models: int) -> list[tuple[str, bool]]:
+    """Tier tests as (line, is_warning) pairs: one line per adjacent pair of tiers, and a warning for each pair
+    that does not differ significantly."""
+    if n_models < 2:
         return []
-    if not report.tier_tests:
+    if not tier_tests:
         return [("Tiers not tested: the pack has no test images here to compare the models on.", True)]
     lines = [
         (
@@ -382,7 +387,7 @@ def tier_lines(report: PublishReport) -> list[tuple[str, bool]]:
             False,
         )
     ]
-    for t in report.tier_tests:
+    for t in tier_tests:
         lines.append(
             (
                 f"  {t.lower_tier} -> {t.upper_tier}: {t.lower_model} {t.lower_accuracy:.1%} vs {t.upper_model} "
@@ -390,7 +395,7 @@ def tier_lines(report: PublishReport) -> list[tuple[str, bool]]:
                 False,
             )
         )
-    for t in report.tier_tests:
+    for t in tier_tests:
         if not t.significant:
             lines.append(
                 (

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from classifiers.card import ModelCard, read_card
+from classifiers.card import ModelCard, discover_models, read_card
 from classifiers.chance import is_at_chance
 from classifiers.errors import ConfigError, ModelCardError, PackError
 from classifiers.families.base import check_trainable
@@ -31,12 +31,12 @@ from trainer.inspection import FolderInspection, inspect_image_folder, sample_sh
 from trainer.model_registry import DONE, RUNNING, ModelRecord, ModelRegistry, record_training
 from trainer.packs import BuildReport, SourceImage, SplitFractions, build_pack, export_game_pack, iter_image_folder
 from trainer.predictions import SplitPredictions, predict_test_split
-from trainer.publish import PublishReport, publish
+from trainer.publish import PublishReport, TierTest, publish, tier_tests
 from trainer.recipes import RECIPES, FetchContext, find_recipe
 from trainer.recipes.combined import COMBINED, DEFAULT_PARTS
 from trainer.recipes.fetch import FetchReport, fetch_pack
 from trainer.study_summary import StudySnapshot, load_snapshot, study_names, summarise_study
-from trainer.training import TrainResult, default_model_id, evaluate_on_test, train_model
+from trainer.training import TrainResult, default_model_id, evaluate_on_test, reassign_difficulties, train_model
 from trainer.tuning import TuneResult, open_storage, study_name, tune
 from trainer.tuning_spaces import estimator_defaults
 from trainer.workspace import Workspace
@@ -477,6 +477,24 @@ class TrainerUseCases:
             return removed
 
     # -- publishing -------------------------------------------------------------------------------------------
+    def test_tiers(
+        self, pack_id: str, models_dir: str | Path
+    ) -> Generator[Progress, None, tuple[dict[str, str], list[TierTest]]]:
+        """Re-rank the difficulties of pack_id's models in models_dir (e.g. the bundled `assets/models`) and test
+        each pair of adjacent tiers on the pack's test split, as publish does; returns (model id -> level, tests).
+
+        Raises:
+            PackError: no such pack, or no model of it in models_dir.
+        """
+        pack = self.find_pack(pack_id)
+        levels = reassign_difficulties(models_dir, pack.id)
+        if not levels:
+            raise PackError(f"No model of pack '{pack.id}' in {models_dir}. Check --models-dir and --pack.")
+        models, _problems = discover_models(models_dir)
+        placed = [(path, card) for path, card in models if card.id in levels]
+        tests = yield from tier_tests(placed, levels, pack)
+        return levels, tests
+
     def publishable(self, pack_id: str) -> list[ModelRow]:
         """The pack's active models in the workspace's models folder: what `publish` can choose from."""
         with self._registry() as registry:

@@ -134,6 +134,22 @@ def test_models_cleanup_dry_run_lists_and_cleanup_removes(capsys, workspace):
     assert sorted(r["id"] for r in json.loads(out)) == ["forest", "new"]
 
 
+def test_models_tiers_reranks_a_folder_and_tests_adjacent_tiers_on_the_test_split(capsys, workspace):
+    code, out, _ = run(capsys, workspace, "models", "tiers", "--pack", "tiny", "--json")
+    assert code == 0
+    result = json.loads(out)
+    assert {"new", "forest"} <= set(result["levels"]) and set(result["levels"].values()) <= {"easy", "medium", "hard"}
+    n_test = len(open_pack(workspace / "packs" / "tiny").splits["test"])
+    assert result["tier_tests"], "two models in two tiers: one boundary to test"
+    for test in result["tier_tests"]:
+        assert test["n_images"] == n_test and 0.0 <= test["p_value"] <= 1.0
+        assert test["b"] + test["c"] <= n_test and test["significant"] == (test["p_value"] < 0.05)
+    code, out, _ = run(capsys, workspace, "models", "tiers", "--pack", "tiny")
+    assert code == 0 and "Adjacent tiers on the test split" in out
+    code, _, err = run(capsys, workspace, "models", "tiers", "--pack", "tiny", "--models-dir", str(workspace / "none"))
+    assert code == 2 and "No model of pack 'tiny'" in err
+
+
 def test_models_remove_deletes_the_model_and_reranks_the_pack(capsys, workspace):
     code, out, _ = run(capsys, workspace, "models", "remove", "forest")
     assert code == 0 and str(workspace / "models" / "forest") in out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,6 +18,7 @@ from classifiers.registry import family_label
 from trainer.commands.context import State, state_of
 from trainer.model_registry import DONE, REMOVABLE, STATUSES, ModelRecord, ModelRegistry, iter_stale_partials
 from trainer.pipeline.lock import workspace_lock
+from trainer.publish import tier_test_lines
 from trainer.usecases import TrainerUseCases
 from trainer.workspace import Workspace
 
@@ -211,6 +212,37 @@ def show_model(
             ["class", "accuracy"],
             [[label, f"{value:.1%}"] for label, value in metrics["per_class"].items()],
         )
+
+
+@app.command("tiers")
+def test_tiers(
+    ctx: typer.Context,
+    pack: Annotated[str, typer.Option(help="Pack id (a full pack: its test split is where the tiers are tested).")],
+    models_dir: Annotated[
+        Path | None, typer.Option(help="Folder of the models (default: the workspace's models).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Re-rank the difficulties of a pack's models in a folder and test adjacent tiers (exact McNemar test).
+
+    Example: eyevsai-train models tiers --pack fashion-mnist --models-dir assets/models
+    """
+    state, usecases = _start(ctx, as_json)
+    folder = models_dir or state.workspace.models_dir
+    levels, tests = state.output.drive(usecases.test_tiers(pack, folder))
+    if as_json:
+        state.output.emit_json({"levels": levels, "tier_tests": [asdict(t) for t in tests]})
+        return
+    state.output.table(
+        f"Difficulties of pack {pack} in {folder}",
+        ["model", "difficulty"],
+        [list(item) for item in sorted(levels.items())],
+    )
+    for line, is_warning in tier_test_lines(tests, len(levels)):
+        if is_warning:
+            state.output.warn(line)
+        else:
+            state.output.info(line)
 
 
 @app.command("remove")
