@@ -86,6 +86,7 @@ def measure_training(*, batch_size: int = 64, workers: int = 2, device: str = "a
             estimator = get_family(family).create(
                 variant,
                 epochs=1,
+                min_steps=0,  # one epoch: images/s, not a model
                 batch_size=batch_size,
                 image_size=IMAGE_SIZE,
                 patience=0,

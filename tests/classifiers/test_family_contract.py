@@ -36,6 +36,7 @@ FAST_PARAMS: dict[str, dict[str, Any]] = {
     "shallow": {"feature_size": 32, "n_estimators": 20},
     "deep_v1": {
         "epochs": 6,
+        "min_steps": 0,
         "batch_size": 16,
         "image_size": 16,
         "width": 8,
@@ -46,6 +47,7 @@ FAST_PARAMS: dict[str, dict[str, Any]] = {
     },
     "deep_v2": {
         "epochs": 6,
+        "min_steps": 0,
         "batch_size": 16,
         "image_size": 16,
         "width": 8,

@@ -362,6 +362,8 @@ def test_python_dash_m_trainer_end_to_end(trained_workspace):
 DEEP_ARGS = [
     "--pack",
     "x",
+    "--min-steps",
+    "0",
     "--image-size",
     "16",
     "--width",
