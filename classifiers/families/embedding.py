@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections import Counter
 from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 
@@ -29,6 +30,7 @@ DEFAULT_IMAGE_SIZE = 224  # EfficientNet-Lite0's own input size: its features ar
 C_GRID = (1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0)
 C_WITHOUT_VAL = 0.1  # no val split to choose on: a middle of the grid
 SMALL_PACK_PER_CLASS = 200  # below this many training images per class, the front ends suggest this family
+SMALL_PACK_FAMILIES = ("deep_v1", "deep_v2", "shallow")  # families trained from scratch: the hint is for them
 
 HYPERPARAMS = Hyperparams(
     "embedding",
@@ -204,3 +206,14 @@ def _val_metrics(weight: np.ndarray, bias: np.ndarray, val: np.ndarray, labels: 
     probs = graphs.head_probabilities(val, weight, bias)
     loss = float(-np.log(np.clip(probs[np.arange(len(labels)), labels], 1e-12, 1.0)).mean())
     return {"val_loss": round(loss, 6), "val_accuracy": round(float((probs.argmax(1) == labels).mean()), 6)}
+
+
+def small_pack_images_per_class(pack: Pack) -> int | None:
+    """The training images of the pack's smallest class when some class has fewer than SMALL_PACK_PER_CLASS, too
+    few to train a network from scratch well; None for a larger pack (or one without training images).
+
+    The front ends suggest this family for such a pack (`eyevsai-train train embedding`, the GUI's train page).
+    """
+    counts = Counter(entry.label for entry in pack.splits["train"])
+    smallest = min((counts.get(name, 0) for name in pack.classes), default=0)
+    return smallest if 0 < smallest < SMALL_PACK_PER_CLASS else None

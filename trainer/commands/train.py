@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from classifiers.errors import ConfigError
+from classifiers.families.embedding import SMALL_PACK_FAMILIES, small_pack_images_per_class
 from classifiers.families.params import Hyperparams, Param, hyperparams_of
 from classifiers.registry import get_family
 from trainer.commands.context import state_of
@@ -51,10 +52,17 @@ def run_training(
     output = state.output
     output.as_json = as_json
     usecases = TrainerUseCases(state.workspace)
+    found = usecases.find_pack(pack)
+    per_class = small_pack_images_per_class(found) if get_family(family).name in SMALL_PACK_FAMILIES else None
+    if per_class is not None:
+        output.info(
+            f"small pack ({per_class} training images per class): try `eyevsai-train train embedding --pack {pack}`, "
+            "pretrained features train in seconds"
+        )
     work = usecases.train(
         family,
         variant,
-        usecases.find_pack(pack),
+        found,
         params,
         model_id=model_id,
         title=title,
