@@ -17,7 +17,7 @@ import pytest
 from benchmarks.shapes import build_shapes_pack
 from classifiers.card import ONNX_FILE, ModelCard, file_sha256, write_card
 from classifiers.families.base import load_split_images
-from classifiers.families.embedding import SMALL_PACK_PER_CLASS, small_pack_images_per_class
+from classifiers.families.embedding import DEFAULT_IMAGE_SIZE, SMALL_PACK_PER_CLASS, small_pack_images_per_class
 from classifiers.pack import Pack
 from classifiers.progress import run_to_end
 from classifiers.registry import get_family
@@ -37,14 +37,14 @@ def shapes(tmp_path_factory: pytest.TempPathFactory) -> Pack:
 
 @pytest.fixture(scope="module")
 def feature_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A cache folder holding the converted 224 px feature graph and no image embeddings yet."""
+    """A cache folder holding the converted feature graph (default size) and no image embeddings yet."""
     info = get_family("embedding")
     if not info.is_available:
         pytest.skip(f"the embedding family needs {', '.join(info.missing_modules())}")
     from classifiers.families.embedding_graph import ensure_feature_graph
 
     cache = tmp_path_factory.mktemp("weights")
-    run_to_end(ensure_feature_graph(cache, 224))
+    run_to_end(ensure_feature_graph(cache, DEFAULT_IMAGE_SIZE))
     return cache
 
 
@@ -67,7 +67,7 @@ def test_the_small_data_path_reaches_95_percent_in_under_a_minute(
     assert card.test_accuracy >= MIN_ACCURACY, f"test accuracy {card.test_accuracy:.1%}"
     assert seconds < TIME_LIMIT_S, f"trained in {seconds:.1f} s"
     assert card.training["C"] in (float(key) for key in card.training["C_search"])  # chosen on the val split
-    assert card.input.kind == "image" and (card.input.height, card.input.width) == (224, 224)
+    assert card.input.kind == "image" and (card.input.height, card.input.width) == (DEFAULT_IMAGE_SIZE,) * 2
 
 
 def test_the_onnx_export_gives_the_runtime_the_same_predictions(
