@@ -57,15 +57,16 @@ def test_the_shapes_pack_is_small_and_the_front_ends_would_say_so(shapes: Pack) 
 def test_the_small_data_path_reaches_95_percent_in_under_a_minute(
     shapes: Pack, feature_cache: Path, tmp_path: Path
 ) -> None:
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = run_to_end(
         train_model("embedding", shapes, tmp_path, params={"cache_dir": str(feature_cache)}, model_id="shapes")
     )
-    seconds = time.perf_counter() - started
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
     card = result.card
     assert card.metrics["n_test"] == 45
     assert card.test_accuracy >= MIN_ACCURACY, f"test accuracy {card.test_accuracy:.1%}"
-    assert seconds < TIME_LIMIT_S, f"trained in {seconds:.1f} s"
+    # the CPU time says whether a miss is this code's or a machine shared with other work (4 s here, idle or not)
+    assert seconds < TIME_LIMIT_S, f"trained in {seconds:.1f} s wall, {cpu_seconds:.1f} s of CPU"
     assert card.training["C"] in (float(key) for key in card.training["C_search"])  # chosen on the val split
     assert card.input.kind == "image" and (card.input.height, card.input.width) == (DEFAULT_IMAGE_SIZE,) * 2
 
