@@ -30,7 +30,14 @@ from .report import machine_info, render, to_json
 from .server import ServerRun, measure_server, server_table
 from .server_data import throwaway_postgres
 from .timing import peak_rss_mib
-from .training import TrainingResult, measure_training, training_table
+from .training import (
+    SmallDataResult,
+    TrainingResult,
+    measure_small_data,
+    measure_training,
+    small_data_table,
+    training_table,
+)
 from .workload import DEFAULT_PACK, bundled_model_dirs, load_pack_images
 
 EXIT_FAILED, EXIT_BAD_INPUT = 1, 2
@@ -166,12 +173,18 @@ def bench(
         with err.status("Timing batch 1 under each onnxruntime thread setting, idle and busy…"):
             threads = measure_session_threads(bundled_model_dirs(), load_pack_images(images)[0], device=device or "cpu")
     training: list[TrainingResult] = []
+    small: SmallDataResult | None = None
     if only in (None, Section.training):
         try:
             with err.status("Training each deep family for one epoch…"):
                 training = measure_training(device="auto" if device in (None, "auto") else device)
         except EyeVsAIError as exc:  # e.g. torch not installed: the other sections still stand
             err.print(f"[yellow]warning:[/] training section skipped: {exc}")
+        try:
+            with err.status("Training the small-data path on the shapes pack…"):
+                small = measure_small_data()
+        except EyeVsAIError as exc:  # e.g. the backbone cannot be converted here
+            err.print(f"[yellow]warning:[/] small-data row skipped: {exc}")
     game: list[GameResult] = []
     if only in (None, Section.game):
         with err.status("Playing classic sessions in an offscreen window…"):
@@ -195,6 +208,7 @@ def bench(
         document = json.loads(to_json(machine, workload, features, inference, rss))
         document["training"] = [asdict(row) for row in training]
         document["threads"] = [asdict(row) for row in threads]
+        document["small_data"] = asdict(small) if small else None
         document["game"] = [asdict(row) for row in game]
         document["heatmap"] = [asdict(row) for row in heatmaps]
         document["contest"] = [asdict(row) for row in contest]
@@ -207,6 +221,8 @@ def bench(
             out.print(threads_table(threads))
         if training:
             out.print(training_table(training))
+        if small:
+            out.print(small_data_table(small))
         if heatmaps:
             out.print(heatmap_table(heatmaps))
         if game:

@@ -108,8 +108,8 @@ class SoftRow:
 
 
 FAMILIES = {
-    "deep_v1": {"epochs": 30, "lr": 5e-3, "width": 16, "blocks": 2},
-    "deep_v2": {"epochs": 20, "lr": 5e-3, "width": 16, "stages": 2, "depth": 1},
+    "deep_v1": {"epochs": 30, "min_steps": 0, "lr": 5e-3, "width": 16, "blocks": 2},
+    "deep_v2": {"epochs": 20, "min_steps": 0, "lr": 5e-3, "width": 16, "stages": 2, "depth": 1},
 }
 
 

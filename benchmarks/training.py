@@ -1,4 +1,5 @@
-"""Training throughput of every family (shallow, the PyTorch families, transfer in Keras) on real pack images.
+"""Training throughput of every family (shallow, the PyTorch families, transfer in Keras) on real pack images,
+and the small-data path's time to train.
 
 The bundled game pack ships no train split, so its labelled test images are rebuilt into a temporary pack
 (80 % train, 10 % val, 10 % test) and each family trains one epoch on it through the trainer's own code path
@@ -6,10 +7,16 @@ The bundled game pack ships no train split, so its labelled test images are rebu
 the median training images/s the fit reports; validation is not counted. On a GPU deep_v2 also runs with bf16
 and fp16 autocast. The shallow family's figure is the whole fit (feature extraction and the classifier) per
 training image. Every family trains with its default `threads` (docs/architecture.md, "Math threads").
+
+The small-data path (the embedding family) trains on the generated shapes pack (3 classes × 60 images,
+`benchmarks.shapes`) through `train_model`: fit, export, parity check and test evaluation, from a cache holding
+the converted backbone but no image embeddings; converting the backbone once (the first run on a machine) is
+timed apart.
 """
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass
@@ -20,9 +27,12 @@ from rich.table import Table
 
 from classifiers.locations import bundled_assets_dir
 from classifiers.pack import Pack, open_pack
+from classifiers.progress import run_to_end
 from classifiers.registry import get_family
 from trainer.packs import SourceImage, SplitFractions, build_pack
+from trainer.training import train_model
 
+from .shapes import SHAPES, build_shapes_pack
 from .workload import DEFAULT_PACK
 
 IMAGE_SIZE = 28  # the bundled pack's native size
@@ -90,6 +100,7 @@ def measure_training(*, batch_size: int = 64, workers: int = 2, device: str = "a
             estimator = get_family(family).create(
                 variant,
                 epochs=1,
+                min_steps=0,  # one epoch: images/s, not a model
                 batch_size=batch_size,
                 image_size=IMAGE_SIZE,
                 patience=0,
@@ -223,4 +234,65 @@ def training_table(rows: list[TrainingResult]) -> Table:
             f"{row.peak_rss_mib:,.0f}" if row.peak_rss_mib else "-",
             f"{row.gpu_peak_mib:,.0f}" if row.gpu_peak_mib else "-",
         )
+    return table
+
+
+@dataclass(frozen=True)
+class SmallDataResult:
+    """The small-data path on the shapes pack: wall seconds to train (fit, export, parity, test) and accuracy."""
+
+    name: str
+    image_size: int
+    train_images: int
+    seconds: float
+    cpu_seconds: float
+    test_accuracy: float
+    n_test: int
+    convert_seconds: float  # converting the backbone to ONNX, once per machine (0: it was cached)
+
+
+def measure_small_data(per_class: int = 60) -> SmallDataResult | None:
+    """Train the embedding family on the shapes pack; None when its frameworks are not installed."""
+    info = get_family("embedding")
+    if not info.is_available:
+        return None
+    from classifiers.families.embedding import DEFAULT_IMAGE_SIZE
+    from classifiers.families.embedding_graph import ensure_feature_graph
+
+    started = time.perf_counter()
+    graph = run_to_end(ensure_feature_graph(None, DEFAULT_IMAGE_SIZE))  # the user cache, as the GUI uses
+    convert = time.perf_counter() - started
+    with tempfile.TemporaryDirectory(prefix="eyevsai-bench-") as tmp:
+        pack = build_shapes_pack(Path(tmp), per_class=per_class)
+        cache = Path(tmp) / "cache"  # the converted backbone, but no embedding of these images yet
+        cache.mkdir()
+        shutil.copy(graph, cache / graph.name)
+        started, cpu = time.perf_counter(), time.process_time()
+        result = run_to_end(train_model("embedding", pack, Path(tmp) / "models", params={"cache_dir": str(cache)}))
+        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
+    return SmallDataResult(
+        name=f"embedding (shapes {len(SHAPES)}×{per_class})",
+        image_size=DEFAULT_IMAGE_SIZE,
+        train_images=len(pack.splits["train"]),
+        seconds=round(seconds, 1),
+        cpu_seconds=round(cpu_seconds, 1),
+        test_accuracy=result.card.test_accuracy,
+        n_test=int(result.card.metrics["n_test"]),
+        convert_seconds=round(convert, 1) if convert > 1 else 0.0,
+    )
+
+
+def small_data_table(row: SmallDataResult) -> Table:
+    table = Table(title="Small-data path: time to train (fit, ONNX export, parity check, test evaluation)")
+    for column in ("path", "size", "train images", "seconds", "CPU seconds", "test accuracy", "first-run convert s"):
+        table.add_column(column, justify="left" if column == "path" else "right")
+    table.add_row(
+        row.name,
+        str(row.image_size),
+        str(row.train_images),
+        f"{row.seconds:.1f}",
+        f"{row.cpu_seconds:.1f}",
+        f"{row.test_accuracy:.1%} of {row.n_test}",
+        f"{row.convert_seconds:.1f}" if row.convert_seconds else "cached",
+    )
     return table

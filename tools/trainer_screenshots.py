@@ -83,7 +83,7 @@ def main() -> None:
     train = window.train_page
     window.show_screen("Train")
     train.family_box.setCurrentIndex(train.family_box.findData("deep_v1"))
-    train.form.set_values({"epochs": 8, "width": 16, "batch_size": 32, "workers": 0, "patience": 0})
+    train.form.set_values({"epochs": 8, "min_steps": 0, "width": 16, "batch_size": 32, "workers": 0, "patience": 0})
     train.start_training()
     wait_until(lambda: len(train.curves.epochs) >= 5, 300)
     save(window, args.out / "trainer-train.png")

@@ -3,4 +3,4 @@
 Each module registers its family with `@register_family`; none imports its framework at import time.
 """
 
-from classifiers.families import deep_v1, deep_v2, shallow, transfer  # noqa: F401
+from classifiers.families import deep_v1, deep_v2, embedding, shallow, transfer  # noqa: F401

@@ -29,6 +29,16 @@ MAX_DEFAULT_IMAGE_SIZE = 64  # a pack of large photos still trains at a CPU-frie
 EPOCHS = Param(
     "epochs", "int", 30, "the most epochs to train (early stopping may end sooner)", low=1, high=1000, is_main=True
 )
+MIN_STEPS = Param(
+    "min_steps",
+    "int",
+    600,
+    "the fewest optimizer steps: on a small pack each epoch becomes several passes over the images (patience "
+    "and warm-up stretched alike) until the run holds this many; the card records the epochs run (0: epochs alone)",
+    low=0,
+    high=10_000_000,
+    is_main=True,
+)
 BATCH_SIZE = Param(
     "batch_size", "int", 64, "images per step", low=1, high=4096, is_main=True, tune=Tune(choices=(32, 64, 128))
 )

@@ -243,7 +243,7 @@ def fit_network(
         yield Progress("prepare", 1, 1, f"resumed from {config.resume} after epoch {trainer.epoch}")
     else:
         yield Progress("prepare", 1, 1, f"{trainer.parameter_count:,} parameters on {device.type}")
-    while trainer.epoch < config.epochs and not trainer.stopped:
+    while trainer.epoch < trainer.epochs and not trainer.stopped:
         yield from trainer.train_epoch(loaders[0])
         event = trainer.end_epoch(loaders[1])
         if config.checkpoint:  # before the event: a consumer that stops on it still finds this epoch on disk

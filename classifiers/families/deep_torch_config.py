@@ -7,6 +7,7 @@ them: the deep families import it inside their methods only.
 
 from __future__ import annotations
 
+import math
 import os
 import resource
 import sys
@@ -23,7 +24,10 @@ class TrainConfig:
     """How to train, independent of the network. Every field's "off" value disables that feature.
 
     Attributes:
-        epochs: the most epochs to run (early stopping may end sooner).
+        epochs: the most epochs to run (early stopping may end sooner), raised on a small pack by `min_steps`.
+        min_steps: the fewest optimizer steps a full run takes: when `epochs` epochs hold fewer, every epoch is
+            stretched into `stretch` passes over the data (epochs, patience and warm-up all multiplied), so a pack
+            of 60 images per class (3 steps an epoch) still gets enough updates (0: `epochs` alone).
         batch_size: images per forward pass; one optimizer step takes `accumulate` of them.
         lr, weight_decay: AdamW's peak learning rate and decoupled weight decay.
         patience: stop after this many epochs without a lower validation loss (0: never stop early).
@@ -48,6 +52,7 @@ class TrainConfig:
     epochs: int
     batch_size: int
     lr: float
+    min_steps: int = 0
     weight_decay: float = 0.0
     patience: int = 0
     schedule: str = "cosine"
@@ -80,6 +85,12 @@ class TrainConfig:
             "warmup": self.warmup,
             "accumulate": self.accumulate,
         }
+
+
+def stretch_factor(epochs: int, steps_per_epoch: int, min_steps: int) -> int:
+    """How many passes over the data make one of the `epochs` epochs, so the run takes at least `min_steps`
+    optimizer steps (1: the pack is large enough)."""
+    return max(1, math.ceil(min_steps / max(1, epochs * steps_per_epoch)))
 
 
 def memory_metrics(device: torch.device) -> dict[str, float]:

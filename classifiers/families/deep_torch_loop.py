@@ -20,7 +20,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from classifiers.families.deep_torch_augment import augment_batch, mixup, soft_targets
-from classifiers.families.deep_torch_config import TrainConfig, memory_metrics
+from classifiers.families.deep_torch_config import TrainConfig, memory_metrics, stretch_factor
 from classifiers.progress import Progress
 
 _MIN_IMPROVEMENT = 1e-4  # a smaller drop in validation loss is noise, not progress
@@ -116,10 +116,14 @@ class Trainer:
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
         self.mean = torch.tensor(mean, device=device).view(1, 3, 1, 1)
         self.std = torch.tensor(std, device=device).view(1, 3, 1, 1)
-        self.stopper = EarlyStopping(config.patience)
         self.steps_per_epoch = math.ceil(batches_per_epoch / config.accumulate)
-        self.total_steps = max(1, self.steps_per_epoch * config.epochs)
-        self.warmup_steps = round(config.warmup * self.steps_per_epoch)
+        # A small pack: each requested epoch becomes `stretch` passes, and patience and warm-up (counted in
+        # requested epochs) stretch with it, so early stopping waits as many steps as on a large pack.
+        self.stretch = stretch_factor(config.epochs, self.steps_per_epoch, config.min_steps)
+        self.epochs = config.epochs * self.stretch  # the most epochs this run takes
+        self.stopper = EarlyStopping(config.patience * self.stretch)
+        self.total_steps = max(1, self.steps_per_epoch * self.epochs)
+        self.warmup_steps = round(config.warmup * self.stretch * self.steps_per_epoch)
         self.epoch = 0  # epochs completed
         self.step = 0  # optimizer steps taken
         self.stopped = False
@@ -202,7 +206,7 @@ class Trainer:
                     "step": index + 1,
                 }
                 yield Progress(
-                    "step", index + 1, n_batches, f"epoch {epoch}/{config.epochs} step {index + 1}/{n_batches}", metrics
+                    "step", index + 1, n_batches, f"epoch {epoch}/{self.epochs} step {index + 1}/{n_batches}", metrics
                 )
         self._epoch_train = {
             "loss": float(loss_sum) / max(1, seen),
@@ -254,12 +258,12 @@ class Trainer:
         self.history.append(record)
         val = f", val loss {record['val_loss']:.4f} acc {record['val_accuracy']:.1%}" if "val_loss" in record else ""
         stop = f"; no improvement for {self.stopper.patience} epochs, stopping" if self.stopped else ""
-        message = f"epoch {self.epoch}/{self.config.epochs}: loss {record['loss']:.4f}{val}{stop}"
+        message = f"epoch {self.epoch}/{self.epochs}: loss {record['loss']:.4f}{val}{stop}"
         shown = ("val_accuracy", "val_loss", "loss", "accuracy", "lr", "images_per_s", "rss_mb", "gpu_peak_mb")
         return Progress(
             "epoch",
             self.epoch,
-            self.config.epochs,
+            self.epochs,
             message,
             {key: record[key] for key in shown if key in record} | {"epoch": self.epoch},
         )
@@ -306,6 +310,9 @@ class Trainer:
             "compiled": self.model is not self.network,
             "parameters": self.parameter_count,
             "epochs_run": self.epoch,
+            "epochs_planned": self.epochs,  # the requested epochs, times the small-pack stretch
+            "steps_per_epoch": self.steps_per_epoch,
+            "steps": self.step,
             "best_epoch": self.stopper.best_epoch,
             "best_val_loss": round(self.stopper.best_loss, 6) if math.isfinite(self.stopper.best_loss) else None,
             "stopped_early": self.stopped,

@@ -14,6 +14,7 @@ from classifiers.families.deep_base import (
     EPOCHS,
     IMAGE_SIZE,
     LR,
+    MIN_STEPS,
     PATIENCE,
     RUN_PARAMS,
     SOFT_LABEL_PARAMS,
@@ -30,6 +31,7 @@ HYPERPARAMS = Hyperparams(
     '"cnn" (the only one).',
     (
         EPOCHS,
+        MIN_STEPS,
         BATCH_SIZE,
         IMAGE_SIZE,
         replace(LR, help="AdamW's peak learning rate (cosine decay to 0)"),
@@ -97,6 +99,7 @@ class DeepV1Classifier(DeepEstimator):
         augment = AugmentConfig(crop_scale=0.9, flip=True) if self.augment else AugmentConfig()
         return TrainConfig(
             epochs=self.epochs,
+            min_steps=self.min_steps,
             batch_size=self.batch_size,
             lr=self.lr,
             weight_decay=self.weight_decay,

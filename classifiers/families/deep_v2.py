@@ -17,6 +17,7 @@ from classifiers.families.deep_base import (
     EPOCHS,
     IMAGE_SIZE,
     LR,
+    MIN_STEPS,
     PATIENCE,
     RUN_PARAMS,
     SOFT_LABEL_PARAMS,
@@ -38,6 +39,7 @@ HYPERPARAMS = Hyperparams(
     'the attention in every residual block: "cbam" (channel + spatial) or "se" (channel only).',
     (
         replace(EPOCHS, default=40),
+        MIN_STEPS,
         replace(BATCH_SIZE, help="images per forward pass"),
         IMAGE_SIZE,
         replace(LR, default=3e-3),
@@ -143,6 +145,7 @@ class DeepV2Classifier(DeepEstimator):
         )
         return TrainConfig(
             epochs=self.epochs,
+            min_steps=self.min_steps,
             batch_size=self.batch_size,
             lr=self.lr,
             weight_decay=self.weight_decay,

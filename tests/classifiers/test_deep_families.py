@@ -27,6 +27,7 @@ from classifiers.families.deep_torch_augment import (  # noqa: E402
     random_resized_crop,
     soft_targets,
 )
+from classifiers.families.deep_torch_config import stretch_factor  # noqa: E402
 from classifiers.families.deep_torch_loop import EarlyStopping, lr_factor  # noqa: E402
 from classifiers.families.deep_torch_nets import AttentionResNet, BasicCNN  # noqa: E402
 from classifiers.families.deep_v1 import DeepV1Classifier  # noqa: E402
@@ -37,8 +38,8 @@ from tests.helpers.synthetic import make_synthetic_pack  # noqa: E402
 
 pytestmark = pytest.mark.torch
 
-TINY_V1 = {"batch_size": 16, "image_size": 16, "width": 8, "blocks": 2, "workers": 0, "device": "cpu"}
-TINY_V2 = {"batch_size": 16, "image_size": 16, "width": 8, "stages": 2, "workers": 0, "device": "cpu"}
+TINY_V1 = {"min_steps": 0, "batch_size": 16, "image_size": 16, "width": 8, "blocks": 2, "workers": 0, "device": "cpu"}
+TINY_V2 = {"min_steps": 0, "batch_size": 16, "image_size": 16, "width": 8, "stages": 2, "workers": 0, "device": "cpu"}
 
 
 def drive(generator: Generator[Progress, None, Any], stop_after_epoch: int | None = None) -> list[Progress]:
@@ -209,6 +210,38 @@ def test_deep_v1_stops_early_and_restores_the_best_epoch(pack: Pack) -> None:
     epochs = [event for event in events if event.stage == "epoch"]
     assert len(epochs) == info["epochs_run"]
     assert "stopping" in epochs[-1].message
+
+
+def test_min_steps_stretches_epochs_only_on_a_small_pack() -> None:
+    # issue 18's pack: 60 images per class, 3 classes, batch 64 -> 3 steps an epoch; 30 epochs would be 90 steps
+    assert stretch_factor(30, 3, 600) == 7  # 30 epochs of 7 passes: 630 steps
+    assert stretch_factor(30, 844, 600) == 1  # Fashion-MNIST's 54,000 images: unchanged
+    assert stretch_factor(30, 3, 0) == 1
+
+
+def test_a_small_pack_trains_min_steps_with_patience_counted_alike(pack: Pack) -> None:
+    params = {**TINY_V1, "min_steps": 40, "augment": False}
+    estimator = DeepV1Classifier(epochs=2, patience=1, **params)  # 3 batches of 16 per epoch
+    events = drive(estimator.fit(pack))
+    info = estimator.training_info_
+    steps_per_epoch = info["steps_per_epoch"]
+    stretch = -(-40 // (2 * steps_per_epoch))
+    assert info["epochs_planned"] == 2 * stretch > 2  # the card records the stretched plan and what ran
+    epoch_events = [event for event in events if event.stage == "epoch"]
+    assert epoch_events[0].total == 2 * stretch and f"epoch 1/{2 * stretch}" in epoch_events[0].message
+    # patience 1 (in requested epochs) waits `stretch` passes without improvement, not one
+    bad_runs, run = [], 0
+    losses = [row["val_loss"] for row in info["history"]]
+    best = float("inf")
+    for loss in losses:
+        run = 0 if loss < best - 1e-4 else run + 1
+        best = min(best, loss)
+        bad_runs.append(run)
+    assert max(bad_runs[:-1], default=0) < stretch
+    if info["stopped_early"]:
+        assert bad_runs[-1] == stretch
+    else:
+        assert info["epochs_run"] == 2 * stretch and info["steps"] >= 40
 
 
 def test_progress_events_carry_the_metrics_a_ui_shows(pack: Pack) -> None:

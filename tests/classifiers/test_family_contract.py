@@ -30,12 +30,14 @@ FAMILY_MARKS: dict[str, list[pytest.MarkDecorator]] = {
     "deep_v1": [pytest.mark.torch],
     "deep_v2": [pytest.mark.torch],
     "transfer": [pytest.mark.tensorflow],
+    "embedding": [pytest.mark.tensorflow],
 }
 # Keep every case to about a second on two CPU cores: tiny inputs, few trees/epochs.
 FAST_PARAMS: dict[str, dict[str, Any]] = {
     "shallow": {"feature_size": 32, "n_estimators": 20},
     "deep_v1": {
         "epochs": 6,
+        "min_steps": 0,
         "batch_size": 16,
         "image_size": 16,
         "width": 8,
@@ -46,6 +48,7 @@ FAST_PARAMS: dict[str, dict[str, Any]] = {
     },
     "deep_v2": {
         "epochs": 6,
+        "min_steps": 0,
         "batch_size": 16,
         "image_size": 16,
         "width": 8,
@@ -56,6 +59,7 @@ FAST_PARAMS: dict[str, dict[str, Any]] = {
         "mixup_prob": 0.3,
         "erase_prob": 0.1,
     },
+    "embedding": {"image_size": 64},  # the feature graph is converted once per size, into the user cache
     # pretrained (offline, from the weights package), the backbone's first 3 stages, at its smallest input size
     "transfer": {
         "weights": "imagenet",
@@ -79,6 +83,7 @@ INVALID_PARAMS: dict[str, dict[str, Any]] = {
     "deep_v1": {"dropout": 1.5},
     "deep_v2": {"label_smoothing": 1.0},
     "transfer": {"dropout": 1.5},
+    "embedding": {"C": -1.0},
 }
 MIN_ACCURACY = 0.7  # four classes: chance is 0.25
 

@@ -21,7 +21,16 @@ from classifiers.pack import Pack  # noqa: E402
 from tests.helpers.synthetic import make_synthetic_pack  # noqa: E402
 
 pytestmark = pytest.mark.torch
-TINY = {"batch_size": 16, "image_size": 16, "width": 8, "blocks": 2, "workers": 0, "device": "cpu", "augment": False}
+TINY = {
+    "min_steps": 0,
+    "batch_size": 16,
+    "image_size": 16,
+    "width": 8,
+    "blocks": 2,
+    "workers": 0,
+    "device": "cpu",
+    "augment": False,
+}
 
 
 def _export(path: Path, records: dict[str, dict[str, int]]) -> Path:

@@ -162,6 +162,8 @@ def test_train_prints_a_summary(capsys, trained_workspace, tmp_path):
     )
     assert code == 0
     assert "shallow / rf" in out and "on 12 images" in out and str(tmp_path / "forest") in out
+    # 20 images per class, 13 of them for training: the small-data path is suggested in one line
+    assert "small pack (13 training images per class): try `eyevsai-train train embedding --pack x`" in out
     card = read_card(tmp_path / "forest")
     assert f"{card.metrics['test_accuracy']:.1%} on 12 images" in out
     assert card.training["params"]["n_estimators"] == 8
@@ -391,6 +393,8 @@ def test_python_dash_m_trainer_end_to_end(trained_workspace):
 DEEP_ARGS = [
     "--pack",
     "x",
+    "--min-steps",
+    "0",
     "--image-size",
     "16",
     "--width",

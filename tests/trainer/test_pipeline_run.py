@@ -66,6 +66,8 @@ def test_a_failed_job_is_isolated_and_a_rerun_skips_what_finished(workspace):
         "--set",
         "deep_v2.epochs=1",
         "--set",
+        "deep_v2.min_steps=0",
+        "--set",
         "deep_v2.warmup=5",
     )
     jobs = {job["variant"]: job for job in out["jobs"]}
@@ -89,6 +91,8 @@ def test_a_failed_job_is_isolated_and_a_rerun_skips_what_finished(workspace):
         "feature_size=32",
         "--set",
         "deep_v2.epochs=1",
+        "--set",
+        "deep_v2.min_steps=0",
         "--set",
         "image_size=16",
         "--set",
@@ -132,6 +136,8 @@ TINY_RUN = (
     "pca_components=null",
     "--set",
     "deep_v1.epochs=3",
+    "--set",
+    "deep_v1.min_steps=0",
     "--set",
     "image_size=16",
     "--set",

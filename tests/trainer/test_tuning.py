@@ -119,6 +119,7 @@ def test_a_deep_trial_below_the_median_at_an_epoch_is_pruned(pack, tmp_path):
         )
     base = {
         "epochs": 2,
+        "min_steps": 0,
         "image_size": 16,
         "width": 8,
         "blocks": 2,

@@ -12,6 +12,7 @@ import typer
 
 from classifiers.chance import is_at_chance
 from classifiers.errors import ConfigError
+from classifiers.families.embedding import SMALL_PACK_FAMILIES, small_pack_images_per_class
 from classifiers.families.params import Hyperparams, Param, hyperparams_of
 from classifiers.registry import family_label, get_family
 from trainer.commands.context import state_of
@@ -52,10 +53,17 @@ def run_training(
     output = state.output
     output.as_json = as_json
     usecases = TrainerUseCases(state.workspace)
+    found = usecases.find_pack(pack)
+    per_class = small_pack_images_per_class(found) if get_family(family).name in SMALL_PACK_FAMILIES else None
+    if per_class is not None:
+        output.info(
+            f"small pack ({per_class} training images per class): try `eyevsai-train train embedding --pack {pack}`, "
+            "pretrained features train in seconds"
+        )
     work = usecases.train(
         family,
         variant,
-        usecases.find_pack(pack),
+        found,
         params,
         model_id=model_id,
         title=title,

@@ -1,4 +1,5 @@
-"""`eyevsai-train train transfer` (a pretrained backbone fine-tuned in Keras) and `eyevsai-train weights`."""
+"""`eyevsai-train train transfer` (a pretrained backbone fine-tuned in Keras), `train embedding` (its frozen
+features with a linear head, for small packs) and `eyevsai-train weights`."""
 
 from __future__ import annotations
 
@@ -23,8 +24,9 @@ weights_app = typer.Typer(
 
 
 def register(train_app: typer.Typer, root_app: typer.Typer) -> None:
-    """Add `train transfer` and the `weights` command group."""
+    """Add `train transfer`, `train embedding` and the `weights` command group."""
     train_app.command("transfer")(transfer)
+    train_app.command("embedding")(embedding)
     root_app.add_typer(weights_app, name="weights")
 
 
@@ -59,6 +61,20 @@ transfer = family_command(
     --freeze-epochs 3 --fine-tune-epochs 4 --fine-tune-layers 30
     """,
     variant_option="backbone",
+    run=_train,
+)
+
+
+embedding = family_command(
+    "embedding",
+    """Frozen pretrained EfficientNet-Lite0 features + logistic regression: the small-pack path, in seconds.
+
+    The backbone is converted to ONNX once (TensorFlow; cached in the workspace's weights folder); later runs
+    embed the images with onnxruntime and fit the linear head, its L2 strength chosen on the val split unless
+    --C is given. A few dozen images per class are enough.
+
+    Example: eyevsai-train train embedding --pack shapes
+    """,
     run=_train,
 )
 

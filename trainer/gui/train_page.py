@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from classifiers.errors import ConfigError, EyeVsAIError
+from classifiers.families.embedding import SMALL_PACK_FAMILIES, small_pack_images_per_class
 from classifiers.pack import Pack
 from classifiers.progress import Progress
 from classifiers.registry import FamilyInfo
@@ -44,6 +45,10 @@ from trainer.usecases import TrainerUseCases
 
 LOGGED = ("epoch", "phase", "fit", "export", "prepare")
 MAX_LOG_LINES = 500
+SMALL_PACK = (
+    "Small pack ({per_class} training images per class): networks trained from scratch stay near chance here. "
+    "The Embedding family (pretrained features) trains in seconds."
+)
 ONE_STEP = "{family} models fit in one step: there are no epochs to plot. Progress and the result appear below."
 
 
@@ -93,6 +98,10 @@ class TrainPage(QWidget):
         self.variant_note = QLabel()
         self.variant_note.setWordWrap(True)
         self.variant_note.setStyleSheet("color: #555;")
+        self.small_pack_note = QLabel()
+        self.small_pack_note.setWordWrap(True)
+        self.small_pack_note.setStyleSheet("color: #8a5a00;")
+        self.small_pack_note.hide()
         self.form = ParamForm()
         self.reset_button = QPushButton("Reset to defaults")
         self.start_button = QPushButton("Start training")
@@ -110,6 +119,7 @@ class TrainPage(QWidget):
         self.log.setMaximumBlockCount(MAX_LOG_LINES)
         self.log.setMaximumHeight(110)
         self.family_box.currentIndexChanged.connect(self._on_family_changed)
+        self.pack_box.currentIndexChanged.connect(self._show_small_pack_note)
         self.variant_box.currentIndexChanged.connect(self._on_variant_changed)
         self.reset_button.clicked.connect(self.form.reset)
         self.start_button.clicked.connect(self.start_training)
@@ -121,6 +131,7 @@ class TrainPage(QWidget):
         choose.addRow("Family:", self.family_box)
         choose.addRow("Variant:", self.variant_box)
         choose.addRow("", self.variant_note)
+        choose.addRow("", self.small_pack_note)
         choose.addRow("Title:", self.title)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -170,6 +181,16 @@ class TrainPage(QWidget):
         self.family_box.setToolTip(info.title)
         self.form.set_specs(family_params(info), self.variant)
         self._on_variant_changed()
+        self._show_small_pack_note()
+
+    def _show_small_pack_note(self) -> None:
+        """Suggest the embedding family when a family trained from scratch is chosen for a small pack."""
+        pack = self.pack
+        per_class = None
+        if pack is not None and self.family.name in SMALL_PACK_FAMILIES and "embedding" in self.families:
+            per_class = small_pack_images_per_class(pack)
+        self.small_pack_note.setText(SMALL_PACK.format(per_class=per_class) if per_class is not None else "")
+        self.small_pack_note.setVisible(per_class is not None)
 
     def _on_variant_changed(self) -> None:
         self.form.set_variant(self.variant)
@@ -185,6 +206,7 @@ class TrainPage(QWidget):
         self.pack_box.blockSignals(False)
         if selected in self.packs:
             self.pack_box.setCurrentIndex(self.pack_box.findData(selected))
+        self._show_small_pack_note()
 
     def select_pack(self, pack: Pack) -> None:
         if pack.id not in self.packs:

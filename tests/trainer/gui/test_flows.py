@@ -64,7 +64,10 @@ def test_train_shallow_then_click_a_confusion_cell(window, qtbot, stripes_pack) 
     train = window.train_page
     window.show_screen("Train")
     assert train.pack is not None and train.pack.id == "stripes"
+    train.family_box.setCurrentIndex(train.family_box.findData("embedding"))
+    assert train.small_pack_note.isHidden()  # the small-data path itself needs no hint
     train.family_box.setCurrentIndex(train.family_box.findData("shallow"))
+    assert train.small_pack_note.isVisible() and "The Embedding family" in train.small_pack_note.text()
     train.variant_box.setCurrentText("logreg")
     assert not train.form.editors["n_estimators"].widget.isEnabled()  # an rf-only parameter
     train.form.set_values({"feature_size": 32})

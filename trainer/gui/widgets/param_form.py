@@ -73,6 +73,8 @@ class _Editor:
             validator.setNotation(QDoubleValidator.Notation.ScientificNotation)
             validator.setLocale(QLocale.c())
             line.setValidator(validator)
+            if spec.optional:  # the embedding family's C: empty chooses it on the val split
+                line.setPlaceholderText("empty: none")
             return line
         if spec.kind == "float":
             spin = QDoubleSpinBox()
@@ -95,7 +97,7 @@ class _Editor:
             widget.setValue(widget.minimum() if value is None else int(value))
         elif isinstance(widget, QDoubleSpinBox):
             widget.setValue(float(value))
-        elif self.spec.kind == "float" and not isinstance(value, str):
+        elif self.spec.kind == "float" and not isinstance(value, str) and value is not None:
             widget.setText(f"{float(value):.6g}")
         else:
             widget.setText("" if value is None else str(value))
