@@ -22,7 +22,13 @@ from fastapi.security import HTTPAuthorizationCredentials
 
 from game_rules.scoring import DIFFICULTIES
 from sync_server import leaderboards, ranked_ending
-from sync_server.api.deps import AppState, _bearer, get_current_user, get_token_subject
+from sync_server.api.deps import (
+    CREDENTIALS_ERROR,
+    AppState,
+    _bearer,
+    count_account_request,
+    get_token_subject,
+)
 from sync_server.api.errors import responses
 from sync_server.errors import ServiceError
 from sync_server.leaderboards import Board, CursorError, Period
@@ -225,11 +231,16 @@ def _around_page(
     closed: bool,
     window: int,
 ) -> bytes:
-    """Sign-in check and the player's neighbourhood in one database session (one threadpool call, not four)."""
-    with app_state.db_sessions() as session:
-        user = get_current_user(app_state, session, get_token_subject(app_state, credentials))
-        rows, size = leaderboards.around_page(session=session, board=board, user_id=user.id, window=window)
-        return _page(board, end, closed, size, rows, None)
+    """The sign-in check and the player's place in one statement, then the neighbourhood and rank in another, on a
+    plain connection (one threadpool call; no ORM session: its bookkeeping cost more than the queries)."""
+    public_id = get_token_subject(app_state, credentials)
+    count_account_request(app_state, public_id)
+    with app_state.engine.connect() as connection:
+        placing = leaderboards.locate(connection=connection, board=board, public_id=public_id)
+        if placing is None:  # no such account any more, or a disabled one: as get_current_user
+            raise CREDENTIALS_ERROR
+        rows = leaderboards.neighbourhood(connection=connection, placing=placing, window=window)
+        return _page(board, end, closed, placing.state.size, rows, None)
 
 
 @router.get(
