@@ -22,7 +22,20 @@ from dataclasses import dataclass
 from enum import StrEnum
 from operator import itemgetter
 
-from sqlalchemy import Connection, and_, bindparam, event, func, insert, select, union_all, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    and_,
+    bindparam,
+    cast,
+    event,
+    func,
+    insert,
+    null,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -275,11 +288,9 @@ _ROW_KEY = 4  # the position of sort_key in _ROWS
 _KEY_PARAM = bindparam("key", type_=_E.c.sort_key.type)
 _FIRST = _ROWS.order_by(_E.c.sort_key)
 _AFTER = _ROWS.where(_E.c.sort_key > _KEY_PARAM).order_by(_E.c.sort_key)
-# Around a key: the rows before it (nearest first) and the rows from it on, two index ranges in one statement.
-_NEIGHBOURS = union_all(
-    select(_ROWS.where(_E.c.sort_key < _KEY_PARAM).order_by(_E.c.sort_key.desc()).subquery()),
-    select(_ROWS.where(_E.c.sort_key >= _KEY_PARAM).order_by(_E.c.sort_key).limit(bindparam("limit_from")).subquery()),
-)
+# Around a key: the rows before it (nearest first) and the rows from it on, two index ranges.
+_BEFORE_KEY = _ROWS.where(_E.c.sort_key < _KEY_PARAM).order_by(_E.c.sort_key.desc()).subquery()
+_FROM_KEY = _ROWS.where(_E.c.sort_key >= _KEY_PARAM).order_by(_E.c.sort_key).limit(bindparam("limit_from")).subquery()
 _HIGHER = (
     select(func.coalesce(func.sum(_COUNTS.c.players), 0))
     .where(_COUNTS.c.board_id == bindparam("board"), _COUNTS.c.score > bindparam("score"))
@@ -296,10 +307,13 @@ def _tied(*, inclusive: bool):  # noqa: ANN202 - a scalar subquery
 _RANKED_BEFORE = {
     inclusive: select(_HIGHER, _tied(inclusive=inclusive).scalar_subquery()) for inclusive in (False, True)
 }
-# A player's neighbours with the count of players ranked before the player's key on every row (the scalar
-# subqueries do not depend on the row: both databases compute them once).
-_NEIGHBOUR_ROWS = _NEIGHBOURS.subquery()
-_AROUND = select(*_NEIGHBOUR_ROWS.c, _HIGHER.label("above"), _tied(inclusive=False).scalar_subquery().label("tied"))
+# A player's neighbours and, in a row of its own (every column NULL but `before`), the count of players ranked
+# before the player's key: one statement, the rank computed once.
+_AROUND = union_all(
+    select(*_BEFORE_KEY.c, cast(null(), BigInteger).label("before")),  # typed: PostgreSQL takes NULL for text
+    select(*_FROM_KEY.c, null()),
+    select(*(null() for _ in _ROWS.selected_columns), (_HIGHER + _tied(inclusive=False).scalar_subquery())),
+)
 
 
 def _same_board(table, **columns):  # noqa: ANN001, ANN202 - a table's board columns equal to the bound values
@@ -426,10 +440,14 @@ def neighbourhood(*, connection: Connection, placing: Placing, window: int) -> l
         return []
     mine = placing.key
     params = {**_rank_params(placing.state.id, mine), "limit": window, "limit_from": window + 1}
-    found = connection.execute(_AROUND, params).all()  # never empty: the player's own row is in it
-    above, tied = found[0][-2:]
-    rows = sorted((tuple(values[:-2]) for values in found), key=itemgetter(_ROW_KEY))
-    first_rank = int(above) + int(tied) + 1 - sum(values[_ROW_KEY] < mine for values in rows)
+    rows, before = [], 0
+    for values in connection.execute(_AROUND, params):
+        if values.before is None:
+            rows.append(tuple(values[:-1]))
+        else:
+            before = int(values.before)
+    rows.sort(key=itemgetter(_ROW_KEY))
+    first_rank = before + 1 - sum(values[_ROW_KEY] < mine for values in rows)
     return [Row(first_rank + i, *values) for i, values in enumerate(rows)]
 
 
