@@ -53,7 +53,9 @@ def seed_board(engine: Engine, pack_id: str, players: int, *, logins: int = 16, 
     """`players` players, each with one finished ranked session on the pack's all-time medium board."""
     rng = random.Random(seed)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    login_hash = Passwords(Argon2Params()).hash(LOGIN_PASSWORD)  # the server's default cost: logins pay it
+    # The server's default cost (logins pay it); waiting up to a minute for the niced hashing thread, which a
+    # busy machine can starve past the server's default wait.
+    login_hash = Passwords(Argon2Params(wait_s=60)).hash(LOGIN_PASSWORD)
     with engine.begin() as connection:
         first_id = (connection.scalar(select(User.id).order_by(User.id.desc()).limit(1)) or 0) + 1
         board_id = connection.execute(

@@ -20,8 +20,22 @@ import re
 import struct
 from dataclasses import dataclass
 from enum import StrEnum
+from operator import itemgetter
 
-from sqlalchemy import and_, bindparam, event, func, insert, select, union_all, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    and_,
+    bindparam,
+    cast,
+    event,
+    func,
+    insert,
+    null,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -270,14 +284,13 @@ _ROWS = (
     .where(_E.c.board_id == bindparam("board"))
     .limit(bindparam("limit"))
 )
+_ROW_KEY = 4  # the position of sort_key in _ROWS
 _KEY_PARAM = bindparam("key", type_=_E.c.sort_key.type)
 _FIRST = _ROWS.order_by(_E.c.sort_key)
 _AFTER = _ROWS.where(_E.c.sort_key > _KEY_PARAM).order_by(_E.c.sort_key)
-# Around a key: the rows before it (nearest first) and the rows from it on, two index ranges in one statement.
-_NEIGHBOURS = union_all(
-    select(_ROWS.where(_E.c.sort_key < _KEY_PARAM).order_by(_E.c.sort_key.desc()).subquery()),
-    select(_ROWS.where(_E.c.sort_key >= _KEY_PARAM).order_by(_E.c.sort_key).limit(bindparam("limit_from")).subquery()),
-)
+# Around a key: the rows before it (nearest first) and the rows from it on, two index ranges.
+_BEFORE_KEY = _ROWS.where(_E.c.sort_key < _KEY_PARAM).order_by(_E.c.sort_key.desc()).subquery()
+_FROM_KEY = _ROWS.where(_E.c.sort_key >= _KEY_PARAM).order_by(_E.c.sort_key).limit(bindparam("limit_from")).subquery()
 _HIGHER = (
     select(func.coalesce(func.sum(_COUNTS.c.players), 0))
     .where(_COUNTS.c.board_id == bindparam("board"), _COUNTS.c.score > bindparam("score"))
@@ -294,6 +307,39 @@ def _tied(*, inclusive: bool):  # noqa: ANN202 - a scalar subquery
 _RANKED_BEFORE = {
     inclusive: select(_HIGHER, _tied(inclusive=inclusive).scalar_subquery()) for inclusive in (False, True)
 }
+# A player's neighbours and, in a row of its own (every column NULL but `before`), the count of players ranked
+# before the player's key: one statement, the rank computed once.
+_AROUND = union_all(
+    select(*_BEFORE_KEY.c, cast(null(), BigInteger).label("before")),  # typed: PostgreSQL takes NULL for text
+    select(*_FROM_KEY.c, null()),
+    select(*(null() for _ in _ROWS.selected_columns), (_HIGHER + _tied(inclusive=False).scalar_subquery())),
+)
+
+
+def _same_board(table, **columns):  # noqa: ANN001, ANN202 - a table's board columns equal to the bound values
+    return and_(
+        table.c.pack_id == bindparam("pack"),
+        table.c.difficulty == bindparam("difficulty"),
+        table.c.period == bindparam("period"),
+        table.c.period_start == bindparam("start"),
+        *(table.c[name] == value for name, value in columns.items()),
+    )
+
+
+# An account (by public id) with its entry on a board and the board's row, both optional: the sign-in check and
+# the player's place in one statement of three index lookups.
+_PLACING = (
+    select(
+        _U.c.id.label("user_id"),
+        _U.c.is_active,
+        _E.c.sort_key,
+        _B.c.id.label("board_id"),
+        _B.c.size,
+        _B.c.version,
+    )
+    .select_from(_U.outerjoin(_B, _same_board(_B)).outerjoin(_E, _same_board(_E, user_id=_U.c.id)))
+    .where(_U.c.public_id == bindparam("subject"))
+)
 
 
 def _board_params(board: Board) -> dict:
@@ -319,10 +365,13 @@ def _rows(session: Session, statement, params: dict, *, first_rank: int, step: i
 def _ranked_before(session: Session, board_id: int, key: bytes, *, inclusive: bool) -> int:
     """How many entries rank before `key` (or at it, when inclusive): the players on higher scores, summed from the
     per-score counts, plus the ties on its score up to it (a short range of the key index)."""
-    floor = key[:_SCORE_BYTES] + bytes(KEY_BYTES - _SCORE_BYTES)  # the best key with the same score
-    params = {"board": board_id, "score": _key_score(key), "floor": floor, "key": key}
-    above, tied = session.connection().execute(_RANKED_BEFORE[inclusive], params).one()
+    above, tied = session.connection().execute(_RANKED_BEFORE[inclusive], _rank_params(board_id, key)).one()
     return int(above) + int(tied)
+
+
+def _rank_params(board_id: int, key: bytes) -> dict:
+    floor = key[:_SCORE_BYTES] + bytes(KEY_BYTES - _SCORE_BYTES)  # the best key with the same score
+    return {"board": board_id, "score": _key_score(key), "floor": floor, "key": key}
 
 
 def encode_cursor(row: Row) -> str:
@@ -365,20 +414,48 @@ def top(
     return rows[:limit], next_cursor
 
 
-def around_page(*, session: Session, board: Board, user_id: int, window: int) -> tuple[list[Row], int]:
-    """The player's row with up to `window` rows above and below it (empty when the player is not on the board),
-    and the board's player count."""
-    found = session.connection().execute(_MINE, {**_board_params(board), "user": user_id}).first()
-    if found is None:
-        return [], board_state(session=session, board=board).size
-    mine, board_id, size, _version = found
-    rank = _ranked_before(session, board_id, mine, inclusive=False) + 1
-    params = {"board": board_id, "key": mine, "limit": window, "limit_from": window + 1}
-    rows = sorted(session.connection().execute(_NEIGHBOURS, params).all(), key=lambda values: values.sort_key)
-    above = sum(values.sort_key < mine for values in rows)
-    return [Row(rank - above + i, *values) for i, values in enumerate(rows)], size
+@dataclass(frozen=True)
+class Placing:
+    """An active account's place on a board: its key (None when it has none there) and the board's row."""
+
+    user_id: int
+    key: bytes | None
+    state: BoardState
+
+
+def locate(*, connection: Connection, board: Board, public_id: str) -> Placing | None:
+    """The account's place on the board, found by the account's public id in one statement (index lookups of the
+    account, its entry and the board row); None when no active account has that id."""
+    found = connection.execute(_PLACING, {**_board_params(board), "subject": public_id}).first()
+    if found is None or not found.is_active:
+        return None
+    state = BoardState(found.board_id, found.size or 0, found.version or 0)
+    return Placing(found.user_id, found.sort_key, state)
+
+
+def neighbourhood(*, connection: Connection, placing: Placing, window: int) -> list[Row]:
+    """The player's row with up to `window` rows above and below it, ranked (empty when the player has no place):
+    the neighbour ranges and the rank come from one statement."""
+    if placing.key is None:
+        return []
+    mine = placing.key
+    params = {**_rank_params(placing.state.id, mine), "limit": window, "limit_from": window + 1}
+    rows, before = [], 0
+    for values in connection.execute(_AROUND, params):
+        if values.before is None:
+            rows.append(tuple(values[:-1]))
+        else:
+            before = int(values.before)
+    rows.sort(key=itemgetter(_ROW_KEY))
+    first_rank = before + 1 - sum(values[_ROW_KEY] < mine for values in rows)
+    return [Row(first_rank + i, *values) for i, values in enumerate(rows)]
 
 
 def around(*, session: Session, board: Board, user_id: int, window: int) -> list[Row]:
     """The player's row with up to `window` rows above and below it; empty when the player is not on the board."""
-    return around_page(session=session, board=board, user_id=user_id, window=window)[0]
+    found = session.connection().execute(_MINE, {**_board_params(board), "user": user_id}).first()
+    if found is None:
+        return []
+    mine, board_id, size, version = found
+    placing = Placing(user_id, mine, BoardState(board_id, size, version))
+    return neighbourhood(connection=session.connection(), placing=placing, window=window)

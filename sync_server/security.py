@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 import jwt
@@ -26,6 +26,7 @@ T = TypeVar("T")
 HASHING_NICENESS = 10  # CPU weight of a hashing thread: about a tenth of a request thread's (Linux CFS)
 JWT_ALGORITHM = "HS256"
 ACCESS_AUDIENCE = "eyevsai-api"
+VERIFIED_TOKENS = 20_000  # access tokens remembered as verified (about 12 MB)
 
 
 class InvalidTokenError(Exception):
@@ -120,11 +121,17 @@ def _lower_this_threads_priority() -> None:
 
 @dataclass(frozen=True)
 class AccessTokens:
-    """Signs and checks the JWT access tokens (HS256, audience-bound, expiring)."""
+    """Signs and checks the JWT access tokens (HS256, audience-bound, expiring).
+
+    A token that verified once is remembered (its subject and expiry, up to VERIFIED_TOKENS of them): a client
+    sends the same token with every request for minutes, and checking its signature and claims again cost more
+    than a board read. Only the exact token string hits; its expiry is still checked on every use.
+    """
 
     secret: str
     minutes: int
     issuer: str
+    _verified: dict[str, tuple[str, float]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def issue(self, user_public_id: str, *, now: dt.datetime | None = None) -> tuple[str, int]:
         """A signed token for the user and its lifetime in seconds."""
@@ -150,8 +157,21 @@ class AccessTokens:
         Raises:
             InvalidTokenError: the token does not verify, has expired, or is not an access token.
         """
+        found = self._verified.get(token)
+        if found is None:
+            found = self._verify(token)
+            if len(self._verified) >= VERIFIED_TOKENS:
+                self._verified.clear()  # rarely: a cache of this size holds every active player's token
+            self._verified[token] = found
+        subject, expires = found
+        if expires <= (now or dt.datetime.now(dt.UTC)).timestamp():
+            raise InvalidTokenError("expired")
+        return subject
+
+    def _verify(self, token: str) -> tuple[str, float]:
+        """(subject, expiry as a Unix time) of a token whose signature and claims check out; expiry not checked."""
         try:
-            # Expiry is checked below against the server's clock rather than PyJWT's wall clock.
+            # Expiry is checked by the caller against the server's clock rather than PyJWT's wall clock.
             claims = jwt.decode(
                 token,
                 self.secret,
@@ -165,9 +185,9 @@ class AccessTokens:
         if claims.get("typ") != "access" or not isinstance(claims.get("sub"), str):
             raise InvalidTokenError("not an access token")
         exp = claims.get("exp")
-        if not isinstance(exp, int | float) or exp <= (now or dt.datetime.now(dt.UTC)).timestamp():
+        if not isinstance(exp, int | float):
             raise InvalidTokenError("expired")
-        return claims["sub"]
+        return claims["sub"], exp
 
 
 def new_opaque_token() -> str:

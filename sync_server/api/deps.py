@@ -106,16 +106,21 @@ def get_token_subject(
 TokenSubject = Annotated[str, Depends(get_token_subject)]
 
 
+def count_account_request(app_state: AppState, public_id: str) -> None:
+    """One request against the account's budget; 429 past it."""
+    limits = app_state.settings.rate_limits
+    wait = app_state.limiter.hit(f"account:{public_id}", limits.per_account, limits.window_s)
+    if wait is not None:
+        raise too_many_requests(wait)
+
+
 def get_current_user(app_state: AppStateDep, session: SessionDep, public_id: TokenSubject) -> User:
     """The signed-in, active user; 401 for a missing, invalid or expired token; 429 past the account's limit.
 
     The limit is counted before the account is read: counting writes in a transaction of its own, which on SQLite
     must not wait for a write lock this request's session already holds.
     """
-    limits = app_state.settings.rate_limits
-    wait = app_state.limiter.hit(f"account:{public_id}", limits.per_account, limits.window_s)
-    if wait is not None:
-        raise too_many_requests(wait)
+    count_account_request(app_state, public_id)
     user = user_by_public_id(session=session, public_id=public_id)
     if user is None or not user.is_active:
         raise CREDENTIALS_ERROR

@@ -72,6 +72,14 @@ def test_access_tokens_expire(api: ApiClient, clock) -> None:
     assert api.get("/api/v1/me", token=token).status_code == 401
 
 
+def test_a_token_that_worked_stops_working_when_it_expires(api: ApiClient, clock) -> None:
+    """The server remembers tokens it verified; it still checks their expiry on every request."""
+    token = api.register()["access_token"]
+    assert api.get("/api/v1/me", token=token).status_code == 200
+    clock.advance(15 * 60 + 1)
+    assert api.get("/api/v1/me", token=token).status_code == 401
+
+
 def test_a_refresh_token_token_is_not_an_access_token(api: ApiClient) -> None:
     pair = api.register()
     assert api.get("/api/v1/me", token=pair["refresh_token"]).status_code == 401

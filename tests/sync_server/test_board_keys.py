@@ -274,6 +274,7 @@ def test_a_write_on_another_host_shows_within_the_freshness_bound(make_client, m
     ada, bob = players(host_a, 2)
     finish(host_b, ada["user"]["id"], score=50)
     assert [e["score"] for e in host_a.get(f"{BOARDS}/day").json()["entries"]] == [50]
+    host_a.app.state.board_pages.fresh_s = 60  # FRESH_S stretched: a busy test machine may take longer than it
     monkeypatch.setattr(leaderboards, "committed_writes", lambda: -1)  # as if the writes came from elsewhere
     assert [e["score"] for e in host_a.get(f"{BOARDS}/day").json()["entries"]] == [50]  # read again: now -1
     finish(host_b, bob["user"]["id"], score=60)

@@ -22,7 +22,13 @@ from fastapi.security import HTTPAuthorizationCredentials
 
 from game_rules.scoring import DIFFICULTIES
 from sync_server import leaderboards, ranked_ending
-from sync_server.api.deps import AppState, _bearer, get_current_user, get_token_subject
+from sync_server.api.deps import (
+    CREDENTIALS_ERROR,
+    AppState,
+    _bearer,
+    count_account_request,
+    get_token_subject,
+)
 from sync_server.api.errors import responses
 from sync_server.errors import ServiceError
 from sync_server.leaderboards import Board, CursorError, Period
@@ -44,6 +50,8 @@ Cursor = Annotated[str | None, Query(max_length=400, description="`next_cursor` 
 JSON = "application/json"
 FRESH_S = 0.5
 SWEEP_EVERY_S = 5.0  # expiring overdue ranked sessions from board reads: at most this often per process
+AROUND_PAGES = 4096  # cached around-me pages per process (3 KB each at the default window)…
+AROUND_BYTES = 32 * 2**20  # …and at most this much of them
 DB_SLOTS = 6  # below the engine's pool size (10), which other routes share
 
 
@@ -51,8 +59,9 @@ class PageCache:
     """Rendered pages by (board, closed, limit, cursor), each stamped with the board version it was read at; and
     each board's last read state, with when it was read and this process's count of board writes at the time."""
 
-    def __init__(self, max_pages: int = 1024, fresh_s: float = FRESH_S) -> None:
-        self.max_pages, self.fresh_s = max_pages, fresh_s
+    def __init__(self, max_pages: int = 1024, fresh_s: float = FRESH_S, max_bytes: int | None = None) -> None:
+        self.max_pages, self.fresh_s, self.max_bytes = max_pages, fresh_s, max_bytes
+        self._bytes = 0
         self._pages: OrderedDict[tuple, tuple[int, bytes]] = OrderedDict()
         self._states: dict[Board, tuple[leaderboards.BoardState, float, int]] = {}
         self._lock = threading.Lock()  # filled from the threadpool
@@ -91,10 +100,12 @@ class PageCache:
 
     def put(self, key: tuple, version: int, body: bytes) -> None:
         with self._lock:
+            replaced = self._pages.get(key)
+            self._bytes += len(body) - (len(replaced[1]) if replaced else 0)
             self._pages[key] = (version, body)
             self._pages.move_to_end(key)
-            while len(self._pages) > self.max_pages:
-                self._pages.popitem(last=False)
+            while len(self._pages) > self.max_pages or (self.max_bytes is not None and self._bytes > self.max_bytes):
+                self._bytes -= len(self._pages.popitem(last=False)[1][1])
 
 
 def _page_cache(request: Request) -> PageCache:
@@ -104,6 +115,16 @@ def _page_cache(request: Request) -> PageCache:
     except AttributeError:
         state.board_pages = PageCache()
         return state.board_pages
+
+
+def _around_cache(request: Request) -> PageCache:
+    """Around-me pages, apart from the top pages (many players, one page each: they must not push those out)."""
+    state = request.app.state
+    try:
+        return state.around_pages
+    except AttributeError:
+        state.around_pages = PageCache(max_pages=AROUND_PAGES, max_bytes=AROUND_BYTES)
+        return state.around_pages
 
 
 async def _sweep_if_due(request: Request, app_state: AppState) -> None:
@@ -219,17 +240,29 @@ async def read_board(
 
 def _around_page(
     app_state: AppState,
+    cache: PageCache,
     credentials: HTTPAuthorizationCredentials | None,
     board: Board,
     end: dt.date | None,
     closed: bool,
     window: int,
 ) -> bytes:
-    """Sign-in check and the player's neighbourhood in one database session (one threadpool call, not four)."""
-    with app_state.db_sessions() as session:
-        user = get_current_user(app_state, session, get_token_subject(app_state, credentials))
-        rows, size = leaderboards.around_page(session=session, board=board, user_id=user.id, window=window)
-        return _page(board, end, closed, size, rows, None)
+    """The sign-in check, the player's place and the board's version in one statement; then the page from the
+    cache when it was rendered at that version, else the neighbourhood and rank in a second statement. On a plain
+    connection (no ORM session: its bookkeeping cost more than the queries)."""
+    public_id = get_token_subject(app_state, credentials)
+    count_account_request(app_state, public_id)
+    with app_state.engine.connect() as connection:
+        placing = leaderboards.locate(connection=connection, board=board, public_id=public_id)
+        if placing is None:  # no such account any more, or a disabled one: as get_current_user
+            raise CREDENTIALS_ERROR
+        key = (board, closed, window, placing.user_id)
+        body = cache.get(key, placing.state.version)
+        if body is None:
+            rows = leaderboards.neighbourhood(connection=connection, placing=placing, window=window)
+            body = _page(board, end, closed, placing.state.size, rows, None)
+            cache.put(key, placing.state.version, body)
+        return body
 
 
 @router.get(
@@ -248,5 +281,6 @@ async def read_around_me(
     app_state: AppState = request.app.state.app_state
     await _sweep_if_due(request, app_state)
     board, end, closed = _board(app_state, pack_id, difficulty, period, at)
-    body = await _in_thread(request, _around_page, app_state, credentials, board, end, closed, window)
+    cache = _around_cache(request)
+    body = await _in_thread(request, _around_page, app_state, cache, credentials, board, end, closed, window)
     return Response(body, media_type=JSON)
