@@ -47,8 +47,8 @@ def _stored(tmp_path: Path) -> tuple[dict[str, bytes], dict[str, tuple[str, str]
 def test_import_stores_the_ranked_images_and_the_models_themselves(
     tmp_path: Path, labels_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    rf, svm = (d for d in bundled_model_dirs() if d.name.endswith(("-rf", "-svm")))
-    assert _import(tmp_path, "--labels", str(labels_file), "-m", str(rf), "-m", str(svm)) == 0
+    cnn, rf = (d for d in bundled_model_dirs() if d.name.endswith(("-rf", "-deep-v1")))
+    assert _import(tmp_path, "--labels", str(labels_file), "-m", str(rf), "-m", str(cnn)) == 0
     err = capsys.readouterr().err
     assert f"{IMAGES} ranked image(s) playable" in err and "fashion-mnist-shallow-rf (easy)" in err
     images, models = _stored(tmp_path)
@@ -56,10 +56,10 @@ def test_import_stores_the_ranked_images_and_the_models_themselves(
     assert images == {sha: pack.read_bytes(sha) for sha in json.loads(labels_file.read_text())}
     assert models == {
         "fashion-mnist-shallow-rf": ("easy", hashlib.sha256((rf / "model.onnx").read_bytes()).hexdigest()),
-        "fashion-mnist-shallow-svm": ("hard", hashlib.sha256((svm / "model.onnx").read_bytes()).hexdigest()),
+        "fashion-mnist-deep-v1": ("hard", hashlib.sha256((cnn / "model.onnx").read_bytes()).hexdigest()),
     }
     # Importing again replaces rather than duplicates.
-    assert _import(tmp_path, "--labels", str(labels_file), "-m", str(svm)) == 0
+    assert _import(tmp_path, "--labels", str(labels_file), "-m", str(cnn)) == 0
     assert len(_stored(tmp_path)[0]) == IMAGES
 
 

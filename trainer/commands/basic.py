@@ -127,7 +127,7 @@ def evaluate_command(
 ) -> None:
     """Measure a model's accuracy on a pack's test split (or --split) through onnxruntime.
 
-    Example: eyevsai-train evaluate fashion-mnist-shallow-svm --split test+ranked
+    Example: eyevsai-train evaluate fashion-mnist-deep-v1 --split test+ranked
     """
     state = state_of(ctx)
     output = state.output

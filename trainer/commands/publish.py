@@ -45,7 +45,7 @@ def publish_command(
     import-pack`. Models of the pack already in DIR/models that are not active any more, or not chosen, are
     removed. A model whose test accuracy is at chance is not published unless --allow-chance.
 
-    Example: eyevsai-train publish --pack fashion-mnist --to assets --models fashion-mnist-shallow-svm
+    Example: eyevsai-train publish --pack fashion-mnist --to assets --models fashion-mnist-deep-v1
     """
     state = state_of(ctx)
     output, workspace = state.output, state.workspace
