@@ -22,6 +22,7 @@ from classifiers.card import DEFAULT_RESIZE, InputSpec
 from classifiers.families import embedding_graph as graphs
 from classifiers.families.base import DeclaredEstimator, check_trainable
 from classifiers.families.params import Hyperparams, Param, Tune
+from classifiers.families.threads import THREADS, native_threads, resolve_threads
 from classifiers.pack import Pack
 from classifiers.progress import Progress, run_to_end
 from classifiers.registry import register_family
@@ -77,6 +78,7 @@ HYPERPARAMS = Hyperparams(
             optional=True,
             in_cli=False,
         ),
+        THREADS,
     ),
 )
 
@@ -104,7 +106,7 @@ class EmbeddingClassifier(DeclaredEstimator):
         check_trainable(pack)
         started = time.perf_counter()
         graph = yield from graphs.ensure_feature_graph(self.cache_dir, self.image_size)
-        self._embedder = graphs.Embedder(graph, self.image_size, self.cache_dir)
+        self._embedder = graphs.Embedder(graph, self.image_size, self.cache_dir, threads=resolve_threads(self.threads))
         train, labels = yield from self._embed_split(pack, "train", mirrored=False)
         if self.flip:
             mirrored, _ = yield from self._embed_split(pack, "train", mirrored=True)
@@ -112,8 +114,9 @@ class EmbeddingClassifier(DeclaredEstimator):
         val, val_labels = yield from self._embed_split(pack, "val", mirrored=False)
         embedded = time.perf_counter()
         yield Progress("fit", 0, 1, f"fitting the head on {train.shape[0]}×{train.shape[1]} embeddings")
-        C, search = self._choose_C(train, labels, val, val_labels, len(pack.classes))
-        self.weight_, self.bias_ = _fit_head(train, labels, C, len(pack.classes))
+        with native_threads(self.threads):  # the head's BLAS
+            C, search = self._choose_C(train, labels, val, val_labels, len(pack.classes))
+            self.weight_, self.bias_ = _fit_head(train, labels, C, len(pack.classes))
         self.image_size_ = self.image_size
         self.classes_ = list(pack.classes)
         self.training_info_ = {

@@ -74,11 +74,13 @@ def ensure_feature_graph(cache_dir: str | Path | None, size: int) -> Generator[P
 class Embedder:
     """Embeddings of RGB uint8 images through the feature graph, cached per image content hash."""
 
-    def __init__(self, graph: Path, size: int, cache_dir: str | Path | None) -> None:
+    def __init__(self, graph: Path, size: int, cache_dir: str | Path | None, *, threads: int = 0) -> None:
+        """`threads`: onnxruntime's intra-op threads (0: its default)."""
         import onnxruntime  # lazy: onnxruntime
 
         self.size = size
         options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
         # no busy-waiting between batches: on a shared machine the spinning threads slowed embedding by a third
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = onnxruntime.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])

@@ -71,7 +71,7 @@ def test_a_declaration_refusing_its_own_default_is_a_bug() -> None:
 
 @pytest.mark.parametrize(
     ("family", "run_settings"),
-    [("deep_v1", {"workers", "device", "checkpoint", "resume"}), ("transfer", {"cache_dir"})],
+    [("deep_v1", {"workers", "device", "threads", "checkpoint", "resume"}), ("transfer", {"cache_dir", "threads"})],
 )
 def test_a_card_records_no_run_setting_of_the_training_machine(family: str, run_settings: set[str]) -> None:
     declared = hyperparams_of(get_family(family).estimator)
