@@ -37,6 +37,8 @@ def publish(window, qtbot, answers: dict[str, bool]):
     page = window.models_page
     asked = []
     page.confirm = lambda title, text: asked.append(title) or answers.get(title, True)
+    # `published` comes before the task's end re-enables the button: a click on a disabled button does nothing
+    qtbot.waitUntil(page.publish_button.isEnabled, timeout=WAIT_MS)
     with qtbot.waitSignal(page.published, timeout=WAIT_MS) as published:
         qtbot.mouseClick(page.publish_button, Qt.MouseButton.LeftButton)
     return published.args[0], asked
@@ -74,6 +76,7 @@ def test_a_model_at_chance_is_marked_unchecked_and_published_only_when_confirmed
     page.refresh()  # the ticks survive a refresh
     reported = []
     window.tasks.reporter.problem = lambda title, text: reported.append(text)
+    qtbot.waitUntil(page.publish_button.isEnabled, timeout=WAIT_MS)
     qtbot.mouseClick(page.publish_button, Qt.MouseButton.LeftButton)
     assert reported and "No active model of pack 'stripes' is checked" in reported[0]
 
