@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -15,27 +14,11 @@ from sqlalchemy import create_engine, text
 from sync_server.db import create_db_engine, migrate
 from sync_server.main import build_app_state, create_app
 from sync_server.settings import Argon2Params, Settings
+from tests.helpers.postgres import POSTGRES_ENV, psycopg_url, reachable_postgres_url
 from tests.helpers.smtp_sink import SmtpSink
 from tests.sync_server.helpers import ApiClient, FakeClock
 
-POSTGRES_ENV = "EYEVSAI_TEST_POSTGRES_URL"
 FAST_ARGON2 = Argon2Params(time_cost=1, memory_cost_kib=1024, parallelism=1)
-
-
-def _postgres_url() -> str | None:
-    url = os.environ.get(POSTGRES_ENV)
-    if not url:
-        return None
-    try:
-        engine = create_engine(
-            url.replace("postgresql://", "postgresql+psycopg://", 1), connect_args={"connect_timeout": 3}
-        )
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        engine.dispose()
-    except Exception:  # noqa: BLE001 - unreachable server: skip the PostgreSQL runs
-        return None
-    return url
 
 
 @pytest.fixture(scope="session")
@@ -57,11 +40,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
         return
-    url = _postgres_url()
+    url = reachable_postgres_url()
     if url is None:
         pytest.skip(f"no PostgreSQL server: set {POSTGRES_ENV}=postgresql://user@127.0.0.1:5432/db to run")
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    admin = create_engine(psycopg_url(url))
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     separator = "&" if "?" in url else "?"

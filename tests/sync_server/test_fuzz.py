@@ -28,7 +28,8 @@ from sqlalchemy import create_engine, text
 
 from sync_server.main import build_app_state, create_app
 from sync_server.settings import Settings
-from tests.sync_server.conftest import FAST_ARGON2, POSTGRES_ENV, _postgres_url
+from tests.helpers.postgres import POSTGRES_ENV, psycopg_url, reachable_postgres_url
+from tests.sync_server.conftest import FAST_ARGON2
 from tests.sync_server.helpers import ApiClient, import_bundled
 
 pytestmark = pytest.mark.slow
@@ -48,11 +49,11 @@ def database(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
     if request.param == "sqlite":
         yield "sqlite", ""
         return
-    url = _postgres_url()
+    url = reachable_postgres_url()
     if url is None:
         pytest.skip(f"no PostgreSQL server: set {POSTGRES_ENV} to run")
     schema = f"f_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    admin = create_engine(psycopg_url(url))
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     separator = "&" if "?" in url else "?"

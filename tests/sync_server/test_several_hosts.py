@@ -19,7 +19,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.sync_server.conftest import POSTGRES_ENV, _postgres_url
+from tests.helpers.postgres import POSTGRES_ENV, psycopg_url, reachable_postgres_url
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
@@ -35,11 +35,11 @@ def _free_port() -> int:
 @pytest.fixture
 def schema_url() -> Iterator[tuple[str, object]]:
     """A PostgreSQL URL whose tables live in a fresh, empty schema (dropped afterwards)."""
-    url = _postgres_url()
+    url = reachable_postgres_url()
     if url is None:
         pytest.skip(f"no PostgreSQL server: set {POSTGRES_ENV} to run")
     schema = f"h_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    admin = create_engine(psycopg_url(url))
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     separator = "&" if "?" in url else "?"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
 import uuid
@@ -17,6 +16,7 @@ from sqlalchemy import create_engine, text
 
 from classifiers.pack import Pack, open_pack
 from classifiers.progress import run_to_end
+from tests.helpers.postgres import POSTGRES_ENV, reachable_postgres_url
 from tests.helpers.synthetic import CLASS_STYLES, make_synthetic_pack, synthetic_image
 from trainer.model_registry import record_training
 from trainer.registry_database import engine_url
@@ -24,7 +24,6 @@ from trainer.training import TrainResult, train_model
 from trainer.workspace import Workspace
 
 FAST_SHALLOW = {"feature_size": 32}
-POSTGRES_ENV = "EYEVSAI_TEST_POSTGRES_URL"  # as the server's tests: `.ci/run` sets it
 
 
 def drive(work: Generator) -> Any:
@@ -107,25 +106,10 @@ def stripes_pack(trained_workspace: Workspace) -> Pack:
     return open_pack(trained_workspace.packs_dir / "stripes")
 
 
-def _reachable_postgres() -> str | None:
-    """$EYEVSAI_TEST_POSTGRES_URL when that server answers (`.ci/run` starts one), else None."""
-    url = os.environ.get(POSTGRES_ENV)
-    if not url:
-        return None
-    try:
-        engine = create_engine(engine_url(url), connect_args={"connect_timeout": 3})
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        engine.dispose()
-    except Exception:  # noqa: BLE001 - unreachable server: skip the PostgreSQL runs
-        return None
-    return url
-
-
 @pytest.fixture()
 def postgres_url() -> Generator[str, None, None]:
     """A PostgreSQL URL whose tables go to a fresh schema (dropped afterwards), as a shared registry or storage."""
-    url = _reachable_postgres()
+    url = reachable_postgres_url()
     if url is None:
         pytest.skip(f"no PostgreSQL server: set {POSTGRES_ENV}=postgresql://user@127.0.0.1:5432/db to run")
     schema = f"tr_{uuid.uuid4().hex[:12]}"
