@@ -257,17 +257,6 @@ _STATE = select(_B.c.id, _B.c.size, _B.c.version).where(
     _B.c.period == bindparam("period"),
     _B.c.period_start == bindparam("start"),
 )
-_MINE = (
-    select(_E.c.sort_key, _B.c.id, _B.c.size, _B.c.version)
-    .select_from(_E.join(_B, _B.c.id == _E.c.board_id))
-    .where(
-        _E.c.pack_id == bindparam("pack"),
-        _E.c.difficulty == bindparam("difficulty"),
-        _E.c.period == bindparam("period"),
-        _E.c.period_start == bindparam("start"),
-        _E.c.user_id == bindparam("user"),
-    )
-)
 _ROWS = (
     select(
         _E.c.score,
@@ -326,6 +315,11 @@ def _same_board(table, **columns):  # noqa: ANN001, ANN202 - a table's board col
     )
 
 
+_MINE = (
+    select(_E.c.sort_key, _B.c.id, _B.c.size, _B.c.version)
+    .select_from(_E.join(_B, _B.c.id == _E.c.board_id))
+    .where(_same_board(_E, user_id=bindparam("user")))
+)
 # An account (by public id) with its entry on a board and the board's row, both optional: the sign-in check and
 # the player's place in one statement of three index lookups.
 _PLACING = (
@@ -346,26 +340,19 @@ def _board_params(board: Board) -> dict:
     return {"pack": board.pack_id, "difficulty": board.difficulty, "period": board.period.value, "start": board.start}
 
 
-def board_state(*, session: Session, board: Board) -> BoardState:
-    found = session.connection().execute(_STATE, _board_params(board)).first()
+def board_state(*, connection: Connection, board: Board) -> BoardState:
+    found = connection.execute(_STATE, _board_params(board)).first()
     return BoardState(*found) if found else BoardState(None, 0, 0)
 
 
-def board_size(*, session: Session, board: Board) -> int:
-    return board_state(session=session, board=board).size
+def _rows(connection: Connection, statement, params: dict, *, first_rank: int) -> list[Row]:  # noqa: ANN001
+    return [Row(first_rank + i, *values) for i, values in enumerate(connection.execute(statement, params).all())]
 
 
-def _rows(session: Session, statement, params: dict, *, first_rank: int, step: int = 1) -> list[Row]:  # noqa: ANN001
-    return [
-        Row(first_rank + i * step, *values)
-        for i, values in enumerate(session.connection().execute(statement, params).all())
-    ]
-
-
-def _ranked_before(session: Session, board_id: int, key: bytes, *, inclusive: bool) -> int:
+def _ranked_before(connection: Connection, board_id: int, key: bytes, *, inclusive: bool) -> int:
     """How many entries rank before `key` (or at it, when inclusive): the players on higher scores, summed from the
     per-score counts, plus the ties on its score up to it (a short range of the key index)."""
-    above, tied = session.connection().execute(_RANKED_BEFORE[inclusive], _rank_params(board_id, key)).one()
+    above, tied = connection.execute(_RANKED_BEFORE[inclusive], _rank_params(board_id, key)).one()
     return int(above) + int(tied)
 
 
@@ -393,7 +380,7 @@ def decode_cursor(cursor: str) -> bytes:
 
 
 def top(
-    *, session: Session, board: Board, limit: int, cursor: str | None = None, state: BoardState | None = None
+    *, connection: Connection, board: Board, limit: int, cursor: str | None = None, state: BoardState | None = None
 ) -> tuple[list[Row], str | None]:
     """One page of a board, best first, and the cursor of the next page (None on the last page).
 
@@ -402,14 +389,15 @@ def top(
     """
     limit = max(1, min(limit, MAX_LIMIT))
     after = decode_cursor(cursor) if cursor else None
-    state = state or board_state(session=session, board=board)
+    state = state or board_state(connection=connection, board=board)
     if state.id is None:
         return [], None
     params = {"board": state.id, "limit": limit + 1, "key": after}
     if after is None:
-        rows = _rows(session, _FIRST, params, first_rank=1)
+        rows = _rows(connection, _FIRST, params, first_rank=1)
     else:
-        rows = _rows(session, _AFTER, params, first_rank=_ranked_before(session, state.id, after, inclusive=True) + 1)
+        first_rank = _ranked_before(connection, state.id, after, inclusive=True) + 1
+        rows = _rows(connection, _AFTER, params, first_rank=first_rank)
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
     return rows[:limit], next_cursor
 
@@ -451,11 +439,11 @@ def neighbourhood(*, connection: Connection, placing: Placing, window: int) -> l
     return [Row(first_rank + i, *values) for i, values in enumerate(rows)]
 
 
-def around(*, session: Session, board: Board, user_id: int, window: int) -> list[Row]:
+def around(*, connection: Connection, board: Board, user_id: int, window: int) -> list[Row]:
     """The player's row with up to `window` rows above and below it; empty when the player is not on the board."""
-    found = session.connection().execute(_MINE, {**_board_params(board), "user": user_id}).first()
+    found = connection.execute(_MINE, {**_board_params(board), "user": user_id}).first()
     if found is None:
         return []
     mine, board_id, size, version = found
     placing = Placing(user_id, mine, BoardState(board_id, size, version))
-    return neighbourhood(connection=session.connection(), placing=placing, window=window)
+    return neighbourhood(connection=connection, placing=placing, window=window)

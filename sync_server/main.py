@@ -15,12 +15,14 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from sync_server import __version__
+from sync_server.api.board_pages import DB_SLOTS, BoardReadLane
 from sync_server.api.deps import AppState, StrictQuery
 from sync_server.api.errors import error_detail
 from sync_server.api.routes import auth, downloads, games, health, leaderboards, oauth, ranked, stats, users
@@ -56,7 +58,8 @@ def build_app_state(
     settings: Settings, *, clock: Callable[[], dt.datetime] | None = None, oauth_http: object | None = None
 ) -> AppState:
     """Everything a request needs, built once: engine (migrated when `auto_migrate`), hashers, limiter, OAuth."""
-    engine = create_db_engine(settings.resolved_database_url(), timeouts=settings.db_timeouts)
+    url = settings.resolved_database_url()
+    engine = create_db_engine(url, timeouts=settings.db_timeouts)
     if settings.auto_migrate:
         migrate(engine)
     return AppState(
@@ -74,7 +77,23 @@ def build_app_state(
         models=ModelRunner(settings.resolved_data_dir()),
         signer=load_signer(settings.resolved_data_dir()),
         content_store=open_store(settings),
+        board_reads=_board_reads_engine(engine, url, settings),
     )
+
+
+def _board_reads_engine(engine: Engine, url: str, settings: Settings) -> Engine | None:
+    """The engine the board reads run on (api/board_pages.py), None for the main one (an in-memory SQLite).
+
+    SQLite: one connection, for the event loop. PostgreSQL: autocommit (no BEGIN and ROLLBACK round trips around
+    two index lookups) and no ping per checkout; a read on a dropped connection fails once (503) and the pool
+    starts over.
+    """
+    if engine.dialect.name == "sqlite":
+        if engine.url.database in (None, "", ":memory:"):
+            return None
+        return create_db_engine(url, pool_size=1, timeouts=settings.db_timeouts)
+    reads = create_db_engine(url, pool_size=DB_SLOTS, timeouts=settings.db_timeouts, pre_ping=False)
+    return reads.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def create_app(settings: Settings | None = None, *, app_state: AppState | None = None) -> FastAPI:
@@ -88,6 +107,8 @@ def create_app(settings: Settings | None = None, *, app_state: AppState | None =
         _log.info("server started", extra={"database": app_state.engine.dialect.name, "version": __version__})
         yield
         app_state.engine.dispose()
+        if app_state.board_reads is not None:
+            app_state.board_reads.dispose()
 
     app = FastAPI(
         title="EyeVsAI sync server",
@@ -104,7 +125,9 @@ def create_app(settings: Settings | None = None, *, app_state: AppState | None =
         app.include_router(module.router, prefix=API_PREFIX, dependencies=[StrictQuery])
     _add_routers(app)
     _add_error_handlers(app)
-    # Outermost last: request id/logging wraps everything, then CORS, then the body limit, then the IP limit.
+    # Outermost last: request id/logging wraps everything, then CORS, then the body limit, then the IP limit, then
+    # the lane that serves board reads the routes validated before (api/board_pages.py).
+    app.add_middleware(BoardReadLane, state=app.state)
     limits = settings.rate_limits
     app.add_middleware(
         IpRateLimitMiddleware,

@@ -43,6 +43,7 @@ class AppState:
     db_writers: sessionmaker[Session]  # sessions whose transactions write (db.writer_factory)
     content_store: ContentStore  # published pack and model files (disk or S3)
     crowd_cache: PackStatsCache = field(default_factory=PackStatsCache)  # this process's pack statistics
+    board_reads: Engine | None = None  # the engine board reads run on (main.py, api/board_pages.py); None: `engine`
 
 
 async def get_app_state(request: Request) -> AppState:  # async: no threadpool hop
@@ -95,10 +96,15 @@ def get_token_subject(
     app_state: AppStateDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> str:
     """The account's public id from a valid access token (no database query); 401 otherwise."""
-    if credentials is None:
+    return token_subject(app_state, credentials.credentials if credentials else None)
+
+
+def token_subject(app_state: AppState, token: str | None) -> str:
+    """The account's public id in a valid access token; 401 for none or an invalid or expired one."""
+    if token is None:
         raise CREDENTIALS_ERROR
     try:
-        return app_state.tokens.subject(credentials.credentials, now=app_state.clock())
+        return app_state.tokens.subject(token, now=app_state.clock())
     except InvalidTokenError:
         raise CREDENTIALS_ERROR from None
 
