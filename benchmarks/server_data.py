@@ -87,7 +87,7 @@ def seed_board(engine: Engine, pack_id: str, players: int, *, logins: int = 16, 
                     achieved_at=achieved,
                     user_id=user_id,
                 )
-                entries.append(_entry(user_id, board_id, pack_id, key, score, correct, total_ms, achieved))
+                entries.append(_entry(users[-1], games[-1], board_id, key))
                 seeded.append((public_id, key))
                 scores[score] += 1
             connection.execute(insert(User), users)
@@ -140,22 +140,25 @@ def _game(user_id: int, pack_id: str, score: int, correct: int, total_ms: int, a
     }
 
 
-def _entry(
-    user_id: int, board_id: int, pack_id: str, key: bytes, score: int, correct: int, total_ms: int, at: dt.datetime
-) -> dict:
+def _entry(user: dict, game: dict, board_id: int, key: bytes) -> dict:
+    """The all-time entry of a seeded player's one session."""
     return {
-        "pack_id": pack_id,
+        "pack_id": game["pack_id"],
         "difficulty": BOARD_DIFFICULTY,
         "period": Period.all.value,
         "period_start": ALL_TIME_START,
-        "user_id": user_id,
+        "user_id": user["id"],
         "board_id": board_id,
         "sort_key": key,
-        "session_id": user_id,
-        "score": score,
-        "accuracy_ppm": correct * 100_000,
-        "total_time_ms": total_ms,
-        "achieved_at": at,
+        "session_id": game["id"],
+        "score": game["score"],
+        "accuracy_ppm": game["correct"] * 100_000,
+        "total_time_ms": game["total_time_ms"],
+        "achieved_at": game["finished_at"],
+        "player_public_id": user["public_id"],
+        "display_name": user["display_name"],
+        "rounds": game["rounds_played"],
+        "session_public_id": game["public_id"],
     }
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
+from sync_server import leaderboards
 from sync_server.errors import ServiceError
 from sync_server.models import AccountToken, OAuthIdentity, RefreshToken, User, utcnow
 from sync_server.schemas.accounts import TokenPair, UserPublic
@@ -242,7 +243,7 @@ def upgrade_guest(*, session: Session, user: User, password_hash: str, display_n
         raise AccountError(409, "Only guest accounts can be upgraded")
     user.password_hash, user.is_guest = password_hash, False
     if display_name:
-        user.display_name = display_name
+        _rename(session, user, display_name)
     session.commit()
     return user
 
@@ -274,7 +275,7 @@ def update_user(
             raise AccountError(403, "Current password is incorrect")
     new_hash = None if new_password is None else passwords.hash(new_password)
     if display_name is not None:
-        user.display_name = display_name
+        _rename(session, user, display_name)
     if new_hash is not None:
         user.password_hash = new_hash
         session.execute(
@@ -284,6 +285,13 @@ def update_user(
         )
     session.commit()
     return user
+
+
+def _rename(session: Session, user: User, display_name: str) -> None:
+    """The account's new display name, on its boards too (their cached pages then stop matching)."""
+    if display_name != user.display_name:
+        user.display_name = display_name
+        leaderboards.rename_player(session=session, user_id=user.id, display_name=display_name)
 
 
 def link_identity(*, session: Session, user: User, provider: str, subject: str, email: str | None) -> OAuthIdentity:

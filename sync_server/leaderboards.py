@@ -174,6 +174,9 @@ def record_session(*, session: Session, game: GameSession) -> None:
         achieved_at=game.finished_at,
         user_id=game.user_id,
     )
+    player = session.get(User, game.user_id)
+    assert player is not None  # the session's foreign key
+    shown = {"display_name": player.display_name, "session_public_id": game.public_id, "rounds": game.rounds_played}
     day = game.finished_at.astimezone(dt.UTC).date()
     event.listen(session, "after_commit", _count_commit, once=True)
     for period in Period:
@@ -193,6 +196,8 @@ def record_session(*, session: Session, game: GameSession) -> None:
                     sort_key=new_key,
                     session_id=game.id,
                     achieved_at=game.finished_at,
+                    player_public_id=player.public_id,
+                    **shown,
                     **values,
                 )
             )
@@ -204,30 +209,48 @@ def record_session(*, session: Session, game: GameSession) -> None:
                 _count_score(session, row.id, game.score, +1)
             entry.sort_key, entry.session_id, entry.achieved_at = new_key, game.id, game.finished_at
             entry.score, entry.accuracy_ppm, entry.total_time_ms = game.score, accuracy, game.total_time_ms
+            entry.display_name, entry.session_public_id, entry.rounds = shown.values()
         else:
             continue
         row.version += 1  # in this transaction: cached pages of this board stop matching when it commits
     session.flush()
 
 
+_PERIOD_ORDER = {period.value: i for i, period in enumerate(Period)}
+
+
+def _places(session: Session, user_id: int) -> list[tuple[LeaderboardEntry, Leaderboard]]:
+    """A player's entries, each with its board's row locked, taken in Period order (as record_session does)."""
+    entries = session.scalars(select(LeaderboardEntry).where(LeaderboardEntry.user_id == user_id)).all()
+    if entries:
+        event.listen(session, "after_commit", _count_commit, once=True)
+    entries = sorted(entries, key=lambda e: (_PERIOD_ORDER[e.period], e.pack_id, e.difficulty, e.period_start))
+    boards = (Board(e.pack_id, e.difficulty, Period(e.period), e.period_start) for e in entries)
+    return [(entry, _locked_board(session, board)) for entry, board in zip(entries, boards, strict=True)]
+
+
 def remove_player(*, session: Session, user_id: int) -> int:
     """Take a player's places off every board, keeping each board's count, score counts and version right (an
     account being deleted: its rows would otherwise go by the foreign keys' cascade, behind the counts' back).
     Flushes; the caller commits. Returns the number of places removed."""
-    entries = session.scalars(
-        select(LeaderboardEntry).where(LeaderboardEntry.user_id == user_id).order_by(LeaderboardEntry.period)
-    ).all()
-    if entries:
-        event.listen(session, "after_commit", _count_commit, once=True)
-    for entry in entries:
-        board = Board(entry.pack_id, entry.difficulty, Period(entry.period), entry.period_start)
-        row = _locked_board(session, board)
+    places = _places(session, user_id)
+    for entry, row in places:
         row.size -= 1
         row.version += 1
         _count_score(session, row.id, entry.score, -1)
         session.delete(entry)
     session.flush()
-    return len(entries)
+    return len(places)
+
+
+def rename_player(*, session: Session, user_id: int, display_name: str) -> None:
+    """Show a player's new display name on every board they are on: their rows change and each of those boards'
+    versions goes up, so no cached page keeps the old name. Flushes; the caller commits."""
+    for entry, row in _places(session, user_id):
+        if entry.display_name != display_name:
+            entry.display_name = display_name
+            row.version += 1
+    session.flush()
 
 
 @dataclass(frozen=True)
@@ -247,10 +270,10 @@ class Row:
 
 
 # The read statements, built once from the tables (building SQLAlchemy expressions per request cost more than
-# running them): every one is a lookup or a range of an index, with the values bound at execution. They run on the
-# session's connection, in its transaction, without the ORM layer (plain rows are all a page needs).
+# running them): every one is a lookup or a range of an index, with the values bound at execution, and a page's rows
+# join nothing (the entries carry what a page shows). They run on a plain connection, without the ORM layer.
 _E, _B = LeaderboardEntry.__table__, Leaderboard.__table__
-_COUNTS, _U, _G = LeaderboardScoreCount.__table__, User.__table__, GameSession.__table__
+_COUNTS, _U = LeaderboardScoreCount.__table__, User.__table__
 _STATE = select(_B.c.id, _B.c.size, _B.c.version).where(
     _B.c.pack_id == bindparam("pack"),
     _B.c.difficulty == bindparam("difficulty"),
@@ -264,12 +287,11 @@ _ROWS = (
         _E.c.total_time_ms,
         _E.c.achieved_at,
         _E.c.sort_key,
-        _U.c.public_id,
-        _U.c.display_name,
-        _G.c.rounds_played,
-        _G.c.public_id,
+        _E.c.player_public_id,
+        _E.c.display_name,
+        _E.c.rounds,
+        _E.c.session_public_id,
     )
-    .select_from(_E.join(_U, _U.c.id == _E.c.user_id).join(_G, _G.c.id == _E.c.session_id))
     .where(_E.c.board_id == bindparam("board"))
     .limit(bindparam("limit"))
 )

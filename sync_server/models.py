@@ -291,7 +291,8 @@ class LeaderboardEntry(Base):
     """A player's best verified session in one board (pack × difficulty × period kind × period start).
 
     `sort_key` is the board's whole order in one byte string (leaderboards.sort_key): pages, ranks and neighbours
-    are range scans of the (board_id, sort_key) index on SQLite and PostgreSQL alike.
+    are range scans of the (board_id, sort_key) index on SQLite and PostgreSQL alike. The row also carries what a
+    page shows of the player and the session (copies: reads join nothing; a rename updates `display_name`).
     """
 
     __tablename__ = "leaderboard_entries"
@@ -309,6 +310,10 @@ class LeaderboardEntry(Base):
     accuracy_ppm: Mapped[int] = mapped_column(Integer)
     total_time_ms: Mapped[int] = mapped_column(Integer)
     achieved_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    player_public_id: Mapped[str] = mapped_column(String(36))
+    display_name: Mapped[str] = mapped_column(String(40))
+    rounds: Mapped[int] = mapped_column(Integer)
+    session_public_id: Mapped[str] = mapped_column(String(36))
 
 
 class AccountToken(Base):

@@ -56,6 +56,8 @@ class ApiClient:
         self._portal.call(self._client.aclose)
         self._portal_cm.__exit__(None, None, None)
         self.app_state.engine.dispose()
+        if self.app_state.board_reads is not None:
+            self.app_state.board_reads.dispose()
 
     # Shortcuts used across the tests.
     def register(

@@ -1,4 +1,5 @@
-"""Leaderboards as index range scans: the key order, ranks at the edges, cursors, the page cache, migration 0002."""
+"""Leaderboards as index range scans: the key order, ranks at the edges, cursors, the page cache, migrations 0002
+and 0008."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sync_server import leaderboards
 from sync_server.account_tokens import delete_user
 from sync_server.db import create_db_engine, migrate
 from sync_server.leaderboards import Board, Period
-from sync_server.models import Leaderboard, LeaderboardEntry, LeaderboardScoreCount, User
+from sync_server.models import GameSession, Leaderboard, LeaderboardEntry, LeaderboardScoreCount, User
 from tests.sync_server.helpers import ApiClient
 from tests.sync_server.test_leaderboards import BOARDS, NOON, finish, players
 
@@ -252,6 +253,9 @@ def test_migration_0002_backfills_boards_counts_and_keys(database_url: str, tmp_
                     achieved_at=entry.achieved_at,
                     user_id=entry.user_id,
                 )
+                user, game = session.get(User, entry.user_id), session.get(GameSession, entry.session_id)
+                shown = (entry.player_public_id, entry.display_name, entry.rounds, entry.session_public_id)
+                assert shown == (user.public_id, user.display_name, game.rounds_played, game.public_id)  # 0008
             for period, start in ((Period.all, dt.date(1970, 1, 1)), (Period.day, dt.date(2026, 11, 18))):
                 board = Board("fashion-mnist", "easy", period, start)
                 rows, cursor = leaderboards.top(connection=session.connection(), board=board, limit=10)
