@@ -49,6 +49,11 @@ API = "/api/v1"
 SECRET = "benchmark-secret-" + "x" * 32
 ISSUER = "http://127.0.0.1:8000"  # the server's default public URL: tokens minted here must name it
 BOARD = f"{API}/leaderboards/{DEFAULT_PACK}/{BOARD_DIFFICULTY}/all"
+# Around-me asks for players in turn from this many (more than a phase asks for: each request is a player the server
+# has not seen, so neither its verified-token memory nor its page cache helps), and, in a second phase, for these few
+# again and again (the page cache's case: a board that has not changed since the player last looked).
+AROUND_PLAYERS = 20_000
+RETURNING_PLAYERS = 200
 
 
 class ServerBenchError(EyeVsAIError):
@@ -193,6 +198,7 @@ class _Load:
 
     def __init__(self, seeded: Seeded, tokens: list[str], seed: int = 7) -> None:
         self.seeded, self.tokens, self.rng = seeded, tokens, random.Random(seed)
+        self.returning = tokens[:RETURNING_PLAYERS]
         self.rec = Recorder()
         self.uploads = self.rounds = 0  # acknowledged, over the whole run
 
@@ -205,8 +211,12 @@ class _Load:
         await self.rec.call("cursor page (random depth)", connection, "GET", f"{BOARD}?limit=25&cursor={cursor}")
 
     async def around(self, connection: Connection, n: int) -> None:
-        token = self.tokens[n % len(self.tokens)]
-        await self.rec.call("around-me (random player)", connection, "GET", f"{BOARD}/around-me", token=token)
+        token = self.tokens[n % len(self.tokens)]  # a player not seen before (until the list comes round again)
+        await self.rec.call("around-me (new player)", connection, "GET", f"{BOARD}/around-me", token=token)
+
+    async def around_again(self, connection: Connection, n: int) -> None:
+        token = self.returning[n % len(self.returning)]  # players looking again at a board that has not changed
+        await self.rec.call("around-me (returning player)", connection, "GET", f"{BOARD}/around-me", token=token)
 
     async def upload(self, connection: Connection, n: int) -> None:
         body, token = _upload_body(self.rng), self.tokens[n % len(self.tokens)]
@@ -262,7 +272,8 @@ def _phases(load: _Load) -> list[tuple[str, Job, int, float]]:
     return [
         ("top page", load.top, 16, 1.0),
         ("cursor page (random depth)", load.cursor_page, 16, 0.6),
-        ("around-me (random player)", load.around, 16, 1.0),
+        ("around-me (new player)", load.around, 16, 1.0),
+        ("around-me (returning player)", load.around_again, 16, 0.6),
         ("upload", load.upload, 8, 0.6),
         ("ranked round (next + answer)", load.ranked, 8, 0.8),
         ("login", load.login, 4, 0.8),
@@ -345,7 +356,7 @@ def _measure_database(
         finally:
             engine.dispose()
         minter = AccessTokens(secret=SECRET, minutes=120, issuer=ISSUER)
-        sample = random.Random(5).sample(seeded.players, min(2000, len(seeded.players)))
+        sample = random.Random(5).sample(seeded.players, min(AROUND_PLAYERS, len(seeded.players)))
         load = _Load(seeded, [minter.issue(public_id)[0] for public_id, _key in sample])
         results = [row for w in workers for row in _measure_workers(database, env, w, load, seconds)]
         return results, _verify(database, load, _counts(url))

@@ -12,7 +12,14 @@ from benchmarks.server_data import Seeded
 def test_a_small_load_test_runs_against_two_workers() -> None:
     run = measure_server(workers=(2,), players=300, seconds=0.4)
     kinds = {r.kind for r in run.results}
-    assert {"top page", "around-me (random player)", "upload", "ranked round (next + answer)", "login"} <= kinds
+    assert {
+        "top page",
+        "around-me (new player)",
+        "around-me (returning player)",
+        "upload",
+        "ranked round (next + answer)",
+        "login",
+    } <= kinds
     assert all(r.failed == 0 and r.requests_per_s > 0 and r.p99_ms >= r.p50_ms > 0 for r in run.results)
     assert "each stored once" in run.checks[0]
 
