@@ -81,19 +81,25 @@ def _configure_sqlite(engine: Engine, timeouts: DatabaseTimeouts) -> None:
         cursor.close()
         # SQLite has no statement timeout: a progress handler interrupts a statement past its deadline
         # ("interrupted", answered 503 like any other database failure).
-        deadline = record.info[_DEADLINE] = [math.inf]
+        deadline = record.info[_DEADLINE] = [math.inf, timeouts.statement_s]  # (when, seconds per statement)
         dbapi_connection.set_progress_handler(lambda: time.monotonic() > deadline[0], 10_000)
 
     @event.listens_for(engine, "before_cursor_execute")
     def _start_clock(connection, _cursor, _statement, _parameters, _context, _many) -> None:  # noqa: ANN001
-        deadline = connection.info.get(_DEADLINE)
-        if deadline is not None:
-            deadline[0] = time.monotonic() + timeouts.statement_s
+        arm_deadline(connection)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:  # noqa: ANN001
         is_write = connection.get_execution_options().get(WRITE_OPTION, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if is_write else "BEGIN")
+
+
+def arm_deadline(connection: object) -> None:
+    """Start the statement clock of an SQLite connection (a Core or pooled DB-API one; no-op elsewhere): the next
+    statement is interrupted past the statement timeout."""
+    deadline = connection.info.get(_DEADLINE)  # type: ignore[attr-defined]
+    if deadline is not None:
+        deadline[0] = time.monotonic() + deadline[1]
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

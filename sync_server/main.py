@@ -15,7 +15,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -93,7 +93,12 @@ def _board_reads_engine(engine: Engine, url: str, settings: Settings) -> Engine 
             return None
         return create_db_engine(url, pool_size=1, timeouts=settings.db_timeouts)
     reads = create_db_engine(url, pool_size=DB_SLOTS, timeouts=settings.db_timeouts, pre_ping=False)
-    return reads.execution_options(isolation_level="AUTOCOMMIT")
+    event.listen(reads, "connect", _autocommit)
+    return reads
+
+
+def _autocommit(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API objects are untyped
+    dbapi_connection.autocommit = True  # the board reads run on the driver's connection (sync_server/hot_reads.py)
 
 
 def create_app(settings: Settings | None = None, *, app_state: AppState | None = None) -> FastAPI:

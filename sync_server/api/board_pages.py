@@ -36,9 +36,10 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import State
 
-from sync_server import leaderboards, ranked_ending
+from sync_server import board_reads, leaderboards, ranked_ending
 from sync_server.api.deps import CREDENTIALS_ERROR, AppState, count_account_request, token_subject
 from sync_server.errors import ServiceError
+from sync_server.hot_reads import HotReads
 from sync_server.leaderboards import Board
 from sync_server.middleware import ASGIApp, Receive, Scope, Send
 from sync_server.schemas.leaderboards import LeaderboardPage, LeaderboardRow
@@ -143,6 +144,7 @@ class BoardPages:
         self.targets: OrderedDict[tuple[str, bytes], BoardRead] = OrderedDict()
         self._swept_at = float("-inf")
         self._slots: anyio.CapacityLimiter | None = None
+        self._reads: HotReads | None = None
 
     def remember(self, scope: Scope, read: BoardRead) -> None:
         """The route validated this exact target: later requests for it may take the lane."""
@@ -158,6 +160,12 @@ class BoardPages:
             return False
         self._swept_at = now
         return True
+
+    def reads(self, engine: Engine) -> HotReads:
+        """The board statements compiled for `engine` (once per process)."""
+        if self._reads is None or self._reads.engine is not engine:
+            self._reads = HotReads(engine)
+        return self._reads
 
     def slots(self) -> anyio.CapacityLimiter:
         if self._slots is None:  # made on first use: a limiter belongs to the running event loop
@@ -198,14 +206,14 @@ async def serve(state: State, read: BoardRead, token: str | None = None) -> byte
 
 
 async def _on_database(app_state: AppState, pages: BoardPages, function: Callable[..., bytes], *args: object) -> bytes:
-    """Runs `function(engine, *args)` on the event loop (SQLite) or on a worker thread (PostgreSQL); see above."""
-    engine = app_state.board_reads or app_state.engine
-    if engine.dialect.name == "sqlite" and app_state.board_reads is not None:
-        return function(engine, *args)
-    return await anyio.to_thread.run_sync(function, engine, *args, limiter=pages.slots())
+    """Runs `function(reads, *args)` on the event loop (SQLite) or on a worker thread (PostgreSQL); see above."""
+    reads = pages.reads(app_state.board_reads or app_state.engine)
+    if reads.engine.dialect.name == "sqlite" and app_state.board_reads is not None:
+        return function(reads, *args)
+    return await anyio.to_thread.run_sync(function, reads, *args, limiter=pages.slots())
 
 
-def _page(read: BoardRead, total: int, rows: list[leaderboards.Row], next_cursor: str | None) -> bytes:
+def _page(read: BoardRead, total: int, rows: list[board_reads.Row], next_cursor: str | None) -> bytes:
     entries = [
         LeaderboardRow(
             rank=row.rank,
@@ -235,35 +243,35 @@ def _page(read: BoardRead, total: int, rows: list[leaderboards.Row], next_cursor
     return page.model_dump_json().encode()
 
 
-def _top_page(engine: Engine, cache: PageCache, read: BoardRead) -> bytes:
-    """The board's version and count, then the page unless the cache holds it at that version (one transaction)."""
+def _top_page(hot: HotReads, cache: PageCache, read: BoardRead) -> bytes:
+    """The board's version and count, then the page unless the cache holds it at that version."""
     # Taken before the query: a write committed meanwhile makes this reading stale at once, never the reverse.
     read_at, writes = time.monotonic(), leaderboards.committed_writes()
-    with engine.connect() as connection:
-        state = leaderboards.board_state(connection=connection, board=read.board)
+    with hot.connection() as reads:
+        state = board_reads.board_state(reads=reads, board=read.board)
         cache.note_state(read.board, state, read_at, writes)
         body = cache.get(read.page_key, state.version)
         if body is None:
-            rows, next_cursor = leaderboards.top(
-                connection=connection, board=read.board, limit=read.limit, cursor=read.cursor, state=state
+            rows, next_cursor = board_reads.top(
+                reads=reads, board=read.board, limit=read.limit, cursor=read.cursor, state=state
             )
             body = _page(read, state.size, rows, next_cursor)
             cache.put(read.page_key, state.version, body)
         return body
 
 
-def _around_page(engine: Engine, cache: PageCache, read: BoardRead, public_id: str) -> bytes:
+def _around_page(hot: HotReads, cache: PageCache, read: BoardRead, public_id: str) -> bytes:
     """The sign-in check, the player's place and the board's version in one statement; then the page from the
     cache when it was rendered at that version, else the neighbourhood and rank in a second statement."""
     assert read.window is not None
-    with engine.connect() as connection:
-        placing = leaderboards.locate(connection=connection, board=read.board, public_id=public_id)
+    with hot.connection() as reads:
+        placing = board_reads.locate(reads=reads, board=read.board, public_id=public_id)
         if placing is None:  # no such account any more, or a disabled one: as get_current_user
             raise CREDENTIALS_ERROR
         key = (read.board, read.closed, read.window, placing.user_id)
         body = cache.get(key, placing.state.version)
         if body is None:
-            rows = leaderboards.neighbourhood(connection=connection, placing=placing, window=read.window)
+            rows = board_reads.neighbourhood(reads=reads, placing=placing, window=read.window)
             body = _page(read, placing.state.size, rows, None)
             cache.put(key, placing.state.version, body)
         return body

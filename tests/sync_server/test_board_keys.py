@@ -13,9 +13,10 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from sync_server import leaderboards
+from sync_server import board_reads, leaderboards
 from sync_server.account_tokens import delete_user
 from sync_server.db import create_db_engine, migrate
+from sync_server.hot_reads import HotReads
 from sync_server.leaderboards import Board, Period
 from sync_server.models import GameSession, Leaderboard, LeaderboardEntry, LeaderboardScoreCount, User
 from tests.sync_server.helpers import ApiClient
@@ -256,15 +257,16 @@ def test_migration_0002_backfills_boards_counts_and_keys(database_url: str, tmp_
                 user, game = session.get(User, entry.user_id), session.get(GameSession, entry.session_id)
                 shown = (entry.player_public_id, entry.display_name, entry.rounds, entry.session_public_id)
                 assert shown == (user.public_id, user.display_name, game.rounds_played, game.public_id)  # 0008
+        with HotReads(engine).connection() as reads, Session(engine) as session:
             for period, start in ((Period.all, dt.date(1970, 1, 1)), (Period.day, dt.date(2026, 11, 18))):
                 board = Board("fashion-mnist", "easy", period, start)
-                rows, cursor = leaderboards.top(connection=session.connection(), board=board, limit=10)
+                rows, cursor = board_reads.top(reads=reads, board=board, limit=10)
                 assert [r.rank for r in rows] == [1, 2, 3, 4] and cursor is None
                 ids = session.scalars(select(User.id).where(User.public_id.in_([r.player_id for r in rows]))).all()
                 assert sorted(ids) == sorted(expected)
                 assert [r.score for r in rows] == [90, 80, 80, 80]
                 assert [r.total_time_ms for r in rows] == [40_000, 20_000, 30_000, 30_000]
-                mine = leaderboards.around(connection=session.connection(), board=board, user_id=expected[3], window=1)
+                mine = board_reads.around(reads=reads, board=board, user_id=expected[3], window=1)
                 assert [r.rank for r in mine] == [3, 4]
     finally:
         engine.dispose()

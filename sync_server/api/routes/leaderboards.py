@@ -12,12 +12,13 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
 
 from game_rules.scoring import DIFFICULTIES
-from sync_server import leaderboards
+from sync_server import board_reads
 from sync_server.api.board_pages import board_pages, board_read, serve
 from sync_server.api.deps import _bearer
 from sync_server.api.errors import responses
+from sync_server.board_reads import CursorError
 from sync_server.errors import ServiceError
-from sync_server.leaderboards import CursorError, Period
+from sync_server.leaderboards import Period
 from sync_server.schemas.common import PackId
 from sync_server.schemas.leaderboards import LeaderboardPage
 
@@ -31,7 +32,7 @@ At = Annotated[
         le=dt.date(9998, 12, 1),
     ),
 ]
-# Checked by leaderboards.decode_cursor before any query (422 with the server's own message when malformed).
+# Checked by board_reads.decode_cursor before any query (422 with the server's own message when malformed).
 Cursor = Annotated[str | None, Query(max_length=400, description="`next_cursor` of the previous page (opaque).")]
 JSON = "application/json"
 
@@ -49,7 +50,7 @@ async def read_board(
     """The best verified session of each player, best first (score, then accuracy, then less time)."""
     try:
         if cursor:
-            leaderboards.decode_cursor(cursor)
+            board_reads.decode_cursor(cursor)
     except CursorError as exc:
         raise ServiceError(422, str(exc)) from None
     read = board_read(request.app.state.app_state, pack_id, difficulty, period, at, limit=limit, cursor=cursor)
