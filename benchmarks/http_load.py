@@ -130,3 +130,17 @@ def group_cpu_s(group: int) -> float:
         if int(fields[2]) == group:  # fields after "(comm)": state, ppid, pgrp, ... utime (12), stime (13)
             total += (int(fields[11]) + int(fields[12])) / _TICK
     return total
+
+
+def named_cpu_s(name: str) -> float:
+    """User + system CPU seconds of every live process called `name` (a local database server's backends)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        command, fields = text[text.index("(") + 1 : text.rindex(")")], text.rsplit(")", 1)[1].split()
+        if command == name:
+            total += (int(fields[11]) + int(fields[12])) / _TICK
+    return total

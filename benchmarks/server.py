@@ -38,7 +38,7 @@ from classifiers.pack import open_pack
 from sync_server.db import migrate
 from sync_server.security import AccessTokens
 
-from .http_load import Connection, Job, Recorder, group_cpu_s, own_cpu_s, run_closed_loop
+from .http_load import Connection, Job, Recorder, group_cpu_s, named_cpu_s, own_cpu_s, run_closed_loop
 from .server_data import BOARD_DIFFICULTY, LOGIN_PASSWORD, Seeded, fresh_schema, seed_board
 from .workload import DEFAULT_PACK, bundled_model_dirs
 
@@ -73,6 +73,7 @@ class ServerResult:
     p99_ms: float
     server_cpu_ms: float  # per request, every process of the server
     client_cpu_ms: float  # per request, the load generator
+    database_cpu_ms: float | None  # per request, the local PostgreSQL's processes (None: SQLite, in the server)
     load_1min: float
 
 
@@ -281,7 +282,7 @@ def _phases(load: _Load) -> list[tuple[str, Job, int, float]]:
 
 
 def _row(
-    database: str, workers: int, kind: str, rec: Recorder, seconds: float, cpu: tuple[float, float]
+    database: str, workers: int, kind: str, rec: Recorder, seconds: float, cpu: tuple[float, float, float | None]
 ) -> ServerResult:
     samples = rec.samples.get(kind) or [0.0]
     count = len(rec.samples.get(kind, []))
@@ -299,6 +300,7 @@ def _row(
         round(float(np.percentile(ms, 99)), 2),
         round(cpu[0] * 1000 / requests, 3),
         round(cpu[1] * 1000 / requests, 3),
+        None if cpu[2] is None else round(cpu[2] * 1000 / requests, 3),
         round(os.getloadavg()[0], 2),
     )
 
@@ -312,13 +314,22 @@ def _measure_workers(
             load.rec = Recorder()
             run_closed_loop("127.0.0.1", port, job, concurrency=concurrency, seconds=min(1.0, seconds / 4))  # warm
             load.rec = Recorder()
-            server0, client0 = group_cpu_s(group), own_cpu_s()
+            server0, client0, database0 = group_cpu_s(group), own_cpu_s(), _database_cpu_s(database)
             wall = run_closed_loop("127.0.0.1", port, job, concurrency=concurrency, seconds=seconds * share)
-            cpu = (group_cpu_s(group) - server0, own_cpu_s() - client0)
+            database1 = _database_cpu_s(database)
+            used = None if database0 is None or database1 is None else database1 - database0
+            cpu = (group_cpu_s(group) - server0, own_cpu_s() - client0, used)
             if load.rec.problems:
                 raise ServerBenchError(f"{database}, {workers} worker(s): " + "; ".join(load.rec.problems))
             results.append(_row(database, workers, kind, load.rec, wall, cpu))
     return results
+
+
+def _database_cpu_s(database: str) -> float | None:
+    """CPU seconds of the PostgreSQL processes on this machine (None for SQLite, or a PostgreSQL elsewhere)."""
+    if database != "postgresql":
+        return None
+    return named_cpu_s("postgres") or None
 
 
 def _counts(url: str) -> tuple[int, int]:
@@ -392,14 +403,15 @@ def measure_server(
 
 def server_table(run: ServerRun) -> Table:
     table = Table(
-        title=f"Sync server on loopback, {run.players:,} players on one board; the load generator shares the CPUs "
-        "(latency client-measured; CPU = ms per request of each side; load = 1-minute load average at the end)",
+        title=f"Sync server on loopback, {run.players:,} players on one board; the load generator and PostgreSQL "
+        "share the CPUs (latency client-measured; CPU = ms per request of the server, of the local PostgreSQL's "
+        "processes and of the load generator; load = 1-minute load average at the end)",
         title_justify="left",
         caption="; ".join(run.checks),
         caption_justify="left",
     )
     columns = ("database", "workers", "request", "requests", "failed", "req/s", "p50 ms", "p99 ms")
-    for column in (*columns, "server CPU", "client CPU", "load"):
+    for column in (*columns, "server CPU", "db CPU", "client CPU", "load"):
         table.add_column(column, justify="left" if column in ("database", "request") else "right")
     for r in run.results:
         table.add_row(
@@ -412,6 +424,7 @@ def server_table(run: ServerRun) -> Table:
             f"{r.p50_ms:.1f}",
             f"{r.p99_ms:.1f}",
             f"{r.server_cpu_ms:.2f}",
+            "-" if r.database_cpu_ms is None else f"{r.database_cpu_ms:.2f}",
             f"{r.client_cpu_ms:.2f}",
             f"{r.load_1min:.2f}",
         )

@@ -85,20 +85,26 @@ def _board_reads_engine(engine: Engine, url: str, settings: Settings) -> Engine 
     """The engine the board reads run on (api/board_pages.py), None for the main one (an in-memory SQLite).
 
     SQLite: one connection, for the event loop. PostgreSQL: autocommit (no BEGIN and ROLLBACK round trips around
-    two index lookups) and no ping per checkout; a read on a dropped connection fails once (503) and the pool
-    starts over.
+    two index lookups), generic plans, and no ping per checkout; a read on a dropped connection fails once (503)
+    and that connection is dropped from the pool.
     """
     if engine.dialect.name == "sqlite":
         if engine.url.database in (None, "", ":memory:"):
             return None
         return create_db_engine(url, pool_size=1, timeouts=settings.db_timeouts)
     reads = create_db_engine(url, pool_size=DB_SLOTS, timeouts=settings.db_timeouts, pre_ping=False)
-    event.listen(reads, "connect", _autocommit)
+    event.listen(reads, "connect", _board_reads_session)
     return reads
 
 
-def _autocommit(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API objects are untyped
-    dbapi_connection.autocommit = True  # the board reads run on the driver's connection (sync_server/hot_reads.py)
+def _board_reads_session(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API objects are untyped
+    """A PostgreSQL connection for board reads: generic plans (psycopg prepares a statement after five runs; the
+    board statements are the same index ranges for any values, and planning them cost twice running them), then
+    autocommit (the reads run on the driver's connection, sync_server/hot_reads.py)."""
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET plan_cache_mode = force_generic_plan")
+    dbapi_connection.commit()
+    dbapi_connection.autocommit = True
 
 
 def create_app(settings: Settings | None = None, *, app_state: AppState | None = None) -> FastAPI:

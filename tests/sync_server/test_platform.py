@@ -186,7 +186,7 @@ def test_requests_are_logged_as_json_with_their_id(api: ApiClient) -> None:
 
 @SQLITE_ONLY
 def test_a_server_bug_answers_500_without_details(make_client, monkeypatch: pytest.MonkeyPatch) -> None:
-    from sync_server import leaderboards
+    from sync_server import board_reads
     from sync_server.main import create_app
 
     plain = make_client()
@@ -197,7 +197,7 @@ def test_a_server_bug_answers_500_without_details(make_client, monkeypatch: pyte
     def broken(**_kwargs: object) -> None:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(leaderboards, "top", broken)
+    monkeypatch.setattr(board_reads, "top", broken)
     try:
         response = api.get("/api/v1/leaderboards/fashion-mnist/easy/day")
     finally:
