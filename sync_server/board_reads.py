@@ -2,8 +2,8 @@
 
 Every read is an index lookup or a range of one index (docs/architecture.md, "Leaderboard reads"): the entries are
 in board order by `sort_key` (leaderboards.sort_key), a rank is a short sum of per-score counts plus a count of the
-ties above, and an entry carries what a page shows. The statements are built once and run through `HotConnection`
-(sync_server/hot_reads.py): compiled once per dialect, executed on the driver's connection.
+ties above, and an entry carries what a page shows. The statements are built once and awaited through a
+`HotConnection` (sync_server/hot_reads.py): compiled once per dialect, run on the driver's connection.
 """
 
 from __future__ import annotations
@@ -139,19 +139,19 @@ def _board_params(board: Board) -> dict:
     return {"pack": board.pack_id, "difficulty": board.difficulty, "period": board.period.value, "start": board.start}
 
 
-def board_state(*, reads: HotConnection, board: Board) -> BoardState:
-    found = reads.first(_STATE, _board_params(board))
+async def board_state(*, reads: HotConnection, board: Board) -> BoardState:
+    found = await reads.first(_STATE, _board_params(board))
     return BoardState(*found) if found else BoardState(None, 0, 0)
 
 
-def _rows(reads: HotConnection, statement: Select, params: dict, *, first_rank: int) -> list[Row]:
-    return [Row(first_rank + i, *values) for i, values in enumerate(reads.rows(statement, params))]
+async def _rows(reads: HotConnection, statement: Select, params: dict, *, first_rank: int) -> list[Row]:
+    return [Row(first_rank + i, *values) for i, values in enumerate(await reads.rows(statement, params))]
 
 
-def _ranked_before(reads: HotConnection, board_id: int, key: bytes, *, inclusive: bool) -> int:
+async def _ranked_before(reads: HotConnection, board_id: int, key: bytes, *, inclusive: bool) -> int:
     """How many entries rank before `key` (or at it, when inclusive): the players on higher scores, summed from the
     per-score counts, plus the ties on its score up to it (a short range of the key index)."""
-    above, tied = reads.rows(_RANKED_BEFORE[inclusive], _rank_params(board_id, key))[0]
+    above, tied = (await reads.rows(_RANKED_BEFORE[inclusive], _rank_params(board_id, key)))[0]
     return int(above) + int(tied)
 
 
@@ -178,7 +178,7 @@ def decode_cursor(cursor: str) -> bytes:
         raise CursorError("Invalid cursor; start again without one.") from None
 
 
-def top(
+async def top(
     *, reads: HotConnection, board: Board, limit: int, cursor: str | None = None, state: BoardState | None = None
 ) -> tuple[list[Row], str | None]:
     """One page of a board, best first, and the cursor of the next page (None on the last page).
@@ -188,15 +188,15 @@ def top(
     """
     limit = max(1, min(limit, MAX_LIMIT))
     after = decode_cursor(cursor) if cursor else None
-    state = state or board_state(reads=reads, board=board)
+    state = state or await board_state(reads=reads, board=board)
     if state.id is None:
         return [], None
     params = {"board": state.id, "limit": limit + 1, "key": after}
     if after is None:
-        rows = _rows(reads, _FIRST, params, first_rank=1)
+        rows = await _rows(reads, _FIRST, params, first_rank=1)
     else:
-        first_rank = _ranked_before(reads, state.id, after, inclusive=True) + 1
-        rows = _rows(reads, _AFTER, params, first_rank=first_rank)
+        first_rank = await _ranked_before(reads, state.id, after, inclusive=True) + 1
+        rows = await _rows(reads, _AFTER, params, first_rank=first_rank)
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
     return rows[:limit], next_cursor
 
@@ -210,17 +210,17 @@ class Placing:
     state: BoardState
 
 
-def locate(*, reads: HotConnection, board: Board, public_id: str) -> Placing | None:
+async def locate(*, reads: HotConnection, board: Board, public_id: str) -> Placing | None:
     """The account's place on the board, found by the account's public id in one statement (index lookups of the
     account, its entry and the board row); None when no active account has that id."""
-    found = reads.first(_PLACING, {**_board_params(board), "subject": public_id})
+    found = await reads.first(_PLACING, {**_board_params(board), "subject": public_id})
     if found is None:
         return None
     user_id, is_active, key, board_id, size, version = found
     return Placing(user_id, key, BoardState(board_id, size or 0, version or 0)) if is_active else None
 
 
-def neighbourhood(*, reads: HotConnection, placing: Placing, window: int) -> list[Row]:
+async def neighbourhood(*, reads: HotConnection, placing: Placing, window: int) -> list[Row]:
     """The player's row with up to `window` rows above and below it, ranked (empty when the player has no place):
     the neighbour ranges and the rank come from one statement."""
     if placing.key is None:
@@ -228,7 +228,7 @@ def neighbourhood(*, reads: HotConnection, placing: Placing, window: int) -> lis
     mine = placing.key
     params = {**_rank_params(placing.state.id, mine), "limit": window, "limit_from": window + 1}
     rows, before = [], 0
-    for *values, rank_before in reads.rows(_AROUND, params):
+    for *values, rank_before in await reads.rows(_AROUND, params):
         if rank_before is None:
             rows.append(tuple(values))
         else:
@@ -238,11 +238,11 @@ def neighbourhood(*, reads: HotConnection, placing: Placing, window: int) -> lis
     return [Row(first_rank + i, *values) for i, values in enumerate(rows)]
 
 
-def around(*, reads: HotConnection, board: Board, user_id: int, window: int) -> list[Row]:
+async def around(*, reads: HotConnection, board: Board, user_id: int, window: int) -> list[Row]:
     """The player's row with up to `window` rows above and below it; empty when the player is not on the board."""
-    found = reads.first(_MINE, {**_board_params(board), "user": user_id})
+    found = await reads.first(_MINE, {**_board_params(board), "user": user_id})
     if found is None:
         return []
     mine, board_id, size, version = found
     placing = Placing(user_id, mine, BoardState(board_id, size, version))
-    return neighbourhood(reads=reads, placing=placing, window=window)
+    return await neighbourhood(reads=reads, placing=placing, window=window)

@@ -21,13 +21,10 @@ WRITE_OPTION = "eyevsai_write"
 _DEADLINE = "eyevsai_deadline"
 
 
-def create_db_engine(
-    url: str, *, pool_size: int = 10, timeouts: DatabaseTimeouts | None = None, pre_ping: bool = True
-) -> Engine:
+def create_db_engine(url: str, *, pool_size: int = 10, timeouts: DatabaseTimeouts | None = None) -> Engine:
     """An engine for `url` with bounded waits; SQLite gets WAL, foreign keys and IMMEDIATE write transactions.
 
-    Bound parameters are kept out of error messages and logs (they hold emails and password hashes). PostgreSQL
-    connections are checked with a ping when taken from the pool unless `pre_ping` is off.
+    Bound parameters are kept out of error messages and logs (they hold emails and password hashes).
     """
     timeouts = timeouts or DatabaseTimeouts()
     common = {"pool_size": pool_size, "max_overflow": 20, "pool_timeout": timeouts.pool_s, "hide_parameters": True}
@@ -48,7 +45,7 @@ def create_db_engine(
             "tcp_user_timeout": int(timeouts.connect_s * 1000),
             "keepalives_idle": 30,
         },
-        pool_pre_ping=pre_ping,
+        pool_pre_ping=True,
         **common,
     )
     _configure_postgresql(engine, timeouts)

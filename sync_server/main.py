@@ -15,14 +15,14 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from sync_server import __version__
-from sync_server.api.board_pages import DB_SLOTS, BoardReadLane
+from sync_server.api.board_pages import BoardReadLane, board_pages
 from sync_server.api.deps import AppState, StrictQuery
 from sync_server.api.errors import error_detail
 from sync_server.api.routes import auth, downloads, games, health, leaderboards, oauth, ranked, stats, users
@@ -82,29 +82,11 @@ def build_app_state(
 
 
 def _board_reads_engine(engine: Engine, url: str, settings: Settings) -> Engine | None:
-    """The engine the board reads run on (api/board_pages.py), None for the main one (an in-memory SQLite).
-
-    SQLite: one connection, for the event loop. PostgreSQL: autocommit (no BEGIN and ROLLBACK round trips around
-    two index lookups), generic plans, and no ping per checkout; a read on a dropped connection fails once (503)
-    and that connection is dropped from the pool.
-    """
-    if engine.dialect.name == "sqlite":
-        if engine.url.database in (None, "", ":memory:"):
-            return None
-        return create_db_engine(url, pool_size=1, timeouts=settings.db_timeouts)
-    reads = create_db_engine(url, pool_size=DB_SLOTS, timeouts=settings.db_timeouts, pre_ping=False)
-    event.listen(reads, "connect", _board_reads_session)
-    return reads
-
-
-def _board_reads_session(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API objects are untyped
-    """A PostgreSQL connection for board reads: generic plans (psycopg prepares a statement after five runs; the
-    board statements are the same index ranges for any values, and planning them cost twice running them), then
-    autocommit (the reads run on the driver's connection, sync_server/hot_reads.py)."""
-    with dbapi_connection.cursor() as cursor:
-        cursor.execute("SET plan_cache_mode = force_generic_plan")
-    dbapi_connection.commit()
-    dbapi_connection.autocommit = True
+    """SQLite: one connection on which the event loop reads boards (api/board_pages.py); None elsewhere (PostgreSQL
+    board reads have a pool of their own there, and an in-memory SQLite has only the main engine's)."""
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return None
+    return create_db_engine(url, pool_size=1, timeouts=settings.db_timeouts)
 
 
 def create_app(settings: Settings | None = None, *, app_state: AppState | None = None) -> FastAPI:
@@ -117,6 +99,7 @@ def create_app(settings: Settings | None = None, *, app_state: AppState | None =
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         _log.info("server started", extra={"database": app_state.engine.dialect.name, "version": __version__})
         yield
+        await board_pages(_app.state).close()
         app_state.engine.dispose()
         if app_state.board_reads is not None:
             app_state.board_reads.dispose()

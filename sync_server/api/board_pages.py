@@ -5,12 +5,12 @@ things keep that framework off the hot path:
 
 - **Page caches.** Top pages and around-me pages are kept per process as rendered JSON, stamped with the board
   version they were read at (the version goes up in the same transaction as every change to the board).
-- **Reads on the event loop for SQLite.** SQLite's driver lets go of the GIL around every step of a statement; on
-  a worker thread, with the event loop busy, every step then waits for the GIL again (about 2 ms of CPU per request
-  on this machine, against 0.5 ms for the queries). So on SQLite the board reads run on the event loop, on a
-  connection of their own (`AppState.board_reads`: never waiting for a pool that uploads hold); WAL readers never
-  wait for the writer. A PostgreSQL read waits on the network, so it runs on a worker thread, at most DB_SLOTS at a
-  time, on autocommit connections: a round trip costs about 0.3 ms here, more than either statement.
+- **Reads on the event loop.** A worker thread per read cost more than the read: SQLite's driver lets go of the
+  GIL around every step of a statement, and with the event loop busy every step then waits for the GIL again
+  (about 2 ms of CPU per request on this machine, against 0.5 ms for the queries). So the board reads are awaited
+  on the event loop (sync_server/hot_reads.py): SQLite's in place, on a connection of their own
+  (`AppState.board_reads`: never waiting for a pool that uploads hold; WAL readers never wait for the writer),
+  PostgreSQL's on psycopg's asyncio connections (the loop serves others while a read waits on the network).
 - **The lane.** The first request for a given path and query string goes through FastAPI, which validates it (or
   answers 422); the route then remembers that exact target with its validated parameters (`BoardRead`). A later
   request for the same target is served by `BoardReadLane`, an ASGI middleware inside the request-id, proxy and
@@ -25,21 +25,19 @@ import datetime as dt
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import anyio
 import anyio.to_thread
 from fastapi import HTTPException
 from fastapi.security.utils import get_authorization_scheme_param
-from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import State
 
 from sync_server import board_reads, leaderboards, ranked_ending
 from sync_server.api.deps import CREDENTIALS_ERROR, AppState, count_account_request, token_subject
 from sync_server.errors import ServiceError
-from sync_server.hot_reads import HotReads
+from sync_server.hot_reads import AsyncHotReads, HotReads
 from sync_server.leaderboards import Board
 from sync_server.middleware import ASGIApp, Receive, Scope, Send
 from sync_server.schemas.leaderboards import LeaderboardPage, LeaderboardRow
@@ -48,7 +46,7 @@ FRESH_S = 0.5
 SWEEP_EVERY_S = 5.0  # expiring overdue ranked sessions from board reads: at most this often per process
 AROUND_PAGES = 4096  # cached around-me pages per process (3 KB each at the default window)…
 AROUND_BYTES = 32 * 2**20  # …and at most this much of them
-DB_SLOTS = 6  # PostgreSQL reads in worker threads at once: below the engine's pool size (10), which others share
+DB_CONNECTIONS = 6  # PostgreSQL connections for board reads, per process (on top of the engine's pool)
 TARGETS = 4096  # validated request targets the lane remembers per process
 _JSON_HEADERS = [(b"content-type", b"application/json")]
 
@@ -143,8 +141,7 @@ class BoardPages:
         self.around = PageCache(max_pages=AROUND_PAGES, max_bytes=AROUND_BYTES)
         self.targets: OrderedDict[tuple[str, bytes], BoardRead] = OrderedDict()
         self._swept_at = float("-inf")
-        self._slots: anyio.CapacityLimiter | None = None
-        self._reads: HotReads | None = None
+        self._reads: HotReads | AsyncHotReads | None = None
 
     def remember(self, scope: Scope, read: BoardRead) -> None:
         """The route validated this exact target: later requests for it may take the lane."""
@@ -161,16 +158,22 @@ class BoardPages:
         self._swept_at = now
         return True
 
-    def reads(self, engine: Engine) -> HotReads:
-        """The board statements compiled for `engine` (once per process)."""
-        if self._reads is None or self._reads.engine is not engine:
-            self._reads = HotReads(engine)
+    def reads(self, app_state: AppState) -> HotReads | AsyncHotReads:
+        """Where this process's board reads run (made on first use: an asyncio pool belongs to the running loop)."""
+        if self._reads is None:
+            engine = app_state.board_reads or app_state.engine
+            if engine.dialect.name == "postgresql":
+                timeouts = app_state.settings.db_timeouts
+                self._reads = AsyncHotReads(engine, max_size=DB_CONNECTIONS, timeouts=timeouts)
+            else:
+                self._reads = HotReads(engine)
         return self._reads
 
-    def slots(self) -> anyio.CapacityLimiter:
-        if self._slots is None:  # made on first use: a limiter belongs to the running event loop
-            self._slots = anyio.CapacityLimiter(DB_SLOTS)
-        return self._slots
+    async def close(self) -> None:
+        """Closes the PostgreSQL read pool (the app's shutdown)."""
+        if self._reads is not None:
+            await self._reads.close()
+            self._reads = None
 
 
 def board_pages(state: State) -> BoardPages:
@@ -195,22 +198,14 @@ async def serve(state: State, read: BoardRead, token: str | None = None) -> byte
     if read.window is None:
         fresh = pages.top.fresh_state(read.board)
         body = pages.top.get(read.page_key, fresh.version) if fresh else None
-        return body if body is not None else await _on_database(app_state, pages, _top_page, pages.top, read)
+        return body if body is not None else await _top_page(pages.reads(app_state), pages.top, read)
     public_id = token_subject(app_state, token)
     limits = app_state.settings.rate_limits
     if app_state.limiter.needs_store(f"account:{public_id}", limits.per_account, limits.window_s):
         await anyio.to_thread.run_sync(count_account_request, app_state, public_id)  # a write: off the loop
     else:
         count_account_request(app_state, public_id)
-    return await _on_database(app_state, pages, _around_page, pages.around, read, public_id)
-
-
-async def _on_database(app_state: AppState, pages: BoardPages, function: Callable[..., bytes], *args: object) -> bytes:
-    """Runs `function(reads, *args)` on the event loop (SQLite) or on a worker thread (PostgreSQL); see above."""
-    reads = pages.reads(app_state.board_reads or app_state.engine)
-    if reads.engine.dialect.name == "sqlite" and app_state.board_reads is not None:
-        return function(reads, *args)
-    return await anyio.to_thread.run_sync(function, reads, *args, limiter=pages.slots())
+    return await _around_page(pages.reads(app_state), pages.around, read, public_id)
 
 
 def _page(read: BoardRead, total: int, rows: list[board_reads.Row], next_cursor: str | None) -> bytes:
@@ -243,16 +238,16 @@ def _page(read: BoardRead, total: int, rows: list[board_reads.Row], next_cursor:
     return page.model_dump_json().encode()
 
 
-def _top_page(hot: HotReads, cache: PageCache, read: BoardRead) -> bytes:
+async def _top_page(hot: HotReads | AsyncHotReads, cache: PageCache, read: BoardRead) -> bytes:
     """The board's version and count, then the page unless the cache holds it at that version."""
     # Taken before the query: a write committed meanwhile makes this reading stale at once, never the reverse.
     read_at, writes = time.monotonic(), leaderboards.committed_writes()
-    with hot.connection() as reads:
-        state = board_reads.board_state(reads=reads, board=read.board)
+    async with hot.connection() as reads:
+        state = await board_reads.board_state(reads=reads, board=read.board)
         cache.note_state(read.board, state, read_at, writes)
         body = cache.get(read.page_key, state.version)
         if body is None:
-            rows, next_cursor = board_reads.top(
+            rows, next_cursor = await board_reads.top(
                 reads=reads, board=read.board, limit=read.limit, cursor=read.cursor, state=state
             )
             body = _page(read, state.size, rows, next_cursor)
@@ -260,18 +255,18 @@ def _top_page(hot: HotReads, cache: PageCache, read: BoardRead) -> bytes:
         return body
 
 
-def _around_page(hot: HotReads, cache: PageCache, read: BoardRead, public_id: str) -> bytes:
+async def _around_page(hot: HotReads | AsyncHotReads, cache: PageCache, read: BoardRead, public_id: str) -> bytes:
     """The sign-in check, the player's place and the board's version in one statement; then the page from the
     cache when it was rendered at that version, else the neighbourhood and rank in a second statement."""
     assert read.window is not None
-    with hot.connection() as reads:
-        placing = board_reads.locate(reads=reads, board=read.board, public_id=public_id)
+    async with hot.connection() as reads:
+        placing = await board_reads.locate(reads=reads, board=read.board, public_id=public_id)
         if placing is None:  # no such account any more, or a disabled one: as get_current_user
             raise CREDENTIALS_ERROR
         key = (read.board, read.closed, read.window, placing.user_id)
         body = cache.get(key, placing.state.version)
         if body is None:
-            rows = board_reads.neighbourhood(reads=reads, placing=placing, window=read.window)
+            rows = await board_reads.neighbourhood(reads=reads, placing=placing, window=read.window)
             body = _page(read, placing.state.size, rows, None)
             cache.put(key, placing.state.version, body)
         return body

@@ -52,9 +52,17 @@ class ApiClient:
     def patch(self, url: str, **kwargs: Any) -> httpx.Response:
         return self.request("PATCH", url, **kwargs)
 
-    def close(self) -> None:
+    def close_client(self) -> None:
+        """Stops the in-process client and its event loop, with the board reads' pool (the app's shutdown does it
+        in a server); the databases stay open."""
+        from sync_server.api.board_pages import board_pages
+
+        self._portal.call(board_pages(self.app.state).close)
         self._portal.call(self._client.aclose)
         self._portal_cm.__exit__(None, None, None)
+
+    def close(self) -> None:
+        self.close_client()
         self.app_state.engine.dispose()
         if self.app_state.board_reads is not None:
             self.app_state.board_reads.dispose()

@@ -3,6 +3,7 @@ and 0008."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import json
@@ -234,6 +235,19 @@ def _seed_at_0001(session: Session) -> list[int]:
     return [user_ids[1], user_ids[2], user_ids[0], user_ids[3]]  # the expected order
 
 
+_MIGRATED_BOARDS = ((Period.all, dt.date(1970, 1, 1)), (Period.day, dt.date(2026, 11, 18)))
+
+
+async def _read_through(hot: HotReads, boards: list[Board], user_id: int) -> list[tuple]:
+    """(top page, its cursor, the user's neighbourhood of 1) of each board, read as the server reads them."""
+    pages = []
+    async with hot.connection() as reads:
+        for board in boards:
+            rows, cursor = await board_reads.top(reads=reads, board=board, limit=10)
+            pages.append((rows, cursor, await board_reads.around(reads=reads, board=board, user_id=user_id, window=1)))
+    return pages
+
+
 def test_migration_0002_backfills_boards_counts_and_keys(database_url: str, tmp_path: Path) -> None:
     engine = create_db_engine(_fresh_url(database_url, tmp_path))
     try:
@@ -257,16 +271,15 @@ def test_migration_0002_backfills_boards_counts_and_keys(database_url: str, tmp_
                 user, game = session.get(User, entry.user_id), session.get(GameSession, entry.session_id)
                 shown = (entry.player_public_id, entry.display_name, entry.rounds, entry.session_public_id)
                 assert shown == (user.public_id, user.display_name, game.rounds_played, game.public_id)  # 0008
-        with HotReads(engine).connection() as reads, Session(engine) as session:
-            for period, start in ((Period.all, dt.date(1970, 1, 1)), (Period.day, dt.date(2026, 11, 18))):
-                board = Board("fashion-mnist", "easy", period, start)
-                rows, cursor = board_reads.top(reads=reads, board=board, limit=10)
+        boards = [Board("fashion-mnist", "easy", period, start) for period, start in _MIGRATED_BOARDS]
+        pages = asyncio.run(_read_through(HotReads(engine), boards, expected[3]))
+        with Session(engine) as session:
+            for rows, cursor, mine in pages:
                 assert [r.rank for r in rows] == [1, 2, 3, 4] and cursor is None
                 ids = session.scalars(select(User.id).where(User.public_id.in_([r.player_id for r in rows]))).all()
                 assert sorted(ids) == sorted(expected)
                 assert [r.score for r in rows] == [90, 80, 80, 80]
                 assert [r.total_time_ms for r in rows] == [40_000, 20_000, 30_000, 30_000]
-                mine = board_reads.around(reads=reads, board=board, user_id=expected[3], window=1)
                 assert [r.rank for r in mine] == [3, 4]
     finally:
         engine.dispose()

@@ -3,15 +3,16 @@ statement deadline."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
-from sqlalchemy import bindparam, select
+from sqlalchemy import Column, Integer, MetaData, Select, Table, bindparam, func, insert, select, true
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from sync_server.db import create_db_engine, migrate
-from sync_server.hot_reads import HotReads
+from sync_server.hot_reads import AsyncHotReads, HotReads
 from sync_server.models import GameSession, User
 from sync_server.settings import DatabaseTimeouts
 
@@ -50,6 +51,11 @@ def _seed(engine) -> None:  # noqa: ANN001
         session.commit()
 
 
+async def _hot_rows(hot: HotReads, params: dict) -> tuple[list[tuple], tuple | None]:
+    async with hot.connection() as reads:
+        return await reads.rows(STATEMENT, params), await reads.first(STATEMENT, {**params, "floor": 10**6})
+
+
 def test_hot_reads_match_core(database_url: str) -> None:
     engine = create_db_engine(database_url)
     try:
@@ -58,9 +64,8 @@ def test_hot_reads_match_core(database_url: str) -> None:
         params = {"since": dt.datetime(2026, 11, 19, tzinfo=dt.UTC), "floor": 0}
         with engine.connect() as connection:
             expected = [tuple(row) for row in connection.execute(STATEMENT, params)]
-        with HotReads(engine).connection() as reads:
-            got = reads.rows(STATEMENT, params)
-            assert reads.first(STATEMENT, {**params, "floor": 10**6}) is None
+        got, none = asyncio.run(_hot_rows(HotReads(engine), params))
+        assert none is None
         assert got == expected and len(got) == 2
         assert [type(value) for value in got[0]] == [str, bool, type(None), dt.datetime, int, dt.datetime]
         assert got[0][3].tzinfo == dt.UTC and got[0][1] is False
@@ -70,13 +75,42 @@ def test_hot_reads_match_core(database_url: str) -> None:
 
 def test_a_hot_read_past_the_statement_timeout_is_interrupted(tmp_path) -> None:  # noqa: ANN001
     engine = create_db_engine(f"sqlite:///{tmp_path / 'slow.sqlite3'}", timeouts=DatabaseTimeouts(statement_s=0.2))
-    slow = select(bindparam("n"))  # compiled, then its SQL replaced by a query that never ends
+    numbers = Table("numbers", MetaData(), Column("n", Integer))
     try:
-        reads = HotReads(engine)
-        reads[
-            slow
-        ].sql = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c WHERE ? > 0"
-        with reads.connection() as connection, pytest.raises(OperationalError, match="interrupted"):
-            connection.rows(slow, {"n": 1})  # as Core raises it: the API answers 503
+        with engine.begin() as connection:
+            numbers.create(connection)
+            connection.execute(insert(numbers), [{"n": n} for n in range(3000)])
+        a, b, c = numbers.alias(), numbers.alias(), numbers.alias()
+        endless = select(func.count()).select_from(a.join(b, true()).join(c, true())).where(a.c.n >= bindparam("n"))
+        with pytest.raises(OperationalError, match="interrupted"):  # as Core raises it: the API answers 503
+            asyncio.run(_async_rows(HotReads(engine), endless, {"n": 0}))
+    finally:
+        engine.dispose()
+
+
+async def _async_rows(hot: AsyncHotReads | HotReads, statement: Select, params: dict) -> list[tuple]:
+    try:
+        async with hot.connection() as reads:
+            return await reads.rows(statement, params)
+    finally:
+        await hot.close()
+
+
+def test_postgresql_reads_on_asyncio_connections_match_core(database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL board reads only")
+    engine = create_db_engine(database_url)
+    try:
+        migrate(engine)
+        _seed(engine)
+        params = {"since": dt.datetime(2026, 11, 19, tzinfo=dt.UTC), "floor": 0}
+        with engine.connect() as connection:
+            expected = [tuple(row) for row in connection.execute(STATEMENT, params)]
+        hot = AsyncHotReads(engine, max_size=2, timeouts=DatabaseTimeouts())
+        assert asyncio.run(_async_rows(hot, STATEMENT, params)) == expected and len(expected) == 2
+        slow = AsyncHotReads(engine, max_size=1, timeouts=DatabaseTimeouts(statement_s=0.2))
+        sleep = select(func.pg_sleep(bindparam("n")))
+        with pytest.raises(OperationalError, match="statement timeout"):  # 503 in the API
+            asyncio.run(_async_rows(slow, sleep, {"n": 5}))
     finally:
         engine.dispose()

@@ -201,8 +201,7 @@ def test_a_server_bug_answers_500_without_details(make_client, monkeypatch: pyte
     try:
         response = api.get("/api/v1/leaderboards/fashion-mnist/easy/day")
     finally:
-        api._portal.call(api._client.aclose)
-        api._portal_cm.__exit__(None, None, None)
+        api.close_client()
     assert response.status_code == 500 and response.json() == {"detail": "Internal server error"}
     assert "secret internals" not in response.text
 
