@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, Select, Table, bindparam, func, insert, select, true
+from sqlalchemy import Column, Engine, Integer, MetaData, Select, Table, bindparam, func, insert, select, true
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -56,21 +57,26 @@ async def _hot_rows(hot: HotReads, params: dict) -> tuple[list[tuple], tuple | N
         return await reads.rows(STATEMENT, params), await reads.first(STATEMENT, {**params, "floor": 10**6})
 
 
-def test_hot_reads_match_core(database_url: str) -> None:
+@pytest.fixture
+def seeded(database_url: str) -> Iterator[tuple[Engine, dict, list[tuple]]]:
+    """A database with three players' sessions; the statement's parameters and what Core reads with them."""
     engine = create_db_engine(database_url)
-    try:
-        migrate(engine)
-        _seed(engine)
-        params = {"since": dt.datetime(2026, 11, 19, tzinfo=dt.UTC), "floor": 0}
-        with engine.connect() as connection:
-            expected = [tuple(row) for row in connection.execute(STATEMENT, params)]
-        got, none = asyncio.run(_hot_rows(HotReads(engine), params))
-        assert none is None
-        assert got == expected and len(got) == 2
-        assert [type(value) for value in got[0]] == [str, bool, type(None), dt.datetime, int, dt.datetime]
-        assert got[0][3].tzinfo == dt.UTC and got[0][1] is False
-    finally:
-        engine.dispose()
+    migrate(engine)
+    _seed(engine)
+    params = {"since": dt.datetime(2026, 11, 19, tzinfo=dt.UTC), "floor": 0}
+    with engine.connect() as connection:
+        expected = [tuple(row) for row in connection.execute(STATEMENT, params)]
+    yield engine, params, expected
+    engine.dispose()
+
+
+def test_hot_reads_match_core(seeded: tuple[Engine, dict, list[tuple]]) -> None:
+    engine, params, expected = seeded
+    got, none = asyncio.run(_hot_rows(HotReads(engine), params))
+    assert none is None
+    assert got == expected and len(got) == 2
+    assert [type(value) for value in got[0]] == [str, bool, type(None), dt.datetime, int, dt.datetime]
+    assert got[0][3].tzinfo == dt.UTC and got[0][1] is False
 
 
 def test_a_hot_read_past_the_statement_timeout_is_interrupted(tmp_path) -> None:  # noqa: ANN001
@@ -96,21 +102,13 @@ async def _async_rows(hot: AsyncHotReads | HotReads, statement: Select, params: 
         await hot.close()
 
 
-def test_postgresql_reads_on_asyncio_connections_match_core(database_url: str) -> None:
-    if not database_url.startswith("postgresql"):
+def test_postgresql_reads_on_asyncio_connections_match_core(seeded: tuple[Engine, dict, list[tuple]]) -> None:
+    engine, params, expected = seeded
+    if engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL board reads only")
-    engine = create_db_engine(database_url)
-    try:
-        migrate(engine)
-        _seed(engine)
-        params = {"since": dt.datetime(2026, 11, 19, tzinfo=dt.UTC), "floor": 0}
-        with engine.connect() as connection:
-            expected = [tuple(row) for row in connection.execute(STATEMENT, params)]
-        hot = AsyncHotReads(engine, max_size=2, timeouts=DatabaseTimeouts())
-        assert asyncio.run(_async_rows(hot, STATEMENT, params)) == expected and len(expected) == 2
-        slow = AsyncHotReads(engine, max_size=1, timeouts=DatabaseTimeouts(statement_s=0.2))
-        sleep = select(func.pg_sleep(bindparam("n")))
-        with pytest.raises(OperationalError, match="statement timeout"):  # 503 in the API
-            asyncio.run(_async_rows(slow, sleep, {"n": 5}))
-    finally:
-        engine.dispose()
+    hot = AsyncHotReads(engine, max_size=2, timeouts=DatabaseTimeouts())
+    assert asyncio.run(_async_rows(hot, STATEMENT, params)) == expected and len(expected) == 2
+    slow = AsyncHotReads(engine, max_size=1, timeouts=DatabaseTimeouts(statement_s=0.2))
+    sleep = select(func.pg_sleep(bindparam("n")))
+    with pytest.raises(OperationalError, match="statement timeout"):  # 503 in the API
+        asyncio.run(_async_rows(slow, sleep, {"n": 5}))
