@@ -18,7 +18,7 @@ from game_rules.modes import CLASSIC
 PACK = "fashion-mnist"
 
 
-@pytest.mark.parametrize(("difficulty", "rule", "version"), [("easy", "top1-8px", 2), ("medium", "options-10px", 2)])
+@pytest.mark.parametrize(("difficulty", "rule", "version"), [("easy", "top1-8px", 2), ("medium", "options-7px", 2)])
 def test_a_handicapped_session_commits_its_rule_and_verify_reruns_it(
     tmp_path: Path, capsys: pytest.CaptureFixture, difficulty: str, rule: str, version: int
 ) -> None:

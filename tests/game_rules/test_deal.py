@@ -68,7 +68,8 @@ def test_the_blind_easy_ai_names_its_top_class_even_when_it_is_not_shown() -> No
     assert (blind.answer, blind.confidence, blind.rule) == ("bag", 600, "top1-8px")
     assert not blind.is_shown(("coat", "dress", "sandal"))
     medium = ai_answer(probs, ("coat", "dress", "sandal"), rule_for_difficulty("medium"))
-    assert (medium.answer, medium.rule) == ("coat", "options-10px")
+    assert (medium.answer, medium.rule) == ("coat", "options-7px")
+    assert answer_rule("options-10px").view_px == 10  # medium's former rule: its records still verify
 
 
 def test_each_difficulty_is_a_bigger_handicap_than_the_next() -> None:
