@@ -20,6 +20,7 @@ Both kinds of reads are awaited on the event loop, with no worker thread:
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -100,11 +101,12 @@ class _Compiled:
         )
 
 
-class HotConnection:
+class HotConnection(ABC):
     """Runs hot reads on one connection: `await rows(statement, params)`, `await first(...)`."""
 
+    @abstractmethod
     async def rows(self, statement: Statement, params: Mapping[str, Any]) -> list[tuple]:
-        raise NotImplementedError
+        """The statement's rows, processed as Core would return them."""
 
     async def first(self, statement: Statement, params: Mapping[str, Any]) -> tuple | None:
         found = await self.rows(statement, params)
@@ -156,7 +158,9 @@ class AsyncHotReads:
     """Hot reads on psycopg's asyncio connections, pooled per process and event loop (PostgreSQL)."""
 
     def __init__(self, engine: Engine, *, max_size: int, timeouts: DatabaseTimeouts) -> None:
-        from psycopg_pool import AsyncConnectionPool  # lazy: only a PostgreSQL server needs it
+        from psycopg_pool import AsyncConnectionPool, PoolTimeout  # lazy: only a PostgreSQL server needs them
+
+        self._pool_timeout = PoolTimeout
 
         self._compiled = _Compiled(engine.dialect)
         self._timeouts = timeouts
@@ -189,15 +193,13 @@ class AsyncHotReads:
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[HotConnection]:
         """A pooled connection for the block; past the pool timeout, sqlalchemy's TimeoutError (503)."""
-        from psycopg_pool import PoolTimeout
-
         if not self._opened:
             self._opened = True
             await self._pool.open(wait=False)
         try:
             async with self._pool.connection() as connection:
                 yield _AsyncConnection(self._compiled, connection)
-        except PoolTimeout as exc:
+        except self._pool_timeout as exc:
             raise PoolTimeoutError(f"No database connection within {self._timeouts.pool_s} s") from exc
 
     async def close(self) -> None:

@@ -22,7 +22,6 @@ things keep that framework off the hot path:
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -97,7 +96,6 @@ class PageCache:
         self._bytes = 0
         self._pages: OrderedDict[tuple, tuple[int, bytes]] = OrderedDict()
         self._states: dict[Board, tuple[leaderboards.BoardState, float, int]] = {}
-        self._lock = threading.Lock()  # filled from worker threads too (PostgreSQL)
 
     def fresh_state(self, board: Board) -> leaderboards.BoardState | None:
         """The board's state when read recently and no board write committed here since; else None."""
@@ -114,27 +112,26 @@ class PageCache:
         self._states[board] = (state, read_at, writes)
 
     def get(self, key: tuple, version: int) -> bytes | None:
-        with self._lock:
-            found = self._pages.get(key)
-            if found is None or found[0] != version:
-                return None
-            self._pages.move_to_end(key)
-            return found[1]
+        found = self._pages.get(key)
+        if found is None or found[0] != version:
+            return None
+        self._pages.move_to_end(key)
+        return found[1]
 
     def put(self, key: tuple, version: int, body: bytes) -> None:
-        with self._lock:
-            replaced = self._pages.get(key)
-            self._bytes += len(body) - (len(replaced[1]) if replaced else 0)
-            self._pages[key] = (version, body)
-            self._pages.move_to_end(key)
-            while len(self._pages) > self.max_pages or (self.max_bytes is not None and self._bytes > self.max_bytes):
-                self._bytes -= len(self._pages.popitem(last=False)[1][1])
+        replaced = self._pages.get(key)
+        self._bytes += len(body) - (len(replaced[1]) if replaced else 0)
+        self._pages[key] = (version, body)
+        self._pages.move_to_end(key)
+        while len(self._pages) > self.max_pages or (self.max_bytes is not None and self._bytes > self.max_bytes):
+            self._bytes -= len(self._pages.popitem(last=False)[1][1])
 
 
 class BoardPages:
     """One process's board-serving state: both page caches, the remembered targets and the sweep's clock.
 
-    Lives in `app.state.board_pages`; touched from the event loop only, except the page caches (locked)."""
+    Lives in `app.state.board_pages` and is touched from the event loop only (no locks: no board read runs on a
+    worker thread)."""
 
     def __init__(self) -> None:
         self.top = PageCache()
