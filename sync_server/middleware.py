@@ -12,7 +12,6 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-import anyio.to_thread
 from sqlalchemy.exc import SQLAlchemyError
 
 from sync_server.logs import get_logger, request_id_var
@@ -181,10 +180,7 @@ class IpRateLimitMiddleware:
         if scope["type"] == "http" and not exempt:
             key = f"ip:{client_ip(scope)}"
             try:
-                if self.limiter.needs_store(key, self.limit, self.window_s):
-                    wait = await anyio.to_thread.run_sync(self.limiter.hit, key, self.limit, self.window_s)
-                else:
-                    wait = self.limiter.hit(key, self.limit, self.window_s)
+                wait = await self.limiter.hit_from_loop(key, self.limit, self.window_s)
             except SQLAlchemyError:
                 await send_json(send, 503, {"detail": DATABASE_UNAVAILABLE}, [(b"retry-after", b"5")])
                 return

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+import anyio.to_thread
 from sqlalchemy import Engine, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -93,8 +94,8 @@ class RateLimiter:
         self._local: dict[tuple[str, int], list[int]] = {}
         self._lock = threading.Lock()
 
-    def needs_store(self, key: str, limit: int, window_s: int) -> bool:
-        """Whether the next `hit` will write to the store (async callers move those hits off the event loop)."""
+    def _needs_store(self, key: str, limit: int, window_s: int) -> bool:
+        """Whether the next `hit` will write to the store."""
         if limit <= 0:
             return False
         entry = self._local.get((_stored_key(key), math.floor(self._clock() / window_s)))
@@ -130,6 +131,13 @@ class RateLimiter:
         if entry[1] + entry[0] > limit:
             return max(1.0, (window + 1) * window_s - now)
         return None
+
+    async def hit_from_loop(self, key: str, limit: int, window_s: int) -> float | None:
+        """`hit` for a caller on the event loop: a hit that writes to the store runs on a worker thread, the others
+        (all but one in a batch) in place."""
+        if self._needs_store(key, limit, window_s):
+            return await anyio.to_thread.run_sync(self.hit, key, limit, window_s)
+        return self.hit(key, limit, window_s)
 
 
 def _batch(limit: int) -> int:

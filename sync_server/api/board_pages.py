@@ -26,7 +26,6 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
-import anyio
 import anyio.to_thread
 from fastapi import HTTPException
 from fastapi.security.utils import get_authorization_scheme_param
@@ -34,7 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import State
 
 from sync_server import board_reads, leaderboards, ranked_ending
-from sync_server.api.deps import CREDENTIALS_ERROR, AppState, count_account_request, token_subject
+from sync_server.api.deps import CREDENTIALS_ERROR, AppState, count_account_request_from_loop, token_subject
 from sync_server.errors import ServiceError
 from sync_server.hot_reads import AsyncHotReads, HotReads
 from sync_server.leaderboards import Board
@@ -197,11 +196,7 @@ async def serve(state: State, read: BoardRead, token: str | None = None) -> byte
         body = pages.top.get(read.page_key, fresh.version) if fresh else None
         return body if body is not None else await _top_page(pages.reads(app_state), pages.top, read)
     public_id = token_subject(app_state, token)
-    limits = app_state.settings.rate_limits
-    if app_state.limiter.needs_store(f"account:{public_id}", limits.per_account, limits.window_s):
-        await anyio.to_thread.run_sync(count_account_request, app_state, public_id)  # a write: off the loop
-    else:
-        count_account_request(app_state, public_id)
+    await count_account_request_from_loop(app_state, public_id)
     return await _around_page(pages.reads(app_state), pages.around, read, public_id)
 
 

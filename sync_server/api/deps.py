@@ -112,10 +112,21 @@ def token_subject(app_state: AppState, token: str | None) -> str:
 TokenSubject = Annotated[str, Depends(get_token_subject)]
 
 
+def _account_budget(app_state: AppState, public_id: str) -> tuple[str, int, int]:
+    limits = app_state.settings.rate_limits
+    return f"account:{public_id}", limits.per_account, limits.window_s
+
+
 def count_account_request(app_state: AppState, public_id: str) -> None:
     """One request against the account's budget; 429 past it."""
-    limits = app_state.settings.rate_limits
-    wait = app_state.limiter.hit(f"account:{public_id}", limits.per_account, limits.window_s)
+    wait = app_state.limiter.hit(*_account_budget(app_state, public_id))
+    if wait is not None:
+        raise too_many_requests(wait)
+
+
+async def count_account_request_from_loop(app_state: AppState, public_id: str) -> None:
+    """`count_account_request` for a caller on the event loop (a count that writes runs on a worker thread)."""
+    wait = await app_state.limiter.hit_from_loop(*_account_budget(app_state, public_id))
     if wait is not None:
         raise too_many_requests(wait)
 
