@@ -13,7 +13,7 @@ import os
 import socket
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -119,28 +119,25 @@ def own_cpu_s() -> float:
     return times.user + times.system
 
 
-def group_cpu_s(group: int) -> float:
-    """User + system CPU seconds of every live process in a process group (the server and its workers)."""
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # the process ended meanwhile
-            continue
-        if int(fields[2]) == group:  # fields after "(comm)": state, ppid, pgrp, ... utime (12), stime (13)
-            total += (int(fields[11]) + int(fields[12])) / _TICK
-    return total
-
-
-def named_cpu_s(name: str) -> float:
-    """User + system CPU seconds of every live process called `name` (a local database server's backends)."""
-    total = 0.0
+def _processes() -> Iterator[tuple[str, list[str]]]:
+    """(command name, the stat fields after it) of every live process: pgrp is field 2, utime 11, stime 12."""
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             text = stat.read_text()
         except OSError:  # the process ended meanwhile
             continue
-        command, fields = text[text.index("(") + 1 : text.rindex(")")], text.rsplit(")", 1)[1].split()
-        if command == name:
-            total += (int(fields[11]) + int(fields[12])) / _TICK
-    return total
+        yield text[text.index("(") + 1 : text.rindex(")")], text.rsplit(")", 1)[1].split()
+
+
+def _cpu_s(fields: list[str]) -> float:
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def group_cpu_s(group: int) -> float:
+    """User + system CPU seconds of every live process in a process group (the server and its workers)."""
+    return sum(_cpu_s(fields) for _command, fields in _processes() if int(fields[2]) == group)
+
+
+def named_cpu_s(name: str) -> float:
+    """User + system CPU seconds of every live process called `name` (a local database server's backends)."""
+    return sum(_cpu_s(fields) for command, fields in _processes() if command == name)
