@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from sqlalchemy import create_engine, text
+import pytest
+from sqlalchemy import Engine, create_engine, text
 
 POSTGRES_ENV = "EYEVSAI_TEST_POSTGRES_URL"
 
@@ -27,3 +31,22 @@ def reachable_postgres_url() -> str | None:
 def psycopg_url(url: str) -> str:
     """SQLAlchemy's URL for the psycopg 3 driver."""
     return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+@contextmanager
+def fresh_schema(prefix: str) -> Iterator[tuple[str, Engine, str]]:
+    """A new, empty schema on the test PostgreSQL, dropped afterwards: (a URL whose tables go to it, an engine on
+    the database, the schema's name). Skips the test when no PostgreSQL server answers."""
+    url = reachable_postgres_url()
+    if url is None:
+        pytest.skip(f"no PostgreSQL server: set {POSTGRES_ENV}=postgresql://user@127.0.0.1:5432/db to run")
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(psycopg_url(url))
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}", admin, schema
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

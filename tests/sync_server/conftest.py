@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from sync_server.db import create_db_engine, migrate
 from sync_server.main import build_app_state, create_app
 from sync_server.settings import Argon2Params, Settings
-from tests.helpers.postgres import POSTGRES_ENV, psycopg_url, reachable_postgres_url
+from tests.helpers.postgres import fresh_schema
 from tests.helpers.smtp_sink import SmtpSink
 from tests.sync_server.helpers import ApiClient, FakeClock
 
@@ -40,18 +38,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
         return
-    url = reachable_postgres_url()
-    if url is None:
-        pytest.skip(f"no PostgreSQL server: set {POSTGRES_ENV}=postgresql://user@127.0.0.1:5432/db to run")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(psycopg_url(url))
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in url else "?"
-    yield f"{url}{separator}options=-csearch_path%3D{schema}"
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with fresh_schema("t") as (url, _admin, _schema):
+        yield url
 
 
 @pytest.fixture

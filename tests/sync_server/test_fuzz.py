@@ -8,7 +8,6 @@ there to keep the run bounded.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,11 +23,10 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from sqlalchemy import create_engine, text
 
 from sync_server.main import build_app_state, create_app
 from sync_server.settings import Settings
-from tests.helpers.postgres import POSTGRES_ENV, psycopg_url, reachable_postgres_url
+from tests.helpers.postgres import fresh_schema
 from tests.sync_server.conftest import FAST_ARGON2
 from tests.sync_server.helpers import ApiClient, import_bundled
 
@@ -49,18 +47,8 @@ def database(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
     if request.param == "sqlite":
         yield "sqlite", ""
         return
-    url = reachable_postgres_url()
-    if url is None:
-        pytest.skip(f"no PostgreSQL server: set {POSTGRES_ENV} to run")
-    schema = f"f_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(psycopg_url(url))
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in url else "?"
-    yield "postgresql", f"{url}{separator}options=-csearch_path%3D{schema}"
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with fresh_schema("f") as (url, _admin, _schema):
+        yield "postgresql", url
 
 
 @pytest.fixture(scope="module")

@@ -11,15 +11,14 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-from tests.helpers.postgres import POSTGRES_ENV, psycopg_url, reachable_postgres_url
+from tests.helpers.postgres import fresh_schema
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
@@ -35,18 +34,8 @@ def _free_port() -> int:
 @pytest.fixture
 def schema_url() -> Iterator[tuple[str, object]]:
     """A PostgreSQL URL whose tables live in a fresh, empty schema (dropped afterwards)."""
-    url = reachable_postgres_url()
-    if url is None:
-        pytest.skip(f"no PostgreSQL server: set {POSTGRES_ENV} to run")
-    schema = f"h_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(psycopg_url(url))
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in url else "?"
-    yield f"{url}{separator}options=-csearch_path%3D{schema}", (admin, schema)
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with fresh_schema("h") as (url, admin, schema):
+        yield url, (admin, schema)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-import uuid
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -12,14 +11,12 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
-from sqlalchemy import create_engine, text
 
 from classifiers.pack import Pack, open_pack
 from classifiers.progress import run_to_end
-from tests.helpers.postgres import POSTGRES_ENV, reachable_postgres_url
+from tests.helpers.postgres import fresh_schema
 from tests.helpers.synthetic import CLASS_STYLES, make_synthetic_pack, synthetic_image
-from trainer.model_registry import record_training
-from trainer.registry_database import engine_url
+from trainer.model_registry import ModelRegistry, record_training
 from trainer.training import TrainResult, train_model
 from trainer.workspace import Workspace
 
@@ -109,14 +106,14 @@ def stripes_pack(trained_workspace: Workspace) -> Pack:
 @pytest.fixture()
 def postgres_url() -> Generator[str, None, None]:
     """A PostgreSQL URL whose tables go to a fresh schema (dropped afterwards), as a shared registry or storage."""
-    url = reachable_postgres_url()
-    if url is None:
-        pytest.skip(f"no PostgreSQL server: set {POSTGRES_ENV}=postgresql://user@127.0.0.1:5432/db to run")
-    schema = f"tr_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(engine_url(url))
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with fresh_schema("tr") as (url, _admin, _schema):
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def registry(request: pytest.FixtureRequest, tmp_path: Path) -> Generator[ModelRegistry, None, None]:
+    """An empty model registry, on an SQLite file and on a fresh PostgreSQL schema."""
+    location = tmp_path / "registry.db" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    opened = ModelRegistry(location)
+    yield opened
+    opened.close()

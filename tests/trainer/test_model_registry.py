@@ -68,14 +68,6 @@ def pack(tmp_path_factory):
     return make_synthetic_pack(tmp_path_factory.mktemp("packs"), per_class=24)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def registry(request, tmp_path):
-    location = tmp_path / "registry.db" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    opened = ModelRegistry(location)
-    yield opened
-    opened.close()
-
-
 def test_a_registry_from_before_urls_is_migrated_with_its_runs(tmp_path):
     path = tmp_path / "registry.db"
     with sqlite3.connect(path) as db:  # the version-1 schema sqlite-utils made

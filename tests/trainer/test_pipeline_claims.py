@@ -10,21 +10,11 @@ import subprocess
 import sys
 import time
 
-import pytest
-
 from trainer.model_registry import DONE, FAILED, HOST, INTERRUPTED, RUNNING, ModelRegistry
 from trainer.pipeline.claims import JobClaims
 from trainer.pipeline.plan import Job
 
 JOB = Job("tiny", "shallow", "svm")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def registry(request, tmp_path):
-    location = tmp_path / "registry.db" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    opened = ModelRegistry(location)
-    yield opened
-    opened.close()
 
 
 def pipeline(registry: ModelRegistry, name: str, **options) -> JobClaims:

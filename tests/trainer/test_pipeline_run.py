@@ -8,7 +8,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import optuna
@@ -16,6 +15,7 @@ import pytest
 
 from classifiers.card import file_sha256, read_card
 from tests.helpers.synthetic import make_synthetic_pack
+from tests.helpers.waiting import wait_for
 from trainer.model_registry import is_alive
 from trainer.tuning import open_storage
 from trainer.workspace import WORKSPACE_ENV
@@ -147,16 +147,6 @@ TINY_RUN = (
     "--set",
     "device=cpu",
 )
-
-
-def wait_for(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}")
 
 
 def done_rows(workspace: Path) -> dict[str, dict]:

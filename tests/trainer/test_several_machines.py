@@ -12,13 +12,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import optuna
 import pytest
 
 from tests.helpers.synthetic import make_synthetic_pack
+from tests.helpers.waiting import wait_for
 from trainer.model_registry import HOST_ENV, REGISTRY_URL_ENV, ModelRegistry
 from trainer.tuning import open_storage
 from trainer.workspace import WORKSPACE_ENV
@@ -55,16 +55,6 @@ def rows(url: str) -> list:
         return registry.records()
     finally:
         registry.close()
-
-
-def wait_for(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}")
 
 
 @pytest.fixture()
